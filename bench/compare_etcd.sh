@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs the same workloads against etcd 3.4 (Debian's etcd-server) and Cairn on this
+# machine, one after the other in one run, and prints each result and the
+# Cairn/etcd ratios. Both are single members with default durability (fsync on
+# every commit), fresh data dirs on the same disk, and the same load tool.
+#
+#   bench/compare_etcd.sh [total-requests]      (builds ./build first if needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOTAL=${1:-20000}
+LOAD=build/bench/cairn-load
+CAIRN=build/server/cmd/cairn
+[ -x "$LOAD" ] && [ -x "$CAIRN" ] || tools/build.sh
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+port_for() { echo $((23790 + $1)); }
+
+start_server() {  # name index
+  local port; port=$(port_for "$2")
+  local client="http://127.0.0.1:$port" peer="http://127.0.0.1:$((port + 100))"
+  local args=(--name bench --data-dir "$WORK/$1" --listen-client-urls "$client" --advertise-client-urls "$client"
+              --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "bench=$peer")
+  if [ "$1" = etcd ]; then etcd "${args[@]}" >"$WORK/$1.log" 2>&1 &
+  else "$CAIRN" "${args[@]}" --log-level warn >"$WORK/$1.log" 2>&1 &
+  fi
+  for _ in $(seq 100); do
+    ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start"; cat "$WORK/$1.log"; exit 1
+}
+
+run_suite() {  # name index
+  local ep="127.0.0.1:$(port_for "$2")"
+  "$LOAD" --endpoint "$ep" --op put --clients 1 --conns 1 --total $((TOTAL / 10)) | tee -a "$WORK/$1.results"
+  "$LOAD" --endpoint "$ep" --op put --clients 100 --conns 10 --total "$TOTAL" | tee -a "$WORK/$1.results"
+  "$LOAD" --endpoint "$ep" --op range --clients 100 --conns 10 --total "$TOTAL" | tee -a "$WORK/$1.results"
+  "$LOAD" --endpoint "$ep" --op range --clients 100 --conns 10 --total "$TOTAL" --serializable | tee -a "$WORK/$1.results"
+  echo "$1 RSS after load: $(ps -o rss= -p "$(jobs -p | tail -1)") KiB"
+}
+
+for pair in "etcd 0" "cairn 1"; do
+  set -- $pair
+  echo "== $1"
+  start_server "$1" "$2"
+  run_suite "$1" "$2"
+  kill "$(jobs -p | tail -1)"; wait 2>/dev/null || true
+done
+
+/usr/bin/python3 - "$WORK/etcd.results" "$WORK/cairn.results" <<'PY'
+import json, sys
+names = ["put, 1 client", "put, 100 clients", "range (linearizable), 100 clients", "range (serializable), 100 clients"]
+etcd = [json.loads(l) for l in open(sys.argv[1])]
+cairn = [json.loads(l) for l in open(sys.argv[2])]
+print("\n%-36s %12s %12s %8s %12s %12s" % ("workload", "etcd req/s", "cairn req/s", "ratio", "etcd p50 ms", "cairn p50 ms"))
+for n, e, c in zip(names, etcd, cairn):
+    print("%-36s %12.0f %12.0f %7.2fx %12.3f %12.3f" % (n, e["throughput"], c["throughput"],
+          c["throughput"] / e["throughput"], e["p50_ms"], c["p50_ms"]))
+PY
