@@ -1,0 +1,109 @@
+#include "operator/api/cluster_spec.h"
+
+#include <array>
+
+namespace cairn::op {
+namespace {
+
+std::map<std::string, std::string> StringMap(const nlohmann::json& j, const char* field, Status* err) {
+  std::map<std::string, std::string> out;
+  if (!j.contains(field) || j[field].is_null()) return out;
+  if (!j[field].is_object()) {
+    *err = Status::InvalidArgument(std::string(field) + " must be a map of strings");
+    return out;
+  }
+  for (auto& [k, v] : j[field].items()) {
+    if (!v.is_string()) {
+      *err = Status::InvalidArgument(std::string(field) + "." + k + " must be a string");
+      return out;
+    }
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::string QuantityString(const nlohmann::json& v) {
+  return v.is_number_integer() ? std::to_string(v.get<int64_t>()) : v.get<std::string>();
+}
+
+}  // namespace
+
+bool IsOperatorOwnedFlag(const std::string& option) {
+  static const std::array<const char*, 10> kOwned = {
+      "--name", "--data-dir", "--listen-client-urls", "--advertise-client-urls",
+      "--listen-peer-urls", "--initial-advertise-peer-urls", "--initial-cluster",
+      "--initial-cluster-state", "--initial-cluster-token", "--wal-dir"};
+  std::string flag = option.substr(0, option.find('='));
+  for (const char* owned : kOwned) {
+    if (flag == owned) return true;
+  }
+  return false;
+}
+
+Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj) {
+  try {
+    ClusterSpec c;
+    const auto& md = obj.at("metadata");
+    c.name = md.at("name").get<std::string>();
+    c.namespace_ = md.value("namespace", "default");
+    c.uid = md.value("uid", "");
+    c.generation = md.value("generation", int64_t{0});
+    c.being_deleted = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+    if (c.name.empty()) return Status::InvalidArgument("metadata.name is empty");
+
+    const nlohmann::json spec = obj.value("spec", nlohmann::json::object());
+    c.replicas = spec.value("replicas", 3);
+    if (c.replicas < 1) return Status::InvalidArgument("spec.replicas must be >= 1");
+    c.version = spec.value("version", std::string("0.1.0"));
+    c.image = spec.value("image", "cairn:" + c.version);
+    c.image_pull_policy = spec.value("imagePullPolicy", std::string("IfNotPresent"));
+    c.paused = spec.value("paused", false);
+
+    const nlohmann::json st = spec.value("storage", nlohmann::json::object());
+    if (st.contains("emptyDir") && !st["emptyDir"].is_null()) {
+      c.storage.empty_dir = true;
+      c.storage.empty_dir_medium = st["emptyDir"].value("medium", "");
+      if (st["emptyDir"].contains("sizeLimit")) {
+        c.storage.empty_dir_size_limit = QuantityString(st["emptyDir"]["sizeLimit"]);
+      }
+    }
+    c.storage.storage_class = st.value("storageClassName", "");
+    if (c.storage.empty_dir && !c.storage.storage_class.empty()) {
+      return Status::InvalidArgument("spec.storage: emptyDir and storageClassName are mutually exclusive");
+    }
+    if (st.contains("size")) c.storage.size = QuantityString(st["size"]);
+    std::string reclaim = st.value("reclaimPolicy", "Delete");
+    if (reclaim != "Delete" && reclaim != "Retain") {
+      return Status::InvalidArgument("spec.storage.reclaimPolicy must be Delete or Retain");
+    }
+    c.storage.reclaim = reclaim == "Retain" ? ReclaimPolicy::kRetain : ReclaimPolicy::kDelete;
+
+    c.resources = spec.value("resources", nlohmann::json());
+    const nlohmann::json pt = spec.value("podTemplate", nlohmann::json::object());
+    Status err;
+    c.pod.labels = StringMap(pt, "labels", &err);
+    c.pod.annotations = StringMap(pt, "annotations", &err);
+    c.pod.node_selector = StringMap(pt, "nodeSelector", &err);
+    if (!err.ok()) return Status::InvalidArgument("spec.podTemplate." + err.message());
+    c.pod.priority_class = pt.value("priorityClassName", "");
+    c.pod.affinity = pt.value("affinity", nlohmann::json());
+    c.pod.tolerations = pt.value("tolerations", nlohmann::json());
+    c.pod.topology_spread = pt.value("topologySpreadConstraints", nlohmann::json());
+
+    for (const auto& o : spec.value("options", nlohmann::json::array())) {
+      std::string opt = o.get<std::string>();
+      if (opt.rfind("--", 0) != 0) return Status::InvalidArgument("spec.options: \"" + opt + "\" is not a --flag");
+      if (IsOperatorOwnedFlag(opt)) {
+        return Status::InvalidArgument("spec.options: " + opt.substr(0, opt.find('=')) +
+                                       " is managed by the operator");
+      }
+      c.options.push_back(opt);
+    }
+    if (c.name.size() > 40) return Status::InvalidArgument("metadata.name must be at most 40 characters");
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("malformed EtcdCluster: ") + e.what());
+  }
+}
+
+}  // namespace cairn::op

@@ -1,0 +1,69 @@
+// ClusterSpec: the EtcdCluster object as the operator needs it (identity + spec), parsed
+// from the API server's JSON with the CRD's defaults applied again so a missing field
+// (old object, defaulting disabled) never changes behaviour.
+//
+// Thread-safety: plain value type. Invariants after a successful Parse: replicas >= 1,
+// name non-empty, image non-empty.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/common/status.h"
+
+namespace cairn::op {
+
+enum class ReclaimPolicy { kDelete, kRetain };
+
+struct StorageSpec {
+  bool empty_dir = false;
+  std::string empty_dir_medium;        // "" or "Memory"
+  std::string empty_dir_size_limit;    // quantity, may be empty
+  std::string storage_class;           // empty: cluster default class
+  std::string size = "1Gi";
+  ReclaimPolicy reclaim = ReclaimPolicy::kDelete;
+};
+
+struct PodOverrides {
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string> node_selector;
+  std::string priority_class;
+  nlohmann::json affinity;                    // null when unset
+  nlohmann::json tolerations;                 // null or array
+  nlohmann::json topology_spread;             // null or array
+};
+
+struct ClusterSpec {
+  // Identity.
+  std::string name;
+  std::string namespace_;
+  std::string uid;
+  int64_t generation = 0;
+  bool being_deleted = false;
+
+  // Spec.
+  int32_t replicas = 3;
+  std::string version = "0.1.0";
+  std::string image;  // defaulted to "cairn:<version>"
+  std::string image_pull_policy = "IfNotPresent";
+  bool paused = false;
+  StorageSpec storage;
+  nlohmann::json resources;  // core/v1 ResourceRequirements or null
+  PodOverrides pod;
+  std::vector<std::string> options;
+
+  // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
+  // that would override a flag the operator owns (the schema cannot express that).
+  static Result<ClusterSpec> Parse(const nlohmann::json& object);
+};
+
+// Flags the operator sets itself; user options may not override them.
+bool IsOperatorOwnedFlag(const std::string& option);
+
+}  // namespace cairn::op

@@ -1,0 +1,69 @@
+// Deterministic names and addresses of everything the operator derives from an
+// EtcdCluster. Pure functions; the single place that knows the naming scheme, so the
+// planner (which reasons about peer URLs) and the builders (which create the objects)
+// can never disagree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cairn::op::naming {
+
+inline constexpr int kClientPort = 2379;
+inline constexpr int kPeerPort = 2380;
+
+inline std::string PeerService(const std::string& cluster) { return cluster + "-peer"; }
+inline std::string ClientService(const std::string& cluster) { return cluster + "-client"; }
+inline std::string ConfigMap(const std::string& cluster) { return cluster + "-bootstrap"; }
+inline std::string StatefulSet(const std::string& cluster) { return cluster; }
+inline std::string Pdb(const std::string& cluster) { return cluster; }
+inline std::string Member(const std::string& cluster, int ordinal) {
+  return cluster + "-" + std::to_string(ordinal);
+}
+inline std::string VolumeClaimTemplate() { return "data"; }
+// PVC names created by the StatefulSet controller: <template>-<statefulset>-<ordinal>.
+inline std::string Pvc(const std::string& cluster, int ordinal) {
+  return VolumeClaimTemplate() + "-" + Member(cluster, ordinal);
+}
+inline std::string MemberHost(const std::string& cluster, const std::string& ns, int ordinal) {
+  return Member(cluster, ordinal) + "." + PeerService(cluster) + "." + ns + ".svc";
+}
+inline std::string PeerUrl(const std::string& cluster, const std::string& ns, int ordinal) {
+  return "http://" + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kPeerPort);
+}
+inline std::string MemberClientUrl(const std::string& cluster, const std::string& ns, int ordinal) {
+  return "http://" + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kClientPort);
+}
+inline std::string ClientEndpoint(const std::string& cluster, const std::string& ns) {
+  return "http://" + ClientService(cluster) + "." + ns + ".svc:" + std::to_string(kClientPort);
+}
+// Unique per EtcdCluster object (the uid changes if the object is recreated), so members
+// of a deleted cluster can never join a new one of the same name.
+inline std::string ClusterToken(const std::string& cluster, const std::string& uid) {
+  return cluster + "-" + uid.substr(0, 8);
+}
+
+// Ordinal of a member given its name or peer URL, if it belongs to this cluster.
+std::optional<int> OrdinalFromName(const std::string& cluster, const std::string& member_name);
+std::optional<int> OrdinalFromPeerUrl(const std::string& cluster, const std::string& peer_url);
+
+// ConfigMap keys carrying one member's bootstrap configuration.
+inline std::string KeyInitialCluster(const std::string& member) { return member + ".initial-cluster"; }
+inline std::string KeyState(const std::string& member) { return member + ".initial-cluster-state"; }
+inline std::string KeyMemberId(const std::string& member) { return member + ".member-id"; }
+inline constexpr const char* kKeyToken = "token";
+inline constexpr const char* kKeyScript = "run.sh";
+
+// Labels and annotations.
+inline constexpr const char* kLabelName = "app.kubernetes.io/name";
+inline constexpr const char* kLabelInstance = "app.kubernetes.io/instance";
+inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
+inline constexpr const char* kAnnotationSpecHash = "etcd.cairn.dev/spec-hash";
+// On a member's PVC (or pod, for emptyDir): the member ID (hex) whose data it holds.
+inline constexpr const char* kAnnotationMemberId = "etcd.cairn.dev/member-id";
+
+std::string MemberIdHex(uint64_t id);
+std::optional<uint64_t> ParseMemberIdHex(const std::string& hex);
+
+}  // namespace cairn::op::naming

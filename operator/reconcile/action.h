@@ -1,0 +1,55 @@
+// Action: the one step a reconcile pass takes. Each action is a single API call (or a
+// single membership RPC) so that a crash between any two actions leaves the world in a
+// state the planner recognises and continues from.
+//
+// Thread-safety: plain value type.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace cairn::op {
+
+enum class ActionKind {
+  kNone,                 // converged; requeue for periodic resync
+  kWait,                 // something is in progress (or unsafe); look again later
+  kCreatePeerService,
+  kUpdatePeerService,
+  kCreateClientService,
+  kUpdateClientService,
+  kCreateConfigMap,      // bootstrap keys for ordinals [0, replicas)
+  kWriteMemberBootstrap, // member_name, initial_cluster, state, member_id
+  kDeleteMemberBootstrap,// member_name
+  kCreateStatefulSet,    // replicas
+  kUpdateStatefulSet,    // template changed; replicas unchanged
+  kScaleStatefulSet,     // replicas
+  kCreatePdb,            // min_available
+  kUpdatePdb,            // min_available
+  kAnnotateVolume,       // ordinal, member_id: record which member's data a volume holds
+  kAddLearner,           // member_name, peer_url
+  kPromoteLearner,       // member_id
+  kMoveLeader,           // member_id = transferee
+  kRemoveMember,         // member_id
+  kDeletePvc,            // ordinal
+  kRestartPod,           // ordinal: pod must rerun its start script for a new identity
+};
+
+const char* ActionKindName(ActionKind k);
+
+struct Action {
+  ActionKind kind = ActionKind::kNone;
+  std::string reason;  // CamelCase, used as the condition reason
+  std::string message; // human-readable, for conditions and logs
+  int ordinal = -1;
+  int32_t replicas = 0;
+  int32_t min_available = 0;
+  uint64_t member_id = 0;
+  std::string member_name;
+  std::string peer_url;
+  std::string initial_cluster;
+  std::string state;
+  std::chrono::seconds requeue_after{0};  // 0: immediately (an action was taken)
+};
+
+}  // namespace cairn::op

@@ -1,0 +1,90 @@
+// ObservedState: everything one reconcile pass read from the world, as plain values.
+// The planner is a pure function of (ClusterSpec, ObservedState, now); the controller is
+// responsible for filling this faithfully. Nothing here is cached between passes.
+//
+// Thread-safety: plain value types.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::op {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// A child object the operator owns (Service, ConfigMap, StatefulSet, PDB).
+struct ChildState {
+  bool exists = false;
+  bool up_to_date = false;  // its spec-hash annotation equals the desired object's hash
+};
+
+struct StatefulSetState {
+  bool exists = false;
+  bool template_up_to_date = false;
+  int32_t replicas = 0;  // .spec.replicas
+  int32_t ready_replicas = 0;
+};
+
+struct PdbState {
+  bool exists = false;
+  int32_t min_available = 0;
+};
+
+// One ordinal's pod and data volume (a PVC, or the pod itself when storage is emptyDir).
+struct PodState {
+  bool exists = false;
+  bool ready = false;
+  bool terminating = false;
+  TimePoint created{};
+};
+
+struct VolumeState {
+  bool exists = false;
+  std::string marker;  // member-id annotation (hex), empty if none
+  TimePoint created{};
+};
+
+struct MemberBootstrap {
+  std::string initial_cluster;
+  std::string state;  // "new" | "existing"
+  std::string member_id;  // hex; empty for bootstrap members (IDs unknown before start)
+};
+
+struct ConfigMapState {
+  bool exists = false;
+  std::string token;
+  std::map<std::string, MemberBootstrap> members;  // by member name
+};
+
+// A member from the cluster's member list, joined with its own Status response.
+struct MemberState {
+  uint64_t id = 0;
+  std::string name;  // empty until the member has started and published itself
+  std::string peer_url;
+  bool is_learner = false;
+  bool healthy = false;  // answered Status within the timeout without errors
+  bool is_leader = false;
+  uint64_t raft_index = 0;
+  uint64_t applied_index = 0;
+  std::string version;
+};
+
+struct ObservedState {
+  ChildState peer_service;
+  ChildState client_service;
+  ConfigMapState config_map;
+  StatefulSetState stateful_set;
+  PdbState pdb;
+  std::map<int, PodState> pods;        // by ordinal
+  std::map<int, VolumeState> volumes;  // by ordinal
+  // The member list, or nullopt when no member answered MemberList (not started, no quorum).
+  std::optional<std::vector<MemberState>> members;
+  std::string member_list_error;
+};
+
+}  // namespace cairn::op

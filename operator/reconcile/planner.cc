@@ -1,0 +1,488 @@
+#include "operator/reconcile/planner.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "operator/api/naming.h"
+
+namespace cairn::op {
+namespace {
+
+using std::chrono::seconds;
+
+// Ordinal of a member: by the peer URL the operator gave it (always present, unlike the
+// name, which a member publishes only once it has started).
+std::optional<int> OrdinalOf(const ClusterSpec& spec, const MemberState& m) {
+  auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
+  if (!ord || m.peer_url != naming::PeerUrl(spec.name, spec.namespace_, *ord)) return std::nullopt;
+  if (!m.name.empty() && m.name != naming::Member(spec.name, *ord)) return std::nullopt;
+  return ord;
+}
+
+class Planner {
+ public:
+  Planner(const ClusterSpec& spec, const ObservedState& obs, TimePoint now, const PlannerConfig& cfg)
+      : spec_(spec), obs_(obs), now_(now), cfg_(cfg) {}
+
+  Plan Run() {
+    plan_.phase = "Running";
+    if (spec_.being_deleted) return Wait("Deleting", "owned objects are removed by garbage collection", cfg_.resync);
+    if (spec_.paused) {
+      plan_.phase = "Paused";
+      Summarize();
+      return Done("Paused", "spec.paused is true; no actions are taken");
+    }
+    if (auto p = EnsureBasics()) return *p;
+    if (!obs_.members) {
+      plan_.phase = Bootstrapping() ? "Creating" : "Degraded";
+      if (!Bootstrapping()) plan_.problems.push_back("cannot list members: " + obs_.member_list_error);
+      return Wait("MembersUnreachable", "waiting for the member list: " + obs_.member_list_error, cfg_.wait_requeue);
+    }
+    if (auto p = IndexMembers()) return *p;
+    if (auto p = EnsurePdb()) return *p;
+    Summarize();
+    if (auto p = RecordIdentities()) return *p;
+    if (!plan_.available) {
+      plan_.phase = "Degraded";
+      return Wait("NoQuorum", "fewer than a quorum of voting members is healthy; no membership changes",
+                  cfg_.wait_requeue);
+    }
+    if (auto p = Repair()) return *p;
+    if (auto p = RestoreStatefulSetSize()) return *p;
+    if (auto p = Learner()) return *p;
+    if (auto p = FinishScaleDown()) return *p;
+    if (auto p = ScaleDown()) return *p;
+    if (auto p = CleanupVolumes()) return *p;
+    if (auto p = ScaleUp()) return *p;
+    if (!obs_.stateful_set.template_up_to_date) {
+      if (healthy_voting_ < static_cast<int>(voting_.size())) {
+        return Wait("WaitingForHealthyMembers", "pod template change waits until every member is healthy",
+                    cfg_.wait_requeue);
+      }
+      return Act(ActionKind::kUpdateStatefulSet, "UpdatingPodTemplate", "rolling out the new pod template");
+    }
+    if (!plan_.problems.empty()) plan_.phase = "Degraded";
+    return Done("Reconciled", "cluster matches the spec");
+  }
+
+ private:
+  Plan Act(ActionKind kind, std::string reason, std::string message) {
+    plan_.action.kind = kind;
+    plan_.action.reason = std::move(reason);
+    plan_.action.message = std::move(message);
+    plan_.action.requeue_after = seconds(0);
+    return plan_;
+  }
+  Plan Wait(std::string reason, std::string message, seconds after) {
+    Plan p = Act(ActionKind::kWait, std::move(reason), std::move(message));
+    p.action.requeue_after = after;
+    return p;
+  }
+  Plan Done(std::string reason, std::string message) {
+    Plan p = Act(ActionKind::kNone, std::move(reason), std::move(message));
+    p.action.requeue_after = cfg_.resync;
+    return p;
+  }
+
+  bool Bootstrapping() const {
+    if (!obs_.config_map.exists) return true;
+    for (const auto& [name, b] : obs_.config_map.members) {
+      if (b.state == "new") return true;
+    }
+    return false;
+  }
+
+  std::optional<Plan> EnsureBasics() {
+    if (!obs_.peer_service.exists) return Act(ActionKind::kCreatePeerService, "CreatingPeerService", "creating the headless peer Service");
+    if (!obs_.peer_service.up_to_date) return Act(ActionKind::kUpdatePeerService, "UpdatingPeerService", "updating the peer Service");
+    if (!obs_.client_service.exists) return Act(ActionKind::kCreateClientService, "CreatingClientService", "creating the client Service");
+    if (!obs_.client_service.up_to_date) return Act(ActionKind::kUpdateClientService, "UpdatingClientService", "updating the client Service");
+    if (!obs_.config_map.exists) {
+      plan_.phase = "Creating";
+      Plan p = Act(ActionKind::kCreateConfigMap, "Bootstrapping", "writing the bootstrap configuration");
+      p.action.replicas = spec_.replicas;
+      p.action.initial_cluster = BootstrapInitialCluster(spec_, spec_.replicas);
+      p.action.state = "new";
+      return p;
+    }
+    if (!obs_.stateful_set.exists) {
+      plan_.phase = "Creating";
+      // Recreating a lost StatefulSet must cover every existing member; a fresh one
+      // covers exactly the bootstrap members written to the ConfigMap.
+      int32_t replicas = 0;
+      if (obs_.members) {
+        for (const auto& m : *obs_.members) {
+          if (auto o = OrdinalOf(spec_, m)) replicas = std::max(replicas, *o + 1);
+        }
+      }
+      if (replicas == 0) {
+        while (obs_.config_map.members.count(naming::Member(spec_.name, replicas))) ++replicas;
+      }
+      Plan p = Act(ActionKind::kCreateStatefulSet, "CreatingStatefulSet", "creating the member StatefulSet");
+      p.action.replicas = std::max(replicas, 1);
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Plan> IndexMembers() {
+    for (const auto& m : *obs_.members) {
+      auto ord = OrdinalOf(spec_, m);
+      if (!ord || by_ordinal_.count(*ord)) {
+        plan_.phase = "Degraded";
+        plan_.problems.push_back("member " + naming::MemberIdHex(m.id) + " (" + m.peer_url +
+                                 ") does not belong to this cluster's naming scheme");
+        return Wait("UnknownMember", plan_.problems.back() + "; refusing to change membership", cfg_.wait_requeue);
+      }
+      by_ordinal_[*ord] = &m;
+      if (m.is_learner) learners_.push_back({*ord, &m});
+      else voting_.push_back({*ord, &m});
+      if (!m.is_learner && m.healthy) ++healthy_voting_;
+      if (m.is_leader) leader_ = &m;
+    }
+    plan_.available = !voting_.empty() && healthy_voting_ >= QuorumOf(static_cast<int32_t>(voting_.size()));
+    return std::nullopt;
+  }
+
+  std::optional<Plan> EnsurePdb() {
+    int32_t want = QuorumOf(static_cast<int32_t>(std::max<size_t>(voting_.size(), 1)));
+    if (!obs_.pdb.exists) {
+      Plan p = Act(ActionKind::kCreatePdb, "CreatingDisruptionBudget", "creating the PodDisruptionBudget");
+      p.action.min_available = want;
+      return p;
+    }
+    if (obs_.pdb.min_available != want) {
+      Plan p = Act(ActionKind::kUpdatePdb, "UpdatingDisruptionBudget",
+                   "PodDisruptionBudget minAvailable " + std::to_string(obs_.pdb.min_available) + " -> " +
+                       std::to_string(want));
+      p.action.min_available = want;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  void Summarize() {
+    if (!obs_.members) return;
+    for (const auto& [ord, m] : by_ordinal_) {
+      if (m->name.empty()) continue;  // not started yet: progress, not a problem
+      if (!m->healthy) {
+        auto pod = obs_.pods.find(ord);
+        bool pod_ready = pod != obs_.pods.end() && pod->second.ready;
+        plan_.problems.push_back("member " + m->name + " is unhealthy" +
+                                 (pod_ready ? "" : " (pod not ready)"));
+      }
+    }
+  }
+
+  bool VolumeMarked(int ord, uint64_t id) const {
+    auto v = obs_.volumes.find(ord);
+    return v != obs_.volumes.end() && v->second.exists && v->second.marker == naming::MemberIdHex(id);
+  }
+
+  // Bind started members to their data (volume marker) and bootstrap keys (member ID,
+  // state "existing"), so data loss and stale identities are recognisable later.
+  std::optional<Plan> RecordIdentities() {
+    for (const auto& [ord, m] : by_ordinal_) {
+      if (m->name.empty() || !m->healthy) continue;
+      auto v = obs_.volumes.find(ord);
+      if (v != obs_.volumes.end() && v->second.exists && !VolumeMarked(ord, m->id)) {
+        Plan p = Act(ActionKind::kAnnotateVolume, "RecordingMemberIdentity",
+                     "marking the volume of " + m->name + " with member " + naming::MemberIdHex(m->id));
+        p.action.ordinal = ord;
+        p.action.member_id = m->id;
+        return p;
+      }
+      auto key = obs_.config_map.members.find(m->name);
+      if (key != obs_.config_map.members.end() &&
+          (key->second.state != "existing" || key->second.member_id != naming::MemberIdHex(m->id))) {
+        Plan p = Act(ActionKind::kWriteMemberBootstrap, "RecordingMemberIdentity",
+                     m->name + " has started; its bootstrap entry becomes \"existing\"");
+        p.action.member_name = m->name;
+        p.action.initial_cluster = key->second.initial_cluster;
+        p.action.state = "existing";
+        p.action.member_id = m->id;
+        return p;
+      }
+    }
+    for (const auto& [name, b] : obs_.config_map.members) {
+      auto ord = naming::OrdinalFromName(spec_.name, name);
+      if (!ord || !by_ordinal_.count(*ord)) {
+        Plan p = Act(ActionKind::kDeleteMemberBootstrap, "RemovingStaleBootstrap",
+                     name + " is no longer a member; dropping its bootstrap entry");
+        p.action.member_name = name;
+        return p;
+      }
+    }
+    return std::nullopt;
+  }
+
+  bool DataLost(int ord, const MemberState& m) const {
+    if (m.name.empty() || m.healthy) return false;
+    auto v = obs_.volumes.find(ord);
+    if (v == obs_.volumes.end() || !v->second.exists) return false;
+    if (v->second.marker == naming::MemberIdHex(m.id)) return false;
+    return now_ - v->second.created >= cfg_.data_loss_grace;
+  }
+
+  std::optional<Plan> Repair() {
+    for (const auto& [ord, m] : voting_) {
+      if (!DataLost(ord, *m)) continue;
+      if (voting_.size() == 1) {
+        plan_.problems.push_back("the only member " + m->name + " lost its data; manual restore needed");
+        return std::nullopt;
+      }
+      plan_.phase = "Repairing";
+      Plan p = Act(ActionKind::kRemoveMember, "RemovingMemberWithLostData",
+                   m->name + " restarted on a volume without its data; removing it to re-add it as a learner");
+      p.action.member_id = m->id;
+      p.action.member_name = m->name;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  int MaxStartedOrdinal() const {
+    int max = -1;
+    for (const auto& [ord, m] : by_ordinal_) {
+      if (!m->is_learner || !m->name.empty()) max = std::max(max, ord);
+    }
+    return max;
+  }
+
+  std::optional<Plan> RestoreStatefulSetSize() {
+    int max = MaxStartedOrdinal();
+    if (obs_.stateful_set.replicas < max + 1) {
+      Plan p = Act(ActionKind::kScaleStatefulSet, "RestoringStatefulSet",
+                   "StatefulSet is smaller than the member list; restoring it");
+      p.action.replicas = max + 1;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Plan> Learner() {
+    if (learners_.empty()) return std::nullopt;
+    auto [ord, l] = learners_.front();
+    const std::string name = naming::Member(spec_.name, ord);
+    if (ord >= spec_.replicas) {
+      plan_.phase = "ScalingDown";
+      Plan p = Act(ActionKind::kRemoveMember, "RemovingLearner", "learner " + name + " is beyond spec.replicas");
+      p.action.member_id = l->id;
+      p.action.member_name = name;
+      return p;
+    }
+    // A learner below the highest voter fills a hole left by a removed member: repair.
+    bool hole = std::any_of(voting_.begin(), voting_.end(), [o = ord](const auto& v) { return v.first > o; });
+    plan_.phase = hole ? "Repairing" : "ScalingUp";
+    if (l->name.empty()) {
+      auto key = obs_.config_map.members.find(name);
+      std::string want = InitialClusterOf(spec_, *obs_.members);
+      if (key == obs_.config_map.members.end() || key->second.state != "existing" ||
+          key->second.member_id != naming::MemberIdHex(l->id) || key->second.initial_cluster != want) {
+        Plan p = Act(ActionKind::kWriteMemberBootstrap, "ConfiguringLearner",
+                     "writing the join configuration of learner " + name);
+        p.action.member_name = name;
+        p.action.initial_cluster = want;
+        p.action.state = "existing";
+        p.action.member_id = l->id;
+        return p;
+      }
+      if (obs_.stateful_set.replicas <= ord) {
+        Plan p = Act(ActionKind::kScaleStatefulSet, "StartingLearner", "starting the pod of learner " + name);
+        p.action.replicas = ord + 1;
+        return p;
+      }
+      auto pod = obs_.pods.find(ord);
+      if (pod != obs_.pods.end() && pod->second.exists && !pod->second.terminating &&
+          now_ - pod->second.created >= cfg_.learner_start_grace) {
+        Plan p = Act(ActionKind::kRestartPod, "RestartingLearnerPod",
+                     "learner " + name + " has not started; restarting its pod to reread its configuration");
+        p.action.ordinal = ord;
+        return p;
+      }
+      return Wait("LearnerStarting", "waiting for learner " + name + " to start", cfg_.wait_requeue);
+    }
+    if (!l->healthy) {
+      if (DataLost(ord, *l)) {
+        Plan p = Act(ActionKind::kRemoveMember, "RemovingMemberWithLostData",
+                     "learner " + name + " lost its data; removing it to re-add it");
+        p.action.member_id = l->id;
+        p.action.member_name = name;
+        return p;
+      }
+      return Wait("LearnerUnhealthy", "learner " + name + " is not answering", cfg_.wait_requeue);
+    }
+    if (leader_ == nullptr || !leader_->healthy) {
+      return Wait("NoLeader", "no healthy leader to compare the learner's progress with", cfg_.wait_requeue);
+    }
+    if (l->applied_index + cfg_.catch_up_max_lag < leader_->raft_index) {
+      return Wait("LearnerCatchingUp",
+                  "learner " + name + " applied " + std::to_string(l->applied_index) + " of " +
+                      std::to_string(leader_->raft_index),
+                  cfg_.wait_requeue);
+    }
+    Plan p = Act(ActionKind::kPromoteLearner, "PromotingLearner", "learner " + name + " caught up; promoting it");
+    p.action.member_id = l->id;
+    p.action.member_name = name;
+    return p;
+  }
+
+  // After MemberRemove the StatefulSet still runs the removed member's pod; shrink it.
+  std::optional<Plan> FinishScaleDown() {
+    int top = obs_.stateful_set.replicas - 1;
+    if (top >= spec_.replicas && top >= 1 && !by_ordinal_.count(top)) {
+      plan_.phase = "ScalingDown";
+      Plan p = Act(ActionKind::kScaleStatefulSet, "ScalingDown",
+                   naming::Member(spec_.name, top) + " is no longer a member; shrinking the StatefulSet");
+      p.action.replicas = top;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Plan> ScaleDown() {
+    if (static_cast<int32_t>(voting_.size()) <= std::max(spec_.replicas, 1)) return std::nullopt;
+    plan_.phase = "ScalingDown";
+    auto [ord, target] = *std::max_element(voting_.begin(), voting_.end());
+    const std::string name = naming::Member(spec_.name, ord);
+    if (target->is_leader) {
+      const MemberState* to = nullptr;
+      for (const auto& [o, m] : voting_) {
+        if (m != target && m->healthy && (to == nullptr || m->applied_index > to->applied_index)) to = m;
+      }
+      if (to == nullptr) return Wait("NoTransferee", "no healthy follower to take over leadership", cfg_.wait_requeue);
+      Plan p = Act(ActionKind::kMoveLeader, "MovingLeader",
+                   name + " leads and is being removed; moving leadership to " + to->name);
+      p.action.member_id = to->id;
+      return p;
+    }
+    int32_t remaining = static_cast<int32_t>(voting_.size()) - 1;
+    int healthy_after = healthy_voting_ - (target->healthy ? 1 : 0);
+    if (healthy_after < QuorumOf(remaining)) {
+      return Wait("UnsafeToRemove",
+                  "removing " + name + " would leave " + std::to_string(healthy_after) + " healthy of " +
+                      std::to_string(remaining) + " voters",
+                  cfg_.wait_requeue);
+    }
+    Plan p = Act(ActionKind::kRemoveMember, "RemovingMember", "removing " + name + " (highest ordinal)");
+    p.action.member_id = target->id;
+    p.action.member_name = name;
+    return p;
+  }
+
+  std::optional<Plan> CleanupVolumes() {
+    if (spec_.storage.empty_dir || spec_.storage.reclaim != ReclaimPolicy::kDelete) return std::nullopt;
+    for (const auto& [ord, v] : obs_.volumes) {
+      if (ord < obs_.stateful_set.replicas || !v.exists || by_ordinal_.count(ord)) continue;
+      auto pod = obs_.pods.find(ord);
+      if (pod != obs_.pods.end() && pod->second.exists) {
+        return Wait("WaitingForPodExit", naming::Member(spec_.name, ord) + " is shutting down; its volume is next",
+                    cfg_.wait_requeue);
+      }
+      Plan p = Act(ActionKind::kDeletePvc, "DeletingVolume",
+                   "deleting the volume of removed member " + naming::Member(spec_.name, ord));
+      p.action.ordinal = ord;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Plan> ScaleUp() {
+    int target = -1;
+    for (int i = 0; i < spec_.replicas; ++i) {
+      if (!by_ordinal_.count(i)) {
+        target = i;
+        break;
+      }
+    }
+    if (target < 0) return std::nullopt;
+    bool repair = target < obs_.stateful_set.replicas;
+    plan_.phase = repair ? "Repairing" : "ScalingUp";
+    if (!repair && healthy_voting_ < static_cast<int>(voting_.size())) {
+      return Wait("WaitingForHealthyMembers", "adding a member waits until every voting member is healthy",
+                  cfg_.wait_requeue);
+    }
+    auto v = obs_.volumes.find(target);
+    auto pod = obs_.pods.find(target);
+    bool pod_exists = pod != obs_.pods.end() && pod->second.exists;
+    if (!repair && v != obs_.volumes.end() && v->second.exists) {
+      if (pod_exists) return Wait("WaitingForPodExit", "old pod of ordinal still terminating", cfg_.wait_requeue);
+      // A volume left by a removed member holds a dead identity; reusing it would fail.
+      Plan p = Act(ActionKind::kDeletePvc, "DeletingStaleVolume",
+                   "deleting the leftover volume of " + naming::Member(spec_.name, target) + " before reuse");
+      p.action.ordinal = target;
+      return p;
+    }
+    Plan p = Act(ActionKind::kAddLearner, repair ? "ReAddingMember" : "AddingLearner",
+                 "adding " + naming::Member(spec_.name, target) + " as a learner");
+    p.action.member_name = naming::Member(spec_.name, target);
+    p.action.peer_url = naming::PeerUrl(spec_.name, spec_.namespace_, target);
+    return p;
+  }
+
+  const ClusterSpec& spec_;
+  const ObservedState& obs_;
+  TimePoint now_;
+  const PlannerConfig& cfg_;
+  Plan plan_;
+  std::map<int, const MemberState*> by_ordinal_;
+  std::vector<std::pair<int, const MemberState*>> voting_;
+  std::vector<std::pair<int, const MemberState*>> learners_;
+  int healthy_voting_ = 0;
+  const MemberState* leader_ = nullptr;
+};
+
+}  // namespace
+
+std::string BootstrapInitialCluster(const ClusterSpec& spec, int32_t replicas) {
+  std::string out;
+  for (int i = 0; i < replicas; ++i) {
+    if (!out.empty()) out += ",";
+    out += naming::Member(spec.name, i) + "=" + naming::PeerUrl(spec.name, spec.namespace_, i);
+  }
+  return out;
+}
+
+std::string InitialClusterOf(const ClusterSpec& spec, const std::vector<MemberState>& members) {
+  std::map<int, std::string> by_ord;
+  for (const auto& m : members) {
+    if (auto o = OrdinalOf(spec, m)) by_ord[*o] = naming::Member(spec.name, *o) + "=" + m.peer_url;
+  }
+  std::string out;
+  for (const auto& [o, s] : by_ord) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+Plan PlanNext(const ClusterSpec& spec, const ObservedState& observed, TimePoint now, const PlannerConfig& config) {
+  return Planner(spec, observed, now, config).Run();
+}
+
+const char* ActionKindName(ActionKind k) {
+  switch (k) {
+    case ActionKind::kNone: return "None";
+    case ActionKind::kWait: return "Wait";
+    case ActionKind::kCreatePeerService: return "CreatePeerService";
+    case ActionKind::kUpdatePeerService: return "UpdatePeerService";
+    case ActionKind::kCreateClientService: return "CreateClientService";
+    case ActionKind::kUpdateClientService: return "UpdateClientService";
+    case ActionKind::kCreateConfigMap: return "CreateConfigMap";
+    case ActionKind::kWriteMemberBootstrap: return "WriteMemberBootstrap";
+    case ActionKind::kDeleteMemberBootstrap: return "DeleteMemberBootstrap";
+    case ActionKind::kCreateStatefulSet: return "CreateStatefulSet";
+    case ActionKind::kUpdateStatefulSet: return "UpdateStatefulSet";
+    case ActionKind::kScaleStatefulSet: return "ScaleStatefulSet";
+    case ActionKind::kCreatePdb: return "CreatePdb";
+    case ActionKind::kUpdatePdb: return "UpdatePdb";
+    case ActionKind::kAnnotateVolume: return "AnnotateVolume";
+    case ActionKind::kAddLearner: return "AddLearner";
+    case ActionKind::kPromoteLearner: return "PromoteLearner";
+    case ActionKind::kMoveLeader: return "MoveLeader";
+    case ActionKind::kRemoveMember: return "RemoveMember";
+    case ActionKind::kDeletePvc: return "DeletePvc";
+    case ActionKind::kRestartPod: return "RestartPod";
+  }
+  return "Unknown";
+}
+
+}  // namespace cairn::op

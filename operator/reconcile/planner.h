@@ -1,0 +1,58 @@
+// Planner: the operator's decision logic as a pure function
+//   (ClusterSpec, ObservedState, now) -> Plan{one Action, phase, health summary}.
+//
+// Level-triggered: the plan depends only on what was observed now, never on what the
+// operator did before, so a crash between any two actions is recovered by planning again.
+// The cluster's member list is the source of truth for membership; Kubernetes objects
+// follow it. Safety rules (each enforced here, each unit-tested):
+//   * at most one learner at a time; a learner is promoted only once caught up;
+//   * no membership change unless a quorum of voting members is healthy;
+//   * growing requires every voting member healthy; removing a voter requires that the
+//     remaining healthy voters still form a quorum of the smaller cluster;
+//   * the leader is never removed: leadership is moved away first;
+//   * never fewer than one member; nothing at all while paused.
+// Thread-safety: stateless.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "operator/api/cluster_spec.h"
+#include "operator/reconcile/action.h"
+#include "operator/reconcile/observed.h"
+
+namespace cairn::op {
+
+struct PlannerConfig {
+  // A started member that is unhealthy on a volume not marked with its ID is judged to
+  // have lost its data only once the volume is at least this old (boot takes time).
+  std::chrono::seconds data_loss_grace{90};
+  // An unstarted learner whose pod has existed this long is restarted once, so it
+  // rereads its bootstrap configuration.
+  std::chrono::seconds learner_start_grace{120};
+  // A learner within this many raft entries of the leader counts as caught up.
+  uint64_t catch_up_max_lag = 1000;
+  std::chrono::seconds wait_requeue{5};
+  std::chrono::seconds resync{30};
+};
+
+struct Plan {
+  Action action;
+  std::string phase;             // status.phase
+  bool available = false;        // a quorum of voting members is healthy
+  std::vector<std::string> problems;  // reported in the Degraded condition; never acted on blindly
+};
+
+Plan PlanNext(const ClusterSpec& spec, const ObservedState& observed, TimePoint now,
+              const PlannerConfig& config = {});
+
+// "name=peerURL,..." for a member list plus (optionally) one member being added, ordered
+// by ordinal; unstarted members are named after their ordinal.
+std::string InitialClusterOf(const ClusterSpec& spec, const std::vector<MemberState>& members);
+std::string BootstrapInitialCluster(const ClusterSpec& spec, int32_t replicas);
+
+// Voting members needed for quorum, which is what the PodDisruptionBudget keeps available.
+inline int32_t QuorumOf(int32_t voting) { return voting / 2 + 1; }
+
+}  // namespace cairn::op

@@ -1,0 +1,774 @@
+// Planner tests: single decisions from hand-built worlds, plus whole flows (bootstrap,
+// scale up, scale down, repair) driven through a small world simulator that applies each
+// action, checks the safety invariants at every step, and proves that re-planning from
+// every intermediate state (what an operator crash amounts to) still converges.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "operator/api/naming.h"
+#include "operator/reconcile/planner.h"
+#include "operator/reconcile/status_builder.h"
+
+namespace cairn::op {
+namespace {
+
+using std::chrono::seconds;
+
+ClusterSpec Spec(int replicas) {
+  auto r = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "0123456789ab"}, {"generation", 1}}},
+                               {"spec", {{"replicas", replicas}}}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return *r;
+}
+
+const TimePoint kT0 = TimePoint(seconds(1'700'000'000));
+
+// A converged cluster of n members, leader at ordinal 0, all healthy, volumes marked.
+ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) {
+  ObservedState o;
+  o.peer_service = o.client_service = {true, true};
+  o.config_map.exists = true;
+  o.config_map.token = naming::ClusterToken(spec.name, spec.uid);
+  o.stateful_set = {true, true, n, n};
+  o.pdb = {true, QuorumOf(n)};
+  o.members.emplace();
+  for (int i = 0; i < n; ++i) {
+    MemberState m;
+    m.id = 0x100 + i;
+    m.name = naming::Member(spec.name, i);
+    m.peer_url = naming::PeerUrl(spec.name, spec.namespace_, i);
+    m.healthy = true;
+    m.is_leader = i == 0;
+    m.raft_index = m.applied_index = 500;
+    m.version = "3.4.0";
+    o.members->push_back(m);
+    o.pods[i] = {true, true, false, t - seconds(3600)};
+    o.volumes[i] = {true, naming::MemberIdHex(m.id), t - seconds(3600)};
+    o.config_map.members[m.name] = {BootstrapInitialCluster(spec, n), "existing", naming::MemberIdHex(m.id)};
+  }
+  return o;
+}
+
+MemberState* Member(ObservedState& o, int ord) {
+  for (auto& m : *o.members) {
+    if (m.peer_url == naming::PeerUrl("c", "ns", ord)) return &m;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- world simulator
+struct World {
+  ClusterSpec spec;
+  ObservedState obs;
+  TimePoint now = kT0;
+  uint64_t next_id = 0x900;
+  int steps = 0;
+  std::vector<std::string> trace;
+
+  int Voting() const {
+    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(), [](auto& m) { return !m.is_learner; }));
+  }
+  int HealthyVoting() const {
+    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(),
+                                          [](auto& m) { return !m.is_learner && m.healthy; }));
+  }
+  MemberState* Leader() {
+    for (auto& m : *obs.members) if (m.is_leader) return &m;
+    return nullptr;
+  }
+
+  // Kubelet + StatefulSet controller + etcd, simplified: pods exist for ordinals below
+  // replicas; a pod with a fresh volume and a bootstrap entry naming its member starts it.
+  void Settle() {
+    for (int i = 0; i < obs.stateful_set.replicas; ++i) {
+      if (!obs.pods[i].exists) obs.pods[i] = {true, false, false, now};
+      if (!spec.storage.empty_dir && !obs.volumes[i].exists) obs.volumes[i] = {true, "", now};
+    }
+    for (auto it = obs.pods.begin(); it != obs.pods.end();) {
+      if (it->first >= obs.stateful_set.replicas) it = obs.pods.erase(it);
+      else ++it;
+    }
+    if (!obs.members && obs.stateful_set.exists && obs.config_map.exists) {
+      // Static bootstrap: members appear once every bootstrap pod runs.
+      bool all = true;
+      for (auto& [name, b] : obs.config_map.members) {
+        auto ord = naming::OrdinalFromName("c", name);
+        all = all && b.state == "new" && obs.pods[*ord].exists;
+      }
+      if (all && !obs.config_map.members.empty()) {
+        obs.members.emplace();
+        int i = 0;
+        for (auto& [name, b] : obs.config_map.members) {
+          MemberState m;
+          m.id = next_id++;
+          m.name = name;
+          m.peer_url = naming::PeerUrl("c", "ns", *naming::OrdinalFromName("c", name));
+          m.healthy = true;
+          m.is_leader = i++ == 0;
+          m.raft_index = m.applied_index = 10;
+          obs.members->push_back(m);
+        }
+      }
+    }
+    if (!obs.members) return;
+    for (auto& m : *obs.members) {
+      int ord = *naming::OrdinalFromPeerUrl("c", m.peer_url);
+      auto key = obs.config_map.members.find(naming::Member("c", ord));
+      if (m.name.empty() && obs.pods[ord].exists && key != obs.config_map.members.end() &&
+          key->second.member_id == naming::MemberIdHex(m.id)) {
+        m.name = naming::Member("c", ord);
+        m.healthy = true;
+        m.applied_index = Leader() ? Leader()->raft_index : 0;
+      }
+      if (!m.name.empty()) obs.pods[ord].ready = m.healthy;
+    }
+    obs.stateful_set.ready_replicas = 0;
+    for (auto& [i, p] : obs.pods) obs.stateful_set.ready_replicas += p.ready;
+  }
+
+  void Apply(const Action& a) {
+    trace.push_back(ActionKindName(a.kind));
+    switch (a.kind) {
+      case ActionKind::kNone: case ActionKind::kWait: break;
+      case ActionKind::kCreatePeerService: case ActionKind::kUpdatePeerService: obs.peer_service = {true, true}; break;
+      case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
+      case ActionKind::kCreateConfigMap:
+        obs.config_map.exists = true;
+        obs.config_map.token = naming::ClusterToken("c", spec.uid);
+        for (int i = 0; i < a.replicas; ++i) obs.config_map.members[naming::Member("c", i)] = {a.initial_cluster, a.state, ""};
+        break;
+      case ActionKind::kWriteMemberBootstrap:
+        obs.config_map.members[a.member_name] = {a.initial_cluster, a.state, naming::MemberIdHex(a.member_id)};
+        break;
+      case ActionKind::kDeleteMemberBootstrap: obs.config_map.members.erase(a.member_name); break;
+      case ActionKind::kCreateStatefulSet: obs.stateful_set = {true, true, a.replicas, 0}; break;
+      case ActionKind::kUpdateStatefulSet: obs.stateful_set.template_up_to_date = true; break;
+      case ActionKind::kScaleStatefulSet: {
+        ASSERT_GE(a.replicas, 1);
+        for (auto& m : *obs.members) {
+          if (!m.is_learner) {
+            ASSERT_LT(*naming::OrdinalFromPeerUrl("c", m.peer_url), a.replicas) << "scaled away a voter's pod";
+          }
+        }
+        obs.stateful_set.replicas = a.replicas;
+        break;
+      }
+      case ActionKind::kCreatePdb: case ActionKind::kUpdatePdb: obs.pdb = {true, a.min_available}; break;
+      case ActionKind::kAnnotateVolume: obs.volumes[a.ordinal].marker = naming::MemberIdHex(a.member_id); break;
+      case ActionKind::kAddLearner: {
+        for (auto& m : *obs.members) ASSERT_FALSE(m.is_learner) << "second learner";
+        MemberState m;
+        m.id = next_id++;
+        m.peer_url = a.peer_url;
+        m.is_learner = true;
+        obs.members->push_back(m);
+        break;
+      }
+      case ActionKind::kPromoteLearner: {
+        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_TRUE(it->is_learner);
+        ASSERT_TRUE(it->healthy);
+        ASSERT_GE(it->applied_index + 1000, Leader()->raft_index) << "promoted a learner that is behind";
+        it->is_learner = false;
+        break;
+      }
+      case ActionKind::kMoveLeader: {
+        auto* l = Leader();
+        ASSERT_NE(l, nullptr);
+        l->is_leader = false;
+        for (auto& m : *obs.members) if (m.id == a.member_id) { ASSERT_TRUE(m.healthy); m.is_leader = true; }
+        break;
+      }
+      case ActionKind::kRemoveMember: {
+        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_FALSE(it->is_leader) << "removed the leader";
+        bool voter = !it->is_learner;
+        int healthy_after = HealthyVoting() - (voter && it->healthy ? 1 : 0);
+        int voting_after = Voting() - (voter ? 1 : 0);
+        ASSERT_GE(voting_after, 1) << "removed the last member";
+        if (voter) {
+          ASSERT_GE(healthy_after, QuorumOf(voting_after)) << "removal lost quorum";
+        }
+        obs.members->erase(it);
+        break;
+      }
+      case ActionKind::kDeletePvc: {
+        ASSERT_FALSE(obs.pods[a.ordinal].exists) << "deleted the PVC of a running pod";
+        obs.volumes.erase(a.ordinal);
+        break;
+      }
+      case ActionKind::kRestartPod: obs.pods[a.ordinal] = {true, false, false, now}; break;
+    }
+  }
+
+  // Runs the planner until it reports convergence. Each pass is a fresh planner, which
+  // is exactly what an operator restart between any two steps looks like.
+  Plan Converge(int max_steps = 200) {
+    Plan p;
+    for (int i = 0; i < max_steps; ++i) {
+      Settle();
+      p = PlanNext(spec, obs, now);
+      if (p.action.kind == ActionKind::kNone) return p;
+      Apply(p.action);
+      if (::testing::Test::HasFatalFailure()) return p;
+      now += p.action.requeue_after + seconds(1);
+      ++steps;
+    }
+    ADD_FAILURE() << "did not converge; last action " << ActionKindName(p.action.kind) << ": " << p.action.message;
+    return p;
+  }
+
+  void ExpectConverged(int n) {
+    ASSERT_TRUE(obs.members.has_value());
+    EXPECT_EQ(Voting(), n);
+    EXPECT_EQ(HealthyVoting(), n);
+    EXPECT_EQ(obs.stateful_set.replicas, n);
+    EXPECT_EQ(obs.pdb.min_available, QuorumOf(n));
+    std::set<int> ords;
+    for (auto& m : *obs.members) {
+      EXPECT_FALSE(m.is_learner);
+      ords.insert(*naming::OrdinalFromPeerUrl("c", m.peer_url));
+      EXPECT_EQ(obs.volumes[*naming::OrdinalFromPeerUrl("c", m.peer_url)].marker, naming::MemberIdHex(m.id));
+    }
+    EXPECT_EQ(static_cast<int>(ords.size()), n);
+    EXPECT_EQ(*ords.rbegin(), n - 1) << "ordinals are not dense";
+    EXPECT_EQ(static_cast<int>(obs.config_map.members.size()), n);
+  }
+};
+
+World MakeWorld(const ClusterSpec& spec) {
+  World w;
+  w.spec = spec;
+  return w;
+}
+
+// ---------------------------------------------------------------- single decisions
+TEST(Planner, BootstrapCreatesChildrenInOrder) {
+  World w = MakeWorld(Spec(3));
+  Plan p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kCreatePeerService);
+  w.Apply(p.action);
+  EXPECT_EQ(PlanNext(w.spec, w.obs, w.now).action.kind, ActionKind::kCreateClientService);
+  w.Apply(PlanNext(w.spec, w.obs, w.now).action);
+  p = PlanNext(w.spec, w.obs, w.now);
+  ASSERT_EQ(p.action.kind, ActionKind::kCreateConfigMap);
+  EXPECT_EQ(p.action.replicas, 3);
+  EXPECT_EQ(p.action.state, "new");
+  EXPECT_EQ(p.action.initial_cluster,
+            "c-0=http://c-0.c-peer.ns.svc:2380,c-1=http://c-1.c-peer.ns.svc:2380,c-2=http://c-2.c-peer.ns.svc:2380");
+  EXPECT_EQ(p.phase, "Creating");
+  w.Apply(p.action);
+  p = PlanNext(w.spec, w.obs, w.now);
+  ASSERT_EQ(p.action.kind, ActionKind::kCreateStatefulSet);
+  EXPECT_EQ(p.action.replicas, 3);
+  w.Apply(p.action);
+  p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.phase, "Creating");
+  EXPECT_TRUE(p.problems.empty()) << "bootstrapping is progress, not degradation";
+}
+
+TEST(Planner, FullBootstrapConvergesAndSealsBootstrapEntries) {
+  World w = MakeWorld(Spec(3));
+  Plan p = w.Converge();
+  w.ExpectConverged(3);
+  EXPECT_EQ(p.phase, "Running");
+  for (auto& [name, b] : w.obs.config_map.members) EXPECT_EQ(b.state, "existing") << name;
+  // Never a membership RPC during bootstrap: the static initial cluster does it all.
+  for (auto& t : w.trace) {
+    EXPECT_NE(t, "AddLearner");
+    EXPECT_NE(t, "RemoveMember");
+  }
+}
+
+TEST(Planner, ConvergedClusterDoesNothing) {
+  auto spec = Spec(3);
+  Plan p = PlanNext(spec, Healthy(spec, 3), kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kNone);
+  EXPECT_EQ(p.phase, "Running");
+  EXPECT_TRUE(p.available);
+  EXPECT_EQ(p.action.requeue_after, seconds(30));
+}
+
+TEST(Planner, PausedTakesNoActionEvenWhenEverythingIsMissing) {
+  auto spec = Spec(3);
+  spec.paused = true;
+  Plan p = PlanNext(spec, ObservedState{}, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kNone);
+  EXPECT_EQ(p.phase, "Paused");
+  auto o = Healthy(spec, 3);
+  spec.replicas = 5;
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone);
+}
+
+TEST(Planner, DeletionDefersToGarbageCollection) {
+  auto spec = Spec(3);
+  spec.being_deleted = true;
+  Plan p = PlanNext(spec, ObservedState{}, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "Deleting");
+}
+
+TEST(Planner, OutdatedChildrenAreUpdated) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  o.client_service.up_to_date = false;
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kUpdateClientService);
+  o = Healthy(spec, 3);
+  o.stateful_set.template_up_to_date = false;
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kUpdateStatefulSet);
+  Member(o, 2)->healthy = false;
+  EXPECT_NE(PlanNext(spec, o, kT0).action.kind, ActionKind::kUpdateStatefulSet)
+      << "a rolling restart with an unhealthy member could lose quorum";
+}
+
+TEST(Planner, PdbKeepsQuorumAvailable) {
+  auto spec = Spec(5);
+  auto o = Healthy(spec, 5);
+  o.pdb = {true, 2};
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kUpdatePdb);
+  EXPECT_EQ(p.action.min_available, 3);
+  o.pdb.exists = false;
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kCreatePdb);
+  EXPECT_EQ(p.action.min_available, 3);
+  EXPECT_EQ(QuorumOf(1), 1);
+  EXPECT_EQ(QuorumOf(2), 2);
+  EXPECT_EQ(QuorumOf(4), 3);
+}
+
+TEST(Planner, ScaleUpStartsWithLearnerAdd) {
+  auto spec = Spec(4);
+  auto o = Healthy(spec, 3);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kAddLearner);
+  EXPECT_EQ(p.action.member_name, "c-3");
+  EXPECT_EQ(p.action.peer_url, "http://c-3.c-peer.ns.svc:2380");
+  EXPECT_EQ(p.phase, "ScalingUp");
+}
+
+TEST(Planner, ScaleUpWaitsForAllVotersHealthy) {
+  auto spec = Spec(4);
+  auto o = Healthy(spec, 3);
+  Member(o, 1)->healthy = false;
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "WaitingForHealthyMembers");
+  EXPECT_FALSE(p.problems.empty());
+}
+
+TEST(Planner, CrashAfterMemberAddWritesConfigThenScales) {
+  auto spec = Spec(4);
+  auto o = Healthy(spec, 3);
+  MemberState l;
+  l.id = 0x777;
+  l.peer_url = naming::PeerUrl("c", "ns", 3);
+  l.is_learner = true;
+  o.members->push_back(l);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kWriteMemberBootstrap);
+  EXPECT_EQ(p.action.member_name, "c-3");
+  EXPECT_EQ(p.action.state, "existing");
+  EXPECT_EQ(p.action.member_id, 0x777u);
+  EXPECT_EQ(p.action.initial_cluster,
+            "c-0=http://c-0.c-peer.ns.svc:2380,c-1=http://c-1.c-peer.ns.svc:2380,c-2=http://c-2.c-peer.ns.svc:2380,"
+            "c-3=http://c-3.c-peer.ns.svc:2380");
+  o.config_map.members["c-3"] = {p.action.initial_cluster, "existing", "0000000000000777"};
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kScaleStatefulSet);
+  EXPECT_EQ(p.action.replicas, 4);
+  o.stateful_set.replicas = 4;
+  o.pods[3] = {true, false, false, kT0};
+  p = PlanNext(spec, o, kT0 + seconds(10));
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "LearnerStarting");
+  p = PlanNext(spec, o, kT0 + seconds(121));
+  EXPECT_EQ(p.action.kind, ActionKind::kRestartPod);
+  EXPECT_EQ(p.action.ordinal, 3);
+}
+
+TEST(Planner, LearnerPromotedOnlyWhenCaughtUp) {
+  auto spec = Spec(4);
+  auto o = Healthy(spec, 3);
+  Member(o, 0)->raft_index = 50'000;
+  MemberState l;
+  l.id = 0x777;
+  l.name = "c-3";
+  l.peer_url = naming::PeerUrl("c", "ns", 3);
+  l.is_learner = true;
+  l.healthy = true;
+  l.applied_index = 10'000;
+  o.members->push_back(l);
+  o.config_map.members["c-3"] = {"x", "existing", "0000000000000777"};
+  o.stateful_set.replicas = 4;
+  o.pods[3] = {true, true, false, kT0};
+  o.volumes[3] = {true, "0000000000000777", kT0};
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "LearnerCatchingUp");
+  Member(o, 3)->applied_index = 49'500;
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kPromoteLearner);
+  EXPECT_EQ(p.action.member_id, 0x777u);
+}
+
+TEST(Planner, LearnerBeyondSpecIsRemovedWhenUserShrinksMidAdd) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  MemberState l;
+  l.id = 0x777;
+  l.peer_url = naming::PeerUrl("c", "ns", 3);
+  l.is_learner = true;
+  o.members->push_back(l);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kRemoveMember);
+  EXPECT_EQ(p.action.member_id, 0x777u);
+}
+
+TEST(Planner, NeverTwoLearners) {
+  auto spec = Spec(5);
+  auto o = Healthy(spec, 3);
+  MemberState l;
+  l.id = 0x777;
+  l.peer_url = naming::PeerUrl("c", "ns", 3);
+  l.is_learner = true;
+  l.name = "c-3";
+  o.members->push_back(l);
+  o.stateful_set.replicas = 4;
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_NE(p.action.kind, ActionKind::kAddLearner);
+}
+
+TEST(Planner, ScaleDownRemovesHighestOrdinal) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 5);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kRemoveMember);
+  EXPECT_EQ(p.action.member_name, "c-4");
+  EXPECT_EQ(p.action.member_id, 0x104u);
+  EXPECT_EQ(p.phase, "ScalingDown");
+}
+
+TEST(Planner, ScaleDownMovesLeadershipAwayFirst) {
+  auto spec = Spec(2);
+  auto o = Healthy(spec, 3);
+  Member(o, 0)->is_leader = false;
+  Member(o, 2)->is_leader = true;
+  Member(o, 0)->applied_index = 400;
+  Member(o, 1)->applied_index = 499;
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kMoveLeader);
+  EXPECT_EQ(p.action.member_id, 0x101u) << "the most up-to-date healthy follower takes over";
+}
+
+TEST(Planner, ScaleDownRefusesToLoseQuorum) {
+  auto spec = Spec(2);
+  auto o = Healthy(spec, 3);
+  Member(o, 1)->healthy = false;  // 2 of 3 healthy; removing healthy c-2 leaves 1 of 2
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "UnsafeToRemove");
+  // Removing an unhealthy top member is fine: it improves the healthy ratio.
+  Member(o, 1)->healthy = true;
+  Member(o, 2)->healthy = false;
+  p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kRemoveMember);
+}
+
+TEST(Planner, NoMembershipChangeWithoutQuorum) {
+  auto spec = Spec(5);
+  auto o = Healthy(spec, 3);
+  Member(o, 1)->healthy = false;
+  Member(o, 2)->healthy = false;
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "NoQuorum");
+  EXPECT_EQ(p.phase, "Degraded");
+  EXPECT_FALSE(p.available);
+}
+
+TEST(Planner, CrashAfterMemberRemoveShrinksStatefulSetThenDeletesPvc) {
+  auto spec = Spec(2);
+  auto o = Healthy(spec, 3);
+  o.members->pop_back();  // c-2 removed, StatefulSet not yet shrunk
+  o.pdb.min_available = 2;
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kDeleteMemberBootstrap);
+  EXPECT_EQ(p.action.member_name, "c-2");
+  o.config_map.members.erase("c-2");
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kScaleStatefulSet);
+  EXPECT_EQ(p.action.replicas, 2);
+  o.stateful_set.replicas = 2;
+  p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait) << "pod c-2 still exists; its PVC is in use";
+  o.pods.erase(2);
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kDeletePvc);
+  EXPECT_EQ(p.action.ordinal, 2);
+}
+
+TEST(Planner, RetainPolicyKeepsPvcUntilOrdinalIsReused) {
+  auto spec = Spec(2);
+  spec.storage.reclaim = ReclaimPolicy::kRetain;
+  auto o = Healthy(spec, 2);
+  o.volumes[2] = {true, "0000000000000102", kT0 - seconds(100)};
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone);
+  spec.replicas = 3;
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kDeletePvc) << "the old identity's data must not be reused";
+  EXPECT_EQ(p.action.ordinal, 2);
+}
+
+TEST(Planner, NeverBelowOneMember) {
+  auto spec = Spec(1);
+  auto o = Healthy(spec, 1);
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone);
+  spec.replicas = 0;  // only reachable if the schema is bypassed
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_NE(p.action.kind, ActionKind::kRemoveMember);
+  EXPECT_NE(p.action.kind, ActionKind::kScaleStatefulSet);
+}
+
+TEST(Planner, DataLossIsRepairedByRemoveAndReAdd) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  Member(o, 1)->healthy = false;
+  o.pods[1] = {true, false, false, kT0 - seconds(30)};
+  o.volumes[1] = {true, "", kT0 - seconds(30)};  // a new, empty volume
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kNone) << "within the grace period nothing is judged";
+  EXPECT_EQ(p.phase, "Degraded");
+  p = PlanNext(spec, o, kT0 + seconds(90));
+  ASSERT_EQ(p.action.kind, ActionKind::kRemoveMember);
+  EXPECT_EQ(p.action.member_id, 0x101u);
+  EXPECT_EQ(p.phase, "Repairing");
+  o.members->erase(o.members->begin() + 1);
+  o.config_map.members.erase("c-1");
+  p = PlanNext(spec, o, kT0 + seconds(91));
+  ASSERT_EQ(p.action.kind, ActionKind::kAddLearner);
+  EXPECT_EQ(p.action.member_name, "c-1");
+  EXPECT_EQ(p.phase, "Repairing");
+}
+
+TEST(Planner, StuckPodWithIntactDataIsReportedNotTouched) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  Member(o, 2)->healthy = false;
+  o.pods[2].ready = false;
+  Plan p = PlanNext(spec, o, kT0 + seconds(100000));
+  EXPECT_EQ(p.action.kind, ActionKind::kNone);
+  EXPECT_EQ(p.phase, "Degraded");
+  ASSERT_EQ(p.problems.size(), 1u);
+  EXPECT_NE(p.problems[0].find("c-2"), std::string::npos);
+  EXPECT_NE(p.problems[0].find("pod not ready"), std::string::npos);
+}
+
+TEST(Planner, OnlyMemberWithLostDataIsNotRemoved) {
+  auto spec = Spec(1);
+  auto o = Healthy(spec, 1);
+  Member(o, 0)->healthy = false;
+  o.volumes[0] = {true, "", kT0 - seconds(1000)};
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_NE(p.action.kind, ActionKind::kRemoveMember);
+}
+
+TEST(Planner, HealthyMemberOnUnmarkedVolumeGetsMarked) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  o.volumes[2].marker = "";
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kAnnotateVolume);
+  EXPECT_EQ(p.action.ordinal, 2);
+  EXPECT_EQ(p.action.member_id, 0x102u);
+}
+
+TEST(Planner, ForeignMemberStopsAllMembershipChanges) {
+  auto spec = Spec(5);
+  auto o = Healthy(spec, 3);
+  MemberState f;
+  f.id = 0xbad;
+  f.name = "intruder";
+  f.peer_url = "http://10.0.0.9:2380";
+  f.healthy = true;
+  o.members->push_back(f);
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "UnknownMember");
+}
+
+TEST(Planner, LostStatefulSetIsRecreatedCoveringAllMembers) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 5);
+  o.stateful_set = {};
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kCreateStatefulSet);
+  EXPECT_EQ(p.action.replicas, 5);
+}
+
+TEST(Planner, ShrunkStatefulSetIsRestored) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  o.stateful_set.replicas = 2;
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kScaleStatefulSet);
+  EXPECT_EQ(p.action.replicas, 3);
+}
+
+TEST(Planner, MemberListUnavailableAfterBootstrapIsDegraded) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  o.members.reset();
+  o.member_list_error = "deadline exceeded";
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.phase, "Degraded");
+  EXPECT_FALSE(p.available);
+}
+
+// ---------------------------------------------------------------- flows
+TEST(PlannerFlow, ScaleUpOneToFiveOneLearnerAtATime) {
+  World w = MakeWorld(Spec(1));
+  w.Converge();
+  w.ExpectConverged(1);
+  w.spec.replicas = 5;
+  w.trace.clear();
+  w.Converge();
+  w.ExpectConverged(5);
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "AddLearner"), 4);
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "PromoteLearner"), 4);
+  // Each add is followed by its promote before the next add.
+  int open = 0;
+  for (auto& t : w.trace) {
+    if (t == "AddLearner") {
+      EXPECT_EQ(open++, 0);
+    }
+    if (t == "PromoteLearner") --open;
+  }
+}
+
+TEST(PlannerFlow, ScaleDownFiveToOneMovesLeaderAndCleansUp) {
+  World w = MakeWorld(Spec(5));
+  w.Converge();
+  // Put the leader on the highest ordinal so the first removal needs a leader move.
+  for (auto& m : *w.obs.members) m.is_leader = m.peer_url == naming::PeerUrl("c", "ns", 4);
+  w.spec.replicas = 1;
+  w.trace.clear();
+  w.Converge();
+  w.ExpectConverged(1);
+  EXPECT_GE(std::count(w.trace.begin(), w.trace.end(), "MoveLeader"), 1);
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "RemoveMember"), 4);
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "DeletePvc"), 4);
+  EXPECT_EQ(w.obs.volumes.size(), 1u);
+}
+
+TEST(PlannerFlow, RepairReplacesMemberWithLostData) {
+  World w = MakeWorld(Spec(3));
+  w.Converge();
+  MemberState* m1 = Member(w.obs, 1);
+  uint64_t old_id = m1->id;
+  m1->healthy = false;
+  w.obs.volumes[1] = {true, "", w.now};  // PVC replaced by an empty one
+  w.obs.pods[1] = {true, false, false, w.now};
+  w.now += seconds(100);  // past the data-loss grace period
+  w.trace.clear();
+  w.Converge();
+  w.ExpectConverged(3);
+  EXPECT_NE(Member(w.obs, 1)->id, old_id) << "member must be re-added with a new identity";
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "RemoveMember"), 1);
+  EXPECT_EQ(std::count(w.trace.begin(), w.trace.end(), "AddLearner"), 1);
+}
+
+TEST(PlannerFlow, EveryCrashPointConverges) {
+  // Record the full path of 3 -> 5 -> 2, then restart from every intermediate state with
+  // a perturbation an operator crash could leave behind (a step's effect applied but the
+  // requeue lost), and require convergence from each.
+  for (auto [from, to] : {std::pair{3, 5}, std::pair{5, 2}, std::pair{1, 3}}) {
+    World base = MakeWorld(Spec(from));
+    base.Converge();
+    base.spec.replicas = to;
+    std::vector<World> snapshots;
+    for (int i = 0; i < 200; ++i) {
+      base.Settle();
+      snapshots.push_back(base);
+      Plan p = PlanNext(base.spec, base.obs, base.now);
+      if (p.action.kind == ActionKind::kNone) break;
+      base.Apply(p.action);
+      ASSERT_FALSE(::testing::Test::HasFatalFailure());
+      base.now += seconds(6);
+    }
+    ASSERT_GT(snapshots.size(), 5u);
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      World w = snapshots[i];
+      w.now += seconds(1000);  // a long outage of the operator itself
+      w.Converge();
+      ASSERT_FALSE(::testing::Test::HasFatalFailure()) << from << "->" << to << " crash point " << i;
+      w.ExpectConverged(to);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- status
+TEST(Status, ReflectsMembersAndKeepsTransitionTimes) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  Member(o, 2)->is_learner = true;
+  Plan p = PlanNext(spec, o, kT0);
+  auto st = BuildStatus(spec, o, p, nlohmann::json::object(), kT0);
+  EXPECT_EQ(st["replicas"], 3);
+  EXPECT_EQ(st["readyReplicas"], 2);
+  EXPECT_EQ(st["members"][0]["role"], "leader");
+  EXPECT_EQ(st["members"][2]["role"], "learner");
+  EXPECT_EQ(st["members"][1]["id"], "0000000000000101");
+  EXPECT_EQ(st["clientEndpoint"], "http://c-client.ns.svc:2379");
+  EXPECT_EQ(st["selector"], "app.kubernetes.io/instance=c,app.kubernetes.io/name=cairn");
+  EXPECT_EQ(st["currentVersion"], "3.4.0");
+  EXPECT_EQ(st["conditions"][0]["type"], "Available");
+  EXPECT_EQ(st["conditions"][0]["status"], "True");
+  EXPECT_EQ(st["conditions"][0]["lastTransitionTime"], FormatTime(kT0));
+  auto later = BuildStatus(spec, o, p, st, kT0 + seconds(60));
+  EXPECT_EQ(later["conditions"][0]["lastTransitionTime"], FormatTime(kT0)) << "unchanged status keeps its time";
+  Member(o, 1)->healthy = false;
+  Member(o, 0)->healthy = false;
+  auto p2 = PlanNext(spec, o, kT0 + seconds(120));
+  auto down = BuildStatus(spec, o, p2, later, kT0 + seconds(120));
+  EXPECT_EQ(down["conditions"][0]["status"], "False");
+  EXPECT_EQ(down["conditions"][0]["lastTransitionTime"], FormatTime(kT0 + seconds(120)));
+  EXPECT_EQ(down["conditions"][2]["type"], "Degraded");
+  EXPECT_EQ(down["conditions"][2]["status"], "True");
+}
+
+TEST(ClusterSpecParse, DefaultsAndRejections) {
+  auto r = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->replicas, 3);
+  EXPECT_EQ(r->image, "cairn:0.1.0");
+  EXPECT_EQ(r->namespace_, "default");
+  auto bad = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--initial-cluster=a=b"}}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("managed by the operator"), std::string::npos);
+  auto both = ClusterSpec::Parse(
+      {{"metadata", {{"name", "x"}}}, {"spec", {{"storage", {{"emptyDir", nlohmann::json::object()}, {"storageClassName", "s"}}}}}});
+  EXPECT_FALSE(both.ok());
+  auto ok = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--snapshot-count=5"}}}}});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->options.size(), 1u);
+}
+
+TEST(Naming, OrdinalsRoundTrip) {
+  EXPECT_EQ(naming::OrdinalFromPeerUrl("c", naming::PeerUrl("c", "ns", 12)), 12);
+  EXPECT_EQ(naming::OrdinalFromPeerUrl("c", "http://c-x.c-peer.ns.svc:2380"), std::nullopt);
+  EXPECT_EQ(naming::OrdinalFromPeerUrl("c", "http://d-1.d-peer.ns.svc:2380"), std::nullopt);
+  EXPECT_EQ(naming::OrdinalFromName("my-c", "my-c-03"), std::nullopt);
+  EXPECT_EQ(naming::ParseMemberIdHex(naming::MemberIdHex(0x8e9e05c52164694dULL)), 0x8e9e05c52164694dULL);
+  EXPECT_EQ(naming::Pvc("c", 2), "data-c-2");
+}
+
+}  // namespace
+}  // namespace cairn::op
