@@ -1,0 +1,63 @@
+#include "server/mvcc/apply_batch.h"
+
+#include "server/mvcc/errors.h"
+
+namespace cairn::mvcc {
+
+ApplyBatch::ApplyBatch(Store& store) : store_(store), stmts_(*store.stmts_) {
+  CAIRN_CHECK(!store_.batch_open_);
+  store_.batch_open_ = true;
+  Query(stmts_.begin).Run();
+  state_ = store_.state_;
+}
+
+ApplyBatch::~ApplyBatch() {
+  CAIRN_CHECK(!request_open_);
+  if (!done_) {
+    Query(stmts_.rollback).Run();
+    store_.batch_open_ = false;
+  }
+}
+
+Status ApplyBatch::Compact(int64_t rev) {
+  CAIRN_CHECK(!request_open_);
+  if (rev <= state_.compact_rev) return ErrCompacted();
+  if (rev > state_.current_rev) return ErrFutureRev();
+  state_.compact_rev = rev;
+  // A newer compaction subsumes a pending one: restart the scan with the new target.
+  state_.compact_pending_rev = rev;
+  state_.cursor_key.clear();
+  state_.cursor_main = 0;
+  state_.cursor_sub = 0;
+  return Status::Ok();
+}
+
+void ApplyBatch::SetMeta(std::string_view name, std::string_view value) {
+  CAIRN_CHECK(!request_open_);
+  Query q(stmts_.meta_put);
+  q.BindBlob(1, name).BindBlob(2, value).Run();
+}
+
+void ApplyBatch::Commit(uint64_t applied_index) {
+  CAIRN_CHECK(!done_ && !request_open_);
+  CAIRN_CHECK(static_cast<int64_t>(applied_index) >= state_.applied_index);
+  state_.applied_index = static_cast<int64_t>(applied_index);
+  {
+    Query q(stmts_.state_put);
+    q.Bind(1, state_.applied_index)
+        .Bind(2, state_.current_rev)
+        .Bind(3, state_.compact_rev)
+        .Bind(4, state_.compact_pending_rev)
+        .BindBlob(5, state_.cursor_key)
+        .Bind(6, state_.cursor_main)
+        .Bind(7, state_.cursor_sub)
+        .Run();
+  }
+  Query(stmts_.commit).Run();
+  done_ = true;
+  store_.state_ = state_;
+  store_.Publish(state_);
+  store_.batch_open_ = false;
+}
+
+}  // namespace cairn::mvcc

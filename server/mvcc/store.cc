@@ -1,0 +1,191 @@
+#include "server/mvcc/store.h"
+
+#include <string>
+
+#include "server/mvcc/schema.h"
+
+namespace cairn::mvcc {
+namespace {
+
+Result<Db> OpenDb(const std::string& path, int flags) {
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(handle);  // owns the handle even on failure
+  if (rc != SQLITE_OK) {
+    return Status::IoError("open " + path + ": " +
+                           (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc)));
+  }
+  // Readers can briefly see SQLITE_BUSY while another connection recovers the WAL index.
+  sqlite3_busy_timeout(handle, 5000);
+  return db;
+}
+
+}  // namespace
+
+ReadTxn::Reader::Reader(Db handle)
+    : db(std::move(handle)),
+      kv(db.get()),
+      begin(db.get(), "BEGIN"),
+      commit(db.get(), "COMMIT"),
+      meta(db.get(), "SELECT value FROM meta WHERE name = ?1") {}
+
+ReadTxn::ReadTxn(Store* store, Reader* reader) : store_(store), reader_(reader) {
+  Query(reader_->begin).Run();
+  state_ = reader_->kv.ReadState();  // first read: fixes the snapshot
+}
+
+ReadTxn::~ReadTxn() {
+  Query(reader_->commit).Run();
+  store_->Release(reader_);
+}
+
+Status ReadTxn::Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) {
+  return reader_->kv.Range(req, state_.current_rev, state_.compact_rev, out);
+}
+
+Result<KvHash> ReadTxn::HashKV(int64_t rev) {
+  return reader_->kv.HashKV(rev, state_.current_rev, state_.compact_rev);
+}
+
+std::optional<std::string> ReadTxn::GetMeta(std::string_view name) {
+  Query q(reader_->meta);
+  q.BindBlob(1, name);
+  if (!q.Next()) return std::nullopt;
+  return std::string(q.Blob(0));
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  CAIRN_CHECK(options.read_connections > 0);
+  std::unique_ptr<Store> s(new Store());
+  CAIRN_RETURN_IF_ERROR(s->OpenWriter(options));
+  CAIRN_RETURN_IF_ERROR(s->OpenReaders(options));
+  return s;
+}
+
+Store::~Store() {
+  // REQUIRES: no ReadTxn or ApplyBatch outlives the store.
+  CAIRN_CHECK(!batch_open_);
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  CAIRN_CHECK(free_.size() == readers_.size());
+}
+
+Status Store::OpenWriter(const StoreOptions& options) {
+  auto db = OpenDb(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db.ok()) return db.status();
+  writer_ = std::move(*db);
+  if (writer_.TryExec("PRAGMA journal_mode=WAL") != SQLITE_OK) {
+    return Status::IoError("enable WAL on " + options.path + ": " + sqlite3_errmsg(writer_.get()));
+  }
+  writer_.Exec("PRAGMA synchronous=NORMAL");
+  writer_.Exec("PRAGMA cache_size=-" + std::to_string(options.writer_cache_kib));
+  writer_.Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages));
+  writer_.Exec("BEGIN IMMEDIATE");
+  writer_.Exec(schema::kCreateSql);
+  writer_.Exec("COMMIT");
+  writer_reader_ = std::make_unique<KvReader>(writer_.get());
+  stmts_ = std::make_unique<WriteStmts>(writer_.get());
+  {
+    const Stmt version(writer_.get(), "SELECT schema_version FROM store_state WHERE id = 0");
+    Query v(version);
+    CAIRN_CHECK(v.Next());
+    if (v.Int(0) != schema::kSchemaVersion) {
+      return Status::FailedPrecondition("unsupported mvcc schema version " +
+                                        std::to_string(v.Int(0)));
+    }
+  }
+  writer_.Exec("BEGIN");
+  state_ = writer_reader_->ReadState();
+  writer_.Exec("COMMIT");
+  Publish(state_);
+  return Status::Ok();
+}
+
+Status Store::OpenReaders(const StoreOptions& options) {
+  for (int i = 0; i < options.read_connections; ++i) {
+    auto db = OpenDb(options.path, SQLITE_OPEN_READONLY);
+    if (!db.ok()) return db.status();
+    db->Exec("PRAGMA cache_size=-" + std::to_string(options.reader_cache_kib));
+    auto r = std::make_unique<ReadTxn::Reader>(std::move(*db));
+    free_.push_back(r.get());
+    readers_.push_back(std::move(r));
+  }
+  return Status::Ok();
+}
+
+ReadTxn::Reader* Store::Acquire() {
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  pool_cv_.wait(lock, [&] { return !free_.empty(); });
+  ReadTxn::Reader* r = free_.back();
+  free_.pop_back();
+  return r;
+}
+
+void Store::Release(ReadTxn::Reader* r) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    free_.push_back(r);
+  }
+  pool_cv_.notify_one();
+}
+
+void Store::Publish(const StoreState& s) {
+  current_rev_.store(s.current_rev, std::memory_order_release);
+  compact_rev_.store(s.compact_rev, std::memory_order_release);
+  applied_index_.store(static_cast<uint64_t>(s.applied_index), std::memory_order_release);
+  compact_pending_.store(s.compact_pending_rev != 0, std::memory_order_release);
+}
+
+ReadTxn Store::BeginRead() { return ReadTxn(this, Acquire()); }
+
+Status Store::Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) {
+  ReadTxn txn = BeginRead();
+  return txn.Range(req, out);
+}
+
+Result<KvHash> Store::HashKV(int64_t rev) {
+  ReadTxn txn = BeginRead();
+  return txn.HashKV(rev);
+}
+
+int64_t Store::PragmaInt(const char* sql) {
+  ReadTxn::Reader* r = Acquire();
+  int64_t v = 0;
+  {
+    const Stmt stmt(r->db.get(), sql);
+    Query q(stmt);
+    CAIRN_CHECK(q.Next());
+    v = q.Int(0);
+  }
+  Release(r);
+  return v;
+}
+
+int64_t Store::DbSizeBytes() {
+  return PragmaInt("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+}
+
+int64_t Store::DbSizeInUseBytes() {
+  return PragmaInt(
+      "SELECT (page_count - freelist_count) * page_size "
+      "FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()");
+}
+
+Status Store::Checkpoint() {
+  CAIRN_CHECK(!batch_open_);
+  // Under synchronous=FULL a WAL commit fsyncs the WAL file, which makes every earlier
+  // (NORMAL, unsynced) commit durable too. Rewriting the state row forces a commit
+  // frame without changing anything.
+  writer_.Exec("PRAGMA synchronous=FULL");
+  writer_.Exec("BEGIN IMMEDIATE; UPDATE store_state SET id = 0 WHERE id = 0; COMMIT");
+  writer_.Exec("PRAGMA synchronous=NORMAL");
+  int log_frames = 0;
+  int checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(writer_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log_frames, &checkpointed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return Status::IoError(std::string("wal checkpoint: ") + sqlite3_errmsg(writer_.get()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::mvcc

@@ -1,0 +1,144 @@
+// Store: Cairn's MVCC key-value store on SQLite (schema in schema.h).
+//
+// Threading model
+//   * One apply thread owns the writer connection: it opens ApplyBatch objects (one at a
+//     time), runs WriteTxn requests in them, and calls Checkpoint(). Nothing else ever
+//     touches the writer connection, so it needs no lock.
+//   * Any thread may read: Range()/HashKV()/BeginRead() lease a read-only connection
+//     from a small pool (pool_mu_ guards free_; readers wait on pool_cv_ when all are
+//     busy). Each read runs in its own SQLite read transaction, so it sees a consistent
+//     snapshot that includes every batch committed before it started (WAL mode).
+//   * CurrentRevision()/CompactRevision()/AppliedIndex() are atomics published after a
+//     batch commits; they never run ahead of what a new reader can see.
+// Invariants: current_rev >= compact_rev; kv_live == the newest non-tombstone row of each
+// key in kv_history; store_state.applied_index is committed atomically with the data.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcd/api/etcdserverpb/rpc.pb.h"
+#include "server/common/status.h"
+#include "server/mvcc/kv_reader.h"
+#include "server/mvcc/read_view.h"
+#include "server/mvcc/sqlite.h"
+#include "server/mvcc/store_state.h"
+#include "server/mvcc/write_stmts.h"
+
+namespace cairn::mvcc {
+
+struct StoreOptions {
+  std::string path;              // SQLite database file; created if missing
+  int read_connections = 4;      // size of the reader pool
+  int writer_cache_kib = 65536;  // page cache of the writer connection
+  int reader_cache_kib = 16384;  // page cache of each reader connection
+  // SQLite checkpoints its own WAL into the db file after this many pages (on commit,
+  // on the apply thread). Larger = fewer, longer pauses.
+  int wal_autocheckpoint_pages = 10000;
+};
+
+class Store;
+
+// A consistent read-only snapshot on a pooled connection. Destroying it ends the
+// snapshot and returns the connection. Use from one thread; keep it short-lived (an
+// open snapshot pins WAL frames and stalls SQLite's checkpoints).
+class ReadTxn final : public ReadView {
+ public:
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+  ~ReadTxn() override;
+
+  int64_t Revision() const override { return state_.current_rev; }
+  int64_t CompactRevision() const { return state_.compact_rev; }
+  int64_t AppliedIndex() const { return state_.applied_index; }
+  Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) override;
+  // rev <= 0 means the current revision.
+  Result<KvHash> HashKV(int64_t rev);
+  std::optional<std::string> GetMeta(std::string_view name);
+
+ private:
+  friend class Store;
+  struct Reader;
+  ReadTxn(Store* store, Reader* reader);
+
+  Store* store_;
+  Reader* reader_;
+  StoreState state_;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  // ---- Any thread ----
+  ReadTxn BeginRead();
+  Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out);
+  Result<KvHash> HashKV(int64_t rev);
+  int64_t CurrentRevision() const { return current_rev_.load(std::memory_order_acquire); }
+  int64_t CompactRevision() const { return compact_rev_.load(std::memory_order_acquire); }
+  uint64_t AppliedIndex() const { return applied_index_.load(std::memory_order_acquire); }
+  // True while a compaction's physical deletion still has rows to examine.
+  bool CompactionPending() const { return compact_pending_.load(std::memory_order_acquire); }
+  // Size of the database file (pages * page size) and the part not on the free list.
+  int64_t DbSizeBytes();
+  int64_t DbSizeInUseBytes();
+
+  // ---- Apply thread only ----
+  // Makes every committed batch durable (fsyncs SQLite's WAL through a synchronous=FULL
+  // commit, which does not wait for readers) and then checkpoints what it can without
+  // blocking. The driver calls it before releasing Cairn WAL segments.
+  // REQUIRES: no ApplyBatch open.
+  Status Checkpoint();
+
+ private:
+  friend class ApplyBatch;
+  friend class WriteTxn;
+  friend class ReadTxn;
+
+  Store() = default;
+  Status OpenWriter(const StoreOptions& options);
+  Status OpenReaders(const StoreOptions& options);
+  ReadTxn::Reader* Acquire();
+  void Release(ReadTxn::Reader* r);
+  void Publish(const StoreState& s);
+  int64_t PragmaInt(const char* sql);
+
+  // Writer side: apply thread only.
+  Db writer_;
+  std::unique_ptr<KvReader> writer_reader_;
+  std::unique_ptr<WriteStmts> stmts_;
+  StoreState state_;  // as of the last committed batch
+  bool batch_open_ = false;
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<ReadTxn::Reader>> readers_;  // immutable after Open
+  std::vector<ReadTxn::Reader*> free_;                     // guarded by pool_mu_
+
+  std::atomic<int64_t> current_rev_{0};
+  std::atomic<int64_t> compact_rev_{0};
+  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<bool> compact_pending_{false};
+};
+
+// One pooled read-only connection with its statement cache.
+struct ReadTxn::Reader {
+  Db db;
+  KvReader kv;
+  Stmt begin;
+  Stmt commit;
+  Stmt meta;
+  explicit Reader(Db handle);
+};
+
+}  // namespace cairn::mvcc
