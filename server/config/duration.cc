@@ -94,35 +94,4 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
   return std::chrono::nanoseconds(static_cast<int64_t>(total));
 }
 
-std::string FormatGoDuration(std::chrono::nanoseconds d) {
-  int64_t n = d.count();
-  if (n == 0) return "0s";
-  std::string sign;
-  uint64_t u = n < 0 ? static_cast<uint64_t>(-(n + 1)) + 1 : static_cast<uint64_t>(n);
-  if (n < 0) sign = "-";
-  if (u < 1000000000ULL) {
-    // Sub-second values: Go picks the largest unit that keeps an integer part.
-    if (u % 1000000 == 0) return sign + std::to_string(u / 1000000) + "ms";
-    if (u % 1000 == 0) return sign + std::to_string(u / 1000) + "\xC2\xB5s";
-    return sign + std::to_string(u) + "ns";
-  }
-  const uint64_t secs_total = u / 1000000000ULL;
-  const uint64_t frac_ns = u % 1000000000ULL;
-  const uint64_t hours = secs_total / 3600;
-  const uint64_t minutes = (secs_total / 60) % 60;
-  const uint64_t secs = secs_total % 60;
-  std::string secs_text = std::to_string(secs);
-  if (frac_ns != 0) {
-    std::string f = std::to_string(frac_ns);
-    f.insert(0, 9 - f.size(), '0');
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    secs_text += "." + f;
-  }
-  std::string out = sign;
-  if (hours > 0) out += std::to_string(hours) + "h";
-  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
-  out += secs_text + "s";
-  return out;
-}
-
 }  // namespace cairn::config

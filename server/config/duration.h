@@ -2,12 +2,10 @@
 //
 // etcd reads flags such as --grpc-keepalive-interval with Go's time.ParseDuration, so
 // launch scripts written for etcd use that syntax; Cairn must read exactly the same
-// strings. Pure functions, thread-safe. Invariant: FormatGoDuration's output parses back
-// to the same value.
+// strings. Pure function, thread-safe.
 #pragma once
 
 #include <chrono>
-#include <string>
 #include <string_view>
 
 #include "server/common/status.h"
@@ -18,8 +16,5 @@ namespace cairn::config {
 // with units ns, us, µs, ms, s, m, h; a bare "0" is also valid. Errors on overflow of
 // int64 nanoseconds, a missing unit, or an empty string.
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
-
-// Renders like Go's Duration.String() for whole units ("2h0m0s", "10m0s", "5s", "100ms").
-std::string FormatGoDuration(std::chrono::nanoseconds d);
 
 }  // namespace cairn::config

@@ -7,6 +7,9 @@
 //                  what clients observe (logging, profiling, performance tuning).
 //   kRefused     - an error unless left at etcd's default value, because ignoring it
 //                  would change behaviour (--discovery, --proxy, --force-new-cluster...).
+//                  Only the flags that switch such a feature on are refused; its tuning
+//                  knobs (--discovery-fallback, --proxy-dial-timeout...) are kIgnored,
+//                  since they are inert while the feature itself cannot be enabled.
 // Values of every flag, whatever its classification, are type-checked like etcd's Go
 // flag types. The table is immutable static data; all functions are thread-safe.
 #pragma once

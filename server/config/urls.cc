@@ -34,7 +34,13 @@ std::string Url::String() const {
 
 Result<Url> ParseUrl(std::string_view raw) {
   const std::string_view in = Trim(raw);
-  const size_t sep = in.find("://");
+  // "unix:/path/to/socket" (no "//") is the socket form etcd documents for unix URLs.
+  size_t sep = in.find("://");
+  size_t rest_at = sep + 3;
+  if (sep == std::string_view::npos && (in.rfind("unix:/", 0) == 0 || in.rfind("unixs:/", 0) == 0)) {
+    sep = in.find(':');
+    rest_at = sep + 1;
+  }
   Url u;
   if (sep != std::string_view::npos) u.scheme = std::string(in.substr(0, sep));
   for (char& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -42,7 +48,7 @@ Result<Url> ParseUrl(std::string_view raw) {
     return Status::InvalidArgument("URL scheme must be http, https, unix, or unixs: " +
                                    std::string(in));
   }
-  std::string_view rest = in.substr(sep + 3);
+  std::string_view rest = in.substr(rest_at);
   const bool is_unix = u.scheme == "unix" || u.scheme == "unixs";
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return Status::InvalidArgument("URL must not contain a query or fragment: " + std::string(in));
@@ -50,7 +56,7 @@ Result<Url> ParseUrl(std::string_view raw) {
   if (rest.find('@') != std::string_view::npos) {
     return Status::InvalidArgument("URL must not contain user information: " + std::string(in));
   }
-  // A unix socket URL names a socket file, e.g. unix://localhost:2379 or unix:///tmp/s.
+  // A unix socket URL names a socket file: unix://localhost:2379, unix:///tmp/s, unix:/tmp/s.
   if (is_unix) {
     if (rest.empty()) return NotHostPort(in);
     const size_t colon = rest.rfind(':');

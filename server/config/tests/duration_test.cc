@@ -1,4 +1,4 @@
-// Go duration syntax (time.ParseDuration) and Go-style formatting.
+// Go duration syntax (time.ParseDuration).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -29,19 +29,6 @@ TEST(DurationTest, RejectsInvalid) {
     EXPECT_FALSE(ParseGoDuration(bad).ok()) << bad;
   }
   EXPECT_EQ(ParseGoDuration("10").status().message(), "time: missing unit in duration \"10\"");
-}
-
-TEST(DurationTest, FormatsLikeGo) {
-  EXPECT_EQ(FormatGoDuration(0s), "0s");
-  EXPECT_EQ(FormatGoDuration(2h), "2h0m0s");
-  EXPECT_EQ(FormatGoDuration(10min), "10m0s");
-  EXPECT_EQ(FormatGoDuration(5s), "5s");
-  EXPECT_EQ(FormatGoDuration(1500ms), "1.5s");
-  EXPECT_EQ(FormatGoDuration(100ms), "100ms");
-  EXPECT_EQ(FormatGoDuration(-90s), "-1m30s");
-  for (std::chrono::nanoseconds d : {0ns, 1ns, 2000ns, 100000000ns, 1500000000ns}) {
-    EXPECT_EQ(*ParseGoDuration(FormatGoDuration(d)), d) << FormatGoDuration(d);
-  }
 }
 
 }  // namespace

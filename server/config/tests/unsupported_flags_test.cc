@@ -52,6 +52,14 @@ TEST(UnsupportedFlagsTest, RefusedFlagsAtTheirDefaultAreHarmless) {
   ASSERT_TRUE(r.ok()) << r.status().message();
 }
 
+TEST(UnsupportedFlagsTest, TuningKnobsOfRefusedFeaturesOnlyWarn) {
+  // Without --discovery / --proxy these change nothing, so they are not refused.
+  auto r = Load({"--discovery-fallback=exit", "--proxy-dial-timeout=2000"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->warnings, Contains(HasSubstr("flag --discovery-fallback is accepted but ignored")));
+  EXPECT_THAT(r->warnings, Contains(HasSubstr("flag --proxy-dial-timeout is accepted but ignored")));
+}
+
 TEST(UnsupportedFlagsTest, UnknownFlagIsAnErrorMentioningHelp) {
   const std::string err = LoadError({"--foo"});
   EXPECT_THAT(err, HasSubstr("cairn: unknown flag --foo"));

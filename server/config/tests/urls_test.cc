@@ -25,6 +25,10 @@ TEST(UrlsTest, ParsesSchemesHostsAndPorts) {
   auto path_sock = ParseUrl("unixs:///run/cairn.sock");
   ASSERT_TRUE(path_sock.ok());
   EXPECT_EQ(path_sock->host, "/run/cairn.sock");
+  auto short_sock = ParseUrl("unix:/run/cairn.sock");
+  ASSERT_TRUE(short_sock.ok());
+  EXPECT_EQ(short_sock->scheme, "unix");
+  EXPECT_EQ(short_sock->host, "/run/cairn.sock");
 }
 
 TEST(UrlsTest, RejectsWithEtcdWording) {
