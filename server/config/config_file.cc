@@ -9,8 +9,8 @@ namespace cairn::config {
 namespace {
 
 // Maps whose entries are settings of their own (etcd's nested config structs).
-constexpr std::string_view kNestedMaps[] = {"client-transport-security",
-                                            "peer-transport-security", "socket-options"};
+constexpr std::string_view kNestedMaps[] = {"client-transport-security", "peer-transport-security",
+                                            "socket-options"};
 
 // yaml-cpp tags quoted scalars "!" and plain ones "?": etcd's decoder keeps "5" (a
 // string) and 5 (a number) apart, so Cairn does too.
@@ -112,8 +112,8 @@ Status ApplyConfigFile(std::string_view yaml_text, const std::string& path, Serv
     return ApplyMap(root, path, config, warnings);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports malformed YAML (and non-scalar map keys) by throwing.
-    return Status::InvalidArgument("cairn: config file \"" + path + "\": invalid YAML: " +
-                                   e.what());
+    return Status::InvalidArgument("cairn: config file \"" + path +
+                                   "\": invalid YAML: " + e.what());
   }
 }
 

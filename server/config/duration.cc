@@ -12,9 +12,13 @@ struct Unit {
   uint64_t nanos;
 };
 constexpr Unit kUnits[] = {
-    {"ns", 1},          {"us", 1000},          {"\xC2\xB5s", 1000},  // U+00B5 micro sign
+    {"ns", 1},
+    {"us", 1000},
+    {"\xC2\xB5s", 1000},  // U+00B5 micro sign
     {"\xCE\xBCs", 1000},  // U+03BC Greek mu
-    {"ms", 1000000},    {"s", 1000000000ULL},  {"m", 60ULL * 1000000000ULL},
+    {"ms", 1000000},
+    {"s", 1000000000ULL},
+    {"m", 60ULL * 1000000000ULL},
     {"h", 3600ULL * 1000000000ULL},
 };
 

@@ -25,7 +25,7 @@
 namespace cairn::config {
 
 enum class FlagKind {
-  kBool,        // --flag means true; --flag=false
+  kBool,  // --flag means true; --flag=false
   kString,
   kUint,        // Go uint / uint64
   kInt,         // Go int / int64
@@ -40,16 +40,16 @@ enum class Disposition { kImplemented, kIgnored, kRefused };
 using ApplyFn = Status (*)(ServerConfig&, std::string_view value);
 
 struct FlagSpec {
-  std::string_view name;           // without dashes
+  std::string_view name;  // without dashes
   FlagKind kind;
   Disposition disposition;
   std::string_view default_value;  // etcd's default, as text (help output, refusal check)
   // Config-file key: "" = same as name; "-" = not settable from the config file;
   // "a.b" = key b inside map a (client-transport-security, peer-transport-security...).
   std::string_view yaml_key;
-  std::string_view section;        // help grouping
+  std::string_view section;  // help grouping
   std::string_view help;
-  ApplyFn apply;                   // parses + validates; stores iff the flag has a field
+  ApplyFn apply;  // parses + validates; stores iff the flag has a field
 };
 
 // All flags, in help order.

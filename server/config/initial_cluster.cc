@@ -36,8 +36,7 @@ std::string InitialClusterString(const InitialCluster& cluster) {
 }
 
 Status VerifyBootstrapCluster(const InitialCluster& cluster, const std::string& self_name,
-                              const std::vector<Url>& self_advertise_peer_urls,
-                              bool new_cluster) {
+                              const std::vector<Url>& self_advertise_peer_urls, bool new_cluster) {
   if (cluster.empty()) {
     return Status::InvalidArgument("initial cluster unset and no discovery URL found");
   }
@@ -61,9 +60,9 @@ Status VerifyBootstrapCluster(const InitialCluster& cluster, const std::string& 
   for (const Url& u : self_advertise_peer_urls) advertised.insert(u.String());
   if (in_cluster != advertised) {
     InitialCluster mine{{self_name, self_advertise_peer_urls}};
-    return Status::InvalidArgument("--initial-cluster must include " + InitialClusterString(mine) +
-                                   " given --initial-advertise-peer-urls=" +
-                                   UrlListString(self_advertise_peer_urls));
+    return Status::InvalidArgument(
+        "--initial-cluster must include " + InitialClusterString(mine) +
+        " given --initial-advertise-peer-urls=" + UrlListString(self_advertise_peer_urls));
   }
   return Status::Ok();
 }

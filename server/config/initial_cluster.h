@@ -37,7 +37,6 @@ std::string InitialClusterString(const InitialCluster& cluster);
 //     --initial-advertise-peer-urls (compared as text; etcd also resolves DNS names).
 // REQUIRES: `self_advertise_peer_urls` are the member's --initial-advertise-peer-urls.
 Status VerifyBootstrapCluster(const InitialCluster& cluster, const std::string& self_name,
-                              const std::vector<Url>& self_advertise_peer_urls,
-                              bool new_cluster);
+                              const std::vector<Url>& self_advertise_peer_urls, bool new_cluster);
 
 }  // namespace cairn::config

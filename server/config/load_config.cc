@@ -30,8 +30,8 @@ bool IsEtcdEnv(const std::string& key) { return key.rfind("ETCD_", 0) == 0; }
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Status::InvalidArgument("cairn: cannot read config file \"" + path + "\": " +
-                                   std::strerror(errno));
+    return Status::InvalidArgument("cairn: cannot read config file \"" + path +
+                                   "\": " + std::strerror(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -46,7 +46,8 @@ Status ApplyEnv(const std::map<std::string, std::string>& env,
     if (!IsEtcdEnv(key) || key == kConfigFileEnv) continue;
     if (key == kVersionEnv) {
       if (!value.empty()) {
-        warnings.push_back("cairn: cannot set special environment variable ETCD_VERSION; ignoring it");
+        warnings.push_back(
+            "cairn: cannot set special environment variable ETCD_VERSION; ignoring it");
       }
       continue;
     }
@@ -66,7 +67,8 @@ Status ApplyEnv(const std::map<std::string, std::string>& env,
                                      " (either unset environment variable or disable flag)");
     }
     if (value.empty()) continue;  // etcd treats an empty variable as unset
-    CAIRN_RETURN_IF_ERROR(ApplySetting(*spec, value, key + " (flag --" + name + ")", config, warnings));
+    CAIRN_RETURN_IF_ERROR(
+        ApplySetting(*spec, value, key + " (flag --" + name + ")", config, warnings));
     env_set.insert(name);
   }
   return Status::Ok();
@@ -114,14 +116,20 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
       ignored_flags += (ignored_flags.empty() ? "--" : ", --") + f.name;
     }
     if (!ignored_flags.empty()) {
-      out.warnings.push_back("cairn: config file \"" + config_file + "\" is in use, so these flags are ignored (as etcd does): " + ignored_flags);
+      out.warnings.push_back(
+          "cairn: config file \"" + config_file +
+          "\" is in use, so these flags are ignored (as etcd does): " + ignored_flags);
     }
     std::string ignored_env;
     for (const auto& [key, value] : env) {
-      if (IsEtcdEnv(key) && key != kConfigFileEnv) ignored_env += (ignored_env.empty() ? "" : ", ") + key;
+      if (IsEtcdEnv(key) && key != kConfigFileEnv)
+        ignored_env += (ignored_env.empty() ? "" : ", ") + key;
     }
     if (!ignored_env.empty()) {
-      out.warnings.push_back("cairn: config file \"" + config_file + "\" is in use, so these environment variables are ignored (as etcd does): " + ignored_env);
+      out.warnings.push_back(
+          "cairn: config file \"" + config_file +
+          "\" is in use, so these environment variables are ignored (as etcd does): " +
+          ignored_env);
     }
   } else {
     for (const FlagOccurrence& f : parsed->flags) {
@@ -132,7 +140,8 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
     std::set<std::string> env_set;
     CAIRN_RETURN_IF_ERROR(ApplyEnv(env, cmdline_set, out.config, env_set, out.warnings));
     set.from_flags = true;
-    set.listen_client_urls = cmdline_set.count("listen-client-urls") + env_set.count("listen-client-urls") > 0;
+    set.listen_client_urls =
+        cmdline_set.count("listen-client-urls") + env_set.count("listen-client-urls") > 0;
     set.advertise_client_urls =
         cmdline_set.count("advertise-client-urls") + env_set.count("advertise-client-urls") > 0;
   }

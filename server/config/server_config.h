@@ -37,9 +37,9 @@ struct TlsConfig {
   std::string crl_file;
   bool client_cert_auth = false;
   bool auto_tls = false;
-  std::vector<std::string> allowed_cns;        // peer side only in etcd
+  std::vector<std::string> allowed_cns;  // peer side only in etcd
   std::vector<std::string> allowed_hostnames;
-  bool skip_client_san_verification = false;   // peer side only in etcd
+  bool skip_client_san_verification = false;  // peer side only in etcd
 
   // True when TLS was asked for in any way (files or auto-TLS).
   bool Enabled() const { return auto_tls || !cert_file.empty() || !key_file.empty(); }

@@ -37,7 +37,8 @@ Result<Url> ParseUrl(std::string_view raw) {
   // "unix:/path/to/socket" (no "//") is the socket form etcd documents for unix URLs.
   size_t sep = in.find("://");
   size_t rest_at = sep + 3;
-  if (sep == std::string_view::npos && (in.rfind("unix:/", 0) == 0 || in.rfind("unixs:/", 0) == 0)) {
+  if (sep == std::string_view::npos &&
+      (in.rfind("unix:/", 0) == 0 || in.rfind("unixs:/", 0) == 0)) {
     sep = in.find(':');
     rest_at = sep + 1;
   }
@@ -91,7 +92,8 @@ Result<Url> ParseUrl(std::string_view raw) {
   }
   if (!u.port.empty()) {
     auto port = ParseGoUint(u.port);
-    if (!port.ok() || *port > 65535 || u.port.find_first_not_of("0123456789") != std::string::npos) {
+    if (!port.ok() || *port > 65535 ||
+        u.port.find_first_not_of("0123456789") != std::string::npos) {
       return Status::InvalidArgument("URL has an invalid port: " + std::string(in));
     }
   }

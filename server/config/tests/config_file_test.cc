@@ -123,31 +123,40 @@ TEST(ConfigFileTest, DurationsAreIntegerNanosecondsLikeEtcd) {
 }
 
 TEST(ConfigFileTest, InvalidYamlIsAnError) {
-  EXPECT_THAT(LoadError({"--config-file", WriteTempFile("name: [unclosed\n")}), HasSubstr("invalid YAML"));
+  EXPECT_THAT(LoadError({"--config-file", WriteTempFile("name: [unclosed\n")}),
+              HasSubstr("invalid YAML"));
   EXPECT_THAT(LoadError({"--config-file", WriteTempFile("- just\n- a list\n")}),
               HasSubstr("expected a YAML map"));
 }
 
 TEST(ConfigFileTest, MissingFileIsAnError) {
-  EXPECT_THAT(LoadError({"--config-file=/nonexistent/cairn.yaml"}), HasSubstr("cannot read config file"));
+  EXPECT_THAT(LoadError({"--config-file=/nonexistent/cairn.yaml"}),
+              HasSubstr("cannot read config file"));
 }
 
 TEST(ConfigFileTest, FileWinsAndOtherFlagsAndEnvAreIgnoredWithWarning) {
-  auto r = Load({"--config-file", WriteTempFile("name: from-file\n"), "--name=from-flag", "--max-txn-ops=7"},
-                {{"ETCD_DATA_DIR", "/from-env"}, {"ETCD_NO_SUCH", "x"}});
+  auto r = Load(
+      {"--config-file", WriteTempFile("name: from-file\n"), "--name=from-flag", "--max-txn-ops=7"},
+      {{"ETCD_DATA_DIR", "/from-env"}, {"ETCD_NO_SUCH", "x"}});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->config.name, "from-file");
   EXPECT_EQ(r->config.max_txn_ops, 128u);
   EXPECT_EQ(r->config.data_dir, "from-file.etcd");
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("these flags are ignored (as etcd does): --name, --max-txn-ops")));
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("environment variables are ignored (as etcd does): ETCD_DATA_DIR, ETCD_NO_SUCH")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("these flags are ignored (as etcd does): --name, --max-txn-ops")));
+  EXPECT_THAT(
+      r->warnings,
+      Contains(HasSubstr(
+          "environment variables are ignored (as etcd does): ETCD_DATA_DIR, ETCD_NO_SUCH")));
 }
 
 TEST(ConfigFileTest, IgnoredFlagsAreStillSyntaxChecked) {
   // Go's flag.Parse runs before etcd looks at --config-file.
   const std::string file = WriteTempFile("name: x\n");
-  EXPECT_THAT(LoadError({"--config-file", file, "--no-such-flag"}), HasSubstr("unknown flag --no-such-flag"));
-  EXPECT_THAT(LoadError({"--config-file", file, "--max-txn-ops=abc"}), HasSubstr("invalid value \"abc\""));
+  EXPECT_THAT(LoadError({"--config-file", file, "--no-such-flag"}),
+              HasSubstr("unknown flag --no-such-flag"));
+  EXPECT_THAT(LoadError({"--config-file", file, "--max-txn-ops=abc"}),
+              HasSubstr("invalid value \"abc\""));
 }
 
 TEST(ConfigFileTest, RefusedAndIgnoredSettingsInFile) {
@@ -156,8 +165,10 @@ TEST(ConfigFileTest, RefusedAndIgnoredSettingsInFile) {
   EXPECT_TRUE(Load({"--config-file", WriteTempFile("enable-v2: false\nproxy: 'off'\n")}).ok());
   auto r = Load({"--config-file", WriteTempFile("enable-pprof: true\nlog-outputs: [stderr]\n")});
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("config file key \"enable-pprof\" is accepted but ignored")));
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("config file key \"log-outputs\" is accepted but ignored")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("config file key \"enable-pprof\" is accepted but ignored")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("config file key \"log-outputs\" is accepted but ignored")));
 }
 
 TEST(ConfigFileTest, NullValueKeepsDefault) {

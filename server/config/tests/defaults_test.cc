@@ -54,7 +54,8 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
 TEST(DefaultsTest, MissingDataDirIsAnnouncedLikeEtcd) {
   auto r = Load({});
   ASSERT_TRUE(r.ok());
-  EXPECT_THAT(r->warnings, ::testing::Contains(::testing::HasSubstr("default data-dir \"default.etcd\"")));
+  EXPECT_THAT(r->warnings,
+              ::testing::Contains(::testing::HasSubstr("default data-dir \"default.etcd\"")));
 }
 
 TEST(DefaultsTest, DataDirFollowsName) {

@@ -1,8 +1,8 @@
 // Go duration syntax (time.ParseDuration).
+#include "server/config/duration.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "server/config/duration.h"
 
 namespace cairn::config {
 namespace {
@@ -25,7 +25,8 @@ TEST(DurationTest, ParsesGoSyntax) {
 }
 
 TEST(DurationTest, RejectsInvalid) {
-  for (const char* bad : {"", "10", "s", "1x", "1.s.", "-", "1h-2m", "9223372036854775808ns", "3000000h"}) {
+  for (const char* bad :
+       {"", "10", "s", "1x", "1.s.", "-", "1h-2m", "9223372036854775808ns", "3000000h"}) {
     EXPECT_FALSE(ParseGoDuration(bad).ok()) << bad;
   }
   EXPECT_EQ(ParseGoDuration("10").status().message(), "time: missing unit in duration \"10\"");

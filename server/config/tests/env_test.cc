@@ -66,7 +66,8 @@ TEST(EnvTest, EtcdVersionIsSpecialAndIgnored) {
   auto r = Load({}, {{"ETCD_VERSION", "true"}});
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->show_version);
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("cannot set special environment variable ETCD_VERSION")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("cannot set special environment variable ETCD_VERSION")));
 }
 
 TEST(EnvTest, InvalidValueNamesTheVariable) {
@@ -80,10 +81,12 @@ TEST(EnvTest, RefusedFlagThroughVariableIsRefused) {
 }
 
 TEST(EnvTest, ListenClientUrlsFromEnvNeedsAdvertiseToo) {
-  EXPECT_THAT(LoadError({}, {{"ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:2379"}}),
-              HasSubstr("--advertise-client-urls is required when --listen-client-urls is set explicitly"));
+  EXPECT_THAT(
+      LoadError({}, {{"ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:2379"}}),
+      HasSubstr("--advertise-client-urls is required when --listen-client-urls is set explicitly"));
   EXPECT_TRUE(Load({"--advertise-client-urls=http://10.0.0.1:2379"},
-                   {{"ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:2379"}}).ok());
+                   {{"ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:2379"}})
+                  .ok());
 }
 
 }  // namespace

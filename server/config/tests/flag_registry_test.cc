@@ -1,10 +1,10 @@
 // Properties of the flag registry table itself.
+#include "server/config/flag_registry.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "server/config/flag_registry.h"
 
 namespace cairn::config {
 namespace {
@@ -24,17 +24,20 @@ TEST(FlagRegistryTest, NamesAndConfigFileKeysAreUnique) {
 TEST(FlagRegistryTest, EveryDefaultIsAValidValueAndLeavesDefaultsUnchanged) {
   // Keeps the table's documented defaults and ServerConfig's initializers in agreement.
   for (const FlagSpec& f : AllFlags()) {
-    if (f.name == "data-dir" || f.kind == FlagKind::kLegacy) continue;  // "${name}.etcd" is a template
+    if (f.name == "data-dir" || f.kind == FlagKind::kLegacy)
+      continue;  // "${name}.etcd" is a template
     ServerConfig c;
     if (f.kind == FlagKind::kDuration && f.default_value.empty()) continue;
     Status s = f.apply(c, f.default_value);
     EXPECT_TRUE(s.ok()) << f.name << ": " << s.message();
     ServerConfig fresh;
-    EXPECT_EQ(UrlListString(c.listen_client_urls), UrlListString(fresh.listen_client_urls)) << f.name;
+    EXPECT_EQ(UrlListString(c.listen_client_urls), UrlListString(fresh.listen_client_urls))
+        << f.name;
     EXPECT_EQ(c.initial_cluster, fresh.initial_cluster) << f.name;
     EXPECT_EQ(c.max_txn_ops, fresh.max_txn_ops) << f.name;
     EXPECT_EQ(c.grpc_keepalive_interval, fresh.grpc_keepalive_interval) << f.name;
-    EXPECT_EQ(c.experimental_watch_progress_notify_interval, fresh.experimental_watch_progress_notify_interval)
+    EXPECT_EQ(c.experimental_watch_progress_notify_interval,
+              fresh.experimental_watch_progress_notify_interval)
         << f.name;
     EXPECT_EQ(c.metrics, fresh.metrics) << f.name;
     EXPECT_EQ(c.pre_vote, fresh.pre_vote) << f.name;

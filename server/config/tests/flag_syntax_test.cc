@@ -7,8 +7,10 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(FlagSyntaxTest, AllFourValueForms) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--max-txn-ops=256"}, {"--max-txn-ops", "256"}, {"-max-txn-ops=256"}, {"-max-txn-ops", "256"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--max-txn-ops=256"},
+                                                                {"--max-txn-ops", "256"},
+                                                                {"-max-txn-ops=256"},
+                                                                {"-max-txn-ops", "256"}}) {
     auto r = Load(args);
     ASSERT_TRUE(r.ok()) << args[0] << ": " << r.status().message();
     EXPECT_EQ(r->config.max_txn_ops, 256u) << args[0];
@@ -16,7 +18,8 @@ TEST(FlagSyntaxTest, AllFourValueForms) {
 }
 
 TEST(FlagSyntaxTest, BooleanForms) {
-  auto bare = Load({"--strict-reconfig-check=false", "--pre-vote=0", "-initial-election-tick-advance=F"});
+  auto bare =
+      Load({"--strict-reconfig-check=false", "--pre-vote=0", "-initial-election-tick-advance=F"});
   ASSERT_TRUE(bare.ok()) << bare.status().message();
   EXPECT_FALSE(bare->config.strict_reconfig_check);
   EXPECT_FALSE(bare->config.pre_vote);

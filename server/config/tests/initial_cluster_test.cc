@@ -1,8 +1,8 @@
 // --initial-cluster parsing and etcd's bootstrap membership checks.
+#include "server/config/initial_cluster.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "server/config/initial_cluster.h"
 
 namespace cairn::config {
 namespace {
@@ -12,7 +12,8 @@ using ::testing::HasSubstr;
 std::vector<Url> Urls(const std::string& text) { return *ParseUrlList(text, false); }
 
 TEST(InitialClusterTest, ParsesMembersAndRepeatedNames) {
-  auto c = ParseInitialCluster("a=http://10.0.0.1:2380,b=http://10.0.0.2:2380,a=http://10.0.1.1:2380,");
+  auto c =
+      ParseInitialCluster("a=http://10.0.0.1:2380,b=http://10.0.0.2:2380,a=http://10.0.1.1:2380,");
   ASSERT_TRUE(c.ok()) << c.status().message();
   ASSERT_EQ(c->size(), 2u);
   EXPECT_EQ(UrlListString(c->at("a")), "http://10.0.0.1:2380,http://10.0.1.1:2380");

@@ -8,8 +8,10 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(InvalidValuesTest, Numbers) {
-  EXPECT_THAT(LoadError({"--max-txn-ops=abc"}),
-              HasSubstr("cairn: invalid value \"abc\" for flag --max-txn-ops: not a valid non-negative integer"));
+  EXPECT_THAT(
+      LoadError({"--max-txn-ops=abc"}),
+      HasSubstr(
+          "cairn: invalid value \"abc\" for flag --max-txn-ops: not a valid non-negative integer"));
   EXPECT_THAT(LoadError({"--max-txn-ops=-1"}), HasSubstr("must not be negative"));
   EXPECT_THAT(LoadError({"--snapshot-count=99999999999999999999"}), HasSubstr("out of range"));
   EXPECT_THAT(LoadError({"--quota-backend-bytes=1GB"}), HasSubstr("not a valid integer"));
@@ -22,7 +24,8 @@ TEST(InvalidValuesTest, Durations) {
   EXPECT_THAT(LoadError({"--grpc-keepalive-timeout=10"}), HasSubstr("missing unit in duration"));
   EXPECT_THAT(LoadError({"--grpc-keepalive-timeout=10x"}), HasSubstr("unknown unit"));
   EXPECT_THAT(LoadError({"--grpc-keepalive-timeout=-5s"}), HasSubstr("must not be negative"));
-  auto ok = Load({"--grpc-keepalive-min-time=1m30s", "--experimental-watch-progress-notify-interval=500ms"});
+  auto ok = Load(
+      {"--grpc-keepalive-min-time=1m30s", "--experimental-watch-progress-notify-interval=500ms"});
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(ok->config.grpc_keepalive_min_time, std::chrono::seconds(90));
   EXPECT_EQ(ok->config.experimental_watch_progress_notify_interval, std::chrono::milliseconds(500));
@@ -37,26 +40,32 @@ TEST(InvalidValuesTest, Urls) {
               HasSubstr("URL must not contain a path"));
   EXPECT_THAT(LoadError({"--listen-peer-urls=http://10.0.0.1:99999"}), HasSubstr("invalid port"));
   EXPECT_THAT(LoadError({"--listen-peer-urls="}), HasSubstr("no valid URLs given"));
-  EXPECT_THAT(LoadError({"--listen-client-urls=http://example.com:2379", "--advertise-client-urls=http://example.com:2379"}),
+  EXPECT_THAT(LoadError({"--listen-client-urls=http://example.com:2379",
+                         "--advertise-client-urls=http://example.com:2379"}),
               HasSubstr("expected IP in URL for binding (http://example.com:2379)"));
-  EXPECT_THAT(LoadError({"--listen-client-urls=https://10.0.0.1:2379", "--advertise-client-urls=https://10.0.0.1:2379"}),
+  EXPECT_THAT(LoadError({"--listen-client-urls=https://10.0.0.1:2379",
+                         "--advertise-client-urls=https://10.0.0.1:2379"}),
               HasSubstr("TLS key/cert (--cert-file, --key-file) must be provided"));
 }
 
 TEST(InvalidValuesTest, ListenClientUrlsWithoutAdvertise) {
-  EXPECT_EQ(LoadError({"--listen-client-urls=http://0.0.0.0:2379"}),
-            "cairn: --advertise-client-urls is required when --listen-client-urls is set explicitly");
+  EXPECT_EQ(
+      LoadError({"--listen-client-urls=http://0.0.0.0:2379"}),
+      "cairn: --advertise-client-urls is required when --listen-client-urls is set explicitly");
 }
 
 TEST(InvalidValuesTest, ClusterState) {
   EXPECT_THAT(LoadError({"--initial-cluster-state=old"}),
-              HasSubstr("invalid value \"old\" for flag --initial-cluster-state: valid values are \"new\", \"existing\""));
+              HasSubstr("invalid value \"old\" for flag --initial-cluster-state: valid values are "
+                        "\"new\", \"existing\""));
 }
 
 TEST(InvalidValuesTest, InitialCluster) {
   EXPECT_THAT(LoadError({"--initial-cluster=infra1"}), HasSubstr("is not of the form name=url"));
-  EXPECT_THAT(LoadError({"--initial-cluster=infra1=10.0.0.1:2380"}), HasSubstr("URL scheme must be"));
-  EXPECT_THAT(LoadError({"--initial-cluster==http://10.0.0.1:2380"}), HasSubstr("empty member name"));
+  EXPECT_THAT(LoadError({"--initial-cluster=infra1=10.0.0.1:2380"}),
+              HasSubstr("URL scheme must be"));
+  EXPECT_THAT(LoadError({"--initial-cluster==http://10.0.0.1:2380"}),
+              HasSubstr("empty member name"));
 }
 
 TEST(InvalidValuesTest, Timing) {
@@ -67,8 +76,10 @@ TEST(InvalidValuesTest, Timing) {
 }
 
 TEST(InvalidValuesTest, AutoCompaction) {
-  EXPECT_THAT(LoadError({"--auto-compaction-mode=daily"}), HasSubstr("valid values are \"periodic\", \"revision\""));
-  EXPECT_THAT(LoadError({"--auto-compaction-retention=soon"}), HasSubstr("error parsing CompactionRetention"));
+  EXPECT_THAT(LoadError({"--auto-compaction-mode=daily"}),
+              HasSubstr("valid values are \"periodic\", \"revision\""));
+  EXPECT_THAT(LoadError({"--auto-compaction-retention=soon"}),
+              HasSubstr("error parsing CompactionRetention"));
   EXPECT_THAT(LoadError({"--auto-compaction-mode=revision", "--auto-compaction-retention=1h"}),
               HasSubstr("revision mode needs a revision count"));
   auto hours = Load({"--auto-compaction-retention=5"});  // a bare number means hours
@@ -80,10 +91,12 @@ TEST(InvalidValuesTest, AutoCompaction) {
 }
 
 TEST(InvalidValuesTest, TlsVersionsAndLogLevel) {
-  EXPECT_THAT(LoadError({"--tls-min-version=TLS1.1"}), HasSubstr("valid values are \"TLS1.2\", \"TLS1.3\""));
+  EXPECT_THAT(LoadError({"--tls-min-version=TLS1.1"}),
+              HasSubstr("valid values are \"TLS1.2\", \"TLS1.3\""));
   EXPECT_THAT(LoadError({"--tls-min-version=TLS1.3", "--tls-max-version=TLS1.2"}),
               HasSubstr("min version (TLS1.3) is greater than max version (TLS1.2)"));
-  EXPECT_THAT(LoadError({"--log-level=verbose"}), HasSubstr("invalid value \"verbose\" for flag --log-level"));
+  EXPECT_THAT(LoadError({"--log-level=verbose"}),
+              HasSubstr("invalid value \"verbose\" for flag --log-level"));
 }
 
 }  // namespace

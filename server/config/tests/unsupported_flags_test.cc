@@ -14,12 +14,12 @@ TEST(UnsupportedFlagsTest, IgnoredFlagsWarnNamingTheFlag) {
                  "--listen-metrics-urls=http://127.0.0.1:2381", "--cors=*", "--host-whitelist=*",
                  "--experimental-compaction-batch-limit=500", "--backend-batch-interval=10ms"});
   ASSERT_TRUE(r.ok()) << r.status().message();
-  for (const char* flag : {"--logger", "--log-outputs", "--enable-log-rotation", "--log-rotation-config-json",
-                           "--enable-pprof", "--metrics", "--listen-metrics-urls", "--cors",
-                           "--host-whitelist", "--experimental-compaction-batch-limit",
-                           "--backend-batch-interval"}) {
-    EXPECT_THAT(r->warnings,
-                Contains("cairn: flag " + std::string(flag) + " is accepted but ignored (not implemented by Cairn yet)"))
+  for (const char* flag :
+       {"--logger", "--log-outputs", "--enable-log-rotation", "--log-rotation-config-json",
+        "--enable-pprof", "--metrics", "--listen-metrics-urls", "--cors", "--host-whitelist",
+        "--experimental-compaction-batch-limit", "--backend-batch-interval"}) {
+    EXPECT_THAT(r->warnings, Contains("cairn: flag " + std::string(flag) +
+                                      " is accepted but ignored (not implemented by Cairn yet)"))
         << flag;
   }
   // Ignored settings that have a field are still recorded for later milestones.
@@ -29,16 +29,19 @@ TEST(UnsupportedFlagsTest, IgnoredFlagsWarnNamingTheFlag) {
 }
 
 TEST(UnsupportedFlagsTest, IgnoredFlagsAreStillTypeChecked) {
-  EXPECT_THAT(LoadError({"--enable-pprof=maybe"}), HasSubstr("invalid value \"maybe\" for flag --enable-pprof"));
-  EXPECT_THAT(LoadError({"--metrics=everything"}), HasSubstr("valid values are \"basic\", \"extensive\""));
+  EXPECT_THAT(LoadError({"--enable-pprof=maybe"}),
+              HasSubstr("invalid value \"maybe\" for flag --enable-pprof"));
+  EXPECT_THAT(LoadError({"--metrics=everything"}),
+              HasSubstr("valid values are \"basic\", \"extensive\""));
   EXPECT_THAT(LoadError({"--backend-batch-interval=soon"}), HasSubstr("invalid duration"));
 }
 
 TEST(UnsupportedFlagsTest, RefusedFlagsFail) {
-  for (const char* arg : {"--discovery=https://discovery.etcd.io/abc", "--discovery-srv=example.com",
-                          "--proxy=on", "--enable-v2", "--auth-token=jwt,pub-key=a,priv-key=b",
-                          "--experimental-enable-v2v3=/v2", "--force-new-cluster", "--unsafe-no-fsync",
-                          "--discovery-endpoints=http://x:2379", "--experimental-enable-lease-checkpoint"}) {
+  for (const char* arg :
+       {"--discovery=https://discovery.etcd.io/abc", "--discovery-srv=example.com", "--proxy=on",
+        "--enable-v2", "--auth-token=jwt,pub-key=a,priv-key=b", "--experimental-enable-v2v3=/v2",
+        "--force-new-cluster", "--unsafe-no-fsync", "--discovery-endpoints=http://x:2379",
+        "--experimental-enable-lease-checkpoint"}) {
     const std::string flag = std::string(arg).substr(0, std::string(arg).find('='));
     EXPECT_EQ(LoadError({arg}),
               "cairn: flag " + flag + " is not supported yet (ignoring it would change behaviour)")
@@ -47,8 +50,8 @@ TEST(UnsupportedFlagsTest, RefusedFlagsFail) {
 }
 
 TEST(UnsupportedFlagsTest, RefusedFlagsAtTheirDefaultAreHarmless) {
-  auto r = Load({"--enable-v2=false", "--proxy=off", "--auth-token=simple", "--force-new-cluster=false",
-                 "--discovery=", "--discovery-fallback=proxy"});
+  auto r = Load({"--enable-v2=false", "--proxy=off", "--auth-token=simple",
+                 "--force-new-cluster=false", "--discovery=", "--discovery-fallback=proxy"});
   ASSERT_TRUE(r.ok()) << r.status().message();
 }
 
@@ -56,8 +59,10 @@ TEST(UnsupportedFlagsTest, TuningKnobsOfRefusedFeaturesOnlyWarn) {
   // Without --discovery / --proxy these change nothing, so they are not refused.
   auto r = Load({"--discovery-fallback=exit", "--proxy-dial-timeout=2000"});
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("flag --discovery-fallback is accepted but ignored")));
-  EXPECT_THAT(r->warnings, Contains(HasSubstr("flag --proxy-dial-timeout is accepted but ignored")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("flag --discovery-fallback is accepted but ignored")));
+  EXPECT_THAT(r->warnings,
+              Contains(HasSubstr("flag --proxy-dial-timeout is accepted but ignored")));
 }
 
 TEST(UnsupportedFlagsTest, UnknownFlagIsAnErrorMentioningHelp) {
@@ -74,15 +79,15 @@ TEST(UnsupportedFlagsTest, LegacyFlagsAreSwallowedWithWarningAsEtcdDoes) {
 }
 
 TEST(UnsupportedFlagsTest, PlannedFlagsAreStoredWithoutWarning) {
-  auto r = Load({"--data-dir=/d", "--cert-file=/c.crt", "--key-file=/c.key", "--trusted-ca-file=/ca",
-                 "--client-cert-auth", "--peer-cert-file=/p.crt", "--peer-key-file=/p.key",
-                 "--peer-auto-tls", "--cipher-suites=A,B", "--tls-min-version=TLS1.3",
-                 "--tls-max-version=TLS1.3", "--snapshot-count=1000"});
+  auto r = Load({"--data-dir=/d", "--cert-file=/c.crt", "--key-file=/c.key",
+                 "--trusted-ca-file=/ca", "--client-cert-auth", "--peer-cert-file=/p.crt",
+                 "--peer-key-file=/p.key", "--peer-auto-tls", "--cipher-suites=A,B",
+                 "--tls-min-version=TLS1.3", "--tls-max-version=TLS1.3", "--snapshot-count=1000"});
   // TLS1.3-only with cipher suites is an etcd error; drop the suites to check storage.
   EXPECT_THAT(r.ok() ? "" : r.status().message(), HasSubstr("cipher suites cannot be configured"));
   r = Load({"--data-dir=/d", "--cert-file=/c.crt", "--key-file=/c.key", "--trusted-ca-file=/ca",
-            "--client-cert-auth", "--peer-cert-file=/p.crt", "--peer-key-file=/p.key", "--peer-auto-tls",
-            "--cipher-suites=A,B", "--snapshot-count=1000",
+            "--client-cert-auth", "--peer-cert-file=/p.crt", "--peer-key-file=/p.key",
+            "--peer-auto-tls", "--cipher-suites=A,B", "--snapshot-count=1000",
             "--peer-cert-allowed-cn=peer", "--experimental-peer-skip-client-san-verification"});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->warnings.empty()) << r->warnings.at(0);

@@ -1,8 +1,8 @@
 // URL parsing with etcd's types.NewURLs rules and wording.
+#include "server/config/urls.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "server/config/urls.h"
 
 namespace cairn::config {
 namespace {
@@ -53,7 +53,10 @@ TEST(UrlsTest, Lists) {
 }
 
 TEST(UrlsTest, BindAndHostChecks) {
-  EXPECT_TRUE(CheckBindUrls(*ParseUrlList("http://localhost:1,http://0.0.0.0:2,http://[::]:3,unix://x:4", false)).ok());
+  EXPECT_TRUE(
+      CheckBindUrls(
+          *ParseUrlList("http://localhost:1,http://0.0.0.0:2,http://[::]:3,unix://x:4", false))
+          .ok());
   EXPECT_EQ(CheckBindUrls(*ParseUrlList("http://etcd.local:2379", false)).message(),
             "expected IP in URL for binding (http://etcd.local:2379)");
   EXPECT_TRUE(CheckHostUrls(*ParseUrlList("http://etcd.local:2379", false)).ok());
