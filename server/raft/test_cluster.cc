@@ -92,6 +92,7 @@ void TestCluster::ProcessReady(NodeId id) {
   CAIRN_CHECK(m.storage->Append(rd.entries).ok());
   if (!rd.hard_state.empty()) m.storage->SetHardState(rd.hard_state);
   for (Message& msg : rd.messages) queue_.push_back(std::move(msg));
+  m.read_states.insert(m.read_states.end(), rd.read_states.begin(), rd.read_states.end());
   for (const Entry& e : rd.committed_entries) {
     if (e.type == EntryType::kConfChange) {
       auto cc = DecodeConfChange(e.data);
@@ -142,6 +143,13 @@ void TestCluster::Tick(NodeId id, int n) {
 void TestCluster::TickAll(int n) {
   for (int i = 0; i < n; ++i) {
     for (auto& [id, m] : members_) m.node->Tick();
+  }
+}
+
+void TestCluster::Run(int n) {
+  for (int i = 0; i < n; ++i) {
+    TickAll();
+    Stabilize();
   }
 }
 

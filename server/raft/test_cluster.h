@@ -29,6 +29,7 @@ class TestCluster {
     std::vector<std::string> applied;  // Data of applied non-empty normal entries.
     Index applied_index = 0;
     ConfState conf_state;
+    std::vector<ReadState> read_states;  // Every ReadState handed out, in order.
   };
 
   // voters are 1..n_voters, learners follow. tweak may adjust each member's Config.
@@ -53,6 +54,8 @@ class TestCluster {
   void DeliverQueued();
   void Tick(NodeId id, int n = 1);
   void TickAll(int n = 1);
+  // n rounds of: tick every member once, then Stabilize().
+  void Run(int n);
   // Elects id by campaigning and stabilizing. Returns whether it became leader.
   bool Elect(NodeId id);
   NodeId Leader();
