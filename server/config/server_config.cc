@@ -10,4 +10,9 @@ int64_t ServerConfig::EffectiveQuotaBackendBytes() const {
   return quota_backend_bytes == 0 ? kDefaultQuotaBackendBytes : quota_backend_bytes;
 }
 
+Status ServerConfig::VerifyBootstrap() const {
+  return VerifyBootstrapCluster(initial_cluster_members, name, initial_advertise_peer_urls,
+                                initial_cluster_state == ClusterState::kNew);
+}
+
 }  // namespace cairn::config

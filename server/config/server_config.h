@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "server/common/status.h"
 #include "server/config/initial_cluster.h"
 #include "server/config/urls.h"
 
@@ -109,6 +110,10 @@ struct ServerConfig {
   std::string EffectiveWalDir() const;
   // Backend quota in bytes with etcd's meaning of 0 (2 GiB).
   int64_t EffectiveQuotaBackendBytes() const;
+  // etcd's bootstrap checks of --initial-cluster against this member (see
+  // VerifyBootstrapCluster). REQUIRES: called only when the member has no WAL yet; a
+  // restarting member ignores --initial-cluster, as in etcd.
+  Status VerifyBootstrap() const;
 };
 
 }  // namespace cairn::config

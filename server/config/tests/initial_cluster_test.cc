@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "server/config/load_config.h"
+
 namespace cairn::config {
 namespace {
 
@@ -47,6 +49,20 @@ TEST(InitialClusterTest, BootstrapRejectsDuplicatesAndMismatch) {
   EXPECT_TRUE(VerifyBootstrapCluster(c, "a", Urls("http://10.0.0.9:2380"), false).ok());
   EXPECT_THAT(VerifyBootstrapCluster({}, "a", Urls("http://10.0.0.1:2380"), true).message(),
               HasSubstr("initial cluster unset"));
+}
+
+TEST(InitialClusterTest, LoadedConfigVerifiesAgainstItsOwnFlags) {
+  auto ok = LoadConfig({"--name=a", "--initial-advertise-peer-urls=http://10.0.0.1:2380",
+                        "--initial-cluster=a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"},
+                       {});
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_TRUE(ok->config.VerifyBootstrap().ok());
+  // Loading succeeds (a restart would ignore --initial-cluster, as in etcd), but a
+  // bootstrap of member "c" must fail.
+  auto missing = LoadConfig({"--name=c", "--initial-cluster=a=http://10.0.0.1:2380"}, {});
+  ASSERT_TRUE(missing.ok()) << missing.status().message();
+  EXPECT_EQ(missing->config.VerifyBootstrap().message(),
+            "couldn't find local name \"c\" in the initial cluster configuration");
 }
 
 }  // namespace
