@@ -108,6 +108,7 @@ class WriteTxn final : public ReadView {
   // The revision reads observe: this request's revision once it has written, else the
   // batch's (etcd: a txn's reads see its own earlier writes).
   int64_t Revision() const override { return sub_ > 0 ? main_ : main_ - 1; }
+  int64_t CompactRevision() const override { return batch_.state_.compact_rev; }
   Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) override;
 
   // Put with etcd's ignore_value / ignore_lease (InvalidArgument "key not found" when

@@ -16,6 +16,8 @@ class ReadView {
   virtual ~ReadView() = default;
   // The revision a read at "latest" observes through this view.
   virtual int64_t Revision() const = 0;
+  // Reads below this revision fail with the compacted error.
+  virtual int64_t CompactRevision() const = 0;
   // etcd Range semantics (see kv_reader.h). Fills kvs, more, count, header.revision.
   virtual Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) = 0;
 };

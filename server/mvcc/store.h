@@ -56,7 +56,7 @@ class ReadTxn final : public ReadView {
   ~ReadTxn() override;
 
   int64_t Revision() const override { return state_.current_rev; }
-  int64_t CompactRevision() const { return state_.compact_rev; }
+  int64_t CompactRevision() const override { return state_.compact_rev; }
   int64_t AppliedIndex() const { return state_.applied_index; }
   Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) override;
   // rev <= 0 means the current revision.
