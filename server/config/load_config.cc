@@ -1,5 +1,6 @@
 #include "server/config/load_config.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -74,6 +75,57 @@ Status ApplyEnv(const std::map<std::string, std::string>& env,
   return Status::Ok();
 }
 
+// The config file alone configures the server; flags and ETCD_* variables given besides
+// it are named in warnings so the operator learns they had no effect.
+Status LoadFromFile(const std::string& path, const std::vector<FlagOccurrence>& flags,
+                    const std::map<std::string, std::string>& env, LoadedConfig& out) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  CAIRN_RETURN_IF_ERROR(ApplyConfigFile(*text, path, out.config, out.warnings));
+  std::set<std::string> listed;
+  std::string ignored_flags;
+  for (const FlagOccurrence& f : flags) {
+    if (f.name == "config-file" || f.name == "version" || !listed.insert(f.name).second) continue;
+    ignored_flags += (ignored_flags.empty() ? "--" : ", --") + f.name;
+  }
+  if (!ignored_flags.empty()) {
+    out.warnings.push_back(
+        "cairn: config file \"" + path +
+        "\" is in use, so these flags are ignored (as etcd does): " + ignored_flags);
+  }
+  std::string ignored_env;
+  for (const auto& [key, value] : env) {
+    if (IsEtcdEnv(key) && key != kConfigFileEnv) {
+      ignored_env += (ignored_env.empty() ? "" : ", ") + key;
+    }
+  }
+  if (!ignored_env.empty()) {
+    out.warnings.push_back(
+        "cairn: config file \"" + path +
+        "\" is in use, so these environment variables are ignored (as etcd does): " + ignored_env);
+  }
+  return Status::Ok();
+}
+
+// Defaults < ETCD_* variables < flags, where a setting given both ways is an error.
+Status LoadFromFlagsAndEnv(const std::vector<FlagOccurrence>& flags,
+                           const std::set<std::string>& cmdline_set,
+                           const std::map<std::string, std::string>& env, LoadedConfig& out,
+                           ExplicitlySet& set) {
+  for (const FlagOccurrence& f : flags) {
+    if (f.name == "version" || f.name == "config-file") continue;
+    CAIRN_RETURN_IF_ERROR(ApplySetting(*FindFlag(f.name), f.value.value_or("true"),
+                                       "flag --" + f.name, out.config, out.warnings));
+  }
+  std::set<std::string> env_set;
+  CAIRN_RETURN_IF_ERROR(ApplyEnv(env, cmdline_set, out.config, env_set, out.warnings));
+  auto given = [&](const char* name) { return cmdline_set.count(name) + env_set.count(name) > 0; };
+  set.from_flags = true;
+  set.listen_client_urls = given("listen-client-urls");
+  set.advertise_client_urls = given("advertise-client-urls");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
@@ -107,43 +159,9 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
   if (config_file.empty() && env.count(kConfigFileEnv) != 0) config_file = env.at(kConfigFileEnv);
   ExplicitlySet set;
   if (!config_file.empty()) {
-    auto text = ReadFile(config_file);
-    if (!text.ok()) return text.status();
-    CAIRN_RETURN_IF_ERROR(ApplyConfigFile(*text, config_file, out.config, out.warnings));
-    std::string ignored_flags;
-    for (const FlagOccurrence& f : parsed->flags) {
-      if (f.name == "config-file") continue;
-      ignored_flags += (ignored_flags.empty() ? "--" : ", --") + f.name;
-    }
-    if (!ignored_flags.empty()) {
-      out.warnings.push_back(
-          "cairn: config file \"" + config_file +
-          "\" is in use, so these flags are ignored (as etcd does): " + ignored_flags);
-    }
-    std::string ignored_env;
-    for (const auto& [key, value] : env) {
-      if (IsEtcdEnv(key) && key != kConfigFileEnv)
-        ignored_env += (ignored_env.empty() ? "" : ", ") + key;
-    }
-    if (!ignored_env.empty()) {
-      out.warnings.push_back(
-          "cairn: config file \"" + config_file +
-          "\" is in use, so these environment variables are ignored (as etcd does): " +
-          ignored_env);
-    }
+    CAIRN_RETURN_IF_ERROR(LoadFromFile(config_file, parsed->flags, env, out));
   } else {
-    for (const FlagOccurrence& f : parsed->flags) {
-      if (f.name == "version" || f.name == "config-file") continue;
-      CAIRN_RETURN_IF_ERROR(ApplySetting(*FindFlag(f.name), f.value.value_or("true"),
-                                         "flag --" + f.name, out.config, out.warnings));
-    }
-    std::set<std::string> env_set;
-    CAIRN_RETURN_IF_ERROR(ApplyEnv(env, cmdline_set, out.config, env_set, out.warnings));
-    set.from_flags = true;
-    set.listen_client_urls =
-        cmdline_set.count("listen-client-urls") + env_set.count("listen-client-urls") > 0;
-    set.advertise_client_urls =
-        cmdline_set.count("advertise-client-urls") + env_set.count("advertise-client-urls") > 0;
+    CAIRN_RETURN_IF_ERROR(LoadFromFlagsAndEnv(parsed->flags, cmdline_set, env, out, set));
   }
   CAIRN_RETURN_IF_ERROR(FinalizeConfig(out.config, set, out.warnings));
   return out;
