@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "server/raft/codec.h"
+#include "server/raft/conf_change.h"
 #include "server/raft/errors.h"
 
 namespace cairn::raft {
@@ -48,6 +50,21 @@ Index MemoryStorage::FirstIndex() const { return offset() + 1; }
 Index MemoryStorage::LastIndex() const { return offset() + ents_.size() - 1; }
 
 Result<Snapshot> MemoryStorage::GetSnapshot() const { return snapshot_; }
+
+Status MemoryStorage::Bootstrap(const ConfState& cs) {
+  if (LastIndex() != 0 || !hard_state_.empty()) {
+    return Status::FailedPrecondition("raft: bootstrap requires an empty storage");
+  }
+  std::vector<Entry> ents;
+  auto add = [&ents](ConfChangeType t, NodeId id) {
+    ents.push_back(Entry{1, ents.size() + 1, EntryType::kConfChange, EncodeConfChange(ConfChange{t, id, ""})});
+  };
+  for (NodeId id : cs.voters) add(ConfChangeType::kAddNode, id);
+  for (NodeId id : cs.learners) add(ConfChangeType::kAddLearnerNode, id);
+  CAIRN_RETURN_IF_ERROR(Append(ents));
+  hard_state_ = HardState{1, kNoNode, ents.size()};
+  return Status::Ok();
+}
 
 Status MemoryStorage::ApplySnapshot(Snapshot s) {
   if (snapshot_.metadata.index >= s.metadata.index) return kErrSnapOutOfDate;

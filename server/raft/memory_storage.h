@@ -25,8 +25,14 @@ class MemoryStorage : public Storage {
   Result<Snapshot> GetSnapshot() const override;
 
   void SetHardState(const HardState& hs) { hard_state_ = hs; }
-  // Initial membership of a brand-new cluster (before any snapshot exists).
+  // Initial membership of a brand-new cluster, recorded as the "index 0 snapshot". Members
+  // added later must then be brought in with a real snapshot: replaying the log from index 1
+  // would not tell them about the initial members. Prefer Bootstrap() when members may join.
   void SetConfState(ConfState cs) { snapshot_.metadata.conf_state = std::move(cs); }
+  // Initial membership of a brand-new cluster, written (as etcd does) as committed conf-change
+  // entries 1..n of term 1, so every member — including ones that join later and replay the
+  // log — learns it by applying them. REQUIRES: the storage is empty.
+  Status Bootstrap(const ConfState& cs);
   // Replaces the whole log with snapshot s. kErrSnapOutOfDate if s is not newer.
   Status ApplySnapshot(Snapshot s);
   // Records a snapshot at applied index i (with membership cs when non-null) so it can be

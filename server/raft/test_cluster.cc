@@ -20,7 +20,8 @@ std::vector<std::string> SplitLines(const std::string& data) {
 
 }  // namespace
 
-TestCluster::TestCluster(int n_voters, int n_learners, const std::function<void(Config&)>& tweak)
+TestCluster::TestCluster(int n_voters, int n_learners, const std::function<void(Config&)>& tweak,
+                         bool bootstrap_log)
     : tweak_(tweak) {
   ConfState cs;
   for (int i = 1; i <= n_voters; ++i) cs.voters.push_back(static_cast<NodeId>(i));
@@ -29,9 +30,13 @@ TestCluster::TestCluster(int n_voters, int n_learners, const std::function<void(
     const NodeId id = static_cast<NodeId>(i);
     Member& m = members_[id];
     m.storage = std::make_unique<MemoryStorage>();
-    m.storage->SetConfState(cs);
-    m.conf_state = cs;
+    if (bootstrap_log) {
+      CAIRN_CHECK(m.storage->Bootstrap(cs).ok());
+    } else {
+      m.storage->SetConfState(cs);
+    }
     Restart(id);
+    ProcessReady(id);  // Applies the bootstrap entries, if any.
   }
 }
 

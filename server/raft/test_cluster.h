@@ -33,8 +33,11 @@ class TestCluster {
   };
 
   // voters are 1..n_voters, learners follow. tweak may adjust each member's Config.
+  // With bootstrap_log the membership is written as log entries 1..n (MemoryStorage::
+  // Bootstrap) so fresh members can join by replaying the log; otherwise it is the storage's
+  // initial ConfState and the log starts empty.
   TestCluster(int n_voters, int n_learners = 0,
-              const std::function<void(Config&)>& tweak = nullptr);
+              const std::function<void(Config&)>& tweak = nullptr, bool bootstrap_log = false);
 
   RawNode& node(NodeId id) { return *members_.at(id).node; }
   Member& member(NodeId id) { return members_.at(id); }
