@@ -180,13 +180,22 @@ class Planner {
     return v != obs_.volumes.end() && v->second.exists && v->second.marker == naming::MemberIdHex(id);
   }
 
+  // A voting member whose bootstrap entry carries its ID has had its volume marked
+  // (marking precedes sealing, and learners are marked before promotion), so a volume
+  // without that mark is not the one its data lived on.
+  bool Sealed(const MemberState& m) const {
+    auto key = obs_.config_map.members.find(naming::Member(spec_.name, *OrdinalOf(spec_, m)));
+    return !m.is_learner && key != obs_.config_map.members.end() &&
+           key->second.member_id == naming::MemberIdHex(m.id);
+  }
+
   // Bind started members to their data (volume marker) and bootstrap keys (member ID,
   // state "existing"), so data loss and stale identities are recognisable later.
   std::optional<Plan> RecordIdentities() {
     for (const auto& [ord, m] : by_ordinal_) {
       if (m->name.empty() || !m->healthy) continue;
       auto v = obs_.volumes.find(ord);
-      if (v != obs_.volumes.end() && v->second.exists && !VolumeMarked(ord, m->id)) {
+      if (v != obs_.volumes.end() && v->second.exists && !VolumeMarked(ord, m->id) && !Sealed(*m)) {
         Plan p = Act(ActionKind::kAnnotateVolume, "RecordingMemberIdentity",
                      "marking the volume of " + m->name + " with member " + naming::MemberIdHex(m->id));
         p.action.ordinal = ord;
@@ -194,7 +203,7 @@ class Planner {
         return p;
       }
       auto key = obs_.config_map.members.find(m->name);
-      if (key != obs_.config_map.members.end() &&
+      if (key != obs_.config_map.members.end() && VolumeMarked(ord, m->id) &&
           (key->second.state != "existing" || key->second.member_id != naming::MemberIdHex(m->id))) {
         Plan p = Act(ActionKind::kWriteMemberBootstrap, "RecordingMemberIdentity",
                      m->name + " has started; its bootstrap entry becomes \"existing\"");
@@ -217,12 +226,13 @@ class Planner {
     return std::nullopt;
   }
 
+  // Definitive, not a health heuristic: etcd happily rejoins a member restarted on an
+  // empty volume under its old ID, silently forgetting its raft log and votes, so a
+  // healthy-looking member can have lost its data too.
   bool DataLost(int ord, const MemberState& m) const {
-    if (m.name.empty() || m.healthy) return false;
+    if (m.name.empty() || !Sealed(m)) return false;
     auto v = obs_.volumes.find(ord);
-    if (v == obs_.volumes.end() || !v->second.exists) return false;
-    if (v->second.marker == naming::MemberIdHex(m.id)) return false;
-    return now_ - v->second.created >= cfg_.data_loss_grace;
+    return v != obs_.volumes.end() && v->second.exists && !VolumeMarked(ord, m.id);
   }
 
   std::optional<Plan> Repair() {
@@ -304,13 +314,6 @@ class Planner {
       return Wait("LearnerStarting", "waiting for learner " + name + " to start", cfg_.wait_requeue);
     }
     if (!l->healthy) {
-      if (DataLost(ord, *l)) {
-        Plan p = Act(ActionKind::kRemoveMember, "RemovingMemberWithLostData",
-                     "learner " + name + " lost its data; removing it to re-add it");
-        p.action.member_id = l->id;
-        p.action.member_name = name;
-        return p;
-      }
       return Wait("LearnerUnhealthy", "learner " + name + " is not answering", cfg_.wait_requeue);
     }
     if (leader_ == nullptr || !leader_->healthy) {

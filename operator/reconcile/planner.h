@@ -25,9 +25,6 @@
 namespace cairn::op {
 
 struct PlannerConfig {
-  // A started member that is unhealthy on a volume not marked with its ID is judged to
-  // have lost its data only once the volume is at least this old (boot takes time).
-  std::chrono::seconds data_loss_grace{90};
   // An unstarted learner whose pod has existed this long is restarted once, so it
   // rereads its bootstrap configuration.
   std::chrono::seconds learner_start_grace{120};

@@ -1,0 +1,93 @@
+// EtcdProcess: a real `etcd` server on loopback for membership tests. Each process gets
+// a fresh temp data dir (unless reusing one) and two ports; destruction kills it.
+// Test-only; not thread-safe.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cairn::op::testing {
+
+inline bool EtcdInstalled() { return access("/usr/bin/etcd", X_OK) == 0; }
+
+// A per-process port block inside 23000-23999 so parallel ctest processes rarely collide.
+inline int PortBase() { return 23000 + static_cast<int>(getpid() % 95) * 10; }
+
+struct EtcdMember {
+  std::string name;
+  int client_port;
+  int peer_port;
+  std::string ClientUrl() const { return "http://127.0.0.1:" + std::to_string(client_port); }
+  std::string PeerUrl() const { return "http://127.0.0.1:" + std::to_string(peer_port); }
+};
+
+class EtcdProcess {
+ public:
+  EtcdProcess(EtcdMember m, std::string initial_cluster, std::string state, std::string dir)
+      : m_(std::move(m)), dir_(std::move(dir)) {
+    std::filesystem::create_directories(dir_);
+    std::vector<std::string> args = {
+        "/usr/bin/etcd", "--name=" + m_.name, "--data-dir=" + dir_ + "/data",
+        "--listen-client-urls=" + m_.ClientUrl(), "--advertise-client-urls=" + m_.ClientUrl(),
+        "--listen-peer-urls=" + m_.PeerUrl(), "--initial-advertise-peer-urls=" + m_.PeerUrl(),
+        "--initial-cluster=" + initial_cluster, "--initial-cluster-state=" + state,
+        "--initial-cluster-token=cairn-op-test", "--heartbeat-interval=50", "--election-timeout=500",
+        "--snapshot-count=1000", "--logger=zap", "--log-outputs=" + dir_ + "/log"};
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~EtcdProcess() { Kill(); }
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  // True if the process has exited on its own (e.g. after being removed).
+  bool Exited() {
+    if (pid_ <= 0) return true;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+  const EtcdMember& member() const { return m_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  EtcdMember m_;
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+// Polls `pred` every 100ms until true or `limit` passes.
+template <typename P>
+bool Eventually(P pred, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
+
+}  // namespace cairn::op::testing

@@ -1,0 +1,226 @@
+// The membership engine against real etcd 3.4 processes on loopback: learner add,
+// catch-up detection, promote, leader move, remove, and repair of a member whose data
+// is gone. Skips when etcd is not installed.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "operator/etcd/membership_client.h"
+#include "operator/tests/etcd_process.h"
+
+namespace cairn::op {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EtcdMember;
+using testing::EtcdProcess;
+using testing::Eventually;
+
+class MembershipEtcdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::EtcdInstalled()) GTEST_SKIP() << "etcd is not installed (/usr/bin/etcd)";
+    char tmpl[] = "/tmp/cairn-op-etcd-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    int base = testing::PortBase();
+    for (int i = 0; i < 4; ++i) members_.push_back({"m" + std::to_string(i), base + 2 * i, base + 2 * i + 1});
+  }
+  void TearDown() override {
+    procs_.clear();
+    if (!root_.empty() && !HasFailure()) std::filesystem::remove_all(root_);
+  }
+
+  std::string Cluster(std::initializer_list<int> idx) {
+    std::string s;
+    for (int i : idx) s += (s.empty() ? "" : ",") + members_[i].name + "=" + members_[i].PeerUrl();
+    return s;
+  }
+  void Start(int i, const std::string& cluster, const std::string& state) {
+    procs_[i] = std::make_unique<EtcdProcess>(members_[i], cluster, state, root_ + "/" + members_[i].name);
+  }
+  std::unique_ptr<MembershipClient> Client(std::initializer_list<int> idx) {
+    std::vector<std::string> eps;
+    for (int i : idx) eps.push_back(members_[i].ClientUrl());
+    return std::make_unique<MembershipClient>(eps, 2s);
+  }
+  // Waits until every listed member answers Status as a healthy member.
+  bool AllHealthy(MembershipClient& c, size_t n) {
+    return Eventually([&] {
+      auto obs = c.Observe();
+      if (!obs.ok() || obs->size() != n) return false;
+      bool leader = false;
+      for (auto& m : *obs) {
+        if (!m.healthy) return false;
+        leader = leader || m.is_leader;
+      }
+      return leader;
+    }, 15s) || (Dump(c), false);
+  }
+  void Dump(MembershipClient& c) {
+    auto obs = c.Observe();
+    if (!obs.ok()) {
+      ADD_FAILURE() << "observe: " << obs.status().ToString();
+      return;
+    }
+    for (auto& m : *obs) {
+      ADD_FAILURE() << "member " << m.id << " name=" << m.name << " healthy=" << m.healthy << " leader=" << m.is_leader
+                    << " learner=" << m.is_learner << " peer=" << m.peer_url;
+    }
+  }
+  void Put(int member, int n) {
+    auto ch = grpc::CreateChannel("127.0.0.1:" + std::to_string(members_[member].client_port),
+                                  grpc::InsecureChannelCredentials());
+    auto kv = etcdserverpb::KV::NewStub(ch);
+    for (int i = 0; i < n; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 2s);
+      etcdserverpb::PutRequest req;
+      req.set_key("k" + std::to_string(i));
+      req.set_value(std::string(100, 'v'));
+      etcdserverpb::PutResponse resp;
+      ASSERT_TRUE(kv->Put(&ctx, req, &resp).ok());
+    }
+  }
+  const MemberState* Find(const std::vector<MemberState>& ms, uint64_t id) {
+    for (auto& m : ms) if (m.id == id) return &m;
+    return nullptr;
+  }
+
+  std::string root_;
+  std::vector<EtcdMember> members_;
+  std::map<int, std::unique_ptr<EtcdProcess>> procs_;
+};
+
+TEST_F(MembershipEtcdTest, LearnerAddCatchUpPromote) {
+  Start(0, Cluster({0}), "new");
+  auto c = Client({0});
+  ASSERT_TRUE(AllHealthy(*c, 1));
+  Put(0, 300);
+
+  auto added = c->AddLearner(members_[1].PeerUrl());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_TRUE(added->is_learner);
+  auto obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  const MemberState* l = Find(*obs, added->id);
+  ASSERT_NE(l, nullptr);
+  EXPECT_TRUE(l->is_learner);
+  EXPECT_TRUE(l->name.empty()) << "an unstarted learner has not published its name";
+  EXPECT_FALSE(l->healthy);
+
+  Status early = c->Promote(added->id);
+  EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition) << early.ToString();
+
+  Start(1, Cluster({0, 1}), "existing");
+  uint64_t leader_index = 0;
+  ASSERT_TRUE(Eventually([&] {
+    auto o = c->Observe();
+    if (!o.ok()) return false;
+    auto* m = Find(*o, added->id);
+    for (auto& x : *o) if (x.is_leader) leader_index = x.raft_index;
+    return m && m->healthy && m->name == "m1" && m->applied_index + 10 >= leader_index;
+  }, 20s)) << "learner never caught up";
+  EXPECT_GT(leader_index, 300u) << "the learner had real history to catch up on";
+
+  // etcd may still report "not in sync" for a moment right after catch-up; a caller retries.
+  ASSERT_TRUE(Eventually([&] { return c->Promote(added->id).ok(); }, 10s));
+  obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  ASSERT_EQ(obs->size(), 2u);
+  for (auto& m : *obs) {
+    EXPECT_FALSE(m.is_learner);
+    EXPECT_TRUE(m.healthy);
+  }
+}
+
+TEST_F(MembershipEtcdTest, MoveLeaderThenRemoveOldLeader) {
+  for (int i = 0; i < 3; ++i) Start(i, Cluster({0, 1, 2}), "new");
+  auto c = Client({0, 1, 2});
+  ASSERT_TRUE(AllHealthy(*c, 3));
+  auto obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  uint64_t leader = 0, target = 0;
+  for (auto& m : *obs) {
+    if (m.is_leader) leader = m.id;
+    else if (target == 0) target = m.id;
+  }
+  ASSERT_NE(leader, 0u);
+  Status mv = c->MoveLeader(target);
+  ASSERT_TRUE(mv.ok()) << mv.ToString();
+  ASSERT_TRUE(Eventually([&] {
+    auto o = c->Observe();
+    if (!o.ok()) return false;
+    auto* t = Find(*o, target);
+    return t && t->is_leader;
+  }, 10s));
+
+  // etcd refuses removals ("unhealthy cluster", Unavailable) until the new leader has
+  // been connected to its peers for its health interval (5s): the operator just retries.
+  Status rm = c->Remove(leader);
+  EXPECT_TRUE(rm.ok() || rm.code() == StatusCode::kUnavailable) << rm.ToString();
+  ASSERT_TRUE(Eventually([&] { return rm.ok() || (rm = c->Remove(leader)).ok(); }, 10s)) << rm.ToString();
+  obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  EXPECT_EQ(obs->size(), 2u);
+  EXPECT_EQ(Find(*obs, leader), nullptr);
+  EXPECT_TRUE(AllHealthy(*c, 2));
+}
+
+TEST_F(MembershipEtcdTest, RepairMemberWhoseDataIsGone) {
+  for (int i = 0; i < 3; ++i) Start(i, Cluster({0, 1, 2}), "new");
+  auto c = Client({0, 1, 2});
+  ASSERT_TRUE(AllHealthy(*c, 3));
+  Put(0, 100);
+  auto obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  uint64_t lost = 0;
+  for (auto& m : *obs) if (m.name == "m2") lost = m.id;
+  ASSERT_NE(lost, 0u);
+
+  // The volume is replaced by an empty one. (etcd 3.4 would even let the member rejoin
+  // under its old ID with an empty log, which is why the planner decides on volume
+  // marks, not health.) Repair: remove, re-add as a learner, start fresh, promote.
+  procs_[2]->Kill();
+  std::filesystem::remove_all(root_ + "/m2");
+  Status rm;
+  ASSERT_TRUE(Eventually([&] { return (rm = c->Remove(lost)).ok(); }, 10s)) << rm.ToString();
+  // The dead m2 is still listed as an endpoint: calls fall through to the live ones.
+  auto readded = c->AddLearner(members_[2].PeerUrl());
+  ASSERT_TRUE(Eventually([&] { return readded.ok() || (readded = c->AddLearner(members_[2].PeerUrl())).ok(); }, 10s))
+      << readded.status().ToString();
+  EXPECT_NE(readded->id, lost);
+  Start(2, Cluster({0, 1, 2}), "existing");
+  ASSERT_TRUE(Eventually([&] { return c->Promote(readded->id).ok(); }, 20s));
+  EXPECT_TRUE(AllHealthy(*c, 3));
+}
+
+TEST(MembershipTimeouts, UnreachableEndpointFailsWithinDeadline) {
+  // A listener that accepts TCP but never speaks HTTP/2: only the deadline ends the call.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  MembershipClient c({"http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}, 300ms);
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.List();
+  auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().code() == StatusCode::kDeadlineExceeded || r.status().code() == StatusCode::kUnavailable)
+      << r.status().ToString();
+  EXPECT_LT(took, 2s);
+}
+
+}  // namespace
+}  // namespace cairn::op
