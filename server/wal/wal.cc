@@ -244,7 +244,12 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
     }
     bytes += EntryRecordSize(e);
   }
-  if (bytes == 0) return Status::Ok();
+  if (bytes == 0) {
+    // Nothing to write, but a caller may be asking to make earlier unsynced Saves durable.
+    if (!sync || synced_offset_ == file_->Size()) return Status::Ok();
+    buf_.clear();
+    return CommitBatch(true);
+  }
   CAIRN_RETURN_IF_ERROR(PrepareBatch(bytes));
   RecordEncoder enc(&buf_, file_->Size(), salt_, static_cast<uint32_t>(synced_offset_));
   for (const raft::Entry& e : entries) enc.Entry(e);

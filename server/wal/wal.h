@@ -58,6 +58,7 @@ class Wal {
 
   // Appends the entries, then the hard state (if !empty()), as one write; fdatasync if
   // `sync`. Entries whose index <= LastIndex() overwrite the log tail (Raft truncation).
+  // With nothing to write, sync=true still makes earlier unsynced Saves durable.
   // REQUIRES (else InvalidArgument): entries are consecutive, the first is
   // <= LastIndex() + 1 and above the latest snapshot marker.
   Status Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries,

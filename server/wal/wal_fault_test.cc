@@ -102,6 +102,17 @@ TEST_F(WalFaultTest, DiskFullWhileCuttingASegmentKeepsTheWalUsable) {
   EXPECT_EQ(r.entries, MakeEntries(1, cutting, 1, 300));
 }
 
+TEST_F(WalFaultTest, EmptySyncedSaveMakesEarlierUnsyncedSavesDurable) {
+  auto wal = CreateWal();
+  ASSERT_TRUE(wal->Save({1, 1, 0}, MakeEntries(1, 3, 1), false).ok());
+  ASSERT_TRUE(wal->Save({}, {}, true).ok());
+  ASSERT_TRUE(wal->Save({1, 1, 3}, MakeEntries(4, 5, 1), false).ok());
+  ASSERT_TRUE(fs_.Crash().ok());
+  Recovered r = Reopen(&wal);
+  EXPECT_EQ(r.entries, MakeEntries(1, 3, 1));
+  EXPECT_EQ(r.hard_state, (raft::HardState{1, 1, 0}));
+}
+
 // The log as the WAL was asked to write it, one record at a time, to compare recovery
 // against every prefix that a crash may have left.
 struct Op {
