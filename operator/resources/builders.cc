@@ -1,0 +1,206 @@
+#include "operator/resources/builders.h"
+
+#include <cstdio>
+
+#include "operator/api/naming.h"
+
+namespace cairn::op::resources {
+namespace {
+
+constexpr const char* kConfigDir = "/etc/cairn/bootstrap";
+constexpr const char* kDataRoot = "/var/lib/cairn";
+
+nlohmann::json Meta(const ClusterSpec& spec, const std::string& name) {
+  nlohmann::json labels = Labels(spec);
+  labels[naming::kLabelManagedBy] = "cairn-operator";
+  return {{"name", name},
+          {"namespace", spec.namespace_},
+          {"labels", labels},
+          {"ownerReferences", nlohmann::json::array({OwnerReference(spec)})}};
+}
+
+nlohmann::json Ports() {
+  return nlohmann::json::array({{{"name", "client"}, {"port", naming::kClientPort}, {"targetPort", naming::kClientPort}},
+                                {{"name", "peer"}, {"port", naming::kPeerPort}, {"targetPort", naming::kPeerPort}}});
+}
+
+}  // namespace
+
+nlohmann::json Labels(const ClusterSpec& spec) {
+  return {{naming::kLabelName, "cairn"}, {naming::kLabelInstance, spec.name}};
+}
+
+nlohmann::json OwnerReference(const ClusterSpec& spec) {
+  return {{"apiVersion", "etcd.cairn.dev/v1alpha1"}, {"kind", "EtcdCluster"}, {"name", spec.name},
+          {"uid", spec.uid},  {"controller", true},     {"blockOwnerDeletion", true}};
+}
+
+nlohmann::json PeerService(const ClusterSpec& spec) {
+  // Headless, and publishing not-ready addresses: members must resolve each other's
+  // DNS names before any of them is ready, or bootstrap deadlocks.
+  return WithSpecHash({{"apiVersion", "v1"},
+                       {"kind", "Service"},
+                       {"metadata", Meta(spec, naming::PeerService(spec.name))},
+                       {"spec",
+                        {{"clusterIP", "None"},
+                         {"publishNotReadyAddresses", true},
+                         {"selector", Labels(spec)},
+                         {"ports", Ports()}}}});
+}
+
+nlohmann::json ClientService(const ClusterSpec& spec) {
+  return WithSpecHash({{"apiVersion", "v1"},
+                       {"kind", "Service"},
+                       {"metadata", Meta(spec, naming::ClientService(spec.name))},
+                       {"spec",
+                        {{"type", "ClusterIP"},
+                         {"selector", Labels(spec)},
+                         {"ports", nlohmann::json::array({Ports()[0]})}}}});
+}
+
+std::string StartScript() {
+  return R"SH(#!/bin/sh
+# Started by the member container. The operator writes one entry per member into this
+# ConfigMap; a pod without an entry is not (yet) a member and must not start.
+set -eu
+cfg="${CAIRN_BOOTSTRAP_DIR:-)SH" + std::string(kConfigDir) + R"SH(}"
+root="${CAIRN_DATA_ROOT:-)SH" + std::string(kDataRoot) + R"SH(}"
+name="${POD_NAME:?POD_NAME is required}"
+while [ ! -f "$cfg/$name.initial-cluster" ]; do
+  echo "waiting for the operator to configure $name" >&2
+  sleep 2
+done
+want_id="$(cat "$cfg/$name.member-id" 2>/dev/null || true)"
+if [ -n "$want_id" ]; then
+  have_id="$(cat "$root/member-id" 2>/dev/null || true)"
+  if [ -n "$have_id" ] && [ "$have_id" != "$want_id" ]; then
+    echo "data of removed member $have_id found; $name is now member $want_id: discarding it" >&2
+    rm -rf "$root/data"
+  fi
+  echo "$want_id" > "$root/member-id"
+fi
+host="$name.$PEER_SERVICE.$POD_NAMESPACE.svc"
+exec "${CAIRN_BIN:-cairn}" \
+  --name="$name" \
+  --data-dir="$root/data" \
+  --listen-client-urls=http://0.0.0.0:2379 \
+  --advertise-client-urls="http://$host:2379" \
+  --listen-peer-urls=http://0.0.0.0:2380 \
+  --initial-advertise-peer-urls="http://$host:2380" \
+  --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
+  --initial-cluster-state="$(cat "$cfg/$name.initial-cluster-state")" \
+  --initial-cluster-token="$(cat "$cfg/token")" \
+  "$@"
+)SH";
+}
+
+nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, MemberBootstrap>& members) {
+  nlohmann::json data = {{naming::kKeyToken, naming::ClusterToken(spec.name, spec.uid)},
+                         {naming::kKeyScript, StartScript()}};
+  for (const auto& [name, b] : members) {
+    data[naming::KeyInitialCluster(name)] = b.initial_cluster;
+    data[naming::KeyState(name)] = b.state;
+    if (!b.member_id.empty()) data[naming::KeyMemberId(name)] = b.member_id;
+  }
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", Meta(spec, naming::ConfigMap(spec.name))},
+          {"data", data}};
+}
+
+nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
+  nlohmann::json pod_labels = Labels(spec);
+  for (const auto& [k, v] : spec.pod.labels) {
+    if (!pod_labels.contains(k)) pod_labels[k] = v;  // never override the selector labels
+  }
+  nlohmann::json args = nlohmann::json::array({std::string("/etc/cairn/bootstrap/") + naming::kKeyScript});
+  for (const auto& o : spec.options) args.push_back(o);
+  nlohmann::json container = {
+      {"name", "cairn"},
+      {"image", spec.image},
+      {"imagePullPolicy", spec.image_pull_policy},
+      {"command", {"/bin/sh"}},
+      {"args", args},
+      {"env",
+       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
+        {{"name", "POD_NAMESPACE"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}},
+        {{"name", "PEER_SERVICE"}, {"value", naming::PeerService(spec.name)}}}},
+      {"ports",
+       {{{"name", "client"}, {"containerPort", naming::kClientPort}},
+        {{"name", "peer"}, {"containerPort", naming::kPeerPort}}}},
+      {"readinessProbe",
+       {{"tcpSocket", {{"port", "client"}}}, {"periodSeconds", 5}, {"failureThreshold", 3}}},
+      {"volumeMounts",
+       {{{"name", naming::VolumeClaimTemplate()}, {"mountPath", kDataRoot}},
+        {{"name", "bootstrap"}, {"mountPath", kConfigDir}, {"readOnly", true}}}}};
+  if (!spec.resources.is_null()) container["resources"] = spec.resources;
+
+  nlohmann::json volumes = {{{"name", "bootstrap"}, {"configMap", {{"name", naming::ConfigMap(spec.name)}}}}};
+  nlohmann::json pod_spec = {{"containers", {container}}, {"volumes", volumes}, {"terminationGracePeriodSeconds", 30}};
+  if (!spec.pod.node_selector.empty()) pod_spec["nodeSelector"] = spec.pod.node_selector;
+  if (!spec.pod.priority_class.empty()) pod_spec["priorityClassName"] = spec.pod.priority_class;
+  if (!spec.pod.affinity.is_null()) pod_spec["affinity"] = spec.pod.affinity;
+  if (!spec.pod.tolerations.is_null()) pod_spec["tolerations"] = spec.pod.tolerations;
+  if (!spec.pod.topology_spread.is_null()) pod_spec["topologySpreadConstraints"] = spec.pod.topology_spread;
+
+  nlohmann::json sts_spec = {
+      {"replicas", replicas},
+      {"serviceName", naming::PeerService(spec.name)},
+      // Static bootstrap needs all initial members up at once; ordered start would wait
+      // for member 0 to be ready, which it cannot be without a quorum.
+      {"podManagementPolicy", "Parallel"},
+      {"updateStrategy", {{"type", "RollingUpdate"}}},
+      {"selector", {{"matchLabels", Labels(spec)}}},
+      {"template",
+       {{"metadata", {{"labels", pod_labels}, {"annotations", spec.pod.annotations}}}, {"spec", pod_spec}}}};
+  if (spec.storage.empty_dir) {
+    nlohmann::json ed = nlohmann::json::object();
+    if (!spec.storage.empty_dir_medium.empty()) ed["medium"] = spec.storage.empty_dir_medium;
+    if (!spec.storage.empty_dir_size_limit.empty()) ed["sizeLimit"] = spec.storage.empty_dir_size_limit;
+    sts_spec["template"]["spec"]["volumes"].push_back({{"name", naming::VolumeClaimTemplate()}, {"emptyDir", ed}});
+  } else {
+    nlohmann::json pvc_spec = {{"accessModes", {"ReadWriteOnce"}},
+                               {"resources", {{"requests", {{"storage", spec.storage.size}}}}}};
+    if (!spec.storage.storage_class.empty()) pvc_spec["storageClassName"] = spec.storage.storage_class;
+    sts_spec["volumeClaimTemplates"] = {
+        {{"metadata", {{"name", naming::VolumeClaimTemplate()}, {"labels", Labels(spec)}}}, {"spec", pvc_spec}}};
+    // Scale-down PVC cleanup is the operator's step (after MemberRemove); on deletion of
+    // the whole cluster the StatefulSet controller applies the reclaim policy.
+    sts_spec["persistentVolumeClaimRetentionPolicy"] = {
+        {"whenScaled", "Retain"},
+        {"whenDeleted", spec.storage.reclaim == ReclaimPolicy::kDelete ? "Delete" : "Retain"}};
+  }
+  // replicas is the planner's to change; it is not part of the template hash.
+  nlohmann::json sts = {{"apiVersion", "apps/v1"},
+                        {"kind", "StatefulSet"},
+                        {"metadata", Meta(spec, naming::StatefulSet(spec.name))},
+                        {"spec", sts_spec}};
+  nlohmann::json hashed = sts;
+  hashed["spec"].erase("replicas");
+  sts["metadata"]["annotations"][naming::kAnnotationSpecHash] = SpecHash(hashed);
+  return sts;
+}
+
+nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_available) {
+  return {{"apiVersion", "policy/v1"},
+          {"kind", "PodDisruptionBudget"},
+          {"metadata", Meta(spec, naming::Pdb(spec.name))},
+          {"spec", {{"minAvailable", min_available}, {"selector", {{"matchLabels", Labels(spec)}}}}}};
+}
+
+std::string SpecHash(const nlohmann::json& desired) {
+  // FNV-1a over the canonical dump (nlohmann sorts object keys).
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : desired.dump()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+nlohmann::json WithSpecHash(nlohmann::json obj) {
+  obj["metadata"]["annotations"][naming::kAnnotationSpecHash] = SpecHash(obj);
+  return obj;
+}
+
+}  // namespace cairn::op::resources

@@ -1,0 +1,42 @@
+// Builders: the desired Kubernetes objects for an EtcdCluster, as JSON ready to send to
+// the API server. Pure functions of the ClusterSpec (plus the planner-chosen numbers
+// passed in), so names, labels and owner references are deterministic.
+//
+// Every object carries an owner reference to the EtcdCluster (controller: true,
+// blockOwnerDeletion: true) so deleting the EtcdCluster garbage-collects it, and a
+// spec-hash annotation over its desired content so the controller can tell whether the
+// live object is up to date without a field-by-field diff against server defaults.
+// Thread-safety: stateless.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/cluster_spec.h"
+#include "operator/reconcile/observed.h"
+
+namespace cairn::op::resources {
+
+nlohmann::json Labels(const ClusterSpec& spec);  // selector labels of member pods
+nlohmann::json OwnerReference(const ClusterSpec& spec);
+
+nlohmann::json PeerService(const ClusterSpec& spec);
+nlohmann::json ClientService(const ClusterSpec& spec);
+// Bootstrap ConfigMap: token, start script, and one entry per member.
+nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, MemberBootstrap>& members);
+nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas);
+nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_available);
+
+// The member start script (ConfigMap key run.sh). Reads its entry, refuses to start
+// without one, and discards a data dir that belongs to a removed identity.
+std::string StartScript();
+
+// Stable hash of an object's desired content (hex), stored in the spec-hash annotation.
+std::string SpecHash(const nlohmann::json& desired);
+// Returns `obj` with the spec-hash annotation set to SpecHash(obj).
+nlohmann::json WithSpecHash(nlohmann::json obj);
+
+}  // namespace cairn::op::resources

@@ -1,0 +1,186 @@
+// Builders: the generated objects carry what the API server and the planner rely on
+// (owner references, selectors, headless peer DNS, Parallel pods, PVC policy, PDB), and
+// the member start script behaves as the planner assumes (run for real with /bin/sh).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "operator/api/naming.h"
+#include "operator/resources/builders.h"
+
+namespace cairn::op {
+namespace {
+
+ClusterSpec Spec(nlohmann::json spec = nlohmann::json::object()) {
+  auto r = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "uid-1234-5678"}, {"generation", 2}}},
+                               {"spec", spec}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return *r;
+}
+
+void ExpectOwned(const nlohmann::json& obj) {
+  const auto& ref = obj["metadata"]["ownerReferences"].at(0);
+  EXPECT_EQ(ref["kind"], "EtcdCluster");
+  EXPECT_EQ(ref["apiVersion"], "etcd.cairn.dev/v1alpha1");
+  EXPECT_EQ(ref["uid"], "uid-1234-5678");
+  EXPECT_EQ(ref["controller"], true);
+  EXPECT_EQ(ref["blockOwnerDeletion"], true);
+  EXPECT_EQ(obj["metadata"]["namespace"], "ns");
+}
+
+TEST(Builders, PeerServiceIsHeadlessAndPublishesNotReady) {
+  auto s = resources::PeerService(Spec());
+  ExpectOwned(s);
+  EXPECT_EQ(s["metadata"]["name"], "c-peer");
+  EXPECT_EQ(s["spec"]["clusterIP"], "None");
+  EXPECT_EQ(s["spec"]["publishNotReadyAddresses"], true);
+  EXPECT_EQ(s["spec"]["selector"][naming::kLabelInstance], "c");
+  EXPECT_EQ(s["metadata"]["annotations"][naming::kAnnotationSpecHash].get<std::string>().size(), 16u);
+}
+
+TEST(Builders, StatefulSetShape) {
+  auto spec = Spec({{"replicas", 3},
+                    {"options", {"--snapshot-count=5000"}},
+                    {"storage", {{"storageClassName", "fast"}, {"size", "5Gi"}, {"reclaimPolicy", "Retain"}}},
+                    {"podTemplate",
+                     {{"labels", {{"team", "db"}, {naming::kLabelInstance, "hijack"}}},
+                      {"nodeSelector", {{"disk", "ssd"}}},
+                      {"priorityClassName", "high"},
+                      {"tolerations", {{{"key", "k"}, {"operator", "Exists"}}}}}}});
+  auto s = resources::StatefulSet(spec, 4);
+  ExpectOwned(s);
+  EXPECT_EQ(s["spec"]["replicas"], 4);
+  EXPECT_EQ(s["spec"]["serviceName"], "c-peer");
+  EXPECT_EQ(s["spec"]["podManagementPolicy"], "Parallel");
+  EXPECT_EQ(s["spec"]["selector"]["matchLabels"], resources::Labels(spec));
+  const auto& tmpl = s["spec"]["template"];
+  EXPECT_EQ(tmpl["metadata"]["labels"]["team"], "db");
+  EXPECT_EQ(tmpl["metadata"]["labels"][naming::kLabelInstance], "c") << "overrides must not break the selector";
+  EXPECT_EQ(tmpl["spec"]["nodeSelector"]["disk"], "ssd");
+  EXPECT_EQ(tmpl["spec"]["priorityClassName"], "high");
+  EXPECT_EQ(tmpl["spec"]["tolerations"][0]["key"], "k");
+  const auto& c = tmpl["spec"]["containers"][0];
+  EXPECT_EQ(c["image"], "cairn:0.1.0");
+  EXPECT_EQ(c["args"].back(), "--snapshot-count=5000");
+  const auto& pvc = s["spec"]["volumeClaimTemplates"][0];
+  EXPECT_EQ(pvc["metadata"]["name"], "data");
+  EXPECT_EQ(pvc["spec"]["storageClassName"], "fast");
+  EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], "5Gi");
+  EXPECT_EQ(s["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"], "Retain");
+  EXPECT_EQ(s["spec"]["persistentVolumeClaimRetentionPolicy"]["whenScaled"], "Retain");
+}
+
+TEST(Builders, StatefulSetHashIgnoresReplicasButNotTemplate) {
+  auto spec = Spec();
+  auto a = resources::StatefulSet(spec, 3);
+  auto b = resources::StatefulSet(spec, 5);
+  EXPECT_EQ(a["metadata"]["annotations"][naming::kAnnotationSpecHash], b["metadata"]["annotations"][naming::kAnnotationSpecHash]);
+  spec.image = "cairn:0.2.0";
+  auto c = resources::StatefulSet(spec, 3);
+  EXPECT_NE(a["metadata"]["annotations"][naming::kAnnotationSpecHash], c["metadata"]["annotations"][naming::kAnnotationSpecHash]);
+}
+
+TEST(Builders, EmptyDirStorageHasNoClaims) {
+  auto s = resources::StatefulSet(Spec({{"storage", {{"emptyDir", {{"medium", "Memory"}}}}}}), 1);
+  EXPECT_FALSE(s["spec"].contains("volumeClaimTemplates"));
+  EXPECT_FALSE(s["spec"].contains("persistentVolumeClaimRetentionPolicy"));
+  bool found = false;
+  for (auto& v : s["spec"]["template"]["spec"]["volumes"]) {
+    if (v["name"] == "data") found = v["emptyDir"]["medium"] == "Memory";
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(Builders, PdbAndConfigMap) {
+  auto spec = Spec();
+  auto p = resources::PodDisruptionBudget(spec, 2);
+  ExpectOwned(p);
+  EXPECT_EQ(p["apiVersion"], "policy/v1");
+  EXPECT_EQ(p["spec"]["minAvailable"], 2);
+  auto cm = resources::ConfigMap(spec, {{"c-0", {"c-0=http://x:2380", "new", ""}}, {"c-1", {"ic", "existing", "00000000000000ab"}}});
+  ExpectOwned(cm);
+  EXPECT_EQ(cm["metadata"]["name"], "c-bootstrap");
+  EXPECT_EQ(cm["data"]["token"], "c-uid-1234");
+  EXPECT_EQ(cm["data"]["c-0.initial-cluster"], "c-0=http://x:2380");
+  EXPECT_EQ(cm["data"]["c-0.initial-cluster-state"], "new");
+  EXPECT_FALSE(cm["data"].contains("c-0.member-id"));
+  EXPECT_EQ(cm["data"]["c-1.member-id"], "00000000000000ab");
+}
+
+// Runs the real start script with a fake `cairn` that records its arguments.
+class StartScriptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cairn-op-script-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    std::filesystem::create_directories(dir_ + "/cfg");
+    std::filesystem::create_directories(dir_ + "/root");
+    Write(dir_ + "/cfg/run.sh", resources::StartScript());
+    Write(dir_ + "/cfg/token", "tok");
+    Write(dir_ + "/fake-cairn", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/args\n");
+    std::filesystem::permissions(dir_ + "/fake-cairn", std::filesystem::perms::owner_all);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static void Write(const std::string& path, const std::string& content) { std::ofstream(path) << content; }
+  int Run() {
+    std::string cmd = "env POD_NAME=c-1 POD_NAMESPACE=ns PEER_SERVICE=c-peer CAIRN_BOOTSTRAP_DIR=" + dir_ +
+                      "/cfg CAIRN_DATA_ROOT=" + dir_ + "/root CAIRN_BIN=" + dir_ +
+                      "/fake-cairn timeout 2 /bin/sh " + dir_ + "/cfg/run.sh --snapshot-count=7";
+    return std::system(cmd.c_str());
+  }
+  std::string Args() {
+    std::ifstream in(dir_ + "/args");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::string dir_;
+};
+
+TEST_F(StartScriptTest, StartsWithItsEntry) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-0=http://a:2380,c-1=http://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  ASSERT_EQ(Run(), 0);
+  std::string args = Args();
+  EXPECT_NE(args.find("--name=c-1\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--initial-cluster=c-0=http://a:2380,c-1=http://b:2380\n"), std::string::npos);
+  EXPECT_NE(args.find("--initial-cluster-state=existing\n"), std::string::npos);
+  EXPECT_NE(args.find("--initial-cluster-token=tok\n"), std::string::npos);
+  EXPECT_NE(args.find("--initial-advertise-peer-urls=http://c-1.c-peer.ns.svc:2380\n"), std::string::npos);
+  EXPECT_NE(args.find("--data-dir=" + dir_ + "/root/data\n"), std::string::npos);
+  EXPECT_NE(args.find("--snapshot-count=7\n"), std::string::npos);
+}
+
+TEST_F(StartScriptTest, WaitsWithoutEntry) {
+  int rc = Run();  // `timeout 2` ends the wait loop
+  EXPECT_NE(rc, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/args")) << "started without being a member";
+}
+
+TEST_F(StartScriptTest, DiscardsDataOfRemovedIdentityKeepsOwn) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-1=http://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  Write(dir_ + "/cfg/c-1.member-id", "00000000000000bb");
+  std::filesystem::create_directories(dir_ + "/root/data/member");
+  Write(dir_ + "/root/member-id", "00000000000000aa");
+  ASSERT_EQ(Run(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/data/member")) << "stale identity's data kept";
+  std::filesystem::create_directories(dir_ + "/root/data/member");
+  ASSERT_EQ(Run(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/root/data/member")) << "own data discarded";
+}
+
+TEST_F(StartScriptTest, AdoptsUnmarkedDataOfSealedBootstrapMember) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-1=http://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  Write(dir_ + "/cfg/c-1.member-id", "00000000000000bb");
+  std::filesystem::create_directories(dir_ + "/root/data/member");
+  ASSERT_EQ(Run(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/root/data/member"));
+}
+
+}  // namespace
+}  // namespace cairn::op
