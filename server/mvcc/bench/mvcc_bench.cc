@@ -24,7 +24,7 @@ std::unique_ptr<Store> FreshStore(const std::string& name) {
 }
 
 std::string KeyOf(int64_t i) {
-  char buf[32];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "/registry/pods/%010lld", static_cast<long long>(i));
   return buf;
 }
