@@ -3,7 +3,10 @@
 // Test-only; not thread-safe.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +21,29 @@ namespace cairn::op::testing {
 
 inline bool EtcdInstalled() { return access("/usr/bin/etcd", X_OK) == 0; }
 
-// A per-process port block inside 23000-23999 so parallel ctest processes rarely collide.
-inline int PortBase() { return 23000 + static_cast<int>(getpid() % 95) * 10; }
+inline bool PortFree(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+// A block of 10 free ports inside 23000-23999, starting the search at a per-process
+// offset so parallel ctest processes (and other suites using the range) rarely meet.
+inline int PortBase() {
+  int start = static_cast<int>(getpid() % 95);
+  for (int i = 0; i < 95; ++i) {
+    int base = 23000 + ((start + i) % 95) * 10;
+    bool free = true;
+    for (int p = base; p < base + 10 && free; ++p) free = PortFree(p);
+    if (free) return base;
+  }
+  return 23000 + start * 10;
+}
 
 struct EtcdMember {
   std::string name;
