@@ -144,4 +144,8 @@ void RawNode::ReportSnapshot(NodeId id, bool ok) {
 
 NodeStatus RawNode::GetStatus() const { return raft_->GetStatus(); }
 
+SoftState RawNode::GetSoftState() const { return raft_->GetSoftState(); }
+
+HardState RawNode::GetHardState() const { return raft_->GetHardState(); }
+
 }  // namespace cairn::raft

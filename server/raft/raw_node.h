@@ -58,6 +58,9 @@ class RawNode {
   void ReportUnreachable(NodeId id);
   void ReportSnapshot(NodeId id, bool ok);
   NodeStatus GetStatus() const;
+  // Cheap subsets of GetStatus() for hot paths.
+  SoftState GetSoftState() const;
+  HardState GetHardState() const;
 
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
