@@ -103,7 +103,7 @@ void TestCluster::ProcessReady(NodeId id) {
       auto cc = DecodeConfChange(e.data);
       CAIRN_CHECK(cc.ok());
       m.conf_state = m.node->ApplyConfChange(*cc);
-    } else if (!e.data.empty()) {
+    } else if (!e.data.empty() && record_applied_) {
       m.applied.push_back(e.data);
     }
     m.applied_index = e.index;
@@ -126,7 +126,7 @@ void TestCluster::DeliverQueued() {
   batch.swap(queue_);
   for (Message& msg : batch) {
     if (Dropped(msg)) continue;
-    trace_.push_back(msg);
+    if (record_trace_) trace_.push_back(msg);
     (void)members_.at(msg.to).node->Step(msg);
   }
 }

@@ -68,6 +68,7 @@ class TestCluster {
   void Heal();
   // Drops every message for which drop(m) is true (in addition to cut links).
   void SetFilter(std::function<bool(const Message&)> drop) { filter_ = std::move(drop); }
+  void set_record_trace(bool on) { record_trace_ = on; }
   // Every message delivered so far, for assertions about traffic.
   const std::vector<Message>& trace() const { return trace_; }
   void ClearTrace() { trace_.clear(); }
@@ -75,6 +76,8 @@ class TestCluster {
 
   // Snapshot of id's applied state at its applied index, then compaction of its log.
   void SnapshotAndCompact(NodeId id);
+  // Whether applied data is kept in Member::applied (off for benchmarks, to bound memory).
+  void set_record_applied(bool on) { record_applied_ = on; }
 
  private:
   Config MakeConfig(NodeId id) const;
@@ -87,6 +90,8 @@ class TestCluster {
   std::set<std::pair<NodeId, NodeId>> cut_;
   std::function<bool(const Message&)> filter_;
   std::vector<Message> trace_;
+  bool record_trace_ = true;
+  bool record_applied_ = true;
 };
 
 }  // namespace cairn::raft
