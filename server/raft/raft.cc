@@ -237,7 +237,7 @@ void Raft::BecomeLeader() {
   AppendEntry({Entry{}});
 }
 
-bool Raft::AppendEntry(std::vector<Entry> es) {
+void Raft::AppendEntry(std::vector<Entry> es) {
   Index li = log_.LastIndex();
   for (size_t i = 0; i < es.size(); ++i) {
     es[i].term = term_;
@@ -248,7 +248,6 @@ bool Raft::AppendEntry(std::vector<Entry> es) {
   // persists Ready.entries before sending the messages that could produce other acks.
   if (Progress* self = tracker_.Get(id_)) self->MaybeUpdate(li);
   MaybeCommit();
-  return true;
 }
 
 bool Raft::MaybeCommit() {
@@ -331,7 +330,7 @@ void Raft::Campaign(CampaignType t) {
     vote_msg = MessageType::MsgVote;
     term = term_;
   }
-  if (Poll(id_, VoteRespMsgType(vote_msg), true) == VoteResult::kWon) {
+  if (Poll(id_, true) == VoteResult::kWon) {
     // Single-voter cluster: we won on our own vote.
     if (t == CampaignType::kPreElection) {
       Campaign(CampaignType::kElection);
@@ -353,7 +352,7 @@ void Raft::Campaign(CampaignType t) {
   }
 }
 
-VoteResult Raft::Poll(NodeId id, MessageType, bool granted) {
+VoteResult Raft::Poll(NodeId id, bool granted) {
   tracker_.RecordVote(id, granted);
   return tracker_.TallyVotes();
 }
@@ -618,7 +617,7 @@ Status Raft::StepCandidate(Message& m) {
       break;
   }
   if (m.type == my_resp) {
-    switch (Poll(m.from, m.type, !m.reject)) {
+    switch (Poll(m.from, !m.reject)) {
       case VoteResult::kWon:
         if (role_ == Role::kPreCandidate) {
           Campaign(CampaignType::kElection);

@@ -74,9 +74,9 @@ class Raft {
   void TickHeartbeat();
   void Hup(CampaignType t);
   void Campaign(CampaignType t);
-  VoteResult Poll(NodeId id, MessageType t, bool granted);
+  VoteResult Poll(NodeId id, bool granted);
 
-  bool AppendEntry(std::vector<Entry> es);
+  void AppendEntry(std::vector<Entry> es);
   bool MaybeCommit();
   bool CommittedEntryInCurrentTerm() const;
   void ReleasePendingReadIndexMessages();

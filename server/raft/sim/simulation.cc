@@ -318,7 +318,6 @@ Status Simulation::Run() {
     if (!Check()) return Status::Internal("step " + std::to_string(now_) + ": " + checker_.error());
   }
   // Heal: no more faults; every member that should be up is started.
-  chaos_ = false;
   net_.Heal();
   net_.SetFaults(Faults{});
   for (auto& [id, n] : nodes_) {

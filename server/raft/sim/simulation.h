@@ -86,7 +86,6 @@ class Simulation {
   uint64_t proposals_ = 0;
   SimStats stats_;
   uint64_t reads_ = 0;
-  bool chaos_ = true;
   Index last_membership_index_ = 0;
   std::set<NodeId> removed_;  // Stopped because the cluster removed them.
   std::set<NodeId> started_;  // Ever started: a crashed one of these may restart.
