@@ -22,7 +22,8 @@ void SimStats::Add(const SimStats& o) {
 }
 
 Simulation::Simulation(uint64_t seed, SimOptions opts)
-    : seed_(seed), opts_(opts), rng_(seed), net_(seed ^ 0x5eedull), n_(seed % 2 == 0 ? 3 : 5) {
+    : seed_(seed), opts_(opts), rng_(seed), net_(seed ^ 0x5eedull), n_(seed % 2 == 0 ? 3 : 5),
+      interleave_(seed % 4 >= 2) {
   SimNode::Hooks hooks;
   hooks.send = [this](Message m) {
     if (opts_.trace) Trace("send " + ToString(m));
@@ -131,8 +132,9 @@ bool Simulation::DeliverOne() {
   Message m;
   auto accept = [this](const Message& msg) {
     auto it = nodes_.find(msg.to);
-    // Messages to a busy node wait; to a down or unknown node they are lost on delivery.
-    return it == nodes_.end() || !it->second.running() || !it->second.busy();
+    // Messages to a busy node wait (unless interleaving); to a down or unknown node they
+    // are lost on delivery.
+    return interleave_ || it == nodes_.end() || !it->second.running() || !it->second.busy();
   };
   if (!net_.PopDeliverable(now_, accept, &m)) return false;
   auto it = nodes_.find(m.to);
@@ -148,7 +150,7 @@ bool Simulation::DeliverOne() {
 }
 
 bool Simulation::TickOne() {
-  auto ids = Running(true);
+  auto ids = Running(!interleave_);
   if (ids.empty()) return false;
   nodes_.at(Pick(ids)).node().Tick();
   return true;
@@ -177,7 +179,7 @@ bool Simulation::PersistOne() {
 }
 
 void Simulation::ProposeOne() {
-  auto ids = Running(true);
+  auto ids = Running(!interleave_);
   if (ids.empty()) return;
   const NodeId id = Pick(ids);
   const std::string data = "p" + std::to_string(proposals_++);
@@ -258,7 +260,7 @@ void Simulation::TransferLeader() {
 }
 
 void Simulation::ReadIndex() {
-  auto ids = Running(true);
+  auto ids = Running(!interleave_);
   if (ids.empty()) return;
   const NodeId id = Pick(ids);
   const std::string ctx = "r" + std::to_string(reads_++);

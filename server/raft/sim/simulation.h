@@ -3,7 +3,8 @@
 // A chaos phase interleaves message delivery (dropped, duplicated, delayed, reordered,
 // partitioned), ticks, persist steps, crash-restarts, proposals, membership changes, leader
 // transfers, read-index requests and log compactions, checking InvariantChecker after every
-// step. A heal phase then removes the faults and requires a leader to be elected and every
+// step. Half of the seeds also deliver messages, ticks, proposals and reads to a node
+// between its GetReady() and Advance(). A heal phase then removes the faults and requires a leader to be elected and every
 // acknowledged proposal to be applied on every member. Deterministic for a seed.
 // Not thread-safe.
 #pragma once
@@ -82,6 +83,9 @@ class Simulation {
   InvariantChecker checker_;
   std::map<NodeId, SimNode> nodes_;
   size_t n_;  // Initial voters.
+  // Whether messages and ticks may reach a node between GetReady() and Advance() (allowed
+  // by RawNode's contract; a driver that steps while persisting works this way).
+  bool interleave_;
   uint64_t now_ = 0;
   uint64_t proposals_ = 0;
   SimStats stats_;
