@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/raft/errors.h"
+#include "server/raft/to_string.h"
 
 namespace cairn::raft {
 
@@ -96,9 +97,9 @@ void Raft::Send(Message m) {
                        m.type == MessageType::MsgPreVoteResp;
   if (is_vote) {
     // Votes carry the term being campaigned for (pre-votes: a future term), set by caller.
-    if (m.term == 0) Panic("term should be set when sending " + std::to_string(static_cast<int>(m.type)));
+    if (m.term == 0) Panic("term should be set when sending " + ToString(m));
   } else {
-    if (m.term != 0) Panic("term should not be set when sending " + std::to_string(static_cast<int>(m.type)));
+    if (m.term != 0) Panic("term should not be set when sending " + ToString(m));
     // Forwarded proposals and read requests stay term-less: the leader treats them as local.
     if (m.type != MessageType::MsgProp && m.type != MessageType::MsgReadIndex) m.term = term_;
   }
