@@ -1,0 +1,42 @@
+// ClientServer: the gRPC endpoint clients talk to, bound to --listen-client-urls.
+//
+// Registers every etcd v3 service Cairn implements over one EtcdServer and applies
+// the request-size limits: gRPC accepts messages up to max-request-bytes plus
+// etcd's 512 KiB of framing headroom, so an oversized request reaches the server and
+// gets etcd's "request is too large" error instead of a transport-level failure.
+// Thread-safety: Start/Shutdown from one thread; services run on gRPC's threads.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/api/cluster_service.h"
+#include "server/api/kv_service.h"
+#include "server/api/maintenance_service.h"
+#include "server/etcdserver/server.h"
+
+namespace cairn::api {
+
+// Turns an etcd client URL (http://host:port, unix://path) into a gRPC listen address.
+Result<std::string> ListenAddress(const std::string& url);
+
+class ClientServer {
+ public:
+  static Result<std::unique_ptr<ClientServer>> Start(etcdserver::EtcdServer* server,
+                                                     const std::vector<std::string>& listen_urls);
+  // Stops accepting, waits (bounded) for in-flight RPCs.
+  void Shutdown();
+
+ private:
+  explicit ClientServer(etcdserver::EtcdServer* server) : kv_(server), maintenance_(server), cluster_(server) {}
+
+  KvService kv_;
+  MaintenanceService maintenance_;
+  ClusterService cluster_;
+  std::unique_ptr<grpc::Server> grpc_;
+};
+
+}  // namespace cairn::api

@@ -1,0 +1,25 @@
+#include "server/api/maintenance_service.h"
+
+namespace cairn::api {
+
+grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
+                                        etcdserverpb::StatusResponse* response) {
+  const etcdserver::MemberStatus s = server_->GetStatus();
+  auto* header = response->mutable_header();
+  header->set_cluster_id(s.cluster_id);
+  header->set_member_id(s.member_id);
+  header->set_raft_term(s.term);
+  header->set_revision(server_->CurrentRevision());
+  response->set_version(kEtcdApiVersion);
+  response->set_dbsize(s.db_size);
+  response->set_dbsizeinuse(s.db_size_in_use);
+  response->set_dbsizequota(s.quota_bytes);
+  response->set_leader(s.leader);
+  response->set_raftindex(s.commit_index);
+  response->set_raftterm(s.term);
+  response->set_raftappliedindex(s.applied_index);
+  response->set_islearner(s.is_learner);
+  return grpc::Status::OK;
+}
+
+}  // namespace cairn::api

@@ -1,0 +1,136 @@
+// cairn: one Cairn member. Accepts etcd's flags, ETCD_* environment variables and
+// --config-file, serves the etcd v3 gRPC API on --listen-client-urls, and shuts down
+// cleanly on SIGINT/SIGTERM (in-flight requests finish, files are closed).
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/api/client_server.h"
+#include "server/api/maintenance_service.h"
+#include "server/config/load_config.h"
+#include "server/wal/wal.h"
+#include "server/etcdserver/server.h"
+
+extern char** environ;
+
+namespace {
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    if (auto eq = kv.find('='); eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+bool SetLogLevel(const std::string& level) {
+  static const std::map<std::string, spdlog::level::level_enum> kLevels = {
+      {"debug", spdlog::level::debug}, {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+      {"error", spdlog::level::err},   {"panic", spdlog::level::critical}, {"fatal", spdlog::level::critical}};
+  auto it = kLevels.find(level);
+  if (it == kLevels.end()) return false;
+  spdlog::set_level(it->second);
+  return true;
+}
+
+cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConfig& c) {
+  cairn::etcdserver::ServerOptions o;
+  o.name = c.name;
+  o.data_dir.root = c.data_dir;
+  for (const auto& url : c.initial_advertise_peer_urls) o.advertise_peer_urls.push_back(url.String());
+  for (const auto& url : c.advertise_client_urls) o.advertise_client_urls.push_back(url.String());
+  o.data_dir.wal_override = c.wal_dir;
+  o.quota_backend_bytes = c.EffectiveQuotaBackendBytes();
+  for (const auto& [name, urls] : c.initial_cluster_members) {
+    for (const auto& url : urls) o.initial_cluster[name].push_back(url.String());
+  }
+  o.initial_cluster_token = c.initial_cluster_token;
+  o.heartbeat_interval = std::chrono::milliseconds(c.heartbeat_interval_ms);
+  o.election_timeout = std::chrono::milliseconds(c.election_timeout_ms);
+  o.max_request_bytes = c.max_request_bytes;
+  o.snapshot_count = c.snapshot_count;
+  o.max_txn_ops = static_cast<int>(c.max_txn_ops);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals in every thread; main() collects them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z\t%^%l%$\t%v");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto loaded = cairn::config::LoadConfig(args, Environment());
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
+    return 2;
+  }
+  if (loaded->show_help) {
+    std::fputs(cairn::config::HelpText().c_str(), stdout);
+    return 0;
+  }
+  if (loaded->show_version) {
+    std::printf("cairn Version: 0.1.0\netcd API Version: %s\n", cairn::api::kEtcdApiVersion);
+    return 0;
+  }
+  const cairn::config::ServerConfig& cfg = loaded->config;
+  if (!SetLogLevel(cfg.log_level)) {
+    std::fprintf(stderr, "cairn: unknown --log-level %s (debug, info, warn, error, panic, fatal)\n",
+                 cfg.log_level.c_str());
+    return 2;
+  }
+  for (const auto& w : loaded->warnings) spdlog::warn("{}", w);
+  if (cfg.client_tls.Enabled() || cfg.peer_tls.Enabled()) {
+    // Serving plaintext where TLS was asked for would silently weaken security.
+    std::fprintf(stderr, "cairn: TLS (--cert-file, --peer-cert-file, --auto-tls, ...) is not supported yet\n");
+    return 2;
+  }
+  // Like etcd, --initial-* only matter for a new member; a restart takes its identity from the WAL.
+  if (!cairn::wal::Wal::Exists(cairn::PosixFileSystem(), cfg.EffectiveWalDir())) {
+    if (cairn::Status st = cfg.VerifyBootstrap(); !st.ok()) {
+      std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
+      return 2;
+    }
+    if (cfg.initial_cluster_members.size() > 1) {
+      std::fprintf(stderr,
+                   "cairn: --initial-cluster names %zu members; multi-member clusters are not supported yet "
+                   "(this build runs single-member clusters only)\n",
+                   cfg.initial_cluster_members.size());
+      return 2;
+    }
+  }
+
+  auto server = cairn::etcdserver::EtcdServer::Start(ToServerOptions(cfg));
+  if (!server.ok()) {
+    spdlog::critical("cannot start member {}: {}", cfg.name, server.status().message());
+    return 1;
+  }
+  std::vector<std::string> listen_urls;
+  for (const auto& url : cfg.listen_client_urls) listen_urls.push_back(url.String());
+  auto clients = cairn::api::ClientServer::Start(server->get(), listen_urls);
+  if (!clients.ok()) {
+    spdlog::critical("cannot serve clients: {}", clients.status().message());
+    server.value()->Stop();
+    return 1;
+  }
+  spdlog::info("ready to serve client requests");
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  clients.value()->Shutdown();
+  server.value()->Stop();
+  return 0;
+}

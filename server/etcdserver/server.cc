@@ -1,0 +1,460 @@
+#include "server/etcdserver/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "server/etcdserver/errors.h"
+#include "server/raft/codec.h"
+
+namespace cairn::etcdserver {
+namespace {
+
+constexpr int64_t kDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
+// A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
+constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
+
+std::string EncodeReadCtx(uint64_t ctx) { return std::string(reinterpret_cast<const char*>(&ctx), sizeof(ctx)); }
+
+uint64_t DecodeReadCtx(const std::string& s) {
+  uint64_t ctx = 0;
+  if (s.size() == sizeof(ctx)) std::copy(s.begin(), s.end(), reinterpret_cast<char*>(&ctx));
+  return ctx;
+}
+
+}  // namespace
+
+EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)) {}
+
+EtcdServer::~EtcdServer() { Stop(); }
+
+Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
+  std::unique_ptr<EtcdServer> server(new EtcdServer(std::move(options)));
+  CAIRN_RETURN_IF_ERROR(server->Open());
+  server->apply_thread_ = std::thread([s = server.get()] { s->ApplyLoop(); });
+  server->raft_thread_ = std::thread([s = server.get()] { s->RaftLoop(); });
+  return server;
+}
+
+Status EtcdServer::Open() {
+  fs_ = options_.fs != nullptr ? options_.fs : PosixFileSystem();
+  const DataDir& dir = options_.data_dir;
+  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MemberDir()));
+  auto lock = fs_->LockFile(dir.LockPath());
+  if (!lock.ok()) {
+    return Status::FailedPrecondition("data dir " + dir.root + " is in use by another process (" +
+                                             lock.status().message() + ")");
+  }
+  lock_ = std::move(lock.value());
+
+  const std::string wal_dir = dir.WalDir();
+  if (!wal::Wal::Exists(fs_, wal_dir)) CAIRN_RETURN_IF_ERROR(Bootstrap(wal_dir));
+
+  auto opened = wal::Wal::Open(fs_, wal_dir, options_.wal);
+  if (!opened.ok()) return opened.status();
+  auto& [wal, recovered] = opened.value();
+  wal_ = std::move(wal);
+  if (!identity_.Decode(recovered.metadata)) {
+    return Status::DataLoss("wal in " + wal_dir + " does not carry a Cairn member identity");
+  }
+
+  if (recovered.snapshot.index > 0) {
+    CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{recovered.snapshot, {}}));
+  }
+  raft_storage_.SetHardState(recovered.hard_state);
+  CAIRN_RETURN_IF_ERROR(raft_storage_.Append(recovered.entries));
+
+  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MvccDir()));
+  mvcc::StoreOptions store_options;
+  store_options.path = dir.MvccPath();
+  auto store = mvcc::Store::Open(store_options);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store.value());
+  applier_ = std::make_unique<apply::Applier>(*store_, no_leases_);
+  db_size_ = store_->DbSizeBytes();
+
+  const uint64_t store_applied = store_->AppliedIndex();
+  if (store_applied > raft_storage_.LastIndex()) {
+    return Status::DataLoss("mvcc store has applied index " + std::to_string(store_applied) +
+                                   " beyond the last WAL index " + std::to_string(raft_storage_.LastIndex()) +
+                                   ": the WAL and the store in " + dir.root + " do not belong together");
+  }
+  applied_index_ = store_applied;
+  last_log_compaction_ = recovered.snapshot.index;
+
+  raft::Config cfg;
+  cfg.id = identity_.member_id;
+  cfg.election_tick = static_cast<int>(options_.election_timeout / options_.heartbeat_interval);
+  cfg.heartbeat_tick = 1;
+  cfg.storage = &raft_storage_;
+  // Membership is rebuilt by replaying conf-change entries above the snapshot, so Raft
+  // re-delivers everything after it; ApplyEntries skips what the store already has.
+  cfg.applied = recovered.snapshot.index;
+  cfg.seed = identity_.member_id ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  auto node = raft::RawNode::Create(cfg);
+  if (!node.ok()) return node.status();
+  node_ = std::move(node.value());
+  term_ = recovered.hard_state.term;
+  commit_index_ = recovered.hard_state.commit;
+  spdlog::info("member {} of cluster {} opened {}: wal entries {}..{}, applied {}, hard state term={} commit={}",
+               HexId(identity_.member_id), HexId(identity_.cluster_id), dir.root, raft_storage_.FirstIndex(),
+               raft_storage_.LastIndex(), store_applied, recovered.hard_state.term, recovered.hard_state.commit);
+  return Status::Ok();
+}
+
+// A new data dir: derive identities and write the initial membership as committed
+// conf-change entries at the head of the log (as etcd does), so membership is
+// rebuilt from the log on every restart.
+Status EtcdServer::Bootstrap(const std::string& wal_dir) {
+  std::vector<uint64_t> member_ids;
+  uint64_t self = 0;
+  std::vector<std::pair<uint64_t, std::string>> members;
+  for (const auto& [name, urls] : options_.initial_cluster) {
+    uint64_t id = ComputeMemberId(urls, options_.initial_cluster_token);
+    member_ids.push_back(id);
+    members.emplace_back(id, name);
+    if (name == options_.name) self = id;
+  }
+  if (self == 0) {
+    return Status::InvalidArgument("couldn't find local name \"" + options_.name +
+                                          "\" in the initial cluster configuration");
+  }
+  MemberIdentity identity{self, ComputeClusterId(member_ids)};
+  auto wal = wal::Wal::Create(fs_, wal_dir, identity.Encode(), options_.wal);
+  if (!wal.ok()) return wal.status();
+
+  std::vector<raft::Entry> entries;
+  std::sort(members.begin(), members.end());
+  for (const auto& [id, name] : members) {
+    raft::ConfChange cc{raft::ConfChangeType::kAddNode, id, name};
+    entries.push_back(raft::Entry{1, entries.size() + 1, raft::EntryType::kConfChange, raft::EncodeConfChange(cc)});
+  }
+  raft::HardState hs{1, raft::kNoNode, entries.size()};
+  CAIRN_RETURN_IF_ERROR(wal.value()->Save(hs, entries, /*sync=*/true));
+  spdlog::info("bootstrapped new member {} in cluster {} ({} initial members)", HexId(identity.member_id),
+               HexId(identity.cluster_id), members.size());
+  return Status::Ok();
+}
+
+std::chrono::steady_clock::duration EtcdServer::RequestTimeout() const {
+  // etcd's: 5 s plus two election timeouts, so a request survives one leader change.
+  return std::chrono::seconds(5) + 2 * options_.election_timeout;
+}
+
+int64_t EtcdServer::QuotaBytes() const {
+  return options_.quota_backend_bytes > 0 ? options_.quota_backend_bytes : kDefaultQuotaBytes;
+}
+
+ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
+  const uint64_t id = (identity_.member_id << 24) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  request.mutable_header()->set_id(id);
+  std::string data = request.SerializeAsString();
+  if (data.size() > options_.max_request_bytes) return ErrRequestTooLarge();
+
+  auto waiter = waits_.Register(id);
+  {
+    std::lock_guard lock(loop_mu_);
+    if (stopping_) {
+      waits_.Cancel(id);
+      return ErrStopped();
+    }
+    proposals_.emplace_back(id, std::move(data));
+  }
+  loop_cv_.notify_one();
+  auto result = waiter->WaitUntil(std::chrono::steady_clock::now() + RequestTimeout());
+  if (!result) {
+    waits_.Cancel(id);
+    return ErrTimeout();
+  }
+  return std::move(*result);
+}
+
+Status EtcdServer::ReadBarrier() {
+  auto read = std::make_shared<PendingRead>();
+  {
+    std::lock_guard lock(loop_mu_);
+    if (stopping_) return ErrStopped();
+    pending_reads_.push_back(read);
+  }
+  loop_cv_.notify_one();
+  std::unique_lock lock(read_mu_);
+  if (!read_cv_.wait_until(lock, std::chrono::steady_clock::now() + RequestTimeout(),
+                           [&] { return read->done; })) {
+    return ErrTimeout();
+  }
+  return Status::Ok();
+}
+
+MemberStatus EtcdServer::GetStatus() const {
+  MemberStatus s;
+  s.member_id = identity_.member_id;
+  s.cluster_id = identity_.cluster_id;
+  s.leader = leader_.load();
+  s.term = term_.load();
+  s.commit_index = commit_index_.load();
+  s.applied_index = applied_index_.load();
+  s.db_size = db_size_.load();
+  s.db_size_in_use = store_->DbSizeInUseBytes();
+  s.quota_bytes = QuotaBytes();
+  return s;
+}
+
+void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }
+
+void EtcdServer::RaftLoop() {
+  auto next_tick = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+  while (true) {
+    std::vector<std::pair<uint64_t, std::string>> proposals;
+    std::vector<raft::ConfChange> conf_changes;
+    uint64_t compact_to = 0;
+    bool have_reads = false;
+    {
+      std::unique_lock lock(loop_mu_);
+      loop_cv_.wait_until(lock, next_tick, [&] {
+        return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty();
+      });
+      if (stopping_) break;
+      proposals.swap(proposals_);
+      conf_changes.swap(conf_changes_to_apply_);
+      std::swap(compact_to, log_compaction_to_);
+      have_reads = !pending_reads_.empty();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      node_->Tick();
+      next_tick = now + options_.heartbeat_interval;
+    }
+    for (const auto& cc : conf_changes) {
+      conf_state_ = node_->ApplyConfChange(cc);
+      single_voter_ = conf_state_.voters.size() == 1 && conf_state_.voters[0] == identity_.member_id;
+      // A lone voter has nobody to wait for: become leader now rather than after an election timeout.
+      if (single_voter_ && leader_.load() != identity_.member_id) (void)node_->Campaign();
+    }
+    std::vector<HeldProposal> to_propose = std::move(held_proposals_);
+    held_proposals_.clear();
+    for (auto& [id, data] : proposals) to_propose.push_back({id, std::move(data), now + RequestTimeout()});
+    if (!to_propose.empty()) ProposeOrHold(std::move(to_propose), now);
+    if (compact_to > 0) CompactLog(compact_to);
+    if (have_reads || !reads_in_flight_.empty()) IssueReadIndex(now);
+    while (node_->HasReady()) HandleReady(node_->GetReady());
+  }
+}
+
+// Raft drops proposals while no leader is known (during an election). They are held
+// and proposed again on later iterations until their RPC's deadline, so a request
+// that arrives mid-election waits for the new leader instead of failing at once.
+void EtcdServer::ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now) {
+  for (auto& p : proposals) {
+    if (now >= p.deadline) {
+      waits_.Trigger(p.id, ApplyResult(ErrTimeout()));
+      continue;
+    }
+    if (leader_.load() == raft::kNoNode) {
+      held_proposals_.push_back(std::move(p));
+      continue;
+    }
+    // Leadership lost between the check and the call: rare, so not worth copying every
+    // proposal to be able to hold it again.
+    if (!node_->Propose(std::move(p.data)).ok()) waits_.Trigger(p.id, ApplyResult(ErrNoLeader()));
+  }
+}
+
+void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
+  std::vector<std::shared_ptr<PendingRead>> fresh;
+  {
+    std::lock_guard lock(loop_mu_);
+    fresh.swap(pending_reads_);
+  }
+  if (!fresh.empty()) {
+    const uint64_t ctx = next_read_ctx_++;
+    reads_in_flight_[ctx] = ReadBatch{std::move(fresh), now};
+    node_->ReadIndex(EncodeReadCtx(ctx));
+  }
+  for (auto& [ctx, batch] : reads_in_flight_) {
+    if (now - batch.requested_at >= kReadIndexRetry) {
+      batch.requested_at = now;
+      node_->ReadIndex(EncodeReadCtx(ctx));
+    }
+  }
+}
+
+void EtcdServer::HandleReady(raft::Ready ready) {
+  if (ready.soft_state) leader_ = ready.soft_state->lead;
+  if (!ready.hard_state.empty()) {
+    term_ = ready.hard_state.term;
+    commit_index_ = ready.hard_state.commit;
+  }
+  Status st = wal_->Save(ready.hard_state, ready.entries, ready.must_sync);
+  if (!st.ok()) {
+    // Continuing after a failed write or fsync would acknowledge data that may not be
+    // on disk; the only safe reaction is to stop and recover from the WAL on restart.
+    Panic("wal write failed: " + st.ToString());
+  }
+  if (!ready.hard_state.empty()) raft_storage_.SetHardState(ready.hard_state);
+  st = raft_storage_.Append(ready.entries);
+  if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
+  // Single member: Raft never addresses anyone else. Peer transport arrives with clustering.
+  for (const auto& rs : ready.read_states) {
+    auto it = reads_in_flight_.find(DecodeReadCtx(rs.request_ctx));
+    if (it == reads_in_flight_.end()) continue;
+    {
+      std::lock_guard lock(read_mu_);
+      for (auto& r : it->second.readers) {
+        r->read_index = rs.index;
+        r->index_known = true;
+        awaiting_apply_.push_back(std::move(r));
+      }
+    }
+    reads_in_flight_.erase(it);
+    ReleaseReaders(applied_index_.load());
+  }
+  // Advance reads the Ready (committed entries mark what is handed to the apply loop),
+  // so it runs before the entries are moved out.
+  node_->Advance(ready);
+  if (!ready.committed_entries.empty()) {
+    {
+      std::lock_guard lock(apply_mu_);
+      apply_queue_.push_back(std::move(ready.committed_entries));
+    }
+    apply_cv_.notify_one();
+  }
+}
+
+void EtcdServer::ApplyLoop() {
+  while (true) {
+    std::vector<raft::Entry> entries;
+    {
+      std::unique_lock lock(apply_mu_);
+      // A pending physical compaction advances in small steps between batches, and on
+      // its own when no writes arrive.
+      auto has_work = [&] { return apply_stopping_ || !apply_queue_.empty(); };
+      if (store_->CompactionPending()) {
+        apply_cv_.wait_for(lock, std::chrono::milliseconds(5), has_work);
+      } else {
+        apply_cv_.wait(lock, has_work);
+      }
+      if (apply_stopping_ && apply_queue_.empty()) break;
+      while (!apply_queue_.empty()) {
+        auto& batch = apply_queue_.front();
+        if (entries.empty()) {
+          entries = std::move(batch);
+        } else {
+          entries.insert(entries.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        }
+        apply_queue_.pop_front();
+      }
+    }
+    if (!entries.empty()) ApplyEntries(std::move(entries));
+    if (store_->CompactionPending()) StepCompaction();
+  }
+}
+
+void EtcdServer::StepCompaction() {
+  // Small steps keep each batch short, so compaction never stalls writes for long.
+  constexpr int64_t kCompactionRowsPerStep = 10000;
+  mvcc::ApplyBatch batch(*store_);
+  batch.CompactStep(kCompactionRowsPerStep);
+  batch.Commit(store_->AppliedIndex());
+}
+
+void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
+  const uint64_t already_applied = store_->AppliedIndex();
+  std::vector<std::pair<uint64_t, ApplyResult>> results;
+  std::vector<raft::ConfChange> conf_changes;
+  mvcc::ApplyBatch batch(*store_);
+  uint64_t last_index = already_applied;
+  for (auto& entry : entries) {
+    if (entry.type == raft::EntryType::kConfChange) {
+      auto cc = raft::DecodeConfChange(entry.data);
+      if (!cc.ok()) Panic("undecodable conf change at index " + std::to_string(entry.index));
+      conf_changes.push_back(std::move(cc.value()));
+    } else if (entry.index > already_applied && !entry.data.empty()) {
+      cairnpb::RaftRequest request;
+      if (!request.ParseFromString(entry.data)) {
+        Panic("undecodable request at raft index " + std::to_string(entry.index));
+      }
+      ApplyResult result = applier_->Apply(batch, request);
+      if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
+    }
+    last_index = std::max(last_index, entry.index);
+  }
+  if (last_index > already_applied) {
+    batch.Commit(last_index);
+    db_size_ = store_->DbSizeBytes();
+  }
+  applied_index_ = std::max(applied_index_.load(), last_index);
+  // Conf changes reach the Raft loop before any log compaction that covers them, so the
+  // snapshot marker records the membership as of its index.
+  if (!conf_changes.empty()) {
+    {
+      std::lock_guard lock(loop_mu_);
+      conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), conf_changes.begin(), conf_changes.end());
+    }
+    WakeRaftLoop();
+  }
+  if (last_index - last_log_compaction_ >= options_.snapshot_count) {
+    // The WAL may drop entries only once the store holding their effects is durable.
+    Status st = store_->Checkpoint();
+    if (!st.ok()) Panic("mvcc checkpoint failed: " + st.ToString());
+    last_log_compaction_ = last_index;
+    {
+      std::lock_guard lock(loop_mu_);
+      log_compaction_to_ = last_index;
+    }
+    WakeRaftLoop();
+  }
+  for (auto& [id, result] : results) waits_.Trigger(id, std::move(result));
+  ReleaseReaders(applied_index_.load());
+}
+
+void EtcdServer::CompactLog(uint64_t index) {
+  // Keep a tail of entries so a lagging follower can catch up from the log rather
+  // than needing a full snapshot.
+  constexpr uint64_t kCatchUpEntries = 5000;
+  auto term = raft_storage_.TermOf(index);
+  if (!term.ok()) return;  // already compacted past it
+  Status st = wal_->SaveSnapshot(raft::SnapshotMetadata{index, term.value(), conf_state_});
+  if (!st.ok()) Panic("wal snapshot marker failed: " + st.ToString());
+  st = wal_->ReleaseTo(index);
+  if (!st.ok()) Panic("wal release failed: " + st.ToString());
+  if (index > kCatchUpEntries) {
+    st = raft_storage_.Compact(index - kCatchUpEntries);
+    if (!st.ok() && st.code() != StatusCode::kOutOfRange) spdlog::warn("raft log compaction: {}", st.ToString());
+  }
+  spdlog::info("compacted log at index {} (wal segments: {})", index, wal_->SegmentCount());
+}
+
+void EtcdServer::ReleaseReaders(uint64_t applied) {
+  bool released = false;
+  {
+    std::lock_guard lock(read_mu_);
+    auto keep = std::partition(awaiting_apply_.begin(), awaiting_apply_.end(),
+                               [&](const auto& r) { return r->read_index > applied; });
+    for (auto it = keep; it != awaiting_apply_.end(); ++it) (*it)->done = true;
+    released = keep != awaiting_apply_.end();
+    awaiting_apply_.erase(keep, awaiting_apply_.end());
+  }
+  if (released) read_cv_.notify_all();
+}
+
+void EtcdServer::Stop() {
+  std::call_once(stop_once_, [&] {
+    {
+      std::lock_guard lock(loop_mu_);
+      stopping_ = true;
+    }
+    loop_cv_.notify_all();
+    if (raft_thread_.joinable()) raft_thread_.join();
+    {
+      std::lock_guard lock(apply_mu_);
+      apply_stopping_ = true;
+    }
+    apply_cv_.notify_all();
+    if (apply_thread_.joinable()) apply_thread_.join();
+    waits_.FailAll(ErrStopped());
+    spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), applied_index_.load());
+  });
+}
+
+}  // namespace cairn::etcdserver

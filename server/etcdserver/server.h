@@ -1,0 +1,192 @@
+// EtcdServer: one Cairn member. Drives the pure Raft core with real I/O.
+//
+// Write path:  Propose() -> Raft loop proposes -> Ready.entries are written and
+//              fdatasync'ed to the WAL (many proposals share one sync: group commit)
+//              -> committed entries go to the apply loop -> applied to SQLite in one
+//              transaction per batch that also records the applied index -> the
+//              waiting RPC is released with its response.
+// Read path:   ReadBarrier() obtains a ReadIndex from Raft and waits until the
+//              applied index reaches it (linearizable); serializable reads skip it.
+//
+// Threads: the Raft loop thread is the only one that touches the RawNode and the
+// WAL; the apply loop thread is the only writer of the MVCC store. Everything
+// else (gRPC handlers) calls the public methods, which are thread-safe.
+// Invariant: an entry is applied only after it is durable in the WAL.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/internal.pb.h"
+#include "server/apply/applier.h"
+#include "server/common/fs.h"
+#include "server/etcdserver/data_dir.h"
+#include "server/etcdserver/identity.h"
+#include "server/etcdserver/wait_registry.h"
+#include "server/mvcc/store.h"
+#include "server/raft/raw_node.h"
+#include "server/raft/memory_storage.h"
+#include "server/wal/wal.h"
+
+namespace cairn::etcdserver {
+
+struct ServerOptions {
+  std::string name = "default";
+  // Reported by MemberList.
+  std::vector<std::string> advertise_peer_urls;
+  std::vector<std::string> advertise_client_urls;
+  DataDir data_dir;
+  // This member's peer URLs and the whole initial cluster (name -> peer URLs).
+  // Used only when the data dir is new; a restarted member takes its identity from the WAL.
+  std::map<std::string, std::vector<std::string>> initial_cluster;
+  std::string initial_cluster_token = "etcd-cluster";
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds election_timeout{1000};
+  uint64_t max_request_bytes = 1572864;
+  // Applied entries between log compactions: the store is made durable, a snapshot
+  // marker is written to the WAL, and older WAL segments and in-memory entries go.
+  uint64_t snapshot_count = 100000;
+  wal::Options wal;
+  int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB)
+  int max_txn_ops = 128;
+  FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
+};
+
+struct MemberStatus {
+  uint64_t member_id = 0;
+  uint64_t cluster_id = 0;
+  uint64_t leader = 0;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  int64_t db_size = 0;
+  int64_t db_size_in_use = 0;
+  int64_t quota_bytes = 0;
+  bool is_learner = false;
+};
+
+class EtcdServer {
+ public:
+  static Result<std::unique_ptr<EtcdServer>> Start(ServerOptions options);
+  ~EtcdServer();
+  EtcdServer(const EtcdServer&) = delete;
+  EtcdServer& operator=(const EtcdServer&) = delete;
+
+  // Replicates `request`, waits until it is applied, returns its response.
+  // Errors: request too large, no leader, timed out, server stopped, or the
+  // request's own apply error.
+  ApplyResult Propose(cairnpb::RaftRequest request);
+
+  // Waits until this member has applied everything committed before the call
+  // (linearizable read point).
+  Status ReadBarrier();
+
+  apply::Applier& applier() { return *applier_; }
+  int64_t CurrentRevision() const { return store_->CurrentRevision(); }
+  // True while a compaction's physical deletion is still running in the background.
+  bool CompactionPending() const { return store_->CompactionPending(); }
+  const ServerOptions& options() const { return options_; }
+  uint64_t member_id() const { return identity_.member_id; }
+  uint64_t cluster_id() const { return identity_.cluster_id; }
+  uint64_t term() const { return term_.load(std::memory_order_relaxed); }
+  MemberStatus GetStatus() const;
+  int64_t QuotaBytes() const;
+
+  // Stops the loops, fails outstanding requests with "server stopped", closes files.
+  // Idempotent.
+  void Stop();
+
+ private:
+  struct PendingRead {
+    uint64_t read_index = 0;
+    bool index_known = false;
+    bool done = false;
+  };
+  struct HeldProposal {
+    uint64_t id;
+    std::string data;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  struct ReadBatch {
+    std::vector<std::shared_ptr<PendingRead>> readers;
+    std::chrono::steady_clock::time_point requested_at;
+  };
+
+  explicit EtcdServer(ServerOptions options);
+  cairn::Status Open();
+  cairn::Status Bootstrap(const std::string& wal_dir);
+
+  void RaftLoop();
+  void HandleReady(raft::Ready ready);
+  void IssueReadIndex(std::chrono::steady_clock::time_point now);
+  void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
+  void ApplyLoop();
+  void ApplyEntries(std::vector<raft::Entry> entries);
+  void StepCompaction();
+  void CompactLog(uint64_t index);
+  void ReleaseReaders(uint64_t applied);
+  void WakeRaftLoop();
+  std::chrono::steady_clock::duration RequestTimeout() const;
+
+  ServerOptions options_;
+  FileSystem* fs_ = nullptr;
+  std::unique_ptr<FileLock> lock_;
+  MemberIdentity identity_;
+
+  // Owned by the Raft loop thread after Start().
+  std::unique_ptr<wal::Wal> wal_;
+  raft::MemoryStorage raft_storage_;
+  std::unique_ptr<raft::RawNode> node_;
+  bool single_voter_ = false;
+
+  // Owned by the apply loop thread after Start() (reads go through the applier).
+  std::unique_ptr<mvcc::Store> store_;
+  apply::NoLeases no_leases_;
+  std::unique_ptr<apply::Applier> applier_;
+  uint64_t last_log_compaction_ = 0;  // apply loop thread only
+  std::atomic<int64_t> db_size_{0};
+
+  WaitRegistry waits_;
+  std::atomic<uint64_t> next_request_id_{1};
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;                                  // guarded by loop_mu_
+  std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
+  std::vector<std::shared_ptr<PendingRead>> pending_reads_;  // guarded by loop_mu_
+  std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
+  uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
+  raft::ConfState conf_state_;                               // Raft loop thread only
+  std::map<uint64_t, ReadBatch> reads_in_flight_;            // Raft loop thread only
+  std::vector<HeldProposal> held_proposals_;                 // Raft loop thread only
+  uint64_t next_read_ctx_ = 1;                               // Raft loop thread only
+
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;
+  std::deque<std::vector<raft::Entry>> apply_queue_;  // guarded by apply_mu_
+  bool apply_stopping_ = false;                       // guarded by apply_mu_
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<std::shared_ptr<PendingRead>> awaiting_apply_;  // guarded by read_mu_
+
+  std::atomic<uint64_t> term_{0};
+  std::atomic<uint64_t> leader_{0};
+  std::atomic<uint64_t> commit_index_{0};
+  std::atomic<uint64_t> applied_index_{0};
+
+  std::thread raft_thread_;
+  std::thread apply_thread_;
+  std::once_flag stop_once_;
+};
+
+}  // namespace cairn::etcdserver
