@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${1:-20000}
-LOAD=build/bench/cairn-load
-CAIRN=build/server/cmd/cairn
+BUILD=${CAIRN_BUILD_DIR:-build}
+LOAD=$BUILD/bench/cairn-load
+CAIRN=$BUILD/server/cmd/cairn
 [ -x "$LOAD" ] && [ -x "$CAIRN" ] || tools/build.sh
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT

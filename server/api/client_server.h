@@ -16,6 +16,7 @@
 #include "server/api/cluster_service.h"
 #include "server/api/kv_service.h"
 #include "server/api/maintenance_service.h"
+#include "server/api/read_executor.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
@@ -31,8 +32,11 @@ class ClientServer {
   void Shutdown();
 
  private:
-  explicit ClientServer(etcdserver::EtcdServer* server) : kv_(server), maintenance_(server), cluster_(server) {}
+  explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads), kv_(server, &reads_), maintenance_(server), cluster_(server) {}
 
+  static constexpr int kReadThreads = 2;
+
+  ReadExecutor reads_;
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;

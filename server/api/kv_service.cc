@@ -22,6 +22,12 @@ bool IsSerializable(const etcdserverpb::TxnRequest& txn) {
   return true;
 }
 
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, const Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
 }  // namespace
 
 void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
@@ -31,25 +37,26 @@ void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
 }
 
 Status KvService::CheckQuota() const {
-  if (server_->GetStatus().db_size >= server_->QuotaBytes()) return etcdserver::ErrNoSpace();
+  if (server_->DbSizeBytes() >= server_->QuotaBytes()) return etcdserver::ErrNoSpace();
   return Status::Ok();
 }
 
 template <typename Response>
-grpc::Status KvService::ReplicateInto(cairnpb::RaftRequest request, Response* response) {
-  auto result = server_->Propose(std::move(request));
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(std::get<Response>(result.value()));
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+void KvService::ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor) {
+  server_->ProposeAsync(std::move(request), [this, response, reactor](etcdserver::ApplyResult result) {
+    if (result.ok()) {
+      *response = std::move(std::get<Response>(result.value()));
+      FillHeader(response->mutable_header());
+    }
+    reactor->Finish(ToGrpc(result.status()));
+  });
 }
 
 grpc::Status KvService::Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* request,
                               etcdserverpb::RangeResponse* response) {
   if (Status st = apply::ValidateRange(*request); !st.ok()) return ToGrpc(st);
-  if (!request->serializable()) {
-    if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
-  }
+  Status barrier = request->serializable() ? server_->LocalReadBarrier() : server_->ReadBarrier();
+  if (!barrier.ok()) return ToGrpc(barrier);
   auto result = server_->applier().Range(*request);
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(result.value());
@@ -57,56 +64,79 @@ grpc::Status KvService::Range(grpc::ServerContext*, const etcdserverpb::RangeReq
   return grpc::Status::OK;
 }
 
-grpc::Status KvService::Put(grpc::ServerContext*, const etcdserverpb::PutRequest* request,
-                            etcdserverpb::PutResponse* response) {
-  if (Status st = apply::ValidatePut(*request); !st.ok()) return ToGrpc(st);
-  if (Status st = CheckQuota(); !st.ok()) return ToGrpc(st);
+grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context, const etcdserverpb::PutRequest* request,
+                                         etcdserverpb::PutResponse* response) {
+  if (Status st = apply::ValidatePut(*request); !st.ok()) return Finished(context, st);
+  if (Status st = CheckQuota(); !st.ok()) return Finished(context, st);
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_put() = *request;
-  return ReplicateInto(std::move(raft_request), response);
+  auto* reactor = context->DefaultReactor();
+  ReplicateInto(std::move(raft_request), response, reactor);
+  return reactor;
 }
 
-grpc::Status KvService::DeleteRange(grpc::ServerContext*, const etcdserverpb::DeleteRangeRequest* request,
-                                    etcdserverpb::DeleteRangeResponse* response) {
-  if (Status st = apply::ValidateDeleteRange(*request); !st.ok()) return ToGrpc(st);
+grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* context,
+                                                 const etcdserverpb::DeleteRangeRequest* request,
+                                                 etcdserverpb::DeleteRangeResponse* response) {
+  if (Status st = apply::ValidateDeleteRange(*request); !st.ok()) return Finished(context, st);
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_delete_range() = *request;
-  return ReplicateInto(std::move(raft_request), response);
+  auto* reactor = context->DefaultReactor();
+  ReplicateInto(std::move(raft_request), response, reactor);
+  return reactor;
 }
 
-grpc::Status KvService::Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest* request,
-                            etcdserverpb::TxnResponse* response) {
-  const int max_ops = server_->options().max_txn_ops;
-  if (Status st = apply::ValidateTxn(*request, max_ops); !st.ok()) return ToGrpc(st);
+void KvService::ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
+                            grpc::ServerUnaryReactor* reactor) {
+  auto result = server_->applier().TxnReadOnly(*request);
+  if (result.ok()) {
+    *response = std::move(result.value());
+    FillHeader(response->mutable_header());
+  }
+  reactor->Finish(ToGrpc(result.status()));
+}
+
+grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context, const etcdserverpb::TxnRequest* request,
+                                         etcdserverpb::TxnResponse* response) {
+  if (Status st = apply::ValidateTxn(*request, server_->options().max_txn_ops); !st.ok()) {
+    return Finished(context, st);
+  }
+  auto* reactor = context->DefaultReactor();
   if (!apply::IsReadOnlyTxn(*request)) {
-    if (Status st = CheckQuota(); !st.ok()) return ToGrpc(st);
+    if (Status st = CheckQuota(); !st.ok()) return Finished(context, st);
     cairnpb::RaftRequest raft_request;
     *raft_request.mutable_txn() = *request;
-    return ReplicateInto(std::move(raft_request), response);
+    ReplicateInto(std::move(raft_request), response, reactor);
+  } else {
+    auto run = [this, request, response, reactor](Status st) {
+      if (!st.ok()) return reactor->Finish(ToGrpc(st));
+      reads_->Submit([this, request, response, reactor] { ReadOnlyTxn(request, response, reactor); });
+    };
+    if (IsSerializable(*request)) {
+      server_->LocalReadBarrierAsync(std::move(run));
+    } else {
+      server_->ReadBarrierAsync(std::move(run));
+    }
   }
-  if (!IsSerializable(*request)) {
-    if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
-  }
-  auto result = server_->applier().TxnReadOnly(*request);
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(result.value());
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+  return reactor;
 }
 
 grpc::Status KvService::Compact(grpc::ServerContext* context, const etcdserverpb::CompactionRequest* request,
                                 etcdserverpb::CompactionResponse* response) {
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_compaction() = *request;
-  grpc::Status status = ReplicateInto(std::move(raft_request), response);
-  if (status.ok() && request->physical()) {
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(std::get<etcdserverpb::CompactionResponse>(result.value()));
+  if (request->physical()) {
     // etcd answers a physical compaction only once the old revisions are gone from disk.
     while (server_->CompactionPending()) {
       if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "context canceled");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  return status;
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
 }
 
 }  // namespace cairn::api

@@ -1,38 +1,49 @@
 // The etcd v3 KV service (Range, Put, DeleteRange, Txn, Compact) over one member.
 //
 // Mutations are validated here (etcd's argument errors), checked against the space
-// quota, then replicated through EtcdServer::Propose. Reads are linearizable by
-// default (ReadIndex barrier first) and served from the local store when the client
-// asks for serializable. Read-only txns take the read path, not the log.
-// Thread-safety: called concurrently by gRPC worker threads; holds no state of its own.
+// quota, then replicated through EtcdServer::ProposeAsync. They use gRPC's callback
+// API: no thread waits for the log; the apply loop completes the RPC. Reads are
+// linearizable by default (ReadIndex barrier first) and served from the local store
+// when the client asks for serializable. Read-only txns take the read path, not the
+// log; a linearizable one runs on the read executor once its read point is reached.
+// Thread-safety: called concurrently by gRPC threads; holds no mutable state.
 #pragma once
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "server/api/read_executor.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
 
-class KvService final : public etcdserverpb::KV::Service {
+using KvServiceBase = etcdserverpb::KV::WithCallbackMethod_Put<
+    etcdserverpb::KV::WithCallbackMethod_DeleteRange<etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>;
+
+class KvService final : public KvServiceBase {
  public:
-  explicit KvService(etcdserver::EtcdServer* server) : server_(server) {}
+  KvService(etcdserver::EtcdServer* server, ReadExecutor* reads) : server_(server), reads_(reads) {}
 
   grpc::Status Range(grpc::ServerContext*, const etcdserverpb::RangeRequest*, etcdserverpb::RangeResponse*) override;
-  grpc::Status Put(grpc::ServerContext*, const etcdserverpb::PutRequest*, etcdserverpb::PutResponse*) override;
-  grpc::Status DeleteRange(grpc::ServerContext*, const etcdserverpb::DeleteRangeRequest*,
-                           etcdserverpb::DeleteRangeResponse*) override;
-  grpc::Status Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest*, etcdserverpb::TxnResponse*) override;
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const etcdserverpb::PutRequest*,
+                                etcdserverpb::PutResponse*) override;
+  grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext*, const etcdserverpb::DeleteRangeRequest*,
+                                        etcdserverpb::DeleteRangeResponse*) override;
+  grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext*, const etcdserverpb::TxnRequest*,
+                                etcdserverpb::TxnResponse*) override;
   grpc::Status Compact(grpc::ServerContext*, const etcdserverpb::CompactionRequest*,
                        etcdserverpb::CompactionResponse*) override;
 
  private:
-  // Replicates `request`, waits until it is applied, and moves its response (of type
-  // Response) into `response` with a full header.
+  // Replicates `request` and finishes `reactor` when it is applied, moving the applied
+  // response (of type Response) into `response` with a full header.
   template <typename Response>
-  grpc::Status ReplicateInto(cairnpb::RaftRequest request, Response* response);
+  void ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor);
+  void ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
+                   grpc::ServerUnaryReactor* reactor);
   Status CheckQuota() const;
   void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned
+  ReadExecutor* reads_;             // not owned
 };
 
 }  // namespace cairn::api

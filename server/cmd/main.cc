@@ -130,7 +130,9 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  clients.value()->Shutdown();
+  // The member stops first: requests still in flight complete (applied ones with their
+  // result, the rest with "server stopped") while gRPC can still deliver the answers.
   server.value()->Stop();
+  clients.value()->Shutdown();
   return 0;
 }

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
+#include <iterator>
 #include <utility>
 
 #include "server/etcdserver/errors.h"
@@ -32,6 +34,7 @@ EtcdServer::~EtcdServer() { Stop(); }
 Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
   std::unique_ptr<EtcdServer> server(new EtcdServer(std::move(options)));
   CAIRN_RETURN_IF_ERROR(server->Open());
+  server->completion_thread_ = std::thread([s = server.get()] { s->CompletionLoop(); });
   server->apply_thread_ = std::thread([s = server.get()] { s->ApplyLoop(); });
   server->raft_thread_ = std::thread([s = server.get()] { s->RaftLoop(); });
   return server;
@@ -146,44 +149,63 @@ int64_t EtcdServer::QuotaBytes() const {
   return options_.quota_backend_bytes > 0 ? options_.quota_backend_bytes : kDefaultQuotaBytes;
 }
 
-ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
+void EtcdServer::ProposeAsync(cairnpb::RaftRequest request, ApplyCallback done) {
   const uint64_t id = (identity_.member_id << 24) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
   request.mutable_header()->set_id(id);
   std::string data = request.SerializeAsString();
-  if (data.size() > options_.max_request_bytes) return ErrRequestTooLarge();
-
-  auto waiter = waits_.Register(id);
+  if (data.size() > options_.max_request_bytes) return done(ErrRequestTooLarge());
   {
     std::lock_guard lock(loop_mu_);
-    if (stopping_) {
-      waits_.Cancel(id);
-      return ErrStopped();
-    }
+    if (stopping_) return done(ErrStopped());
+    // Registered under loop_mu_ so Stop() cannot miss it: FailAll runs after stopping_ is set.
+    waits_.Register(id, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done));
     proposals_.emplace_back(id, std::move(data));
   }
   loop_cv_.notify_one();
-  auto result = waiter->WaitUntil(std::chrono::steady_clock::now() + RequestTimeout());
-  if (!result) {
-    waits_.Cancel(id);
-    return ErrTimeout();
+}
+
+ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
+  auto promise = std::make_shared<std::promise<ApplyResult>>();
+  auto future = promise->get_future();
+  ProposeAsync(std::move(request), [promise](ApplyResult r) { promise->set_value(std::move(r)); });
+  return future.get();
+}
+
+void EtcdServer::ReadBarrierAsync(std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(loop_mu_);
+    if (stopping_) return done(ErrStopped());
+    pending_reads_.push_back(PendingRead{0, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
   }
-  return std::move(*result);
+  loop_cv_.notify_one();
 }
 
 Status EtcdServer::ReadBarrier() {
-  auto read = std::make_shared<PendingRead>();
-  {
-    std::lock_guard lock(loop_mu_);
-    if (stopping_) return ErrStopped();
-    pending_reads_.push_back(read);
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  ReadBarrierAsync([promise](Status st) { promise->set_value(std::move(st)); });
+  return future.get();
+}
+
+void EtcdServer::LocalReadBarrierAsync(std::function<void(Status)> done) {
+  const uint64_t answered = answered_index_.load();
+  if (applied_index_.load() < answered) {
+    std::unique_lock lock(read_mu_);
+    // Re-checked under read_mu_: ReleaseReaders takes it after publishing applied_index_,
+    // so either the commit is visible here or that call will release this reader.
+    if (applied_index_.load() < answered) {
+      awaiting_apply_.push_back(PendingRead{answered, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
+      return;
+    }
   }
-  loop_cv_.notify_one();
-  std::unique_lock lock(read_mu_);
-  if (!read_cv_.wait_until(lock, std::chrono::steady_clock::now() + RequestTimeout(),
-                           [&] { return read->done; })) {
-    return ErrTimeout();
-  }
-  return Status::Ok();
+  done(Status::Ok());
+}
+
+Status EtcdServer::LocalReadBarrier() {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  LocalReadBarrierAsync([promise](Status st) { promise->set_value(std::move(st)); });
+  return future.get();
 }
 
 MemberStatus EtcdServer::GetStatus() const {
@@ -223,6 +245,7 @@ void EtcdServer::RaftLoop() {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_tick) {
       node_->Tick();
+      ExpireOverdue(now);
       next_tick = now + options_.heartbeat_interval;
     }
     for (const auto& cc : conf_changes) {
@@ -261,7 +284,7 @@ void EtcdServer::ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono:
 }
 
 void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
-  std::vector<std::shared_ptr<PendingRead>> fresh;
+  std::vector<PendingRead> fresh;
   {
     std::lock_guard lock(loop_mu_);
     fresh.swap(pending_reads_);
@@ -301,8 +324,7 @@ void EtcdServer::HandleReady(raft::Ready ready) {
     {
       std::lock_guard lock(read_mu_);
       for (auto& r : it->second.readers) {
-        r->read_index = rs.index;
-        r->index_known = true;
+        r.read_index = rs.index;
         awaiting_apply_.push_back(std::move(r));
       }
     }
@@ -379,6 +401,22 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     }
     last_index = std::max(last_index, entry.index);
   }
+  // Responses leave before the SQLite commit: every entry here is already durable in
+  // the WAL (a crash replays it), and no read can observe an answered write missing,
+  // because linearizable reads wait for applied_index_, which moves only after the
+  // commit below. This keeps SQLite's commit off every write's latency.
+  answered_index_ = last_index;
+  if (!results.empty()) {
+    {
+      std::lock_guard lock(completion_mu_);
+      if (completions_.empty()) {
+        completions_ = std::move(results);
+      } else {
+        std::move(results.begin(), results.end(), std::back_inserter(completions_));
+      }
+    }
+    completion_cv_.notify_one();
+  }
   if (last_index > already_applied) {
     batch.Commit(last_index);
     db_size_ = store_->DbSizeBytes();
@@ -404,7 +442,6 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     }
     WakeRaftLoop();
   }
-  for (auto& [id, result] : results) waits_.Trigger(id, std::move(result));
   ReleaseReaders(applied_index_.load());
 }
 
@@ -425,17 +462,42 @@ void EtcdServer::CompactLog(uint64_t index) {
   spdlog::info("compacted log at index {} (wal segments: {})", index, wal_->SegmentCount());
 }
 
+void EtcdServer::CompletionLoop() {
+  while (true) {
+    std::vector<std::pair<uint64_t, ApplyResult>> batch;
+    {
+      std::unique_lock lock(completion_mu_);
+      completion_cv_.wait(lock, [&] { return completion_stopping_ || !completions_.empty(); });
+      if (completions_.empty()) return;  // stopping and drained
+      batch.swap(completions_);
+    }
+    for (auto& [id, result] : batch) waits_.Trigger(id, std::move(result));
+  }
+}
+
 void EtcdServer::ReleaseReaders(uint64_t applied) {
-  bool released = false;
+  std::vector<PendingRead> ready;
   {
     std::lock_guard lock(read_mu_);
     auto keep = std::partition(awaiting_apply_.begin(), awaiting_apply_.end(),
-                               [&](const auto& r) { return r->read_index > applied; });
-    for (auto it = keep; it != awaiting_apply_.end(); ++it) (*it)->done = true;
-    released = keep != awaiting_apply_.end();
+                               [&](const PendingRead& r) { return r.read_index > applied; });
+    std::move(keep, awaiting_apply_.end(), std::back_inserter(ready));
     awaiting_apply_.erase(keep, awaiting_apply_.end());
   }
-  if (released) read_cv_.notify_all();
+  for (auto& r : ready) r.done(Status::Ok());
+}
+
+// Runs on the Raft loop at every tick: requests whose RPC deadline passed get etcd's
+// timeout error (their entries may still commit later; the result is then dropped).
+void EtcdServer::ExpireOverdue(std::chrono::steady_clock::time_point now) {
+  waits_.ExpireUntil(now, ErrTimeout());
+  for (auto it = reads_in_flight_.begin(); it != reads_in_flight_.end();) {
+    auto& readers = it->second.readers;
+    auto overdue = std::partition(readers.begin(), readers.end(), [&](const PendingRead& r) { return r.deadline > now; });
+    for (auto r = overdue; r != readers.end(); ++r) r->done(ErrTimeout());
+    readers.erase(overdue, readers.end());
+    it = readers.empty() ? reads_in_flight_.erase(it) : std::next(it);
+  }
 }
 
 void EtcdServer::Stop() {
@@ -452,7 +514,26 @@ void EtcdServer::Stop() {
     }
     apply_cv_.notify_all();
     if (apply_thread_.joinable()) apply_thread_.join();
+    {
+      std::lock_guard lock(completion_mu_);
+      completion_stopping_ = true;
+    }
+    completion_cv_.notify_all();
+    if (completion_thread_.joinable()) completion_thread_.join();
     waits_.FailAll(ErrStopped());
+    std::vector<PendingRead> readers;
+    {
+      std::lock_guard lock(loop_mu_);
+      readers = std::move(pending_reads_);
+    }
+    for (auto& [ctx, batch] : reads_in_flight_) std::move(batch.readers.begin(), batch.readers.end(), std::back_inserter(readers));
+    reads_in_flight_.clear();
+    {
+      std::lock_guard lock(read_mu_);
+      std::move(awaiting_apply_.begin(), awaiting_apply_.end(), std::back_inserter(readers));
+      awaiting_apply_.clear();
+    }
+    for (auto& r : readers) r.done(ErrStopped());
     spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), applied_index_.load());
   });
 }

@@ -3,14 +3,17 @@
 // Write path:  Propose() -> Raft loop proposes -> Ready.entries are written and
 //              fdatasync'ed to the WAL (many proposals share one sync: group commit)
 //              -> committed entries go to the apply loop -> applied to SQLite in one
-//              transaction per batch that also records the applied index -> the
-//              waiting RPC is released with its response.
+//              transaction per batch that also records the applied index. Results are
+//              handed back to the RPCs as soon as the batch is applied, before its
+//              SQLite commit: the entries are already durable in the WAL.
 // Read path:   ReadBarrier() obtains a ReadIndex from Raft and waits until the
-//              applied index reaches it (linearizable); serializable reads skip it.
-//
+//              committed applied index reaches it (linearizable). Serializable reads
+//              use LocalReadBarrier(): no Raft round, but they still see every write
+//              this member has answered.
 // Threads: the Raft loop thread is the only one that touches the RawNode and the
-// WAL; the apply loop thread is the only writer of the MVCC store. Everything
-// else (gRPC handlers) calls the public methods, which are thread-safe.
+// WAL; the apply loop thread is the only writer of the MVCC store; the completion
+// thread hands applied results back to the waiting RPCs. Everything else (gRPC
+// handlers) calls the public methods, which are thread-safe.
 // Invariant: an entry is applied only after it is durable in the WAL.
 #pragma once
 
@@ -19,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,14 +85,24 @@ class EtcdServer {
   EtcdServer(const EtcdServer&) = delete;
   EtcdServer& operator=(const EtcdServer&) = delete;
 
-  // Replicates `request`, waits until it is applied, returns its response.
-  // Errors: request too large, no leader, timed out, server stopped, or the
-  // request's own apply error.
+  // Replicates `request`; `done` runs once, on an internal thread, with the applied
+  // response or the error: request too large, no leader, timed out, server stopped,
+  // or the request's own apply error. `done` must not block.
+  void ProposeAsync(cairnpb::RaftRequest request, ApplyCallback done);
+  // Blocking form of ProposeAsync.
   ApplyResult Propose(cairnpb::RaftRequest request);
 
-  // Waits until this member has applied everything committed before the call
-  // (linearizable read point).
+  // `done` runs once this member has applied everything committed before the call
+  // (the linearizable read point), or with the error. `done` must not block.
+  void ReadBarrierAsync(std::function<void(Status)> done);
+  // Blocking form of ReadBarrierAsync.
   Status ReadBarrier();
+
+  // For serializable reads: `done` runs once the store shows every write this member
+  // has already answered (read-your-writes on one member; answers may leave before
+  // their batch's SQLite commit). No Raft round; usually immediate. Must not block.
+  void LocalReadBarrierAsync(std::function<void(Status)> done);
+  Status LocalReadBarrier();
 
   apply::Applier& applier() { return *applier_; }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
@@ -99,6 +113,8 @@ class EtcdServer {
   uint64_t cluster_id() const { return identity_.cluster_id; }
   uint64_t term() const { return term_.load(std::memory_order_relaxed); }
   MemberStatus GetStatus() const;
+  // Database size as of the last applied batch: cheap enough for every request.
+  int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
   int64_t QuotaBytes() const;
 
   // Stops the loops, fails outstanding requests with "server stopped", closes files.
@@ -108,8 +124,8 @@ class EtcdServer {
  private:
   struct PendingRead {
     uint64_t read_index = 0;
-    bool index_known = false;
-    bool done = false;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(cairn::Status)> done;
   };
   struct HeldProposal {
     uint64_t id;
@@ -117,7 +133,7 @@ class EtcdServer {
     std::chrono::steady_clock::time_point deadline;
   };
   struct ReadBatch {
-    std::vector<std::shared_ptr<PendingRead>> readers;
+    std::vector<PendingRead> readers;
     std::chrono::steady_clock::time_point requested_at;
   };
 
@@ -134,6 +150,8 @@ class EtcdServer {
   void StepCompaction();
   void CompactLog(uint64_t index);
   void ReleaseReaders(uint64_t applied);
+  void CompletionLoop();
+  void ExpireOverdue(std::chrono::steady_clock::time_point now);
   void WakeRaftLoop();
   std::chrono::steady_clock::duration RequestTimeout() const;
 
@@ -162,7 +180,7 @@ class EtcdServer {
   std::condition_variable loop_cv_;
   bool stopping_ = false;                                  // guarded by loop_mu_
   std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
-  std::vector<std::shared_ptr<PendingRead>> pending_reads_;  // guarded by loop_mu_
+  std::vector<PendingRead> pending_reads_;                    // guarded by loop_mu_
   std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
   uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
   raft::ConfState conf_state_;                               // Raft loop thread only
@@ -175,17 +193,25 @@ class EtcdServer {
   std::deque<std::vector<raft::Entry>> apply_queue_;  // guarded by apply_mu_
   bool apply_stopping_ = false;                       // guarded by apply_mu_
 
+  // Applied results on their way back to the RPCs: completing a gRPC call costs tens of
+  // microseconds, so it happens here rather than on the apply loop.
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::vector<std::pair<uint64_t, ApplyResult>> completions_;  // guarded by completion_mu_
+  bool completion_stopping_ = false;                           // guarded by completion_mu_
+
   std::mutex read_mu_;
-  std::condition_variable read_cv_;
-  std::vector<std::shared_ptr<PendingRead>> awaiting_apply_;  // guarded by read_mu_
+  std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
 
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> commit_index_{0};
-  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
+  std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_
 
   std::thread raft_thread_;
   std::thread apply_thread_;
+  std::thread completion_thread_;
   std::once_flag stop_once_;
 };
 

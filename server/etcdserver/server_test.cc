@@ -131,3 +131,29 @@ TEST(EtcdServerTest, LogCompactionReleasesWalSegmentsAndRestartStillRecovers) {
 
 }  // namespace
 }  // namespace cairn::etcdserver
+
+namespace cairn::etcdserver {
+namespace {
+
+// Answers may leave before the SQLite commit of their batch; a serializable read on the
+// same member must still see every write it was told succeeded.
+TEST(EtcdServerTest, SerializableReadsSeeEveryAnsweredWrite) {
+  TempDir dir;
+  auto server = EtcdServer::Start(OptionsFor(dir));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  for (int i = 0; i < 300; ++i) {
+    const std::string value = "v" + std::to_string(i);
+    const int64_t rev = Put(**server, "ryw", value);
+    ASSERT_TRUE((*server)->LocalReadBarrier().ok());
+    etcdserverpb::RangeRequest range;
+    range.set_key("ryw");
+    range.set_serializable(true);
+    auto result = (*server)->applier().Range(range);
+    ASSERT_TRUE(result.ok());
+    ASSERT_EQ(result->kvs_size(), 1);
+    ASSERT_EQ(result->kvs(0).value(), value) << "write answered at revision " << rev << " not visible";
+  }
+}
+
+}  // namespace
+}  // namespace cairn::etcdserver

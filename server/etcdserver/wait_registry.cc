@@ -5,47 +5,39 @@
 
 namespace cairn::etcdserver {
 
-std::optional<ApplyResult> WaitRegistry::Waiter::WaitUntil(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  if (!cv_.wait_until(lock, deadline, [&] { return result_.has_value(); })) return std::nullopt;
-  return std::move(*result_);
-}
-
-std::shared_ptr<WaitRegistry::Waiter> WaitRegistry::Register(uint64_t id) {
-  auto waiter = std::make_shared<Waiter>();
+void WaitRegistry::Register(uint64_t id, Clock::time_point deadline, ApplyCallback done) {
   std::lock_guard lock(mu_);
-  waiters_[id] = waiter;
-  return waiter;
+  waiters_[id] = Waiter{deadline, std::move(done)};
 }
 
 void WaitRegistry::Trigger(uint64_t id, ApplyResult result) {
-  std::shared_ptr<Waiter> waiter;
+  ApplyCallback done;
   {
     std::lock_guard lock(mu_);
     auto it = waiters_.find(id);
     if (it == waiters_.end()) return;
-    waiter = std::move(it->second);
+    done = std::move(it->second.done);
     waiters_.erase(it);
   }
-  {
-    std::lock_guard lock(waiter->mu_);
-    waiter->result_.emplace(std::move(result));
-  }
-  waiter->cv_.notify_one();
+  done(std::move(result));
 }
 
-void WaitRegistry::Cancel(uint64_t id) {
-  std::lock_guard lock(mu_);
-  waiters_.erase(id);
-}
-
-void WaitRegistry::FailAll(const Status& status) {
-  std::vector<uint64_t> ids;
+void WaitRegistry::ExpireUntil(Clock::time_point now, const Status& status) {
+  std::vector<ApplyCallback> expired;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, waiter] : waiters_) ids.push_back(id);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.deadline <= now) {
+        expired.push_back(std::move(it->second.done));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  for (uint64_t id : ids) Trigger(id, ApplyResult(status));
+  for (auto& done : expired) done(ApplyResult(status));
 }
+
+void WaitRegistry::FailAll(const Status& status) { ExpireUntil(Clock::time_point::max(), status); }
 
 }  // namespace cairn::etcdserver

@@ -59,12 +59,14 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> s(new Store());
   CAIRN_RETURN_IF_ERROR(s->OpenWriter(options));
   CAIRN_RETURN_IF_ERROR(s->OpenReaders(options));
+  CAIRN_RETURN_IF_ERROR(s->StartCheckpointer(options));
   return s;
 }
 
 Store::~Store() {
   // REQUIRES: no ReadTxn or ApplyBatch outlives the store.
   CAIRN_CHECK(!batch_open_);
+  if (writer_.get() != nullptr) sqlite3_wal_hook(writer_.get(), nullptr, nullptr);
   std::lock_guard<std::mutex> lock(pool_mu_);
   CAIRN_CHECK(free_.size() == readers_.size());
 }
@@ -78,7 +80,6 @@ Status Store::OpenWriter(const StoreOptions& options) {
   }
   writer_.Exec("PRAGMA synchronous=NORMAL");
   writer_.Exec("PRAGMA cache_size=-" + std::to_string(options.writer_cache_kib));
-  writer_.Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages));
   writer_.Exec("BEGIN IMMEDIATE");
   writer_.Exec(schema::kCreateSql);
   writer_.Exec("COMMIT");
@@ -97,6 +98,23 @@ Status Store::OpenWriter(const StoreOptions& options) {
   state_ = writer_reader_->ReadState();
   writer_.Exec("COMMIT");
   Publish(state_);
+  return Status::Ok();
+}
+
+Status Store::StartCheckpointer(const StoreOptions& options) {
+  auto db = OpenDb(options.path, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return db.status();
+  checkpointer_ = std::make_unique<Checkpointer>(std::move(*db), options.wal_autocheckpoint_pages);
+  // Replaces SQLite's inline auto-checkpoint on the writer: commits only report the WAL size.
+  sqlite3_wal_hook(
+      writer_.get(),
+      [](void* checkpointer, sqlite3* db, const char*, int pages) {
+        if (static_cast<Checkpointer*>(checkpointer)->Nudge(pages)) {
+          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        }
+        return SQLITE_OK;
+      },
+      checkpointer_.get());
   return Status::Ok();
 }
 

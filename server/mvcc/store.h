@@ -27,6 +27,7 @@
 #include "etcd/api/etcdserverpb/rpc.pb.h"
 #include "server/common/status.h"
 #include "server/mvcc/kv_reader.h"
+#include "server/mvcc/checkpointer.h"
 #include "server/mvcc/read_view.h"
 #include "server/mvcc/sqlite.h"
 #include "server/mvcc/store_state.h"
@@ -39,8 +40,8 @@ struct StoreOptions {
   int read_connections = 4;      // size of the reader pool
   int writer_cache_kib = 65536;  // page cache of the writer connection
   int reader_cache_kib = 16384;  // page cache of each reader connection
-  // SQLite checkpoints its own WAL into the db file after this many pages (on commit,
-  // on the apply thread). Larger = fewer, longer pauses.
+  // SQLite's WAL is checkpointed into the db file, by a background thread (see
+  // checkpointer.h), once it holds this many pages.
   int wal_autocheckpoint_pages = 10000;
 };
 
@@ -88,6 +89,8 @@ class Store {
   int64_t CompactRevision() const { return compact_rev_.load(std::memory_order_acquire); }
   uint64_t AppliedIndex() const { return applied_index_.load(std::memory_order_acquire); }
   // True while a compaction's physical deletion still has rows to examine.
+  // Background checkpoints of SQLite's WAL completed so far (for tests and metrics).
+  int BackgroundCheckpoints() const { return checkpointer_->checkpoints_run(); }
   bool CompactionPending() const { return compact_pending_.load(std::memory_order_acquire); }
   // Size of the database file (pages * page size) and the part not on the free list.
   int64_t DbSizeBytes();
@@ -108,6 +111,7 @@ class Store {
   Store() = default;
   Status OpenWriter(const StoreOptions& options);
   Status OpenReaders(const StoreOptions& options);
+  Status StartCheckpointer(const StoreOptions& options);
   ReadTxn::Reader* Acquire();
   void Release(ReadTxn::Reader* r);
   void Publish(const StoreState& s);
@@ -115,6 +119,7 @@ class Store {
 
   // Writer side: apply thread only.
   Db writer_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // fed by writer_'s WAL hook
   std::unique_ptr<KvReader> writer_reader_;
   std::unique_ptr<WriteStmts> stmts_;
   StoreState state_;  // as of the last committed batch
