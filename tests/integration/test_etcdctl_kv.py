@@ -159,3 +159,14 @@ def test_data_survives_restart(member):
     assert after["header"]["revision"] == before["header"]["revision"]
     assert after["header"]["cluster_id"] == before["header"]["cluster_id"]
     assert after["header"]["member_id"] == before["header"]["member_id"]
+
+
+def test_member_list_reports_this_member(member):
+    resp = member.etcdctl_json("member", "list")
+    assert len(resp["members"]) == 1
+    me = resp["members"][0]
+    assert me["ID"] == resp["header"]["member_id"]
+    assert me["name"] == member.name
+    assert me["clientURLs"] == ["http://" + member.endpoint]
+    assert me["peerURLs"] == ["http://127.0.0.1:%d" % member.peer_port]
+    assert not me.get("isLearner", False)
