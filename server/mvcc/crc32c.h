@@ -2,32 +2,22 @@
 // encoding for HashKV. Pure functions and a value type; thread-safe.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "server/common/crc32c.h"
+
 namespace cairn::mvcc {
 
+// Incremental CRC32C over a stream of fields, on the shared implementation.
 class Crc32c {
  public:
-  void Update(std::string_view data) {
-    static const std::array<uint32_t, 256> kTable = MakeTable();
-    for (unsigned char c : data) crc_ = kTable[(crc_ ^ c) & 0xff] ^ (crc_ >> 8);
-  }
-  uint32_t value() const { return ~crc_; }
+  void Update(std::string_view data) { crc_ = crc32c::Extend(crc_, data.data(), data.size()); }
+  uint32_t value() const { return crc_; }
 
  private:
-  static std::array<uint32_t, 256> MakeTable() {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }
-  uint32_t crc_ = ~0u;
+  uint32_t crc_ = 0;
 };
 
 inline void AppendU32(std::string* out, uint32_t v) {
