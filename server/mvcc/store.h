@@ -66,6 +66,7 @@ class ReadTxn final : public ReadView {
 
  private:
   friend class Store;
+  friend class HistoryReader;  // history_reader.h: watch catch-up reads on this snapshot
   struct Reader;
   ReadTxn(Store* store, Reader* reader);
 
@@ -102,6 +103,19 @@ class Store {
   // blocking. The driver calls it before releasing Cairn WAL segments.
   // REQUIRES: no ApplyBatch open.
   Status Checkpoint();
+
+  // The persisted lease state, for the lessor's recovery at start-up: every lease, and
+  // every live key that is attached to one. REQUIRES: no ApplyBatch open.
+  struct LeaseRecord {
+    int64_t id;
+    int64_t ttl;
+    int64_t remaining_ttl;
+  };
+  struct LeaseState {
+    std::vector<LeaseRecord> leases;
+    std::vector<std::pair<std::string, int64_t>> leased_keys;  // (key, lease id)
+  };
+  LeaseState LoadLeaseState();
 
  private:
   friend class ApplyBatch;
