@@ -231,7 +231,10 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
     return r;
   };
   std::unique_lock<std::mutex> lock(mu_);
-  std::string line = req.method + " " + req.path;
+  // Watches are logged as "WATCH <path>" so tests can tell them from lists.
+  auto wq = req.query.find("watch");
+  bool is_watch = req.method == "GET" && wq != req.query.end() && (wq->second == "true" || wq->second == "1");
+  std::string line = (is_watch ? "WATCH" : req.method) + " " + req.path;
   log_.push_back(line);
   for (auto it = injected_.begin(); it != injected_.end(); ++it) {
     if (line.rfind(it->prefix, 0) == 0) {
@@ -528,6 +531,11 @@ void FakeApiServer::CloseWatches() {
   std::lock_guard<std::mutex> lock(mu_);
   ++close_gen_;
   changed_.notify_all();
+}
+
+void FakeApiServer::ClearInjectedErrors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  injected_.clear();
 }
 
 void FakeApiServer::InjectError(const std::string& prefix, int code, const std::string& reason, int times) {

@@ -61,10 +61,12 @@ class FakeApiServer {
   void Compact();         // history before now is gone: older watch starts get 410
   void CloseWatches();    // ends every open watch stream (as its timeout would)
   // The next `times` requests whose "METHOD path" starts with `prefix` fail with `code`.
+  // Watches match as "WATCH <path>".
   void InjectError(const std::string& prefix, int code, const std::string& reason, int times = 1);
+  void ClearInjectedErrors();
 
   int64_t resource_version() const;
-  int CountRequests(const std::string& prefix) const;  // "GET /api/v1/..." prefixes
+  int CountRequests(const std::string& prefix) const;  // "GET /api/v1/...", "WATCH /api/v1/..."
   int open_watches() const;
 
  private:
