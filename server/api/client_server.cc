@@ -49,6 +49,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->kv_);
   builder.RegisterService(&cs->maintenance_);
   builder.RegisterService(&cs->cluster_);
+  builder.RegisterService(&cs->lease_);
   cs->grpc_ = builder.BuildAndStart();
   if (!cs->grpc_) return Status::Unavailable("could not start the client gRPC server");
   for (const auto& [url, port] : bound) {

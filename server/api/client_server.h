@@ -15,6 +15,7 @@
 
 #include "server/api/cluster_service.h"
 #include "server/api/kv_service.h"
+#include "server/api/lease_service.h"
 #include "server/api/maintenance_service.h"
 #include "server/api/read_executor.h"
 #include "server/etcdserver/server.h"
@@ -32,7 +33,7 @@ class ClientServer {
   void Shutdown();
 
  private:
-  explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads), kv_(server, &reads_), maintenance_(server), cluster_(server) {}
+  explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads), kv_(server, &reads_), maintenance_(server), cluster_(server), lease_(server) {}
 
   static constexpr int kReadThreads = 2;
 
@@ -40,6 +41,7 @@ class ClientServer {
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
+  LeaseService lease_;
   std::unique_ptr<grpc::Server> grpc_;
 };
 

@@ -26,8 +26,12 @@
 
 namespace cairn::apply {
 
+// The applied result of any Raft request. Lease requests are applied by the lease
+// module (server/lease/lease_applier.h) but answer through the same type.
 using Response = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
-                              etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse>;
+                              etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
+                              etcdserverpb::LeaseGrantResponse, etcdserverpb::LeaseRevokeResponse,
+                              etcdserverpb::LeaseCheckpointResponse>;
 
 // True when no op anywhere in the txn (either branch, nested) writes.
 bool IsReadOnlyTxn(const etcdserverpb::TxnRequest& req);

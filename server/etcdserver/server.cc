@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "server/etcdserver/errors.h"
+#include "server/lease/lease_applier.h"
 #include "server/raft/codec.h"
 
 namespace cairn::etcdserver {
@@ -74,7 +75,15 @@ Status EtcdServer::Open() {
   auto store = mvcc::Store::Open(store_options);
   if (!store.ok()) return store.status();
   store_ = std::move(store.value());
-  applier_ = std::make_unique<apply::Applier>(*store_, no_leases_);
+  // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds, so a
+  // lease cannot expire during a single leader election.
+  const int64_t min_lease_ttl = (options_.election_timeout.count() * 3 / 2 + 999) / 1000;
+  lessor_ = std::make_unique<lease::Lessor>(min_lease_ttl, options_.lease_checkpoint_interval,
+                                            [] { return std::chrono::steady_clock::now(); });
+  const mvcc::Store::LeaseState leases = store_->LoadLeaseState();
+  for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
+  for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
+  applier_ = std::make_unique<apply::Applier>(*store_, *lessor_);
   db_size_ = store_->DbSizeBytes();
 
   const uint64_t store_applied = store_->AppliedIndex();
@@ -246,6 +255,7 @@ void EtcdServer::RaftLoop() {
     if (now >= next_tick) {
       node_->Tick();
       ExpireOverdue(now);
+      if (IsLeader()) ProposeLeaseMaintenance();
       next_tick = now + options_.heartbeat_interval;
     }
     for (const auto& cc : conf_changes) {
@@ -262,6 +272,28 @@ void EtcdServer::RaftLoop() {
     if (have_reads || !reads_in_flight_.empty()) IssueReadIndex(now);
     while (node_->HasReady()) HandleReady(node_->GetReady());
   }
+}
+
+// Expired leases are revoked and long leases checkpointed through the log, so every
+// member applies the same lease changes. A revoke that gets lost (e.g. in a leader
+// change) is proposed again after the retry interval.
+void EtcdServer::ProposeLeaseMaintenance() {
+  constexpr auto kRevokeRetry = std::chrono::seconds(3);
+  const auto ignore_result = [](ApplyResult) {};
+  for (int64_t id : lessor_->Expired(kRevokeRetry)) {
+    cairnpb::RaftRequest request;
+    request.mutable_lease_revoke()->set_id(id);
+    ProposeAsync(std::move(request), ignore_result);
+  }
+  const auto due = lessor_->CheckpointsDue();
+  if (due.empty()) return;
+  cairnpb::RaftRequest request;
+  for (const auto& cp : due) {
+    auto* checkpoint = request.mutable_lease_checkpoint()->add_checkpoints();
+    checkpoint->set_id(cp.id);
+    checkpoint->set_remaining_ttl(cp.remaining_ttl);
+  }
+  ProposeAsync(std::move(request), ignore_result);
 }
 
 // Raft drops proposals while no leader is known (during an election). They are held
@@ -303,7 +335,13 @@ void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
 }
 
 void EtcdServer::HandleReady(raft::Ready ready) {
-  if (ready.soft_state) leader_ = ready.soft_state->lead;
+  if (ready.soft_state) {
+    const bool was_leader = IsLeader();
+    leader_ = ready.soft_state->lead;
+    // Only the leader runs lease clocks; a new leader starts them from the checkpoints.
+    if (IsLeader() && !was_leader) lessor_->Promote();
+    if (!IsLeader() && was_leader) lessor_->Demote();
+  }
   if (!ready.hard_state.empty()) {
     term_ = ready.hard_state.term;
     commit_index_ = ready.hard_state.commit;
@@ -396,7 +434,8 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       if (!request.ParseFromString(entry.data)) {
         Panic("undecodable request at raft index " + std::to_string(entry.index));
       }
-      ApplyResult result = applier_->Apply(batch, request);
+      ApplyResult result = lease::IsLeaseRequest(request) ? lease::ApplyLeaseRequest(batch, *lessor_, request)
+                                                          : applier_->Apply(batch, request);
       if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
     }
     last_index = std::max(last_index, entry.index);

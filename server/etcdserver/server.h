@@ -36,6 +36,7 @@
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/wait_registry.h"
+#include "server/lease/lessor.h"
 #include "server/mvcc/store.h"
 #include "server/raft/raw_node.h"
 #include "server/raft/memory_storage.h"
@@ -60,6 +61,8 @@ struct ServerOptions {
   // marker is written to the WAL, and older WAL segments and in-memory entries go.
   uint64_t snapshot_count = 100000;
   wal::Options wal;
+  // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
+  std::chrono::seconds lease_checkpoint_interval{300};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB)
   int max_txn_ops = 128;
   FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
@@ -105,6 +108,8 @@ class EtcdServer {
   Status LocalReadBarrier();
 
   apply::Applier& applier() { return *applier_; }
+  lease::Lessor& lessor() { return *lessor_; }
+  bool IsLeader() const { return leader_.load() == identity_.member_id; }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
   // True while a compaction's physical deletion is still running in the background.
   bool CompactionPending() const { return store_->CompactionPending(); }
@@ -152,6 +157,7 @@ class EtcdServer {
   void ReleaseReaders(uint64_t applied);
   void CompletionLoop();
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
+  void ProposeLeaseMaintenance();
   void WakeRaftLoop();
   std::chrono::steady_clock::duration RequestTimeout() const;
 
@@ -168,7 +174,7 @@ class EtcdServer {
 
   // Owned by the apply loop thread after Start() (reads go through the applier).
   std::unique_ptr<mvcc::Store> store_;
-  apply::NoLeases no_leases_;
+  std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<apply::Applier> applier_;
   uint64_t last_log_compaction_ = 0;  // apply loop thread only
   std::atomic<int64_t> db_size_{0};

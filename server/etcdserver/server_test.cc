@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "server/common/fault_fs.h"
 #include "server/common/test_dir.h"
@@ -153,6 +154,36 @@ TEST(EtcdServerTest, SerializableReadsSeeEveryAnsweredWrite) {
     ASSERT_EQ(result->kvs_size(), 1);
     ASSERT_EQ(result->kvs(0).value(), value) << "write answered at revision " << rev << " not visible";
   }
+}
+
+}  // namespace
+}  // namespace cairn::etcdserver
+
+namespace cairn::etcdserver {
+namespace {
+
+// A lease's remaining TTL is checkpointed through the log, so a restart continues it
+// instead of granting a fresh full TTL (which, repeated, would keep it alive forever).
+TEST(EtcdServerTest, CheckpointedLeaseContinuesItsRemainingTtlAfterRestart) {
+  TempDir dir;
+  auto options = OptionsFor(dir);
+  options.lease_checkpoint_interval = std::chrono::seconds(1);
+  {
+    auto server = EtcdServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    cairnpb::RaftRequest grant;
+    grant.mutable_lease_grant()->set_id(42);
+    grant.mutable_lease_grant()->set_ttl(10);
+    ASSERT_TRUE((*server)->Propose(grant).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  }
+  auto server = EtcdServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto ttl = (*server)->lessor().TimeToLive(42, false);
+  ASSERT_TRUE(ttl.has_value());
+  EXPECT_EQ(ttl->granted_ttl, 10);
+  EXPECT_LE(ttl->remaining_ttl, 8) << "restart reset the lease to its full TTL";
+  EXPECT_GE(ttl->remaining_ttl, 5);
 }
 
 }  // namespace

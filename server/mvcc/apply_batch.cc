@@ -32,6 +32,18 @@ Status ApplyBatch::Compact(int64_t rev) {
   return Status::Ok();
 }
 
+void ApplyBatch::PutLease(int64_t id, int64_t ttl, int64_t remaining_ttl) {
+  CAIRN_CHECK(!request_open_);
+  Query q(stmts_.lease_put);
+  q.Bind(1, id).Bind(2, ttl).Bind(3, remaining_ttl).Run();
+}
+
+void ApplyBatch::DeleteLease(int64_t id) {
+  CAIRN_CHECK(!request_open_);
+  Query q(stmts_.lease_del);
+  q.Bind(1, id).Run();
+}
+
 void ApplyBatch::SetMeta(std::string_view name, std::string_view value) {
   CAIRN_CHECK(!request_open_);
   Query q(stmts_.meta_put);

@@ -60,6 +60,12 @@ class ApplyBatch {
   // REQUIRES: no WriteTxn open; max_rows >= 1.
   bool CompactStep(int64_t max_rows);
 
+  // Records a lease (granted, or its remaining TTL checkpointed) / forgets it. The
+  // lease's keys are deleted by the caller through a WriteTxn.
+  // REQUIRES: no WriteTxn open.
+  void PutLease(int64_t id, int64_t ttl, int64_t remaining_ttl);
+  void DeleteLease(int64_t id);
+
   // Stores a free-form setting (cluster/member ids, ...) in the meta table.
   void SetMeta(std::string_view name, std::string_view value);
 

@@ -18,6 +18,9 @@
 //   store_state one row: applied Raft index, current/compact revision, and the cursor of
 //               the physical compaction in progress. Written once per batch.
 //   meta        free-form name -> value settings (cluster/member ids, ...).
+//   leases      granted leases: id, granted TTL and the last checkpointed remaining TTL
+//               in seconds (0 = never checkpointed). Attached keys are not stored here:
+//               kv_live.lease is the source of truth, scanned once at start-up.
 // Keys and values are always bound as BLOBs, so key order is memcmp order (etcd's).
 //
 // Crash behaviour: every apply batch is one SQLite transaction that writes the data and
@@ -72,6 +75,11 @@ CREATE TABLE IF NOT EXISTS meta (
   name  TEXT NOT NULL PRIMARY KEY,
   value
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+  id             INTEGER NOT NULL PRIMARY KEY,
+  ttl            INTEGER NOT NULL,
+  remaining_ttl  INTEGER NOT NULL
+);
 )sql";
 
 // Columns of a kv as every read statement returns them, in this order.

@@ -101,6 +101,24 @@ Status Store::OpenWriter(const StoreOptions& options) {
   return Status::Ok();
 }
 
+Store::LeaseState Store::LoadLeaseState() {
+  CAIRN_CHECK(!batch_open_);
+  LeaseState state;
+  writer_.Exec("BEGIN");
+  {
+    const Stmt leases(writer_.get(), "SELECT id, ttl, remaining_ttl FROM leases");
+    Query q(leases);
+    while (q.Next()) state.leases.push_back({q.Int(0), q.Int(1), q.Int(2)});
+  }
+  {
+    const Stmt keys(writer_.get(), "SELECT key, lease FROM kv_live WHERE lease != 0");
+    Query q(keys);
+    while (q.Next()) state.leased_keys.emplace_back(std::string(q.Blob(0)), q.Int(1));
+  }
+  writer_.Exec("COMMIT");
+  return state;
+}
+
 Status Store::StartCheckpointer(const StoreOptions& options) {
   auto db = OpenDb(options.path, SQLITE_OPEN_READWRITE);
   if (!db.ok()) return db.status();

@@ -28,6 +28,8 @@ WriteStmts::WriteStmts(sqlite3* db)
                    "SELECT key, main, sub, version FROM kv_history "
                    "WHERE (key, main, sub) >= (?1, ?2, ?3) ORDER BY key, main, sub LIMIT ?4"),
       hist_del(db, "DELETE FROM kv_history WHERE key = ?1 AND main = ?2 AND sub = ?3"),
-      meta_put(db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)") {}
+      meta_put(db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)"),
+      lease_put(db, "INSERT OR REPLACE INTO leases VALUES (?1, ?2, ?3)"),
+      lease_del(db, "DELETE FROM leases WHERE id = ?1") {}
 
 }  // namespace cairn::mvcc

@@ -21,6 +21,7 @@ struct WriteStmts {
   Stmt state_put;
   Stmt compact_scan, hist_del;
   Stmt meta_put;
+  Stmt lease_put, lease_del;
 };
 
 }  // namespace cairn::mvcc

@@ -1,0 +1,96 @@
+#include "server/api/lease_service.h"
+
+#include <chrono>
+
+#include "server/api/grpc_status.h"
+
+namespace cairn::api {
+
+LeaseService::LeaseService(etcdserver::EtcdServer* server)
+    : server_(server),
+      next_id_(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count())) {}
+
+int64_t LeaseService::NextLeaseId() {
+  constexpr uint64_t kCounterBits = 40;
+  while (true) {
+    const uint64_t counter = next_id_.fetch_add(1) & ((uint64_t{1} << kCounterBits) - 1);
+    const auto id = static_cast<int64_t>(((server_->member_id() << kCounterBits) | counter) & INT64_MAX);
+    if (id != 0 && !server_->lessor().Exists(id)) return id;
+  }
+}
+
+void LeaseService::FillHeader(etcdserverpb::ResponseHeader* header) const {
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  if (header->revision() == 0) header->set_revision(server_->CurrentRevision());
+}
+
+grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*, const etcdserverpb::LeaseGrantRequest* request,
+                                      etcdserverpb::LeaseGrantResponse* response) {
+  if (request->ttl() > lease::kMaxLeaseTtl) return ToGrpc(lease::ErrLeaseTtlTooLarge());
+  cairnpb::RaftRequest raft_request;
+  auto* grant = raft_request.mutable_lease_grant();
+  grant->set_id(request->id() != 0 ? request->id() : NextLeaseId());
+  grant->set_ttl(server_->lessor().EffectiveTtl(request->ttl()));
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(std::get<etcdserverpb::LeaseGrantResponse>(result.value()));
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext*, const etcdserverpb::LeaseRevokeRequest* request,
+                                       etcdserverpb::LeaseRevokeResponse* response) {
+  cairnpb::RaftRequest raft_request;
+  raft_request.mutable_lease_revoke()->set_id(request->id());
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(std::get<etcdserverpb::LeaseRevokeResponse>(result.value()));
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseKeepAlive(
+    grpc::ServerContext*,
+    grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse, etcdserverpb::LeaseKeepAliveRequest>* stream) {
+  etcdserverpb::LeaseKeepAliveRequest request;
+  while (stream->Read(&request)) {
+    etcdserverpb::LeaseKeepAliveResponse response;
+    response.set_id(request.id());
+    // etcd answers a keep-alive for an unknown (e.g. expired) lease with TTL 0, not an error.
+    auto ttl = server_->lessor().Renew(request.id());
+    response.set_ttl(ttl.ok() ? ttl.value() : 0);
+    FillHeader(response.mutable_header());
+    if (!stream->Write(response)) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* request,
+                                           etcdserverpb::LeaseTimeToLiveResponse* response) {
+  if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
+  response->set_id(request->id());
+  auto ttl = server_->lessor().TimeToLive(request->id(), request->keys());
+  if (!ttl) {
+    response->set_ttl(-1);  // etcd's answer for a lease that does not exist (any more)
+  } else {
+    response->set_ttl(ttl->remaining_ttl);
+    response->set_grantedttl(ttl->granted_ttl);
+    for (auto& key : ttl->keys) response->add_keys(std::move(key));
+  }
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status LeaseService::LeaseLeases(grpc::ServerContext*, const etcdserverpb::LeaseLeasesRequest*,
+                                       etcdserverpb::LeaseLeasesResponse* response) {
+  if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
+  for (int64_t id : server_->lessor().Ids()) response->add_leases()->set_id(id);
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
+}  // namespace cairn::api
