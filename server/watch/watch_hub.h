@@ -53,8 +53,6 @@
 namespace cairn::watch {
 
 struct HubOptions {
-  // Events a stream may have queued before its watchers fall back to catching up.
-  size_t stream_buffer_events = 4096;
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds progress_interval{std::chrono::minutes(10)};
   // Revisions read from storage per catch-up read of one watcher.

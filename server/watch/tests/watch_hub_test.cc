@@ -138,7 +138,6 @@ TEST_F(WatchHubTest, PastStartCatchesUpFromStorageThenGoesLive) {
 
 TEST_F(WatchHubTest, SlowWatcherFallsBehindCatchesUpAndRejoinsWithoutLossOrDuplicates) {
   HubOptions o;
-  o.stream_buffer_events = 8;
   o.max_catchup_revisions = 5;
   StartHub(o);
   TestStream& slow = NewStream(8);
@@ -199,9 +198,6 @@ TEST_F(WatchHubTest, WatchBelowTheCompactRevisionIsCanceledWithIt) {
 }
 
 TEST_F(WatchHubTest, ProgressRequestWaitsUntilEveryWatcherOfTheStreamIsSynced) {
-  HubOptions o;
-  o.stream_buffer_events = 2;
-  StartHub(o);
   TestStream& s = NewStream(2);
   const int64_t id = Watch(s, Spec("k"));
   for (int i = 0; i < 10; ++i) Do({OpPut("k", std::to_string(i))});

@@ -1,0 +1,260 @@
+#include "server/api/watch_service.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "server/watch/stream_queue.h"
+
+namespace cairn::api {
+namespace {
+
+using etcdserverpb::WatchRequest;
+using etcdserverpb::WatchResponse;
+
+const grpc::Status& NoLeader() {
+  static const grpc::Status kStatus(grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader");
+  return kStatus;
+}
+
+bool WantsLeader(const grpc::CallbackServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("hasleader");
+  return it != md.end() && it->second == "true";
+}
+
+watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
+  watch::WatchSpec s;
+  // etcd: an empty key means "\0", the smallest key.
+  s.key = c.key().empty() ? std::string(1, '\0') : c.key();
+  s.range_end = c.range_end();
+  s.start_revision = c.start_revision();
+  s.watch_id = c.watch_id();
+  s.prev_kv = c.prev_kv();
+  s.progress_notify = c.progress_notify();
+  s.fragment = c.fragment();
+  for (int f : c.filters()) {
+    if (f == etcdserverpb::WatchCreateRequest::NOPUT) s.no_put = true;
+    if (f == etcdserverpb::WatchCreateRequest::NODELETE) s.no_delete = true;
+  }
+  return s;
+}
+
+// A stream refused at the start ("hasleader" without a leader).
+class RejectReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchResponse> {
+ public:
+  explicit RejectReactor(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// One watch stream.
+//
+// Locking: mu_ serialises the hub calls of this stream with Shutdown(), so no hub call
+// can follow CloseStream(). Writes need no lock: only the thread that owns the write
+// (StreamQueue's handshake) touches outbox_, and gRPC orders StartWrite before its
+// OnWriteDone. Lock order: mu_ -> hub mutex -> queue mutex; WriteNext() (run by the
+// hub's wake-up under the hub mutex) takes none of them except the queue's.
+class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchResponse> {
+ public:
+  WatchReactor(WatchService* service, bool wants_leader) : service_(service), wants_leader_(wants_leader) {
+    queue_ = std::make_shared<watch::StreamQueue>(service_->options_.stream_buffer_events, [this] { WriteNext(); });
+    stream_ = service_->hub_->OpenStream(queue_);
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return Shutdown(grpc::Status::OK);
+    {
+      std::lock_guard lock(mu_);
+      if (closing_) return;
+      Handle(request_);
+    }
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) Shutdown(grpc::Status::OK);
+    outbox_.pop_front();
+    WriteNext();
+  }
+
+  void OnDone() override {
+    if (wants_leader_) service_->Forget(this);
+    delete this;
+  }
+
+  // Ends the stream with `status` (once; later calls do nothing).
+  void Shutdown(const grpc::Status& status) {
+    {
+      std::lock_guard lock(mu_);
+      if (closing_) return;
+      closing_ = true;
+      final_status_ = status;
+      service_->hub_->CloseStream(stream_);
+    }
+    if (queue_->Close()) Finish(final_status_);
+  }
+
+ private:
+  void Handle(const WatchRequest& req) {
+    watch::WatchHub& hub = *service_->hub_;
+    if (req.has_create_request()) {
+      hub.Watch(stream_, SpecOf(req.create_request()));
+    } else if (req.has_cancel_request()) {
+      hub.Cancel(stream_, req.cancel_request().watch_id());
+    } else if (req.has_progress_request()) {
+      hub.RequestProgress(stream_);
+    }
+  }
+
+  // Runs on the thread that owns the write.
+  void WriteNext() {
+    if (!outbox_.empty()) return StartWrite(&outbox_.front());
+    watch::Delivery d;
+    switch (queue_->Pop(&d)) {
+      case watch::StreamQueue::Next::kDelivery:
+        Render(d);
+        return StartWrite(&outbox_.front());
+      case watch::StreamQueue::Next::kIdle:
+        return;
+      case watch::StreamQueue::Next::kFinish:
+        outbox_.clear();
+        return Finish(final_status_);
+    }
+  }
+
+  void Render(const watch::Delivery& d) {
+    using Kind = watch::Delivery::Kind;
+    WatchResponse r;
+    auto* h = r.mutable_header();
+    h->set_cluster_id(service_->member_->ClusterId());
+    h->set_member_id(service_->member_->MemberId());
+    h->set_raft_term(service_->member_->RaftTerm());
+    h->set_revision(d.revision);
+    r.set_watch_id(d.watch_id);
+    switch (d.kind) {
+      case Kind::kCreated:
+        r.set_created(true);
+        if (!d.cancel_reason.empty()) {
+          r.set_canceled(true);
+          r.set_cancel_reason(d.cancel_reason);
+        }
+        break;
+      case Kind::kCanceled:
+        r.set_canceled(true);
+        break;
+      case Kind::kCompacted:
+        r.set_canceled(true);
+        r.set_compact_revision(d.compact_revision);
+        break;
+      case Kind::kProgress:
+        break;
+      case Kind::kEvents:
+        for (const auto& e : d.events) {
+          mvccpb::Event* out = r.add_events();
+          out->set_type(e->type());
+          *out->mutable_kv() = e->kv();
+          if (d.prev_kv && e->has_prev_kv()) *out->mutable_prev_kv() = e->prev_kv();
+        }
+        break;
+    }
+    const size_t limit = service_->options_.max_response_bytes;
+    if (!d.fragment || r.events_size() < 2 || r.ByteSizeLong() < limit) {
+      outbox_.push_back(std::move(r));
+      return;
+    }
+    Fragment(std::move(r), limit);
+  }
+
+  // etcd's sendFragments: fill each fragment with events until adding one more would
+  // reach the limit (a fragment always has at least one event); every fragment but the
+  // last has fragment = true.
+  void Fragment(WatchResponse whole, size_t limit) {
+    WatchResponse base = whole;
+    base.clear_events();
+    base.set_fragment(true);
+    int next = 0;
+    while (next < whole.events_size()) {
+      WatchResponse cur = base;
+      size_t size = cur.ByteSizeLong();
+      while (next < whole.events_size()) {
+        const size_t ev = whole.events(next).ByteSizeLong();
+        // Field tag + length prefix of one repeated message field.
+        const size_t framed = ev + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(ev);
+        if (cur.events_size() > 0 && size + framed >= limit) break;
+        *cur.add_events() = std::move(*whole.mutable_events(next++));
+        size += framed;
+      }
+      if (next == whole.events_size()) cur.set_fragment(false);
+      outbox_.push_back(std::move(cur));
+    }
+  }
+
+  WatchService* const service_;
+  const bool wants_leader_;
+  std::shared_ptr<watch::StreamQueue> queue_;
+  watch::WatchHub::StreamId stream_ = 0;
+  WatchRequest request_;             // the read in flight
+  std::deque<WatchResponse> outbox_;  // write owner only; front() is being written
+
+  std::mutex mu_;
+  bool closing_ = false;        // guarded by mu_
+  grpc::Status final_status_;  // written once under mu_ before the queue closes
+};
+
+WatchService::WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options)
+    : member_(member), hub_(hub), options_(options), monitor_([this] { MonitorLeader(); }) {}
+
+WatchService::~WatchService() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  monitor_.join();
+}
+
+grpc::ServerBidiReactor<WatchRequest, WatchResponse>* WatchService::Watch(grpc::CallbackServerContext* context) {
+  const bool wants_leader = WantsLeader(*context);
+  if (wants_leader && !member_->HasLeader()) return new RejectReactor(NoLeader());
+  auto* r = new WatchReactor(this, wants_leader);
+  if (wants_leader) {
+    std::lock_guard lock(mu_);
+    leader_streams_.insert(r);
+  }
+  return r;
+}
+
+void WatchService::Forget(WatchReactor* r) {
+  std::lock_guard lock(mu_);
+  leader_streams_.erase(r);
+}
+
+void WatchService::MonitorLeader() {
+  using Clock = std::chrono::steady_clock;
+  bool leader_lost = false;
+  Clock::time_point lost_since;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, options_.leader_check_interval);
+    if (stopping_ || leader_streams_.empty()) continue;
+    if (member_->HasLeader()) {
+      leader_lost = false;
+      continue;
+    }
+    const auto now = Clock::now();
+    if (!leader_lost) {
+      leader_lost = true;
+      lost_since = now;
+    }
+    if (now - lost_since < options_.leader_loss_grace) continue;
+    // Shutdown() takes the reactor's lock, never this one, and a reactor leaves
+    // leader_streams_ (OnDone, under mu_) only after it finished, so every pointer
+    // here is alive while mu_ is held.
+    for (WatchReactor* r : leader_streams_) r->Shutdown(NoLeader());
+  }
+}
+
+}  // namespace cairn::api
