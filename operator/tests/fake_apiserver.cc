@@ -326,6 +326,7 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
     return r;
   }
   if (req.method == "POST") {
+    if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
     std::string n = body["metadata"].value("name", "");
     if (n.empty()) return fail(422, "Invalid", type->kind + " is invalid: metadata.name: Required value");
     std::string bns = body["metadata"].value("namespace", ns);
@@ -362,14 +363,14 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
 
   // PUT and PATCH: the resulting object, then the optimistic-concurrency precondition.
   json next;
-  std::string precondition = body["metadata"].value("resourceVersion", "");
+  std::string precondition = body.value("metadata", json::object()).value("resourceVersion", "");
   if (req.method == "PATCH") {
     auto ct = req.headers.count("content-type") ? req.headers.at("content-type") : "";
     if (ct.rfind("application/merge-patch+json", 0) != 0) return fail(415, "UnsupportedMediaType", "unsupported patch type " + ct);
     next = old;
     next.merge_patch(body);
   } else {
-    if (body["metadata"].value("name", "") != name) return fail(400, "BadRequest", "the name of the object does not match the name on the URL");
+    if (body.value("metadata", json::object()).value("name", "") != name) return fail(400, "BadRequest", "the name of the object does not match the name on the URL");
     if (precondition.empty() && type->IsCustom()) {
       return fail(422, "Invalid", type->kind + " \"" + name + "\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
     }

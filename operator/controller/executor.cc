@@ -1,0 +1,139 @@
+#include "operator/controller/executor.h"
+
+#include "operator/api/naming.h"
+#include "operator/kube/conflict_retry.h"
+#include "operator/reconcile/planner.h"
+#include "operator/resources/builders.h"
+
+namespace cairn::op {
+namespace {
+
+using json = nlohmann::json;
+namespace types = kube::types;
+
+Status Ok(const Result<json>& r) { return r.ok() ? Status::Ok() : r.status(); }
+
+Status CreateIdempotent(kube::Client& c, const kube::ResourceType& type, const ClusterSpec& spec, const json& obj) {
+  auto r = c.Create(type, spec.namespace_, obj);
+  if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) return Status::Ok();
+  return Ok(r);
+}
+
+Status DeleteIdempotent(kube::Client& c, const kube::ResourceType& type, const ClusterSpec& spec, const std::string& name) {
+  Status s = c.Delete(type, spec.namespace_, name);
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
+// Desired labels, annotations, owner references and spec fields over the live object.
+bool MergeDesired(json& live, const json& desired) {
+  json before = live;
+  for (const char* f : {"labels", "annotations"}) {
+    if (desired["metadata"].contains(f)) {
+      for (const auto& [k, v] : desired["metadata"][f].items()) live["metadata"][f][k] = v;
+    }
+  }
+  live["metadata"]["ownerReferences"] = desired["metadata"]["ownerReferences"];
+  for (const auto& [k, v] : desired["spec"].items()) live["spec"][k] = v;
+  return live != before;
+}
+
+Status UpdateMerged(kube::Client& c, const kube::ResourceType& type, const ClusterSpec& spec, const json& desired) {
+  return Ok(kube::UpdateWithRetry(c, type, spec.namespace_, desired["metadata"]["name"].get<std::string>(),
+                                  [&](json& live) { return MergeDesired(live, desired); }));
+}
+
+std::map<std::string, MemberBootstrap> BootstrapMembers(const ClusterSpec& spec, const Action& a) {
+  std::map<std::string, MemberBootstrap> out;
+  for (int i = 0; i < a.replicas; ++i) out[naming::Member(spec.name, i)] = MemberBootstrap{a.initial_cluster, a.state, ""};
+  return out;
+}
+
+Status EditConfigMap(kube::Client& c, const ClusterSpec& spec, const std::function<void(json& data)>& edit) {
+  return Ok(kube::UpdateWithRetry(c, types::ConfigMap(), spec.namespace_, naming::ConfigMap(spec.name), [&](json& cm) {
+    json before = cm;
+    if (!cm.contains("data")) cm["data"] = json::object();
+    edit(cm["data"]);
+    return cm != before;
+  }));
+}
+
+}  // namespace
+
+Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec& spec, const ObservedState& obs,
+                     const Action& a) {
+  switch (a.kind) {
+    case ActionKind::kNone:
+    case ActionKind::kWait:
+      return Status::Ok();
+    case ActionKind::kCreatePeerService:
+      return CreateIdempotent(c, types::Service(), spec, resources::PeerService(spec));
+    case ActionKind::kUpdatePeerService:
+      return UpdateMerged(c, types::Service(), spec, resources::PeerService(spec));
+    case ActionKind::kCreateClientService:
+      return CreateIdempotent(c, types::Service(), spec, resources::ClientService(spec));
+    case ActionKind::kUpdateClientService:
+      return UpdateMerged(c, types::Service(), spec, resources::ClientService(spec));
+    case ActionKind::kCreateConfigMap:
+      return CreateIdempotent(c, types::ConfigMap(), spec, resources::ConfigMap(spec, BootstrapMembers(spec, a)));
+    case ActionKind::kWriteMemberBootstrap:
+      return EditConfigMap(c, spec, [&](json& data) {
+        data[naming::KeyInitialCluster(a.member_name)] = a.initial_cluster;
+        data[naming::KeyState(a.member_name)] = a.state;
+        if (a.member_id != 0) {
+          data[naming::KeyMemberId(a.member_name)] = naming::MemberIdHex(a.member_id);
+        } else {
+          data.erase(naming::KeyMemberId(a.member_name));
+        }
+      });
+    case ActionKind::kDeleteMemberBootstrap:
+      return EditConfigMap(c, spec, [&](json& data) {
+        data.erase(naming::KeyInitialCluster(a.member_name));
+        data.erase(naming::KeyState(a.member_name));
+        data.erase(naming::KeyMemberId(a.member_name));
+      });
+    case ActionKind::kCreateStatefulSet:
+      return CreateIdempotent(c, types::StatefulSet(), spec, resources::StatefulSet(spec, a.replicas));
+    case ActionKind::kUpdateStatefulSet: {
+      // replicas stays the live value: scaling is a separate, planner-ordered step.
+      json desired = resources::StatefulSet(spec, obs.stateful_set.replicas);
+      return Ok(kube::UpdateWithRetry(c, types::StatefulSet(), spec.namespace_, naming::StatefulSet(spec.name), [&](json& live) {
+        json d = desired;
+        d["spec"] = {{"template", desired["spec"]["template"]}, {"updateStrategy", desired["spec"]["updateStrategy"]}};
+        if (desired["spec"].contains("persistentVolumeClaimRetentionPolicy")) {
+          d["spec"]["persistentVolumeClaimRetentionPolicy"] = desired["spec"]["persistentVolumeClaimRetentionPolicy"];
+        }
+        return MergeDesired(live, d);
+      }));
+    }
+    case ActionKind::kScaleStatefulSet:
+      return Ok(c.MergePatch(types::StatefulSet(), spec.namespace_, naming::StatefulSet(spec.name),
+                             {{"spec", {{"replicas", a.replicas}}}}));
+    case ActionKind::kCreatePdb:
+      return CreateIdempotent(c, types::PodDisruptionBudget(), spec, resources::PodDisruptionBudget(spec, a.min_available));
+    case ActionKind::kUpdatePdb:
+      return Ok(c.MergePatch(types::PodDisruptionBudget(), spec.namespace_, naming::Pdb(spec.name),
+                             {{"spec", {{"minAvailable", a.min_available}}}}));
+    case ActionKind::kAnnotateVolume: {
+      json patch = {{"metadata", {{"annotations", {{naming::kAnnotationMemberId, naming::MemberIdHex(a.member_id)}}}}}};
+      if (spec.storage.empty_dir) {
+        return Ok(c.MergePatch(types::Pod(), spec.namespace_, naming::Member(spec.name, a.ordinal), patch));
+      }
+      return Ok(c.MergePatch(types::PersistentVolumeClaim(), spec.namespace_, naming::Pvc(spec.name, a.ordinal), patch));
+    }
+    case ActionKind::kAddLearner:
+      return membership.AddLearner(a.peer_url);
+    case ActionKind::kPromoteLearner:
+      return membership.Promote(a.member_id);
+    case ActionKind::kMoveLeader:
+      return membership.MoveLeader(a.member_id);
+    case ActionKind::kRemoveMember:
+      return membership.Remove(a.member_id);
+    case ActionKind::kDeletePvc:
+      return DeleteIdempotent(c, types::PersistentVolumeClaim(), spec, naming::Pvc(spec.name, a.ordinal));
+    case ActionKind::kRestartPod:
+      return DeleteIdempotent(c, types::Pod(), spec, naming::Member(spec.name, a.ordinal));
+  }
+  return Status::Internal("unknown action");
+}
+
+}  // namespace cairn::op

@@ -1,0 +1,33 @@
+#include "operator/controller/membership.h"
+
+#include "operator/etcd/membership_client.h"
+
+namespace cairn::op {
+namespace {
+
+class EtcdMembership : public Membership {
+ public:
+  EtcdMembership(std::vector<std::string> endpoints, std::chrono::milliseconds timeout)
+      : client_(std::move(endpoints), timeout) {}
+  Result<std::vector<MemberState>> Observe() override { return client_.Observe(); }
+  Status AddLearner(const std::string& peer_url) override {
+    auto r = client_.AddLearner(peer_url);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  Status Promote(uint64_t id) override { return client_.Promote(id); }
+  Status Remove(uint64_t id) override { return client_.Remove(id); }
+  Status MoveLeader(uint64_t to) override { return client_.MoveLeader(to); }
+
+ private:
+  MembershipClient client_;
+};
+
+}  // namespace
+
+MembershipFactory EtcdMembershipFactory(std::chrono::milliseconds timeout) {
+  return [timeout](const ClusterSpec&, const std::vector<std::string>& endpoints) -> std::unique_ptr<Membership> {
+    return std::make_unique<EtcdMembership>(endpoints, timeout);
+  };
+}
+
+}  // namespace cairn::op

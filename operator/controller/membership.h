@@ -1,0 +1,36 @@
+// Membership: the controller's seam to a cluster's etcd v3 membership API, so tests can
+// substitute a simulated cluster. EtcdMembership adapts MembershipClient (real gRPC).
+// A MembershipFactory builds one per reconcile pass for the endpoints the controller
+// derives from the spec (member client URLs by ordinal).
+// Thread-safety: implementations must allow calls from any one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "operator/api/cluster_spec.h"
+#include "operator/reconcile/observed.h"
+#include "server/common/status.h"
+
+namespace cairn::op {
+
+class Membership {
+ public:
+  virtual ~Membership() = default;
+  virtual Result<std::vector<MemberState>> Observe() = 0;
+  virtual Status AddLearner(const std::string& peer_url) = 0;
+  virtual Status Promote(uint64_t id) = 0;
+  virtual Status Remove(uint64_t id) = 0;
+  virtual Status MoveLeader(uint64_t to) = 0;
+};
+
+using MembershipFactory =
+    std::function<std::unique_ptr<Membership>(const ClusterSpec& spec, const std::vector<std::string>& endpoints)>;
+
+// The real thing: etcd v3 gRPC with the given per-call deadline.
+MembershipFactory EtcdMembershipFactory(std::chrono::milliseconds timeout);
+
+}  // namespace cairn::op

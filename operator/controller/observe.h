@@ -1,0 +1,35 @@
+// ObserveObjects: turns the live Kubernetes objects of one EtcdCluster (as read from the
+// API server) plus the member list into the planner's ObservedState. Pure.
+//   * a child is up to date when its spec-hash annotation equals the desired object's;
+//   * pods and volumes are indexed by ordinal from their deterministic names;
+//   * a member's "volume" is its PVC (data-<cluster>-<ordinal>), or the pod itself when
+//     storage is emptyDir; its marker is the etcd.cairn.dev/member-id annotation there;
+//   * the bootstrap ConfigMap's per-member keys become MemberBootstrap entries.
+// Thread-safety: stateless.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/cluster_spec.h"
+#include "operator/reconcile/observed.h"
+#include "server/common/status.h"
+
+namespace cairn::op {
+
+struct ChildObjects {
+  std::optional<nlohmann::json> peer_service, client_service, config_map, stateful_set, pdb;
+  std::vector<nlohmann::json> pods, pvcs;
+};
+
+ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
+                             const Result<std::vector<MemberState>>& members);
+
+// metav1.Time ("2006-01-02T15:04:05Z", fractional seconds tolerated) to a TimePoint;
+// the epoch when absent or malformed.
+TimePoint ParseTime(const std::string& rfc3339);
+
+}  // namespace cairn::op

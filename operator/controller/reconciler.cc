@@ -1,0 +1,105 @@
+#include "operator/controller/reconciler.h"
+
+#include "operator/api/naming.h"
+#include "operator/controller/executor.h"
+#include "operator/controller/observe.h"
+#include "operator/reconcile/status_builder.h"
+
+namespace cairn::op {
+namespace {
+
+using json = nlohmann::json;
+namespace types = kube::types;
+
+// Absent is a normal answer for a child; any other failure aborts the pass.
+Status GetOptional(kube::Client& c, const kube::ResourceType& t, const std::string& ns, const std::string& name,
+                   std::optional<json>* out) {
+  auto r = c.Get(t, ns, name);
+  if (r.ok()) {
+    *out = std::move(r).value();
+    return Status::Ok();
+  }
+  return r.status().code() == StatusCode::kNotFound ? Status::Ok() : r.status();
+}
+
+}  // namespace
+
+std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas) {
+  std::vector<std::string> out;
+  for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
+    out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i));
+  }
+  return out;
+}
+
+Reconciler::Reconciler(kube::Client& client, ReconcilerOptions options) : client_(client), options_(std::move(options)) {}
+
+ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string& name) {
+  ReconcileOutcome out;
+  auto live = client_.Get(types::EtcdCluster(), ns, name);
+  if (!live.ok()) {
+    if (live.status().code() != StatusCode::kNotFound) out.status = live.status();
+    return out;  // deleted: its children are garbage-collected through owner references
+  }
+  auto spec = ClusterSpec::Parse(*live);
+  if (!spec.ok()) {
+    // The object will not parse until someone edits it, which brings a watch event.
+    out.status = spec.status();
+    return out;
+  }
+
+  ChildObjects children;
+  for (auto [type, child_name, slot] :
+       {std::tuple{&types::Service(), naming::PeerService(name), &children.peer_service},
+        std::tuple{&types::Service(), naming::ClientService(name), &children.client_service},
+        std::tuple{&types::ConfigMap(), naming::ConfigMap(name), &children.config_map},
+        std::tuple{&types::StatefulSet(), naming::StatefulSet(name), &children.stateful_set},
+        std::tuple{&types::PodDisruptionBudget(), naming::Pdb(name), &children.pdb}}) {
+    out.status = GetOptional(client_, *type, ns, child_name, slot);
+    if (!out.status.ok()) return out;
+  }
+  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
+  auto pods = client_.List(types::Pod(), ns, selector);
+  if (!pods.ok()) return {pods.status(), std::nullopt, ActionKind::kNone};
+  children.pods = std::move(pods->items);
+  if (!spec->storage.empty_dir) {
+    auto pvcs = client_.List(types::PersistentVolumeClaim(), ns, selector);
+    if (!pvcs.ok()) return {pvcs.status(), std::nullopt, ActionKind::kNone};
+    children.pvcs = std::move(pvcs->items);
+  }
+
+  const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
+  std::unique_ptr<Membership> membership = options_.membership(*spec, MemberEndpoints(*spec, sts_replicas));
+  Result<std::vector<MemberState>> members = Status::Unavailable("no member has been started");
+  if (children.stateful_set) members = membership->Observe();
+
+  const TimePoint now = options_.clock();
+  const ObservedState observed = ObserveObjects(*spec, children, members);
+  const Plan plan = PlanNext(*spec, observed, now, options_.planner);
+  out.action = plan.action.kind;
+
+  if (!options_.may_act()) return {Status::Ok(), std::nullopt, ActionKind::kNone};
+  const json previous = live->value("status", json::object());
+  const json status = BuildStatus(*spec, observed, plan, previous, now);
+  if (status != previous) {
+    json updated = *live;
+    updated["status"] = status;
+    auto w = client_.UpdateStatus(types::EtcdCluster(), ns, updated);
+    if (!w.ok()) {
+      // A conflict means the object changed since we read it: plan again from scratch.
+      out.status = w.status().code() == StatusCode::kAborted ? Status::Ok() : w.status();
+      out.requeue_after = std::chrono::milliseconds(0);
+      return out;
+    }
+  }
+
+  if (!options_.may_act()) return {Status::Ok(), std::nullopt, ActionKind::kNone};
+  out.status = ExecuteAction(client_, *membership, *spec, observed, plan.action);
+  if (options_.metrics && plan.action.kind != ActionKind::kNone && plan.action.kind != ActionKind::kWait) {
+    options_.metrics->RecordAction(ActionKindName(plan.action.kind));
+  }
+  out.requeue_after = std::chrono::duration_cast<std::chrono::milliseconds>(plan.action.requeue_after);
+  return out;
+}
+
+}  // namespace cairn::op

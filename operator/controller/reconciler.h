@@ -1,0 +1,50 @@
+// Reconciler: one level-triggered pass over one EtcdCluster:
+//   read the EtcdCluster and its children fresh from the API server (no cache, so a pass
+//   never acts on a view older than its own previous write) and the member list ->
+//   ObserveObjects -> PlanNext -> write .status through the status subresource if it
+//   changed -> execute the plan's one action -> tell the caller when to look again.
+// Nothing is carried between passes, so a crash anywhere is recovered by the next pass.
+// `may_act` is asked before every write; when it says no (leadership lost) the pass
+// stops without writing anything.
+// Thread-safety: Reconcile may run concurrently for different keys.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "operator/controller/membership.h"
+#include "operator/controller/metrics.h"
+#include "operator/kube/client.h"
+#include "operator/reconcile/planner.h"
+
+namespace cairn::op {
+
+struct ReconcilerOptions {
+  PlannerConfig planner;
+  std::function<TimePoint()> clock = [] { return Clock::now(); };
+  MembershipFactory membership;
+  std::function<bool()> may_act = [] { return true; };
+  Metrics* metrics = nullptr;  // optional
+};
+
+struct ReconcileOutcome {
+  Status status;                         // non-OK: the caller backs off
+  std::optional<std::chrono::milliseconds> requeue_after;  // nullopt: nothing to do (gone)
+  ActionKind action = ActionKind::kNone;
+};
+
+class Reconciler {
+ public:
+  Reconciler(kube::Client& client, ReconcilerOptions options);
+  ReconcileOutcome Reconcile(const std::string& ns, const std::string& name);
+
+ private:
+  kube::Client& client_;
+  const ReconcilerOptions options_;
+};
+
+// Member client URLs to ask for the member list: every ordinal that may run a member.
+std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas);
+
+}  // namespace cairn::op

@@ -1,0 +1,342 @@
+// The controller end to end against the fake API server and a simulated etcd cluster
+// (a fake Membership) plus a simulated StatefulSet controller/kubelet:
+//   * a new EtcdCluster gets its children with owner references, bootstraps, and
+//     reports Running/Available in .status (written only when it changes);
+//   * scaling 3 -> 5 -> 3 goes through learners and removals and cleans up volumes;
+//   * a controller stopped mid-scale and replaced by a fresh one converges (nothing is
+//     remembered between passes).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "operator/api/naming.h"
+#include "operator/controller/controller.h"
+#include "operator/controller/observe.h"
+#include "operator/kube/client.h"
+#include "operator/reconcile/status_builder.h"
+#include "operator/tests/fake_apiserver.h"
+
+namespace cairn::op {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using testing::FakeApiServer;
+namespace types = kube::types;
+
+// One simulated etcd cluster. Members start when their pod exists and their bootstrap
+// entry is written; every change pokes a pod so the controller hears about it, as it
+// would from a real pod's readiness change.
+struct SimCluster {
+  std::mutex mu;
+  std::vector<MemberState> members;
+  uint64_t next_id = 0x1000;
+  std::vector<std::string> log;  // membership calls, in order
+};
+
+class FakeMembership : public Membership {
+ public:
+  explicit FakeMembership(SimCluster& c) : c_(c) {}
+  Result<std::vector<MemberState>> Observe() override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    if (c_.members.empty()) return Status::Unavailable("no member answers");
+    return c_.members;
+  }
+  Status AddLearner(const std::string& peer_url) override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    MemberState m;
+    m.id = c_.next_id++;
+    m.peer_url = peer_url;
+    m.is_learner = true;
+    c_.members.push_back(m);
+    c_.log.push_back("add " + peer_url);
+    return Status::Ok();
+  }
+  Status Promote(uint64_t id) override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    for (auto& m : c_.members) {
+      if (m.id != id) continue;
+      if (m.name.empty()) return Status::FailedPrecondition("learner not started");
+      m.is_learner = false;
+      c_.log.push_back("promote " + m.name);
+      return Status::Ok();
+    }
+    return Status::NotFound("no such member");
+  }
+  Status Remove(uint64_t id) override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    for (auto it = c_.members.begin(); it != c_.members.end(); ++it) {
+      if (it->id != id) continue;
+      if (it->is_leader) return Status::FailedPrecondition("removing the leader");
+      c_.log.push_back("remove " + it->name);
+      c_.members.erase(it);
+      return Status::Ok();
+    }
+    return Status::NotFound("no such member");
+  }
+  Status MoveLeader(uint64_t to) override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    for (auto& m : c_.members) m.is_leader = m.id == to;
+    return Status::Ok();
+  }
+
+ private:
+  SimCluster& c_;
+};
+
+// The StatefulSet controller, kubelet and etcd members, one tick at a time.
+class World {
+ public:
+  World(FakeApiServer& fake, SimCluster& sim, std::string ns, std::string name)
+      : fake_(fake), sim_(sim), ns_(std::move(ns)), name_(std::move(name)) {
+    thread_ = std::jthread([this](std::stop_token st) {
+      while (!st.stop_requested()) {
+        Tick();
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+  }
+
+ private:
+  void Tick() {
+    auto sts = fake_.Object(types::StatefulSet(), ns_, name_);
+    if (!sts) return;
+    const int replicas = (*sts)["spec"].value("replicas", 0);
+    const json labels = (*sts)["spec"]["template"]["metadata"]["labels"];
+    bool changed = false;
+    for (int i = 0; i < replicas; ++i) {
+      const std::string pod = naming::Member(name_, i);
+      if (!fake_.Object(types::Pod(), ns_, pod)) {
+        fake_.Upsert(types::Pod(), ns_, {{"metadata", {{"name", pod}, {"labels", labels}, {"creationTimestamp", FormatTime(Clock::now())}}},
+                                         {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}});
+      }
+      if ((*sts)["spec"].contains("volumeClaimTemplates") && !fake_.Object(types::PersistentVolumeClaim(), ns_, naming::Pvc(name_, i))) {
+        fake_.Upsert(types::PersistentVolumeClaim(), ns_, {{"metadata", {{"name", naming::Pvc(name_, i)}, {"labels", labels}}}});
+      }
+    }
+    for (const auto& pod : fake_.Objects(types::Pod(), ns_)) {
+      auto ord = naming::OrdinalFromName(name_, pod["metadata"]["name"]);
+      if (ord && *ord >= replicas) fake_.Remove(types::Pod(), ns_, pod["metadata"]["name"]);
+    }
+    if ((*sts).value("status", json::object()).value("readyReplicas", -1) != replicas) {
+      json s = *sts;
+      s["status"] = {{"replicas", replicas}, {"readyReplicas", replicas}};
+      fake_.Upsert(types::StatefulSet(), ns_, s);
+    }
+
+    auto cm = fake_.Object(types::ConfigMap(), ns_, naming::ConfigMap(name_));
+    if (!cm) return;
+    const json data = (*cm)["data"];
+    auto pod_running = [&](int ord) { return ord < replicas && fake_.Object(types::Pod(), ns_, naming::Member(name_, ord)).has_value(); };
+    {
+      std::lock_guard<std::mutex> lock(sim_.mu);
+      if (sim_.members.empty()) {
+        // Static bootstrap: every "new" member's pod must be running.
+        std::vector<int> boot;
+        for (int i = 0; data.contains(naming::KeyState(naming::Member(name_, i))); ++i) {
+          if (data[naming::KeyState(naming::Member(name_, i))] == "new") boot.push_back(i);
+        }
+        bool all = !boot.empty();
+        for (int i : boot) all = all && pod_running(i);
+        if (all) {
+          for (int i : boot) {
+            MemberState m;
+            m.id = sim_.next_id++;
+            m.name = naming::Member(name_, i);
+            m.peer_url = naming::PeerUrl(name_, ns_, i);
+            m.healthy = true;
+            m.is_leader = i == 0;
+            m.raft_index = m.applied_index = 10;
+            sim_.members.push_back(m);
+          }
+          changed = true;
+        }
+      }
+      for (auto& m : sim_.members) {
+        auto ord = naming::OrdinalFromPeerUrl(name_, m.peer_url);
+        if (m.name.empty() && ord && pod_running(*ord) &&
+            data.value(naming::KeyMemberId(naming::Member(name_, *ord)), "") == naming::MemberIdHex(m.id)) {
+          m.name = naming::Member(name_, *ord);
+          m.healthy = true;
+          m.raft_index = m.applied_index = 10;
+          changed = true;
+        }
+      }
+    }
+    if (changed) {
+      // Readiness changes reach the controller as pod events.
+      for (auto pod : fake_.Objects(types::Pod(), ns_)) {
+        pod["metadata"]["annotations"]["sim/tick"] = std::to_string(++ticks_);
+        fake_.Upsert(types::Pod(), ns_, pod);
+      }
+    }
+  }
+
+  FakeApiServer& fake_;
+  SimCluster& sim_;
+  const std::string ns_, name_;
+  int ticks_ = 0;
+  std::jthread thread_;
+};
+
+class ControllerE2E : public ::testing::Test {
+ protected:
+  ControllerE2E() : client_(std::move(kube::Client::Create(fake_.Config(), kube::ClientOptions{5s})).value()) {}
+
+  void StartController() {
+    ControllerOptions o;
+    o.workers = 2;
+    o.backoff_initial = 20ms;
+    o.backoff_max = 500ms;
+    o.informer.backoff_initial = 20ms;
+    o.informer.backoff_max = 200ms;
+    o.reconciler.membership = [this](const ClusterSpec&, const std::vector<std::string>&) {
+      return std::make_unique<FakeMembership>(sim_);
+    };
+    o.reconciler.planner.wait_requeue = 1s;
+    controller_ = std::make_unique<Controller>(*client_, o);
+    run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  }
+  void StopController() {
+    run_.request_stop();
+    run_.join();
+    controller_.reset();
+  }
+  void TearDown() override {
+    if (controller_) StopController();
+  }
+
+  json Cluster() { return fake_.Object(types::EtcdCluster(), "db", "etcd").value(); }
+  template <typename F>
+  bool Eventually(F f, std::chrono::milliseconds limit = 20s) {
+    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
+      if (f()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return f();
+  }
+  bool Converged(int replicas) {
+    json c = Cluster();
+    json st = c.value("status", json::object());
+    if (st.value("phase", "") != "Running" || st.value("observedGeneration", 0) != c["metadata"]["generation"]) return false;
+    if (st.value("replicas", 0) != replicas || st.value("readyReplicas", 0) != replicas) return false;
+    for (const auto& cond : st.value("conditions", json::array())) {
+      if (cond["type"] == "Progressing" && cond["status"] != "False") return false;
+    }
+    auto sts = fake_.Object(types::StatefulSet(), "db", "etcd");
+    return sts && (*sts)["spec"]["replicas"] == replicas;
+  }
+  void SetReplicas(int n) {
+    auto r = client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"replicas", n}}}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  int Voting() {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    return static_cast<int>(std::count_if(sim_.members.begin(), sim_.members.end(), [](auto& m) { return !m.is_learner; }));
+  }
+
+  FakeApiServer fake_;
+  SimCluster sim_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<Controller> controller_;
+  std::jthread run_;
+};
+
+TEST_F(ControllerE2E, NewClusterGetsOwnedChildrenAndReportsAvailable) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  auto created = client_->Create(types::EtcdCluster(), "db",
+                                 {{"apiVersion", "etcd.cairn.dev/v1alpha1"}, {"kind", "EtcdCluster"},
+                                  {"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string uid = (*created)["metadata"]["uid"];
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+
+  for (auto [type, name] : {std::pair{&types::Service(), std::string("etcd-peer")}, {&types::Service(), "etcd-client"},
+                            {&types::ConfigMap(), "etcd-bootstrap"}, {&types::StatefulSet(), "etcd"},
+                            {&types::PodDisruptionBudget(), "etcd"}}) {
+    auto obj = fake_.Object(*type, "db", name);
+    ASSERT_TRUE(obj.has_value()) << name;
+    EXPECT_EQ((*obj)["metadata"]["ownerReferences"][0]["uid"], uid) << name;
+    EXPECT_EQ((*obj)["metadata"]["ownerReferences"][0]["controller"], true) << name;
+  }
+  EXPECT_EQ(fake_.Object(types::PodDisruptionBudget(), "db", "etcd").value()["spec"]["minAvailable"], 2);
+  json cm = fake_.Object(types::ConfigMap(), "db", "etcd-bootstrap").value();
+  std::lock_guard<std::mutex> lock(sim_.mu);
+  for (const auto& m : sim_.members) {
+    int ord = *naming::OrdinalFromName("etcd", m.name);
+    EXPECT_EQ(cm["data"][naming::KeyState(m.name)], "existing");
+    EXPECT_EQ(cm["data"][naming::KeyMemberId(m.name)], naming::MemberIdHex(m.id));
+    EXPECT_EQ(fake_.Object(types::PersistentVolumeClaim(), "db", naming::Pvc("etcd", ord))
+                  .value()["metadata"]["annotations"][naming::kAnnotationMemberId], naming::MemberIdHex(m.id));
+  }
+  json st = Cluster()["status"];
+  EXPECT_EQ(st["conditions"][0]["type"], "Available");
+  EXPECT_EQ(st["conditions"][0]["status"], "True");
+}
+
+TEST_F(ControllerE2E, StatusIsWrittenOnlyWhenItChanges) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 1}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(1); })) << Cluster().dump(2);
+  const int writes = fake_.CountRequests("PUT /apis/etcd.cairn.dev/v1alpha1/namespaces/db/etcdclusters/etcd/status");
+  const int gets = fake_.CountRequests("GET /apis/etcd.cairn.dev/v1alpha1/namespaces/db/etcdclusters/etcd");
+  // Events that do not change anything trigger passes, but no status writes.
+  for (int i = 0; i < 5; ++i) {
+    json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();
+    sts["metadata"]["labels"]["poke"] = std::to_string(i);
+    fake_.Upsert(types::StatefulSet(), "db", sts);
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(Eventually([&] { return fake_.CountRequests("GET /apis/etcd.cairn.dev/v1alpha1/namespaces/db/etcdclusters/etcd") >= gets + 3; }));
+  EXPECT_EQ(fake_.CountRequests("PUT /apis/etcd.cairn.dev/v1alpha1/namespaces/db/etcdclusters/etcd/status"), writes);
+}
+
+TEST_F(ControllerE2E, ScalesUpThroughLearnersAndDownWithVolumeCleanup) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+
+  SetReplicas(5);
+  ASSERT_TRUE(Eventually([&] { return Converged(5) && Voting() == 5; })) << Cluster().dump(2);
+  EXPECT_EQ(fake_.Object(types::PodDisruptionBudget(), "db", "etcd").value()["spec"]["minAvailable"], 3);
+  {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    std::vector<std::string> want = {"add " + naming::PeerUrl("etcd", "db", 3), "promote etcd-3",
+                                     "add " + naming::PeerUrl("etcd", "db", 4), "promote etcd-4"};
+    EXPECT_EQ(sim_.log, want);  // one learner at a time
+  }
+
+  SetReplicas(3);
+  ASSERT_TRUE(Eventually([&] { return Converged(3) && Voting() == 3; })) << Cluster().dump(2);
+  ASSERT_TRUE(Eventually([&] { return !fake_.Object(types::PersistentVolumeClaim(), "db", naming::Pvc("etcd", 4)) &&
+                                      !fake_.Object(types::PersistentVolumeClaim(), "db", naming::Pvc("etcd", 3)); }));
+  EXPECT_TRUE(fake_.Object(types::PersistentVolumeClaim(), "db", naming::Pvc("etcd", 2)).has_value());
+  json cm = fake_.Object(types::ConfigMap(), "db", "etcd-bootstrap").value();
+  EXPECT_FALSE(cm["data"].contains(naming::KeyState("etcd-4")));
+}
+
+TEST_F(ControllerE2E, AReplacedControllerConvergesFromWhereTheOldOneStopped) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  SetReplicas(5);
+  // Stop as soon as the first learner exists: mid-way through the scale-up.
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    return sim_.members.size() >= 4;
+  }, 10s));
+  StopController();
+  StartController();
+  ASSERT_TRUE(Eventually([&] { return Converged(5) && Voting() == 5; })) << Cluster().dump(2);
+  std::lock_guard<std::mutex> lock(sim_.mu);
+  EXPECT_EQ(sim_.members.size(), 5u);  // no duplicate learner was added
+}
+
+}  // namespace
+}  // namespace cairn::op
