@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "operator/api/naming.h"
 
 namespace cairn::op {
@@ -52,8 +54,14 @@ void Controller::Worker(std::stop_token stop) {
     std::string result;
     if (!out.status.ok()) {
       result = "error";
-      queue_.Failure(*key);
+      auto delay = queue_.Failure(*key);
+      spdlog::warn("msg=\"reconcile failed\" cluster={} action={} retry_in_ms={} error=\"{}\"", *key,
+                   ActionKindName(out.action), delay.count(), out.status.ToString());
     } else {
+      if (out.action != ActionKind::kNone && out.action != ActionKind::kWait) {
+        spdlog::info("msg=\"reconciled\" cluster={} action={} took_ms={}", *key, ActionKindName(out.action),
+                     static_cast<int64_t>(took.count() * 1000));
+      }
       result = out.action == ActionKind::kNone ? "success" : "requeue";
       queue_.Forget(*key);
       if (out.requeue_after) queue_.AddAfter(*key, *out.requeue_after);

@@ -33,6 +33,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   const int duration_s = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(config_.lease_duration).count());
 
   auto live = client_.Get(kube::types::Lease(), config_.ns, config_.name);
+  reachable_ = live.ok() || live.status().code() == StatusCode::kNotFound;
   if (!live.ok() && live.status().code() == StatusCode::kNotFound) {
     json lease = {{"apiVersion", "coordination.k8s.io/v1"}, {"kind", "Lease"},
                   {"metadata", {{"name", config_.name}, {"namespace", config_.ns}}},
@@ -129,8 +130,9 @@ void LeaderElector::Run(std::stop_token stop, const std::function<void()>& on_st
       return;
     }
   }
-  (void)Release();
+  // Stop acting first, then hand the Lease over: never both released and still acting.
   on_stopped();
+  (void)Release();
 }
 
 }  // namespace cairn::op

@@ -46,12 +46,15 @@ class LeaderElector {
   // One attempt (client-go's tryAcquireOrRenew). True if this replica holds the Lease now.
   bool TryAcquireOrRenew();
   bool IsLeader() const;
+  // Whether the last attempt could read the Lease: a follower that can is standing by
+  // cleanly (ready); one that cannot is cut off from the API server.
+  bool Reachable() const { return reachable_; }
   // Gives the Lease up if held (holderIdentity cleared, leaseDurationSeconds 1).
   Status Release();
 
   // Campaigns until leading, then renews. Calls on_started once leadership is gained and
   // on_stopped when it is lost (renewal failed past renew_deadline) and then returns;
-  // also returns when stop is requested (releasing the Lease if held).
+  // also returns when stop is requested (on_stopped, then the Lease is released).
   void Run(std::stop_token stop, const std::function<void()>& on_started, const std::function<void()>& on_stopped);
 
   const LeaderElectionConfig& config() const { return config_; }
@@ -69,6 +72,7 @@ class LeaderElector {
   std::string observed_rv_;
   bool holding_ = false;
   TimePoint last_renew_{};
+  std::atomic<bool> reachable_{false};
 };
 
 // metav1.MicroTime: RFC 3339 with microseconds, UTC.

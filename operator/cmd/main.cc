@@ -1,0 +1,183 @@
+// cairn-operator: reconciles EtcdCluster resources into Cairn clusters.
+//
+// Flags: --kubeconfig=PATH (default: $KUBECONFIG, else in-cluster), --namespace=NS (empty:
+// all namespaces), --leader-election-namespace=NS and --leader-election-id=NAME (both set:
+// only the Lease holder reconciles), --http-address=HOST:PORT (/healthz, /readyz,
+// /metrics), --log-level=trace|debug|info|warn|error.
+// Logs are logfmt-style key=value lines on stderr. SIGTERM/SIGINT stop reconciling,
+// release the Lease and exit 0; losing the Lease exits 1 so the pod restarts as a
+// follower (as client-go programs do).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "operator/controller/controller.h"
+#include "operator/controller/membership.h"
+#include "operator/controller/metrics.h"
+#include "operator/http/health_server.h"
+#include "operator/kube/client.h"
+#include "operator/kube/kube_config.h"
+#include "operator/leader/leader_elector.h"
+
+namespace {
+
+using namespace cairn;
+using namespace cairn::op;
+
+struct Flags {
+  std::string kubeconfig, ns, le_namespace, le_id, http_address = "0.0.0.0:8080", log_level = "info";
+};
+
+Result<Flags> ParseFlags(int argc, char** argv) {
+  Flags f;
+  std::map<std::string, std::string*> known = {{"--kubeconfig", &f.kubeconfig},
+                                               {"--namespace", &f.ns},
+                                               {"--leader-election-namespace", &f.le_namespace},
+                                               {"--leader-election-id", &f.le_id},
+                                               {"--http-address", &f.http_address},
+                                               {"--log-level", &f.log_level}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Status::InvalidArgument("flag " + arg + " needs a value");
+    }
+    auto it = known.find(arg);
+    if (it == known.end()) return Status::InvalidArgument("unknown flag " + arg);
+    *it->second = value;
+  }
+  if (f.le_namespace.empty() != f.le_id.empty()) {
+    return Status::InvalidArgument("--leader-election-namespace and --leader-election-id go together");
+  }
+  return f;
+}
+
+Result<kube::KubeConfig> LoadConfig(const Flags& f) {
+  std::string path = !f.kubeconfig.empty() ? f.kubeconfig : kube::ProcessEnv("KUBECONFIG");
+  if (!path.empty()) return kube::LoadKubeconfig(path);
+  return kube::InClusterConfig();
+}
+
+std::string Identity() {
+  std::string pod = kube::ProcessEnv("POD_NAME");
+  if (!pod.empty()) return pod;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  // Two processes on one host must not share an identity, or both would "hold" the Lease.
+  return std::string(host) + "_" + std::to_string(std::random_device{}());
+}
+
+int Fail(const std::string& what, const Status& s) {
+  spdlog::error("msg=\"{}\" error=\"{}\"", what, s.ToString());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_logger_mt("cairn-operator");
+  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+
+  auto flags = ParseFlags(argc, argv);
+  if (!flags.ok()) return Fail("bad flags", flags.status());
+  spdlog::set_level(spdlog::level::from_str(flags->log_level));
+
+  // Signals go to a dedicated thread, never to a worker in the middle of an API call.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::stop_source shutdown;
+  std::thread([&signals, &shutdown] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("msg=\"shutting down\" signal={}", sig);
+    shutdown.request_stop();
+  }).detach();
+
+  auto config = LoadConfig(*flags);
+  if (!config.ok()) return Fail("no Kubernetes configuration", config.status());
+  auto client = kube::Client::Create(*config);
+  if (!client.ok()) return Fail("kubernetes client", client.status());
+
+  Metrics metrics;
+  std::unique_ptr<LeaderElector> elector;
+  if (!flags->le_id.empty()) {
+    LeaderElectionConfig le;
+    le.ns = flags->le_namespace;
+    le.name = flags->le_id;
+    le.identity = Identity();
+    elector = std::make_unique<LeaderElector>(**client, le, [] { return Clock::now(); });
+  }
+
+  ControllerOptions options;
+  options.ns = flags->ns;
+  // Bounds every membership RPC, and so how long a SIGTERM waits for an in-flight pass.
+  options.reconciler.membership = EtcdMembershipFactory(std::chrono::seconds(2));
+  options.reconciler.metrics = &metrics;
+  if (elector) options.reconciler.may_act = [e = elector.get()] { return e->IsLeader(); };
+
+  std::atomic<Controller*> active{nullptr};
+  Probes probes;
+  probes.ready = [&] {
+    Controller* c = active.load();
+    if (c) return c->Synced();
+    return elector != nullptr && elector->Reachable();  // a follower standing by
+  };
+  probes.metrics = [&] { return metrics.Render(); };
+  auto http = HealthServer::Start(flags->http_address, probes);
+  if (!http.ok()) return Fail("http endpoints", http.status());
+  spdlog::info("msg=\"started\" namespace=\"{}\" http={} leader_election={}", flags->ns, flags->http_address,
+               elector ? elector->config().identity : "off");
+
+  auto run_controller = [&](std::stop_token stop) {
+    Controller controller(**client, options);
+    active = &controller;
+    controller.Run(stop);
+    active = nullptr;
+  };
+
+  if (!elector) {
+    run_controller(shutdown.get_token());
+    spdlog::info("msg=\"stopped\"");
+    return 0;
+  }
+
+  std::stop_source leading_stop;
+  std::thread worker;
+  elector->Run(
+      shutdown.get_token(),
+      [&] {
+        spdlog::info("msg=\"became leader\" lease={}/{}", flags->le_namespace, flags->le_id);
+        metrics.SetLeader(true);
+        worker = std::thread([&] { run_controller(leading_stop.get_token()); });
+      },
+      [&] {
+        metrics.SetLeader(false);
+        leading_stop.request_stop();
+        if (worker.joinable()) worker.join();
+      });
+  if (shutdown.stop_requested()) {
+    spdlog::info("msg=\"stopped; lease released\"");
+    return 0;
+  }
+  spdlog::error("msg=\"lost leadership; exiting\"");
+  return 1;
+}
