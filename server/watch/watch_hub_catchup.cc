@@ -55,8 +55,13 @@ void WatchHub::ProgressTick() {
 void WatchHub::CatchUpRound() {
   // Watchers sharing a range and a start revision share one read.
   std::map<std::pair<KeyRange, int64_t>, std::vector<uint64_t>> groups;
+  // Reads stop at the hub revision even when the store is ahead of it: the newer
+  // revisions reach the hub through OnCommitted, and a progress response (always at the
+  // hub revision) must never be below an event already delivered.
+  int64_t hub_rev = 0;
   {
     std::lock_guard lock(mu_);
+    hub_rev = revision_;
     for (Watcher* w : unsynced_) {
       if (w->stream->queue->Room() == 0) continue;  // retried once the stream drains
       groups[{w->range, w->next_rev}].push_back(w->uid);
@@ -76,7 +81,7 @@ void WatchHub::CatchUpRound() {
     for (const auto& [key, uids] : groups) {
       const auto& [range, from] = key;
       ReadResult& r = results[key];
-      r.to = std::min(txn.Revision(), from + options_.max_catchup_revisions - 1);
+      r.to = std::min({txn.Revision(), hub_rev, from + options_.max_catchup_revisions - 1});
       std::vector<mvccpb::Event> events;
       Status st = mvcc::HistoryReader::Read(txn, range.key, range.range_end, from, r.to, &events);
       if (!st.ok()) {

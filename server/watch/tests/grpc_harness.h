@@ -67,14 +67,17 @@ class WatchServer {
     std::filesystem::remove_all(dir_);
   }
 
-  // One request in one batch, like the apply loop: events are always recorded as the
-  // ground truth, but the hub gets them only if it wanted them when the batch began.
-  int64_t Apply(const std::vector<Op>& ops) {
+  // One request in one batch.
+  int64_t Apply(const std::vector<Op>& ops) { return ApplyBatchOf({ops}); }
+
+  // Several requests in one batch, like the apply loop: events are always recorded as
+  // the ground truth, but the hub gets them only if it wanted them when the batch began.
+  int64_t ApplyBatchOf(const std::vector<std::vector<Op>>& requests) {
     std::lock_guard lock(apply_mu_);
     mvcc::ApplyBatch b(*store_);
     const bool wanted = hub_->WantsEvents();
     b.EnableEvents();
-    {
+    for (const auto& ops : requests) {
       mvcc::WriteTxn w(b);
       for (const Op& op : ops) {
         if (op.kind == Op::kPut) {
@@ -131,16 +134,22 @@ class WatchServer {
 
 class WatchClient {
  public:
-  explicit WatchClient(std::shared_ptr<grpc::Channel> channel, bool has_leader_md = false)
+  // `pause` makes a slow consumer: the client stops reading for that long after every
+  // 100 responses.
+  explicit WatchClient(std::shared_ptr<grpc::Channel> channel, bool has_leader_md = false,
+                       std::chrono::milliseconds pause = {})
       : stub_(etcdserverpb::Watch::NewStub(channel)) {
     if (has_leader_md) context_.AddMetadata("hasleader", "true");
     stream_ = stub_->Watch(&context_);
-    reader_ = std::thread([this] {
+    reader_ = std::thread([this, pause] {
       etcdserverpb::WatchResponse r;
-      while (stream_->Read(&r)) {
-        std::lock_guard lock(mu_);
-        got_.push_back(r);
-        cv_.notify_all();
+      for (int n = 1; stream_->Read(&r); ++n) {
+        {
+          std::lock_guard lock(mu_);
+          got_.push_back(r);
+          cv_.notify_all();
+        }
+        if (pause.count() > 0 && n % 100 == 0) std::this_thread::sleep_for(pause);
       }
       std::lock_guard lock(mu_);
       ended_ = true;
