@@ -178,13 +178,23 @@ Result<nlohmann::json> Client::Create(const ResourceType& type, const std::strin
   return impl_->Do(http::methods::POST, CollectionPath(type, ns), &object);
 }
 
+namespace {
+std::string NameOf(const nlohmann::json& object) {
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) return "";
+  return object["metadata"].value("name", "");
+}
+}  // namespace
+
 Result<nlohmann::json> Client::Update(const ResourceType& type, const std::string& ns, const nlohmann::json& object) {
-  return impl_->Do(http::methods::PUT, ObjectPath(type, ns, object.at("metadata").at("name").get<std::string>()), &object);
+  const std::string name = NameOf(object);
+  if (name.empty()) return Status::InvalidArgument("update: object has no metadata.name");
+  return impl_->Do(http::methods::PUT, ObjectPath(type, ns, name), &object);
 }
 
 Result<nlohmann::json> Client::UpdateStatus(const ResourceType& type, const std::string& ns, const nlohmann::json& object) {
-  return impl_->Do(http::methods::PUT,
-                   ObjectPath(type, ns, object.at("metadata").at("name").get<std::string>()) + "/status", &object);
+  const std::string name = NameOf(object);
+  if (name.empty()) return Status::InvalidArgument("update status: object has no metadata.name");
+  return impl_->Do(http::methods::PUT, ObjectPath(type, ns, name) + "/status", &object);
 }
 
 Result<nlohmann::json> Client::MergePatch(const ResourceType& type, const std::string& ns, const std::string& name,

@@ -185,8 +185,9 @@ class ControllerE2E : public ::testing::Test {
  protected:
   ControllerE2E() : client_(std::move(kube::Client::Create(fake_.Config(), kube::ClientOptions{5s})).value()) {}
 
-  void StartController() {
+  void StartController(std::function<bool()> may_act = [] { return true; }) {
     ControllerOptions o;
+    o.reconciler.may_act = may_act;
     o.workers = 2;
     o.backoff_initial = 20ms;
     o.backoff_max = 500ms;
@@ -336,6 +337,20 @@ TEST_F(ControllerE2E, AReplacedControllerConvergesFromWhereTheOldOneStopped) {
   ASSERT_TRUE(Eventually([&] { return Converged(5) && Voting() == 5; })) << Cluster().dump(2);
   std::lock_guard<std::mutex> lock(sim_.mu);
   EXPECT_EQ(sim_.members.size(), 5u);  // no duplicate learner was added
+}
+
+TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController([] { return false; });
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  // It does look (the pass runs) ...
+  ASSERT_TRUE(Eventually([&] { return fake_.CountRequests("GET /apis/etcd.cairn.dev/v1alpha1/namespaces/db/etcdclusters/etcd") >= 1; }));
+  std::this_thread::sleep_for(300ms);
+  // ... but neither creates children nor writes status.
+  EXPECT_FALSE(fake_.Object(types::Service(), "db", "etcd-peer").has_value());
+  EXPECT_EQ(fake_.CountRequests("POST"), 1);  // only the test's own create
+  EXPECT_EQ(fake_.CountRequests("PUT"), 0);
+  EXPECT_FALSE(Cluster().contains("status"));
 }
 
 }  // namespace

@@ -8,11 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "operator/kube/api_error.h"
 #include "operator/kube/client.h"
 #include "operator/kube/conflict_retry.h"
 #include "operator/tests/fake_apiserver.h"
@@ -265,6 +268,46 @@ TEST(KubeClient, CallsToAServerThatNeverAnswersHitTheDeadline) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
   EXPECT_LT(took, std::chrono::seconds(3));
+  ::close(fd);
+}
+
+TEST(KubeClient, AWatchThatGoesSilentPastItsTimeoutFails) {
+  // Answers the watch with headers and one event, then never sends another byte nor
+  // closes: a half-dead connection. The client must give up, not hang.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::atomic<int> conn{-1};
+  std::thread server([&] {
+    int c = ::accept(fd, nullptr, nullptr);
+    conn = c;
+    char buf[4096];
+    (void)::recv(c, buf, sizeof(buf), 0);
+    std::string ev = R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}})" "\n";
+    char size[16];
+    std::snprintf(size, sizeof(size), "%zx\r\n", ev.size());
+    std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      std::string(size) + ev + "\r\n";
+    (void)::send(c, out.data(), out.size(), MSG_NOSIGNAL);
+  });
+  KubeConfig cfg;
+  cfg.server = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto c = NewClient(cfg, std::chrono::milliseconds(300));
+  int events = 0;
+  auto start = std::chrono::steady_clock::now();
+  Status s = c->Watch(types::ConfigMap(), "ns", WatchOptions{"1", "", true, 1}, [&](const WatchEvent&) { ++events; });
+  auto took = std::chrono::steady_clock::now() - start;
+  server.join();
+  EXPECT_EQ(events, 1);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(IsRetryable(s)) << s.ToString();
+  EXPECT_LT(took, std::chrono::seconds(5));
+  ::close(conn);
   ::close(fd);
 }
 

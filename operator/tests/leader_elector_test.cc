@@ -182,3 +182,33 @@ TEST(LeaderElectionRun, TwoElectorsNeverLeadAtOnceAndFailOver) {
 
 }  // namespace
 }  // namespace cairn::op
+
+namespace cairn::op {
+namespace {
+
+TEST(LeaderElectionRun, LeaderWhoseRenewalsFailStopsActingBeforeTheLeaseCouldBeTaken) {
+  FakeApiServer fake;
+  auto client = std::move(kube::Client::Create(fake.Config(), kube::ClientOptions{2s})).value();
+  LeaderElectionConfig cfg = Config("solo");
+  cfg.lease_duration = 1000ms;
+  cfg.renew_deadline = 400ms;
+  cfg.retry_period = 50ms;
+  LeaderElector e(*client, cfg, [] { return Clock::now(); });
+  std::atomic<bool> started{false}, stopped{false};
+  std::jthread t([&](std::stop_token st) { e.Run(st, [&] { started = true; }, [&] { stopped = true; }); });
+  for (int i = 0; i < 200 && !started; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(started);
+
+  auto cut = Clock::now();
+  fake.InjectError("PUT /apis/coordination.k8s.io/v1/namespaces/ops/leases", 503, "ServiceUnavailable", 1000000);
+  for (int i = 0; i < 200 && !stopped; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(stopped);
+  EXPECT_FALSE(e.IsLeader());
+  // Its last successful renewal was at or before `cut`; others may take over only a full
+  // lease duration after they saw it.
+  EXPECT_LT(Clock::now() - cut, cfg.lease_duration);
+  t.join();  // Run returned by itself after stepping down
+}
+
+}  // namespace
+}  // namespace cairn::op
