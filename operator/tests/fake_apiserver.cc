@@ -6,6 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -70,15 +74,29 @@ json SpecPart(json obj) {
   return obj;
 }
 
-bool WriteAll(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
+}  // namespace
+
+// One accepted connection, plain or TLS.
+struct FakeApiServer::Conn {
+  int fd;
+  SSL* ssl = nullptr;
+  ssize_t Read(char* buf, size_t n) {
+    if (ssl) return SSL_read(ssl, buf, static_cast<int>(n));
+    return ::recv(fd, buf, n, 0);
   }
-  return true;
-}
+  bool Write(const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ssl ? SSL_write(ssl, data.data() + off, static_cast<int>(data.size() - off))
+                      : ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+};
+
+namespace {
 
 std::string Chunk(const std::string& data) {
   std::ostringstream ss;
@@ -105,6 +123,21 @@ struct FakeApiServer::Reply {
 FakeApiServer::FakeApiServer() : FakeApiServer(Options{}) {}
 
 FakeApiServer::FakeApiServer(Options options) : options_(std::move(options)) {
+  if (!options_.tls_cert_pem.empty()) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    BIO* cert = BIO_new_mem_buf(options_.tls_cert_pem.data(), static_cast<int>(options_.tls_cert_pem.size()));
+    BIO* key = BIO_new_mem_buf(options_.tls_key_pem.data(), static_cast<int>(options_.tls_key_pem.size()));
+    X509* x = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
+    EVP_PKEY* k = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+    if (!x || !k || SSL_CTX_use_certificate(ctx, x) != 1 || SSL_CTX_use_PrivateKey(ctx, k) != 1) {
+      Panic("fake apiserver: bad TLS certificate or key");
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(cert);
+    BIO_free(key);
+    tls_ = ctx;
+  }
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -134,14 +167,18 @@ FakeApiServer::~FakeApiServer() {
   }
   changed_.notify_all();
   for (auto& t : workers) t.join();
+  if (tls_) SSL_CTX_free(static_cast<SSL_CTX*>(tls_));
 }
 
-std::string FakeApiServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeApiServer::url() const {
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
 
 kube::KubeConfig FakeApiServer::Config() const {
   kube::KubeConfig c;
   c.server = url();
   c.token = options_.token;
+  c.ca_pem = options_.tls_cert_pem;
   c.namespace_ = "default";
   return c;
 }
@@ -163,12 +200,24 @@ void FakeApiServer::AcceptLoop() {
 }
 
 void FakeApiServer::Serve(int fd) {
+  Conn conn{fd};
+  if (tls_) {
+    conn.ssl = SSL_new(static_cast<SSL_CTX*>(tls_));
+    SSL_set_fd(conn.ssl, fd);
+    if (SSL_accept(conn.ssl) != 1) {
+      SSL_free(conn.ssl);
+      std::lock_guard<std::mutex> lock(mu_);
+      conns_.erase(fd);
+      ::close(fd);
+      return;
+    }
+  }
   std::string buf;
   char tmp[8192];
   // Each connection carries one request; "Connection: close" tells the client so.
   size_t header_end;
   while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
-    ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+    ssize_t n = conn.Read(tmp, sizeof(tmp));
     if (n <= 0) break;
     buf.append(tmp, static_cast<size_t>(n));
   }
@@ -202,7 +251,7 @@ void FakeApiServer::Serve(int fd) {
     size_t want = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
     req.body = buf.substr(header_end + 4);
     while (req.body.size() < want) {
-      ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+      ssize_t n = conn.Read(tmp, sizeof(tmp));
       if (n <= 0) break;
       req.body.append(tmp, static_cast<size_t>(n));
     }
@@ -210,13 +259,17 @@ void FakeApiServer::Serve(int fd) {
   if (ok) {
     Reply r = Handle(req);
     if (r.watch && r.code == 200) {
-      ServeWatch(fd, req, *r.type, r.ns);
+      ServeWatch(conn, req, *r.type, r.ns);
     } else {
       std::string body = r.body.dump();
       std::string head = "HTTP/1.1 " + std::to_string(r.code) + " X\r\nContent-Type: application/json\r\n" +
                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-      WriteAll(fd, head + body);
+      conn.Write(head + body);
     }
+  }
+  if (conn.ssl) {
+    SSL_shutdown(conn.ssl);
+    SSL_free(conn.ssl);
   }
   std::lock_guard<std::mutex> lock(mu_);
   conns_.erase(fd);
@@ -421,19 +474,19 @@ json FakeApiServer::CommitLocked(const std::string& key, const kube::ResourceTyp
   return object;
 }
 
-void FakeApiServer::ServeWatch(int fd, const Request& req, const kube::ResourceType& type, const std::string& ns) {
+void FakeApiServer::ServeWatch(Conn& conn, const Request& req, const kube::ResourceType& type, const std::string& ns) {
   const std::string selector = req.query.count("labelSelector") ? req.query.at("labelSelector") : "";
   const bool bookmarks = req.query.count("allowWatchBookmarks") && req.query.at("allowWatchBookmarks") == "true";
   const int timeout = req.query.count("timeoutSeconds") ? std::stoi(req.query.at("timeoutSeconds")) : 1800;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
   const std::string rvq = req.query.count("resourceVersion") ? req.query.at("resourceVersion") : "";
 
-  if (!WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+  if (!conn.Write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
                     "Connection: close\r\n\r\n")) {
     return;
   }
   auto send_event = [&](const std::string& t, const json& obj) {
-    return WriteAll(fd, Chunk(json{{"type", t}, {"object", obj}}.dump() + "\n"));
+    return conn.Write(Chunk(json{{"type", t}, {"object", obj}}.dump() + "\n"));
   };
   auto matches = [&](const Event& e) {
     return e.collection == Collection(type) && (ns.empty() || e.ns == ns) && MatchesSelector(e.object, selector);
@@ -474,7 +527,7 @@ void FakeApiServer::ServeWatch(int fd, const Request& req, const kube::ResourceT
   }
   --open_watches_;
   lock.unlock();
-  if (alive) WriteAll(fd, "0\r\n\r\n");
+  if (alive) conn.Write("0\r\n\r\n");
 }
 
 json FakeApiServer::Upsert(const kube::ResourceType& type, const std::string& ns, json object) {

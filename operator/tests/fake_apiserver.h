@@ -14,7 +14,7 @@
 //     410 Expired Status (or, with Options::expiry_as_http_410, an HTTP 410 response);
 //   * delete of an object with finalizers only sets deletionTimestamp.
 // Test hooks write objects directly (as kubelet or another controller would), inject
-// errors and end watch streams. Thread-safety: all public methods are thread-safe.
+// errors and end watch streams. Optionally serves HTTPS. Thread-safety: all public methods are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -40,6 +40,8 @@ class FakeApiServer {
   struct Options {
     std::string token = "test-token";
     bool expiry_as_http_410 = false;
+    // When set, serves HTTPS with this certificate (PEM) instead of plain HTTP.
+    std::string tls_cert_pem, tls_key_pem;
   };
   FakeApiServer();
   explicit FakeApiServer(Options options);
@@ -48,7 +50,7 @@ class FakeApiServer {
   FakeApiServer& operator=(const FakeApiServer&) = delete;
 
   std::string url() const;
-  kube::KubeConfig Config() const;  // url + token, plain HTTP
+  kube::KubeConfig Config() const;  // url + token (and the certificate as CA with TLS)
 
   // Direct writes that bypass preconditions and subresource rules (status included).
   nlohmann::json Upsert(const kube::ResourceType& type, const std::string& ns, nlohmann::json object);
@@ -72,6 +74,7 @@ class FakeApiServer {
  private:
   struct Request;
   struct Reply;
+  struct Conn;
   struct Event {
     int64_t rv;
     std::string collection;  // api prefix + "|" + plural
@@ -83,11 +86,12 @@ class FakeApiServer {
   void AcceptLoop();
   void Serve(int fd);
   Reply Handle(const Request& req);
-  void ServeWatch(int fd, const Request& req, const kube::ResourceType& type, const std::string& ns);
+  void ServeWatch(Conn& conn, const Request& req, const kube::ResourceType& type, const std::string& ns);
   nlohmann::json CommitLocked(const std::string& key, const kube::ResourceType& type, const std::string& ns,
                               nlohmann::json object, const char* event_type);
 
   const Options options_;
+  void* tls_ = nullptr;  // SSL_CTX*, kept opaque so tests need no OpenSSL headers
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread acceptor_;
