@@ -7,8 +7,10 @@
 //     resync when converged); failures back off per key;
 //   * workers pull from one WorkQueue, which never hands the same cluster to two
 //     workers at once.
-// Run() starts reconciling once the EtcdCluster informer has synced and returns when
-// stop is requested. Thread-safety: Run once; Synced() from any thread.
+// Keys enter the queue only through informer events (the initial list reports every
+// existing object as ADDED), and every pass reads fresh, so an informer that has not
+// synced yet can delay a pass but never feed it stale state.
+// Run() returns when stop is requested. Thread-safety: Run once; Synced() from any thread.
 #pragma once
 
 #include <atomic>

@@ -51,8 +51,7 @@ class Informer {
   std::optional<nlohmann::json> Get(const std::string& ns, const std::string& name) const;
   std::vector<nlohmann::json> List(const std::string& ns = "") const;
   std::string resource_version() const;
-  int lists() const { return lists_; }
-  const ResourceType& type() const { return type_; }
+  int lists() const { return lists_; }  // successful lists so far (1 + re-lists)
 
  private:
   Status ListAndReplace();

@@ -339,6 +339,20 @@ TEST_F(ControllerE2E, AReplacedControllerConvergesFromWhereTheOldOneStopped) {
   EXPECT_EQ(sim_.members.size(), 5u);  // no duplicate learner was added
 }
 
+TEST_F(ControllerE2E, EmptyDirClustersMarkMembersOnTheirPods) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}},
+                                                            {"spec", {{"replicas", 3}, {"storage", {{"emptyDir", json::object()}}}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  EXPECT_TRUE(fake_.Objects(types::PersistentVolumeClaim(), "db").empty());
+  std::lock_guard<std::mutex> lock(sim_.mu);
+  for (const auto& m : sim_.members) {
+    EXPECT_EQ(fake_.Object(types::Pod(), "db", m.name).value()["metadata"]["annotations"][naming::kAnnotationMemberId],
+              naming::MemberIdHex(m.id));
+  }
+}
+
 TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
   World world(fake_, sim_, "db", "etcd");
   StartController([] { return false; });
