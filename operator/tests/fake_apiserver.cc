@@ -159,14 +159,14 @@ FakeApiServer::~FakeApiServer() {
   ::shutdown(listen_fd_, SHUT_RDWR);
   acceptor_.join();
   ::close(listen_fd_);
-  std::vector<std::thread> workers;
+  std::map<uint64_t, std::thread> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);
     workers.swap(workers_);
   }
   changed_.notify_all();
-  for (auto& t : workers) t.join();
+  for (auto& [id, t] : workers) t.join();
   if (tls_) SSL_CTX_free(static_cast<SSL_CTX*>(tls_));
 }
 
@@ -189,17 +189,28 @@ void FakeApiServer::AcceptLoop() {
     if (::poll(&p, 1, 50) <= 0) continue;
     int fd = ::accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) continue;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      ::close(fd);
-      break;
+    // Join connection threads that have finished, so long tests do not pile them up.
+    std::vector<std::thread> finished;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (uint64_t id : finished_) {
+        finished.push_back(std::move(workers_[id]));
+        workers_.erase(id);
+      }
+      finished_.clear();
+      if (stopping_) {
+        ::close(fd);
+        break;
+      }
+      conns_.insert(fd);
+      const uint64_t id = next_worker_++;
+      workers_[id] = std::thread([this, fd, id] { Serve(fd, id); });
     }
-    conns_.insert(fd);
-    workers_.emplace_back([this, fd] { Serve(fd); });
+    for (auto& t : finished) t.join();
   }
 }
 
-void FakeApiServer::Serve(int fd) {
+void FakeApiServer::Serve(int fd, uint64_t id) {
   Conn conn{fd};
   if (tls_) {
     conn.ssl = SSL_new(static_cast<SSL_CTX*>(tls_));
@@ -209,6 +220,7 @@ void FakeApiServer::Serve(int fd) {
       std::lock_guard<std::mutex> lock(mu_);
       conns_.erase(fd);
       ::close(fd);
+      finished_.push_back(id);
       return;
     }
   }
@@ -274,6 +286,7 @@ void FakeApiServer::Serve(int fd) {
   std::lock_guard<std::mutex> lock(mu_);
   conns_.erase(fd);
   ::close(fd);
+  finished_.push_back(id);
 }
 
 FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {

@@ -84,7 +84,7 @@ class FakeApiServer {
   };
 
   void AcceptLoop();
-  void Serve(int fd);
+  void Serve(int fd, uint64_t id);
   Reply Handle(const Request& req);
   void ServeWatch(Conn& conn, const Request& req, const kube::ResourceType& type, const std::string& ns);
   nlohmann::json CommitLocked(const std::string& key, const kube::ResourceType& type, const std::string& ns,
@@ -116,7 +116,9 @@ class FakeApiServer {
   };
   std::vector<Injected> injected_;
   std::set<int> conns_;
-  std::vector<std::thread> workers_;
+  std::map<uint64_t, std::thread> workers_;  // connection threads by id
+  std::vector<uint64_t> finished_;            // ids whose thread is done, to join
+  uint64_t next_worker_ = 0;
 };
 
 }  // namespace cairn::op::testing
