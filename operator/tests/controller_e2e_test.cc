@@ -188,6 +188,7 @@ class ControllerE2E : public ::testing::Test {
   void StartController(std::function<bool()> may_act = [] { return true; }) {
     ControllerOptions o;
     o.reconciler.may_act = may_act;
+    o.reconciler.metrics = metrics_;
     o.workers = 2;
     o.backoff_initial = 20ms;
     o.backoff_max = 500ms;
@@ -242,6 +243,7 @@ class ControllerE2E : public ::testing::Test {
   SimCluster sim_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<Controller> controller_;
+  Metrics* metrics_ = nullptr;
   std::jthread run_;
 };
 
@@ -351,6 +353,23 @@ TEST_F(ControllerE2E, EmptyDirClustersMarkMembersOnTheirPods) {
     EXPECT_EQ(fake_.Object(types::Pod(), "db", m.name).value()["metadata"]["annotations"][naming::kAnnotationMemberId],
               naming::MemberIdHex(m.id));
   }
+}
+
+TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
+  World world(fake_, sim_, "db", "etcd");
+  Metrics metrics;
+  metrics_ = &metrics;
+  StartController();
+  fake_.InjectError("POST /apis/apps/v1/namespaces/db/statefulsets", 500, "InternalError", 3);
+  fake_.InjectError("PUT /api/v1/namespaces/db/configmaps/etcd-bootstrap", 503, "ServiceUnavailable", 3);
+  fake_.InjectError("GET /api/v1/namespaces/db/pods", 500, "InternalError", 2);
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  EXPECT_GE(fake_.CountRequests("POST /apis/apps/v1/namespaces/db/statefulsets"), 4);
+  EXPECT_NE(metrics.Render().find("cairn_operator_reconcile_errors_total "), std::string::npos);
+  EXPECT_EQ(metrics.Render().find("cairn_operator_reconcile_errors_total 0\n"), std::string::npos);
+  StopController();
+  metrics_ = nullptr;
 }
 
 TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
