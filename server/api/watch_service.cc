@@ -111,18 +111,26 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
 
   // Runs on the thread that owns the write.
   void WriteNext() {
-    if (!outbox_.empty()) return StartWrite(&outbox_.front());
+    if (!outbox_.empty()) return Write();
     watch::Delivery d;
     switch (queue_->Pop(&d)) {
       case watch::StreamQueue::Next::kDelivery:
         Render(d);
-        return StartWrite(&outbox_.front());
+        return Write();
       case watch::StreamQueue::Next::kIdle:
         return;
       case watch::StreamQueue::Next::kFinish:
         outbox_.clear();
         return Finish(final_status_);
     }
+  }
+
+  // Writes outbox_.front(). While more responses are certain to follow (only the write
+  // owner pops, so anything queued now will be written next), gRPC may coalesce them
+  // into one flush; the last one is written without the hint, which flushes.
+  void Write() {
+    const bool more = outbox_.size() > 1 || queue_->Size() > 0;
+    StartWrite(&outbox_.front(), more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
   }
 
   void Render(const watch::Delivery& d) {

@@ -48,6 +48,11 @@ bool StreamQueue::Close() {
   return true;
 }
 
+size_t StreamQueue::Size() const {
+  std::lock_guard lock(mu_);
+  return items_.size();
+}
+
 size_t StreamQueue::PendingEvents() const {
   std::lock_guard lock(mu_);
   return pending_events_;

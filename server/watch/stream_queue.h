@@ -43,6 +43,8 @@ class StreamQueue {
   bool Close();
 
   size_t PendingEvents() const;
+  // Deliveries queued (not yet popped).
+  size_t Size() const;
 
  private:
   const size_t capacity_;
