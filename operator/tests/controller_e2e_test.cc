@@ -355,6 +355,21 @@ TEST_F(ControllerE2E, EmptyDirClustersMarkMembersOnTheirPods) {
   }
 }
 
+TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  const std::string old_hash = fake_.Object(types::StatefulSet(), "db", "etcd").value()["metadata"]["annotations"][naming::kAnnotationSpecHash];
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"image", "cairn:9.9.9"}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3) && Cluster()["status"]["observedGeneration"] == 2; })) << Cluster().dump(2);
+  json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();
+  EXPECT_NE(sts["metadata"]["annotations"][naming::kAnnotationSpecHash], old_hash);
+  EXPECT_EQ(sts["spec"]["template"]["spec"]["containers"][0]["image"], "cairn:9.9.9");
+  EXPECT_EQ(sts["spec"]["replicas"], 3);
+  EXPECT_EQ(sts["status"]["readyReplicas"], 3);  // the live status written by others survives
+}
+
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
   World world(fake_, sim_, "db", "etcd");
   Metrics metrics;
