@@ -37,6 +37,7 @@ class StreamQueue {
   // How many more events fit. An empty queue takes any number (SIZE_MAX), so one huge
   // revision can always get through.
   size_t Room() const;
+  size_t capacity() const { return capacity_; }
   void Push(Delivery d);
 
   Next Pop(Delivery* out);

@@ -112,8 +112,10 @@ void WatchHub::CatchUpRound() {
         PushProgressIfReady(s);
         continue;
       }
-      // Queue whole revisions while they fit (an empty queue takes at least one).
-      size_t room = s.queue->Room();
+      // Queue whole revisions while they fit in the stream's capacity; an empty queue
+      // takes at least one revision, however large, so catch-up always progresses.
+      const bool queue_empty = s.queue->PendingEvents() == 0;
+      size_t room = std::min(s.queue->Room(), s.queue->capacity());
       Delivery d;
       d.kind = Delivery::Kind::kEvents;
       d.watch_id = w->watch_id;
@@ -128,11 +130,12 @@ void WatchHub::CatchUpRound() {
         for (; j < r.events.size() && r.events[j]->kv().mod_revision() == rev; ++j) {
           if (Matches(*w, *r.events[j])) revision_events.push_back(r.events[j]);
         }
-        if (revision_events.size() > room) {
+        const bool first_into_empty_queue = queue_empty && d.events.empty() && covered == r.to && i == 0;
+        if (revision_events.size() > room && !first_into_empty_queue) {
           covered = rev - 1;
           break;
         }
-        room -= revision_events.size();
+        room -= std::min(room, revision_events.size());
         for (auto& e : revision_events) d.events.push_back(std::move(e));
         i = j;
       }
