@@ -32,6 +32,14 @@ Result<std::string> ListenAddress(const std::string& url) {
   return rest;
 }
 
+WatchServiceOptions ClientServer::WatchOptionsFor(const etcdserver::EtcdServer& server) {
+  WatchServiceOptions options;
+  options.max_response_bytes = server.options().max_request_bytes;
+  // etcd ends a "hasleader" watch after three election timeouts without a leader.
+  options.leader_loss_grace = 3 * server.options().election_timeout;
+  return options;
+}
+
 Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer* server,
                                                           const std::vector<std::string>& listen_urls) {
   std::unique_ptr<ClientServer> cs(new ClientServer(server));
@@ -50,6 +58,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->maintenance_);
   builder.RegisterService(&cs->cluster_);
   builder.RegisterService(&cs->lease_);
+  builder.RegisterService(&cs->watch_);
   cs->grpc_ = builder.BuildAndStart();
   if (!cs->grpc_) return Status::Unavailable("could not start the client gRPC server");
   for (const auto& [url, port] : bound) {

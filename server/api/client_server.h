@@ -18,6 +18,7 @@
 #include "server/api/lease_service.h"
 #include "server/api/maintenance_service.h"
 #include "server/api/read_executor.h"
+#include "server/api/watch_service.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
@@ -33,7 +34,15 @@ class ClientServer {
   void Shutdown();
 
  private:
-  explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads), kv_(server, &reads_), maintenance_(server), cluster_(server), lease_(server) {}
+  explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads),
+        kv_(server, &reads_),
+        maintenance_(server),
+        cluster_(server),
+        lease_(server),
+        watch_context_(server),
+        watch_(&watch_context_, &server->watch_hub(), WatchOptionsFor(*server)) {}
+
+  static WatchServiceOptions WatchOptionsFor(const etcdserver::EtcdServer& server);
 
   static constexpr int kReadThreads = 2;
 
@@ -42,6 +51,8 @@ class ClientServer {
   MaintenanceService maintenance_;
   ClusterService cluster_;
   LeaseService lease_;
+  ServerWatchContext watch_context_;
+  WatchService watch_;
   std::unique_ptr<grpc::Server> grpc_;
 };
 

@@ -84,6 +84,9 @@ Status EtcdServer::Open() {
   for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
   for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
   applier_ = std::make_unique<apply::Applier>(*store_, *lessor_);
+  watch::HubOptions hub_options;
+  hub_options.progress_interval = options_.watch_progress_notify_interval;
+  hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
   db_size_ = store_->DbSizeBytes();
 
   const uint64_t store_applied = store_->AppliedIndex();
@@ -423,6 +426,9 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   std::vector<std::pair<uint64_t, ApplyResult>> results;
   std::vector<raft::ConfChange> conf_changes;
   mvcc::ApplyBatch batch(*store_);
+  // Events cost copies; collect them only while someone watches (the hub catches a
+  // watcher created mid-batch up from storage).
+  if (hub_->WantsEvents()) batch.EnableEvents();
   uint64_t last_index = already_applied;
   for (auto& entry : entries) {
     if (entry.type == raft::EntryType::kConfChange) {
@@ -459,6 +465,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   if (last_index > already_applied) {
     batch.Commit(last_index);
     db_size_ = store_->DbSizeBytes();
+    hub_->OnCommitted(batch.TakeEvents(), store_->CurrentRevision());
   }
   applied_index_ = std::max(applied_index_.load(), last_index);
   // Conf changes reach the Raft loop before any log compaction that covers them, so the

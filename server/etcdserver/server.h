@@ -37,6 +37,7 @@
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/wait_registry.h"
 #include "server/lease/lessor.h"
+#include "server/watch/watch_hub.h"
 #include "server/mvcc/store.h"
 #include "server/raft/raw_node.h"
 #include "server/raft/memory_storage.h"
@@ -63,6 +64,8 @@ struct ServerOptions {
   wal::Options wal;
   // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
   std::chrono::seconds lease_checkpoint_interval{300};
+  // etcd's --experimental-watch-progress-notify-interval.
+  std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB)
   int max_txn_ops = 128;
   FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
@@ -109,6 +112,7 @@ class EtcdServer {
 
   apply::Applier& applier() { return *applier_; }
   lease::Lessor& lessor() { return *lessor_; }
+  watch::WatchHub& watch_hub() { return *hub_; }
   bool IsLeader() const { return leader_.load() == identity_.member_id; }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
   // True while a compaction's physical deletion is still running in the background.
@@ -176,6 +180,8 @@ class EtcdServer {
   std::unique_ptr<mvcc::Store> store_;
   std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<apply::Applier> applier_;
+  // Fed by the apply loop after each commit; destroyed before the store it reads.
+  std::unique_ptr<watch::WatchHub> hub_;
   uint64_t last_log_compaction_ = 0;  // apply loop thread only
   std::atomic<int64_t> db_size_{0};
 
