@@ -58,6 +58,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->maintenance_);
   builder.RegisterService(&cs->cluster_);
   builder.RegisterService(&cs->lease_);
+  builder.RegisterService(&cs->lock_);
   builder.RegisterService(&cs->watch_);
   cs->grpc_ = builder.BuildAndStart();
   if (!cs->grpc_) return Status::Unavailable("could not start the client gRPC server");

@@ -16,6 +16,7 @@
 #include "server/api/cluster_service.h"
 #include "server/api/kv_service.h"
 #include "server/api/lease_service.h"
+#include "server/api/lock_service.h"
 #include "server/api/maintenance_service.h"
 #include "server/api/read_executor.h"
 #include "server/api/watch_service.h"
@@ -39,6 +40,7 @@ class ClientServer {
         maintenance_(server),
         cluster_(server),
         lease_(server),
+        lock_(server),
         watch_context_(server),
         watch_(&watch_context_, &server->watch_hub(), WatchOptionsFor(*server)) {}
 
@@ -51,6 +53,7 @@ class ClientServer {
   MaintenanceService maintenance_;
   ClusterService cluster_;
   LeaseService lease_;
+  LockService lock_;
   ServerWatchContext watch_context_;
   WatchService watch_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -1,0 +1,92 @@
+#include "server/api/lock_service.h"
+
+#include <cstdio>
+
+#include "server/api/grpc_status.h"
+#include "server/api/wait_deletes.h"
+
+namespace cairn::api {
+namespace {
+
+std::string LeaseHex(int64_t lease) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(lease));
+  return buf;
+}
+
+etcdserverpb::RequestOp FirstCreated(const std::string& prefix) {
+  etcdserverpb::RequestOp op;
+  auto* range = op.mutable_request_range();
+  range->set_key(prefix);
+  range->set_range_end(PrefixRangeEnd(prefix));
+  range->set_sort_target(etcdserverpb::RangeRequest::CREATE);
+  range->set_sort_order(etcdserverpb::RangeRequest::ASCEND);
+  range->set_limit(1);
+  return op;
+}
+
+}  // namespace
+
+void LockService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const {
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  header->set_revision(revision);
+}
+
+etcdserver::ApplyResult LockService::DeleteKey(const std::string& key) {
+  cairnpb::RaftRequest request;
+  request.mutable_delete_range()->set_key(key);
+  return server_->Propose(std::move(request));
+}
+
+grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::LockRequest* request,
+                               v3lockpb::LockResponse* response) {
+  const std::string prefix = request->name() + "/";
+  const std::string my_key = prefix + LeaseHex(request->lease());
+  // Create our key unless this lease already waits for or holds the lock (locking twice
+  // with one lease is one acquisition), and read the current owner in the same revision.
+  cairnpb::RaftRequest raft_request;
+  auto* txn = raft_request.mutable_txn();
+  auto* absent = txn->add_compare();
+  absent->set_key(my_key);
+  absent->set_target(etcdserverpb::Compare::CREATE);
+  absent->set_result(etcdserverpb::Compare::EQUAL);
+  absent->set_create_revision(0);
+  auto* put = txn->add_success()->mutable_request_put();
+  put->set_key(my_key);
+  put->set_lease(request->lease());
+  *txn->add_success() = FirstCreated(prefix);
+  txn->add_failure()->mutable_request_range()->set_key(my_key);
+  *txn->add_failure() = FirstCreated(prefix);
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  const auto& txn_response = std::get<etcdserverpb::TxnResponse>(result.value());
+  const int64_t my_rev = txn_response.succeeded()
+                             ? txn_response.header().revision()
+                             : txn_response.responses(0).response_range().kvs(0).create_revision();
+  const auto& owner = txn_response.responses(1).response_range();
+  int64_t revision = txn_response.header().revision();
+  if (owner.kvs_size() == 0 || owner.kvs(0).create_revision() != my_rev) {
+    Status waited = WaitDeletes(server_, prefix, my_rev - 1, context);
+    if (!waited.ok()) {
+      (void)DeleteKey(my_key);  // give up our place in line, as clientv3's Mutex does
+      return ToGrpc(waited);
+    }
+    revision = server_->CurrentRevision();
+  }
+  FillHeader(response->mutable_header(), revision);
+  response->set_key(my_key);
+  return grpc::Status::OK;
+}
+
+grpc::Status LockService::Unlock(grpc::ServerContext*, const v3lockpb::UnlockRequest* request,
+                                 v3lockpb::UnlockResponse* response) {
+  auto result = DeleteKey(request->key());
+  if (!result.ok()) return ToGrpc(result.status());
+  FillHeader(response->mutable_header(),
+             std::get<etcdserverpb::DeleteRangeResponse>(result.value()).header().revision());
+  return grpc::Status::OK;
+}
+
+}  // namespace cairn::api

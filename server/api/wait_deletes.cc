@@ -1,0 +1,95 @@
+#include "server/api/wait_deletes.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "server/watch/stream_queue.h"
+
+namespace cairn::api {
+namespace {
+
+// Waits for the deletion of `key` at a revision after `after_revision`. Returns OK
+// also when the history needed was compacted: the caller re-reads the prefix anyway.
+Status WaitForDelete(watch::WatchHub& hub, const std::string& key, int64_t after_revision,
+                     grpc::ServerContext* context) {
+  struct Signal {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false;
+  };
+  auto signal = std::make_shared<Signal>();
+  auto queue = std::make_shared<watch::StreamQueue>(64, [signal] {
+    std::lock_guard lock(signal->mu);
+    signal->woken = true;
+    signal->cv.notify_one();
+  });
+  const auto stream = hub.OpenStream(queue);
+  watch::WatchSpec spec;
+  spec.key = key;
+  spec.start_revision = after_revision + 1;
+  spec.no_put = true;
+  hub.Watch(stream, spec);
+  Status result = Status::Ok();
+  bool done = false;
+  while (!done) {
+    watch::Delivery d;
+    switch (queue->Pop(&d)) {
+      case watch::StreamQueue::Next::kDelivery:
+        if (d.kind == watch::Delivery::Kind::kEvents || d.kind == watch::Delivery::Kind::kCompacted) done = true;
+        break;
+      case watch::StreamQueue::Next::kFinish:
+        done = true;
+        break;
+      case watch::StreamQueue::Next::kIdle: {
+        std::unique_lock lock(signal->mu);
+        signal->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return signal->woken; });
+        signal->woken = false;
+        if (context->IsCancelled()) {
+          result = Status(StatusCode::kCancelled, "context canceled");
+          done = true;
+        }
+        break;
+      }
+    }
+  }
+  hub.CloseStream(stream);
+  return result;
+}
+
+}  // namespace
+
+std::string PrefixRangeEnd(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(end.back());
+    if (last < 0xff) {
+      ++last;
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // no upper bound: every key >= prefix
+}
+
+Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, int64_t max_create_revision,
+                   grpc::ServerContext* context) {
+  while (true) {
+    CAIRN_RETURN_IF_ERROR(server->ReadBarrier());
+    etcdserverpb::RangeRequest newest_before;
+    newest_before.set_key(prefix);
+    newest_before.set_range_end(PrefixRangeEnd(prefix));
+    newest_before.set_max_create_revision(max_create_revision);
+    newest_before.set_sort_target(etcdserverpb::RangeRequest::CREATE);
+    newest_before.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+    newest_before.set_limit(1);
+    auto result = server->applier().Range(newest_before);
+    if (!result.ok()) return result.status();
+    if (result->kvs_size() == 0) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(
+        WaitForDelete(server->watch_hub(), result->kvs(0).key(), result->header().revision(), context));
+  }
+}
+
+}  // namespace cairn::api
