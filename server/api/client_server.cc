@@ -59,6 +59,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->cluster_);
   builder.RegisterService(&cs->lease_);
   builder.RegisterService(&cs->lock_);
+  builder.RegisterService(&cs->election_);
   builder.RegisterService(&cs->watch_);
   cs->grpc_ = builder.BuildAndStart();
   if (!cs->grpc_) return Status::Unavailable("could not start the client gRPC server");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/api/cluster_service.h"
+#include "server/api/election_service.h"
 #include "server/api/kv_service.h"
 #include "server/api/lease_service.h"
 #include "server/api/lock_service.h"
@@ -41,6 +42,7 @@ class ClientServer {
         cluster_(server),
         lease_(server),
         lock_(server),
+        election_(server),
         watch_context_(server),
         watch_(&watch_context_, &server->watch_hub(), WatchOptionsFor(*server)) {}
 
@@ -54,6 +56,7 @@ class ClientServer {
   ClusterService cluster_;
   LeaseService lease_;
   LockService lock_;
+  ElectionService election_;
   ServerWatchContext watch_context_;
   WatchService watch_;
   std::unique_ptr<grpc::Server> grpc_;

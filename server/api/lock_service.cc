@@ -1,31 +1,9 @@
 #include "server/api/lock_service.h"
 
-#include <cstdio>
-
 #include "server/api/grpc_status.h"
-#include "server/api/wait_deletes.h"
+#include "server/api/recipes.h"
 
 namespace cairn::api {
-namespace {
-
-std::string LeaseHex(int64_t lease) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(lease));
-  return buf;
-}
-
-etcdserverpb::RequestOp FirstCreated(const std::string& prefix) {
-  etcdserverpb::RequestOp op;
-  auto* range = op.mutable_request_range();
-  range->set_key(prefix);
-  range->set_range_end(PrefixRangeEnd(prefix));
-  range->set_sort_target(etcdserverpb::RangeRequest::CREATE);
-  range->set_sort_order(etcdserverpb::RangeRequest::ASCEND);
-  range->set_limit(1);
-  return op;
-}
-
-}  // namespace
 
 void LockService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const {
   header->set_cluster_id(server_->cluster_id());
@@ -43,7 +21,7 @@ etcdserver::ApplyResult LockService::DeleteKey(const std::string& key) {
 grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::LockRequest* request,
                                v3lockpb::LockResponse* response) {
   const std::string prefix = request->name() + "/";
-  const std::string my_key = prefix + LeaseHex(request->lease());
+  const std::string my_key = LeaseKey(prefix, request->lease());
   // Create our key unless this lease already waits for or holds the lock (locking twice
   // with one lease is one acquisition), and read the current owner in the same revision.
   cairnpb::RaftRequest raft_request;
@@ -56,9 +34,9 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
   auto* put = txn->add_success()->mutable_request_put();
   put->set_key(my_key);
   put->set_lease(request->lease());
-  *txn->add_success() = FirstCreated(prefix);
+  *txn->add_success() = FirstCreatedOp(prefix);
   txn->add_failure()->mutable_request_range()->set_key(my_key);
-  *txn->add_failure() = FirstCreated(prefix);
+  *txn->add_failure() = FirstCreatedOp(prefix);
   auto result = server_->Propose(std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   const auto& txn_response = std::get<etcdserverpb::TxnResponse>(result.value());

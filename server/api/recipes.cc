@@ -1,4 +1,6 @@
-#include "server/api/wait_deletes.h"
+#include "server/api/recipes.h"
+
+#include <cstdio>
 
 #include <chrono>
 #include <condition_variable>
@@ -8,12 +10,7 @@
 #include "server/watch/stream_queue.h"
 
 namespace cairn::api {
-namespace {
-
-// Waits for the deletion of `key` at a revision after `after_revision`. Returns OK
-// also when the history needed was compacted: the caller re-reads the prefix anyway.
-Status WaitForDelete(watch::WatchHub& hub, const std::string& key, int64_t after_revision,
-                     grpc::ServerContext* context) {
+Status WaitForEvent(watch::WatchHub& hub, const watch::WatchSpec& spec, grpc::ServerContext* context) {
   struct Signal {
     std::mutex mu;
     std::condition_variable cv;
@@ -26,10 +23,6 @@ Status WaitForDelete(watch::WatchHub& hub, const std::string& key, int64_t after
     signal->cv.notify_one();
   });
   const auto stream = hub.OpenStream(queue);
-  watch::WatchSpec spec;
-  spec.key = key;
-  spec.start_revision = after_revision + 1;
-  spec.no_put = true;
   hub.Watch(stream, spec);
   Status result = Status::Ok();
   bool done = false;
@@ -58,7 +51,22 @@ Status WaitForDelete(watch::WatchHub& hub, const std::string& key, int64_t after
   return result;
 }
 
-}  // namespace
+std::string LeaseKey(const std::string& prefix, int64_t lease) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(lease));
+  return prefix + buf;
+}
+
+etcdserverpb::RequestOp FirstCreatedOp(const std::string& prefix) {
+  etcdserverpb::RequestOp op;
+  auto* range = op.mutable_request_range();
+  range->set_key(prefix);
+  range->set_range_end(PrefixRangeEnd(prefix));
+  range->set_sort_target(etcdserverpb::RangeRequest::CREATE);
+  range->set_sort_order(etcdserverpb::RangeRequest::ASCEND);
+  range->set_limit(1);
+  return op;
+}
 
 std::string PrefixRangeEnd(const std::string& prefix) {
   std::string end = prefix;
@@ -87,8 +95,11 @@ Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, in
     auto result = server->applier().Range(newest_before);
     if (!result.ok()) return result.status();
     if (result->kvs_size() == 0) return Status::Ok();
-    CAIRN_RETURN_IF_ERROR(
-        WaitForDelete(server->watch_hub(), result->kvs(0).key(), result->header().revision(), context));
+    watch::WatchSpec deletion;
+    deletion.key = result->kvs(0).key();
+    deletion.start_revision = result->header().revision() + 1;
+    deletion.no_put = true;
+    CAIRN_RETURN_IF_ERROR(WaitForEvent(server->watch_hub(), deletion, context));
   }
 }
 

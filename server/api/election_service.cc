@@ -1,0 +1,162 @@
+#include "server/api/election_service.h"
+
+#include "server/api/grpc_status.h"
+#include "server/api/recipes.h"
+
+namespace cairn::api {
+namespace {
+
+grpc::Status NotLeader() { return grpc::Status(grpc::StatusCode::UNKNOWN, "election: not leader"); }
+grpc::Status NoLeader() { return grpc::Status(grpc::StatusCode::UNKNOWN, "election: no leader"); }
+grpc::Status MissingLeaderKey() {
+  return grpc::Status(grpc::StatusCode::UNKNOWN, "\"leader\" field must be provided");
+}
+
+etcdserverpb::RequestOp PutOp(const std::string& key, const std::string& value, int64_t lease, bool keep_lease) {
+  etcdserverpb::RequestOp op;
+  auto* put = op.mutable_request_put();
+  put->set_key(key);
+  put->set_value(value);
+  if (keep_lease) {
+    put->set_ignore_lease(true);
+  } else {
+    put->set_lease(lease);
+  }
+  return op;
+}
+
+}  // namespace
+
+void ElectionService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const {
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  header->set_revision(revision);
+}
+
+Result<etcdserverpb::TxnResponse> ElectionService::IfStillOwner(const v3electionpb::LeaderKey& leader,
+                                                                etcdserverpb::RequestOp op) {
+  cairnpb::RaftRequest request;
+  auto* txn = request.mutable_txn();
+  auto* owner = txn->add_compare();
+  owner->set_key(leader.key());
+  owner->set_target(etcdserverpb::Compare::CREATE);
+  owner->set_result(etcdserverpb::Compare::EQUAL);
+  owner->set_create_revision(leader.rev());
+  *txn->add_success() = std::move(op);
+  auto result = server_->Propose(std::move(request));
+  if (!result.ok()) return result.status();
+  return std::get<etcdserverpb::TxnResponse>(std::move(result.value()));
+}
+
+Result<etcdserverpb::RangeResponse> ElectionService::CurrentLeader(const std::string& prefix) {
+  CAIRN_RETURN_IF_ERROR(server_->ReadBarrier());
+  return server_->applier().Range(FirstCreatedOp(prefix).request_range());
+}
+
+grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3electionpb::CampaignRequest* request,
+                                       v3electionpb::CampaignResponse* response) {
+  const std::string prefix = request->name() + "/";
+  const std::string key = LeaseKey(prefix, request->lease());
+  cairnpb::RaftRequest raft_request;
+  auto* txn = raft_request.mutable_txn();
+  auto* absent = txn->add_compare();
+  absent->set_key(key);
+  absent->set_target(etcdserverpb::Compare::CREATE);
+  absent->set_result(etcdserverpb::Compare::EQUAL);
+  absent->set_create_revision(0);
+  *txn->add_success() = PutOp(key, request->value(), request->lease(), /*keep_lease=*/false);
+  txn->add_failure()->mutable_request_range()->set_key(key);
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  const auto& created = std::get<etcdserverpb::TxnResponse>(result.value());
+  v3electionpb::LeaderKey leader;
+  leader.set_name(request->name());
+  leader.set_key(key);
+  leader.set_lease(request->lease());
+  if (created.succeeded()) {
+    leader.set_rev(created.header().revision());
+  } else {
+    // This lease already campaigns: continue that campaign, with the new value.
+    const auto& existing = created.responses(0).response_range().kvs(0);
+    leader.set_rev(existing.create_revision());
+    if (existing.value() != request->value()) {
+      auto proclaimed = IfStillOwner(leader, PutOp(key, request->value(), 0, /*keep_lease=*/true));
+      if (!proclaimed.ok()) return ToGrpc(proclaimed.status());
+    }
+  }
+  Status waited = WaitDeletes(server_, prefix, leader.rev() - 1, context);
+  if (!waited.ok()) {
+    etcdserverpb::RequestOp resign;
+    resign.mutable_request_delete_range()->set_key(key);
+    (void)IfStillOwner(leader, std::move(resign));  // leave the queue, as clientv3 does
+    return ToGrpc(waited);
+  }
+  FillHeader(response->mutable_header(), server_->CurrentRevision());
+  *response->mutable_leader() = std::move(leader);
+  return grpc::Status::OK;
+}
+
+grpc::Status ElectionService::Proclaim(grpc::ServerContext*, const v3electionpb::ProclaimRequest* request,
+                                       v3electionpb::ProclaimResponse* response) {
+  if (!request->has_leader()) return MissingLeaderKey();
+  auto result = IfStillOwner(request->leader(), PutOp(request->leader().key(), request->value(), 0, true));
+  if (!result.ok()) return ToGrpc(result.status());
+  if (!result->succeeded()) return NotLeader();
+  FillHeader(response->mutable_header(), result->header().revision());
+  return grpc::Status::OK;
+}
+
+grpc::Status ElectionService::Leader(grpc::ServerContext*, const v3electionpb::LeaderRequest* request,
+                                     v3electionpb::LeaderResponse* response) {
+  auto leader = CurrentLeader(request->name() + "/");
+  if (!leader.ok()) return ToGrpc(leader.status());
+  if (leader->kvs_size() == 0) return NoLeader();
+  FillHeader(response->mutable_header(), leader->header().revision());
+  *response->mutable_kv() = leader->kvs(0);
+  return grpc::Status::OK;
+}
+
+grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3electionpb::LeaderRequest* request,
+                                      grpc::ServerWriter<v3electionpb::LeaderResponse>* writer) {
+  const std::string prefix = request->name() + "/";
+  std::string last_key;
+  int64_t last_mod = 0;
+  while (!context->IsCancelled()) {
+    auto leader = CurrentLeader(prefix);
+    if (!leader.ok()) return ToGrpc(leader.status());
+    watch::WatchSpec next_change;
+    next_change.start_revision = leader->header().revision() + 1;
+    if (leader->kvs_size() == 0) {
+      next_change.key = prefix;  // wait for the first campaigner
+      next_change.range_end = PrefixRangeEnd(prefix);
+    } else {
+      const auto& kv = leader->kvs(0);
+      if (kv.key() != last_key || kv.mod_revision() != last_mod) {
+        v3electionpb::LeaderResponse response;
+        FillHeader(response.mutable_header(), leader->header().revision());
+        *response.mutable_kv() = kv;
+        if (!writer->Write(response)) break;
+        last_key = kv.key();
+        last_mod = kv.mod_revision();
+      }
+      next_change.key = kv.key();  // a proclamation, or its deletion (next leader)
+    }
+    Status waited = WaitForEvent(server_->watch_hub(), next_change, context);
+    if (!waited.ok()) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ElectionService::Resign(grpc::ServerContext*, const v3electionpb::ResignRequest* request,
+                                     v3electionpb::ResignResponse* response) {
+  if (!request->has_leader()) return MissingLeaderKey();
+  etcdserverpb::RequestOp del;
+  del.mutable_request_delete_range()->set_key(request->leader().key());
+  auto result = IfStillOwner(request->leader(), std::move(del));
+  if (!result.ok()) return ToGrpc(result.status());
+  FillHeader(response->mutable_header(), result->header().revision());
+  return grpc::Status::OK;
+}
+
+}  // namespace cairn::api
