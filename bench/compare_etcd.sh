@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the same workloads against etcd 3.4 (Debian's etcd-server) and Cairn on this
-# machine, one after the other in one run, and prints each result and the
-# Cairn/etcd ratios. Both are single members with default durability (fsync on
+# machine in one run, in A-B-B-A order (so neither always follows the other's disk
+# writeback), and prints each result and the Cairn/etcd ratios of the averages. Both are single members with default durability (fsync on
 # every commit), fresh data dirs on the same disk, and the same load tool.
 #
 #   bench/compare_etcd.sh [total-requests]      (builds ./build first if needed)
@@ -41,20 +41,26 @@ run_suite() {  # name index
   echo "$1 RSS after load: $(ps -o rss= -p "$(jobs -p | tail -1)") KiB"
 }
 
-for pair in "etcd 0" "cairn 1"; do
-  set -- $pair
-  echo "== $1"
-  start_server "$1" "$2"
-  run_suite "$1" "$2"
+round=0
+for name in etcd cairn cairn etcd; do
+  round=$((round + 1))
+  echo "== $name (round $round)"
+  start_server "$name" "$round"
+  run_suite "$name" "$round"
   kill "$(jobs -p | tail -1)"; wait 2>/dev/null || true
+  rm -rf "${WORK:?}/$name"
 done
 
 /usr/bin/python3 - "$WORK/etcd.results" "$WORK/cairn.results" <<'PY'
 import json, sys
 names = ["put, 1 client", "put, 100 clients", "range (linearizable), 100 clients", "range (serializable), 100 clients"]
-etcd = [json.loads(l) for l in open(sys.argv[1])]
-cairn = [json.loads(l) for l in open(sys.argv[2])]
-print("\n%-36s %12s %12s %8s %12s %12s" % ("workload", "etcd req/s", "cairn req/s", "ratio", "etcd p50 ms", "cairn p50 ms"))
+def averaged(path):
+    rows = [json.loads(l) for l in open(path)]
+    runs = [rows[i:i + len(names)] for i in range(0, len(rows), len(names))]
+    return [{k: sum(r[i][k] for r in runs) / len(runs) for k in ("throughput", "p50_ms")} for i in range(len(names))]
+etcd, cairn = averaged(sys.argv[1]), averaged(sys.argv[2])
+print("\n%-36s %12s %12s %8s %12s %12s" % ("workload (mean of 2 runs each)", "etcd req/s", "cairn req/s", "ratio",
+      "etcd p50 ms", "cairn p50 ms"))
 for n, e, c in zip(names, etcd, cairn):
     print("%-36s %12.0f %12.0f %7.2fx %12.3f %12.3f" % (n, e["throughput"], c["throughput"],
           c["throughput"] / e["throughput"], e["p50_ms"], c["p50_ms"]))
