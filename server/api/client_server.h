@@ -25,9 +25,6 @@
 
 namespace cairn::api {
 
-// Turns an etcd client URL (http://host:port, unix://path) into a gRPC listen address.
-Result<std::string> ListenAddress(const std::string& url);
-
 class ClientServer {
  public:
   static Result<std::unique_ptr<ClientServer>> Start(etcdserver::EtcdServer* server,

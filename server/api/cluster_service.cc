@@ -8,12 +8,14 @@ grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb
   header->set_cluster_id(server_->cluster_id());
   header->set_member_id(server_->member_id());
   header->set_raft_term(server_->term());
-  const auto& options = server_->options();
-  auto* self = response->add_members();
-  self->set_id(server_->member_id());
-  self->set_name(options.name);
-  for (const auto& url : options.advertise_peer_urls) self->add_peerurls(url);
-  for (const auto& url : options.advertise_client_urls) self->add_clienturls(url);
+  for (const auto& m : server_->Members()) {
+    auto* member = response->add_members();
+    member->set_id(m.id());
+    member->set_name(m.name());
+    member->set_islearner(m.is_learner());
+    for (const auto& url : m.peer_urls()) member->add_peerurls(url);
+    for (const auto& url : m.client_urls()) member->add_clienturls(url);
+  }
   return grpc::Status::OK;
 }
 

@@ -69,6 +69,8 @@ Result<Response> Applier::Apply(mvcc::ApplyBatch& batch, const cairnpb::RaftRequ
     case cairnpb::RaftRequest::kLeaseRevoke:
     case cairnpb::RaftRequest::kLeaseCheckpoint:
       return Status::Unimplemented("lease requests are not applied by the kv applier");
+    case cairnpb::RaftRequest::kMemberAttributes:
+      return Status::Unimplemented("membership requests are applied by the server");
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }

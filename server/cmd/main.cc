@@ -16,6 +16,7 @@
 #include "server/config/load_config.h"
 #include "server/wal/wal.h"
 #include "server/etcdserver/server.h"
+#include "server/transport/peer_server.h"
 
 extern char** environ;
 
@@ -105,13 +106,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
       return 2;
     }
-    if (cfg.initial_cluster_members.size() > 1) {
-      std::fprintf(stderr,
-                   "cairn: --initial-cluster names %zu members; multi-member clusters are not supported yet "
-                   "(this build runs single-member clusters only)\n",
-                   cfg.initial_cluster_members.size());
-      return 2;
-    }
   }
 
   auto server = cairn::etcdserver::EtcdServer::Start(ToServerOptions(cfg));
@@ -119,11 +113,20 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start member {}: {}", cfg.name, server.status().message());
     return 1;
   }
+  std::vector<std::string> peer_listen_urls;
+  for (const auto& url : cfg.listen_peer_urls) peer_listen_urls.push_back(url.String());
+  auto peers = cairn::transport::PeerServer::Start(server->get(), peer_listen_urls);
+  if (!peers.ok()) {
+    spdlog::critical("cannot serve peers: {}", peers.status().message());
+    server.value()->Stop();
+    return 1;
+  }
   std::vector<std::string> listen_urls;
   for (const auto& url : cfg.listen_client_urls) listen_urls.push_back(url.String());
   auto clients = cairn::api::ClientServer::Start(server->get(), listen_urls);
   if (!clients.ok()) {
     spdlog::critical("cannot serve clients: {}", clients.status().message());
+    peers.value()->Shutdown();
     server.value()->Stop();
     return 1;
   }
@@ -135,6 +138,7 @@ int main(int argc, char** argv) {
   // The member stops first: requests still in flight complete (applied ones with their
   // result, the rest with "server stopped") while gRPC can still deliver the answers.
   server.value()->Stop();
+  peers.value()->Shutdown();
   clients.value()->Shutdown();
   return 0;
 }

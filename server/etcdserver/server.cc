@@ -10,10 +10,13 @@
 #include "server/etcdserver/errors.h"
 #include "server/lease/lease_applier.h"
 #include "server/raft/codec.h"
+#include "server/raft/to_string.h"
 
 namespace cairn::etcdserver {
 namespace {
 
+// The store's meta-table entry holding the encoded Membership.
+constexpr std::string_view kMembershipMeta = "membership";
 constexpr int64_t kDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
 // A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
 constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
@@ -88,6 +91,14 @@ Status EtcdServer::Open() {
   hub_options.progress_interval = options_.watch_progress_notify_interval;
   hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
   db_size_ = store_->DbSizeBytes();
+  {
+    mvcc::ReadTxn read = store_->BeginRead();
+    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or("")));
+  }
+  transport_ = std::make_unique<transport::PeerTransport>(identity_.cluster_id, [this](uint64_t peer) {
+    std::lock_guard lock(loop_mu_);
+    unreachable_peers_.push_back(peer);
+  });
 
   const uint64_t store_applied = store_->AppliedIndex();
   if (store_applied > raft_storage_.LastIndex()) {
@@ -124,11 +135,15 @@ Status EtcdServer::Open() {
 Status EtcdServer::Bootstrap(const std::string& wal_dir) {
   std::vector<uint64_t> member_ids;
   uint64_t self = 0;
-  std::vector<std::pair<uint64_t, std::string>> members;
+  std::vector<std::pair<uint64_t, cairnpb::Member>> members;
   for (const auto& [name, urls] : options_.initial_cluster) {
     uint64_t id = ComputeMemberId(urls, options_.initial_cluster_token);
     member_ids.push_back(id);
-    members.emplace_back(id, name);
+    cairnpb::Member member;
+    member.set_id(id);
+    member.set_name(name);
+    for (const auto& url : urls) member.add_peer_urls(url);
+    members.emplace_back(id, std::move(member));
     if (name == options_.name) self = id;
   }
   if (self == 0) {
@@ -140,9 +155,9 @@ Status EtcdServer::Bootstrap(const std::string& wal_dir) {
   if (!wal.ok()) return wal.status();
 
   std::vector<raft::Entry> entries;
-  std::sort(members.begin(), members.end());
-  for (const auto& [id, name] : members) {
-    raft::ConfChange cc{raft::ConfChangeType::kAddNode, id, name};
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [id, member] : members) {
+    raft::ConfChange cc{raft::ConfChangeType::kAddNode, id, EncodeMemberContext(member)};
     entries.push_back(raft::Entry{1, entries.size() + 1, raft::EntryType::kConfChange, raft::EncodeConfChange(cc)});
   }
   raft::HardState hs{1, raft::kNoNode, entries.size()};
@@ -231,14 +246,67 @@ MemberStatus EtcdServer::GetStatus() const {
   s.db_size = db_size_.load();
   s.db_size_in_use = store_->DbSizeInUseBytes();
   s.quota_bytes = QuotaBytes();
+  s.is_learner = membership_.IsLearner(identity_.member_id);
   return s;
+}
+
+Status EtcdServer::DeliverFromPeer(raft::Message message) {
+  // Bounds what a flood from peers can queue while the Raft loop is busy; Raft
+  // recovers from dropped messages.
+  constexpr size_t kMaxQueuedPeerMessages = 16384;
+  if (message.to != identity_.member_id) {
+    return Status::FailedPrecondition("message for member " + HexId(message.to) + " reached member " +
+                                      HexId(identity_.member_id));
+  }
+  if (membership_.IsRemoved(message.from)) {
+    return Status::FailedPrecondition("member " + HexId(message.from) + " was removed from the cluster");
+  }
+  {
+    std::lock_guard lock(loop_mu_);
+    if (stopping_ || from_peers_.size() >= kMaxQueuedPeerMessages) return Status::Ok();
+    from_peers_.push_back(std::move(message));
+  }
+  loop_cv_.notify_one();
+  return Status::Ok();
+}
+
+cairnpb::ClusterInfo EtcdServer::GetClusterInfo() const {
+  cairnpb::ClusterInfo info;
+  info.set_cluster_id(identity_.cluster_id);
+  for (auto& m : membership_.List()) *info.mutable_membership()->add_members() = std::move(m);
+  return info;
+}
+
+void EtcdServer::ConnectPeers() {
+  std::map<uint64_t, std::vector<std::string>> peers;
+  for (const auto& m : membership_.List()) {
+    if (m.id() != identity_.member_id) peers[m.id()] = {m.peer_urls().begin(), m.peer_urls().end()};
+  }
+  transport_->SetPeers(peers);
+}
+
+// Like etcd, every member publishes its name and client URLs through the log once a
+// leader exists, so MemberList on any member shows how to reach every other.
+void EtcdServer::PublishAttributes() {
+  attributes_ = Attributes::kPublishing;
+  cairnpb::RaftRequest request;
+  auto* attributes = request.mutable_member_attributes();
+  attributes->set_id(identity_.member_id);
+  attributes->set_name(options_.name);
+  for (const auto& url : options_.advertise_client_urls) attributes->add_client_urls(url);
+  ProposeAsync(std::move(request), [this](ApplyResult r) {
+    attributes_ = r.ok() ? Attributes::kPublished : Attributes::kUnpublished;
+  });
 }
 
 void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }
 
 void EtcdServer::RaftLoop() {
   auto next_tick = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+  ConnectPeers();
   while (true) {
+    std::vector<raft::Message> from_peers;
+    std::vector<uint64_t> unreachable;
     std::vector<std::pair<uint64_t, std::string>> proposals;
     std::vector<raft::ConfChange> conf_changes;
     uint64_t compact_to = 0;
@@ -246,14 +314,24 @@ void EtcdServer::RaftLoop() {
     {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
-        return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty();
+        return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty() ||
+               !from_peers_.empty();
       });
       if (stopping_) break;
+      from_peers.swap(from_peers_);
+      unreachable.swap(unreachable_peers_);
       proposals.swap(proposals_);
       conf_changes.swap(conf_changes_to_apply_);
       std::swap(compact_to, log_compaction_to_);
       have_reads = !pending_reads_.empty();
     }
+    for (auto& m : from_peers) {
+      // Errors here are expected (e.g. a response from a member that was just removed).
+      (void)node_->Step(m);
+    }
+    std::sort(unreachable.begin(), unreachable.end());
+    unreachable.erase(std::unique(unreachable.begin(), unreachable.end()), unreachable.end());
+    for (uint64_t peer : unreachable) node_->ReportUnreachable(peer);
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_tick) {
       node_->Tick();
@@ -261,11 +339,16 @@ void EtcdServer::RaftLoop() {
       if (IsLeader()) ProposeLeaseMaintenance();
       next_tick = now + options_.heartbeat_interval;
     }
-    for (const auto& cc : conf_changes) {
-      conf_state_ = node_->ApplyConfChange(cc);
-      single_voter_ = conf_state_.voters.size() == 1 && conf_state_.voters[0] == identity_.member_id;
-      // A lone voter has nobody to wait for: become leader now rather than after an election timeout.
-      if (single_voter_ && leader_.load() != identity_.member_id) (void)node_->Campaign();
+    for (const auto& cc : conf_changes) conf_state_ = node_->ApplyConfChange(cc);
+    if (!conf_changes.empty()) {
+      ConnectPeers();
+      // A lone voter has nobody to wait for: it becomes leader now rather than after an
+      // election timeout. Only once every committed conf change is applied, though: while
+      // a cluster's membership is being replayed, its first member alone is a voter.
+      const bool single_voter = conf_state_.voters.size() == 1 && conf_state_.voters[0] == identity_.member_id;
+      if (single_voter && !IsLeader() && applied_index_.load() >= node_->GetHardState().commit) {
+        (void)node_->Campaign();
+      }
     }
     std::vector<HeldProposal> to_propose = std::move(held_proposals_);
     held_proposals_.clear();
@@ -274,7 +357,9 @@ void EtcdServer::RaftLoop() {
     if (compact_to > 0) CompactLog(compact_to);
     if (have_reads || !reads_in_flight_.empty()) IssueReadIndex(now);
     while (node_->HasReady()) HandleReady(node_->GetReady());
+    if (leader_.load() != raft::kNoNode && attributes_.load() == Attributes::kUnpublished) PublishAttributes();
   }
+  transport_->Stop();
 }
 
 // Expired leases are revoked and long leases checkpointed through the log, so every
@@ -340,6 +425,11 @@ void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
 void EtcdServer::HandleReady(raft::Ready ready) {
   if (ready.soft_state) {
     const bool was_leader = IsLeader();
+    if (ready.soft_state->lead != leader_.load() || ready.soft_state->role == raft::Role::kLeader) {
+      spdlog::info("member {} is {} at term {}, leader {}", HexId(identity_.member_id),
+                   raft::ToString(ready.soft_state->role), node_->GetHardState().term,
+                   HexId(ready.soft_state->lead));
+    }
     leader_ = ready.soft_state->lead;
     // Only the leader runs lease clocks; a new leader starts them from the checkpoints.
     if (IsLeader() && !was_leader) lessor_->Promote();
@@ -358,7 +448,11 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   if (!ready.hard_state.empty()) raft_storage_.SetHardState(ready.hard_state);
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
-  // Single member: Raft never addresses anyone else. Peer transport arrives with clustering.
+  if (!ready.snapshot.empty()) {
+    // Never reached while no member sends snapshots (SendMessages refuses to).
+    Panic("received a snapshot from the leader; installing snapshots is not supported yet");
+  }
+  SendMessages(std::move(ready.messages));
   for (const auto& rs : ready.read_states) {
     auto it = reads_in_flight_.find(DecodeReadCtx(rs.request_ctx));
     if (it == reads_in_flight_.end()) continue;
@@ -382,6 +476,26 @@ void EtcdServer::HandleReady(raft::Ready ready) {
     }
     apply_cv_.notify_one();
   }
+}
+
+// Called after the Ready's entries and hard state are durable: a vote or an append
+// acknowledgement never leaves before what it promises is on disk.
+void EtcdServer::SendMessages(std::vector<raft::Message> messages) {
+  auto snap = std::partition(messages.begin(), messages.end(),
+                             [](const raft::Message& m) { return m.type != raft::MessageType::MsgSnap; });
+  for (auto it = snap; it != messages.end(); ++it) {
+    // A follower that needs a snapshot stays behind (and Raft keeps probing it) until
+    // snapshot transfer exists; sending an empty one would wipe its data.
+    node_->ReportSnapshot(it->to, false);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_snapshot_warning_ > std::chrono::seconds(10)) {
+      last_snapshot_warning_ = now;
+      spdlog::warn("member {} is too far behind to catch up from the log and needs a snapshot, which this "
+                   "version cannot send yet", HexId(it->to));
+    }
+  }
+  messages.erase(snap, messages.end());
+  if (!messages.empty()) transport_->Send(messages);
 }
 
 void EtcdServer::ApplyLoop() {
@@ -434,14 +548,27 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     if (entry.type == raft::EntryType::kConfChange) {
       auto cc = raft::DecodeConfChange(entry.data);
       if (!cc.ok()) Panic("undecodable conf change at index " + std::to_string(entry.index));
+      if (entry.index > already_applied) {
+        if (Status st = membership_.Apply(cc.value()); !st.ok()) {
+          Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
+        }
+        batch.SetMeta(kMembershipMeta, membership_.Encode());
+      }
       conf_changes.push_back(std::move(cc.value()));
     } else if (entry.index > already_applied && !entry.data.empty()) {
       cairnpb::RaftRequest request;
       if (!request.ParseFromString(entry.data)) {
         Panic("undecodable request at raft index " + std::to_string(entry.index));
       }
-      ApplyResult result = lease::IsLeaseRequest(request) ? lease::ApplyLeaseRequest(batch, *lessor_, request)
-                                                          : applier_->Apply(batch, request);
+      ApplyResult result = apply::Response{};
+      if (request.has_member_attributes()) {
+        membership_.SetAttributes(request.member_attributes());
+        batch.SetMeta(kMembershipMeta, membership_.Encode());
+      } else if (lease::IsLeaseRequest(request)) {
+        result = lease::ApplyLeaseRequest(batch, *lessor_, request);
+      } else {
+        result = applier_->Apply(batch, request);
+      }
       if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
     }
     last_index = std::max(last_index, entry.index);

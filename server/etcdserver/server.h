@@ -35,12 +35,15 @@
 #include "server/common/fs.h"
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/identity.h"
+#include "server/etcdserver/membership.h"
 #include "server/etcdserver/wait_registry.h"
 #include "server/lease/lessor.h"
 #include "server/watch/watch_hub.h"
 #include "server/mvcc/store.h"
 #include "server/raft/raw_node.h"
 #include "server/raft/memory_storage.h"
+#include "server/transport/peer_service.h"
+#include "server/transport/peer_transport.h"
 #include "server/wal/wal.h"
 
 namespace cairn::etcdserver {
@@ -84,10 +87,10 @@ struct MemberStatus {
   bool is_learner = false;
 };
 
-class EtcdServer {
+class EtcdServer final : public transport::PeerHandler {
  public:
   static Result<std::unique_ptr<EtcdServer>> Start(ServerOptions options);
-  ~EtcdServer();
+  ~EtcdServer() override;
   EtcdServer(const EtcdServer&) = delete;
   EtcdServer& operator=(const EtcdServer&) = delete;
 
@@ -122,6 +125,13 @@ class EtcdServer {
   uint64_t cluster_id() const { return identity_.cluster_id; }
   uint64_t term() const { return term_.load(std::memory_order_relaxed); }
   MemberStatus GetStatus() const;
+  // The cluster's members as of the last applied entry, sorted by ID.
+  std::vector<cairnpb::Member> Members() const { return membership_.List(); }
+
+  // transport::PeerHandler: messages and questions from other members.
+  uint64_t ClusterId() const override { return identity_.cluster_id; }
+  Status DeliverFromPeer(raft::Message message) override;
+  cairnpb::ClusterInfo GetClusterInfo() const override;
   // Database size as of the last applied batch: cheap enough for every request.
   int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
   int64_t QuotaBytes() const;
@@ -163,6 +173,9 @@ class EtcdServer {
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
   void ProposeLeaseMaintenance();
   void WakeRaftLoop();
+  void ConnectPeers();
+  void SendMessages(std::vector<raft::Message> messages);
+  void PublishAttributes();
   std::chrono::steady_clock::duration RequestTimeout() const;
 
   ServerOptions options_;
@@ -170,11 +183,13 @@ class EtcdServer {
   std::unique_ptr<FileLock> lock_;
   MemberIdentity identity_;
 
+  Membership membership_;  // written by the apply loop only
+
   // Owned by the Raft loop thread after Start().
+  std::unique_ptr<transport::PeerTransport> transport_;
   std::unique_ptr<wal::Wal> wal_;
   raft::MemoryStorage raft_storage_;
   std::unique_ptr<raft::RawNode> node_;
-  bool single_voter_ = false;
 
   // Owned by the apply loop thread after Start() (reads go through the applier).
   std::unique_ptr<mvcc::Store> store_;
@@ -193,6 +208,8 @@ class EtcdServer {
   bool stopping_ = false;                                  // guarded by loop_mu_
   std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
   std::vector<PendingRead> pending_reads_;                    // guarded by loop_mu_
+  std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
+  std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
   std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
   uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
   raft::ConfState conf_state_;                               // Raft loop thread only
@@ -214,6 +231,11 @@ class EtcdServer {
 
   std::mutex read_mu_;
   std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
+
+  // Whether this member's client URLs have been published through the log.
+  enum class Attributes { kUnpublished, kPublishing, kPublished };
+  std::atomic<Attributes> attributes_{Attributes::kUnpublished};
+  std::chrono::steady_clock::time_point last_snapshot_warning_;  // Raft loop thread only
 
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};

@@ -35,14 +35,21 @@ def unb64(s):
 
 
 class Member:
-    def __init__(self, data_dir, name="default", extra_args=()):
+    def __init__(self, data_dir, name="default", extra_args=(), advertised_peer_port=None):
         self.data_dir = str(data_dir)
         self.name = name
         self.port = free_port()
         self.peer_port = free_port()
+        # Peers reach this member here: its own peer port, or a proxy in front of it.
+        self.advertised_peer_port = advertised_peer_port or self.peer_port
         self.extra_args = list(extra_args)
+        self.initial_cluster = None  # name=url,...; None = a cluster of this member alone
         self.proc = None
         self.log_path = self.data_dir + ".log"
+
+    @property
+    def peer_url(self):
+        return "http://127.0.0.1:%d" % self.advertised_peer_port
 
     @property
     def endpoint(self):
@@ -50,19 +57,34 @@ class Member:
 
     def command(self):
         client = "http://127.0.0.1:%d" % self.port
-        peer = "http://127.0.0.1:%d" % self.peer_port
+        listen_peer = "http://127.0.0.1:%d" % self.peer_port
         binary = "etcd" if AGAINST == "etcd" else CAIRN_BIN
         return [binary, "--name", self.name, "--data-dir", self.data_dir,
                 "--listen-client-urls", client, "--advertise-client-urls", client,
-                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "%s=%s" % (self.name, peer)] + self.extra_args
+                "--listen-peer-urls", listen_peer, "--initial-advertise-peer-urls", self.peer_url,
+                "--initial-cluster", self.initial_cluster or "%s=%s" % (self.name, self.peer_url)] + self.extra_args
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, wait=True):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        self.wait_ready(timeout)
+        if wait:
+            self.wait_ready(timeout)
         return self
+
+    def pause(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def status(self):
+        return self.etcdctl_json("endpoint", "status")[0]["Status"]
+
+    def member_id(self):
+        if getattr(self, "_member_id", None) is None:
+            self._member_id = self.status()["header"]["member_id"]
+        return self._member_id
 
     def wait_ready(self, timeout=30):
         deadline = time.time() + timeout
@@ -113,3 +135,81 @@ class Member:
     def client(self):
         import etcd3
         return etcd3.client(host="127.0.0.1", port=self.port, timeout=10)
+
+
+class Cluster:
+    """N members on loopback bootstrapped together with --initial-cluster.
+
+    With proxies=True each member's advertised peer URL is a netproxy.Proxy, so a
+    test can cut a member off (cluster.isolate(m)) and heal it again.
+    """
+
+    def __init__(self, base_dir, size=3, extra_args=(), proxies=False):
+        import netproxy
+        self.members = []
+        self.proxies = {}
+        for i in range(size):
+            name = "m%d" % i
+            proxy = None
+            m = Member(os.path.join(str(base_dir), name), name=name, extra_args=extra_args)
+            if proxies:
+                proxy = netproxy.Proxy(m.peer_port)
+                m.advertised_peer_port = proxy.port
+                self.proxies[name] = proxy
+            self.members.append(m)
+        initial = ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
+        for m in self.members:
+            m.initial_cluster = initial
+
+    def start(self, timeout=30):
+        for m in self.members:
+            m.start(wait=False)
+        for m in self.members:
+            m.wait_ready(timeout)
+        return self
+
+    @property
+    def endpoints(self):
+        return ",".join(m.endpoint for m in self.members)
+
+    def running(self):
+        return [m for m in self.members if m.proc and m.proc.poll() is None]
+
+    def leader(self, timeout=15, among=None):
+        """The member every running member (or `among`) agrees is leader."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            leaders = set()
+            for m in among or self.running():
+                r = m.etcdctl("endpoint", "status", "-w", "json", check=False, timeout=5)
+                if r.returncode != 0:
+                    leaders.add(None)
+                    continue
+                leaders.add(json.loads(r.stdout)[0]["Status"].get("leader", 0))
+            last = leaders
+            if len(leaders) == 1 and None not in leaders and 0 not in leaders:
+                lead = leaders.pop()
+                for m in self.members:
+                    if m.proc and m.proc.poll() is None and m.member_id() == lead:
+                        return m
+            time.sleep(0.1)
+        raise AssertionError("no agreed leader within %ss (saw %s)" % (timeout, last))
+
+    def isolate(self, member):
+        self.proxies[member.name].block()
+
+    def heal(self):
+        for p in self.proxies.values():
+            p.unblock()
+
+    def stop(self):
+        for m in self.members:
+            if m.proc and m.proc.poll() is None:
+                try:
+                    m.resume()
+                except OSError:
+                    pass
+                m.stop()
+        for p in self.proxies.values():
+            p.close()

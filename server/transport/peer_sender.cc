@@ -1,0 +1,133 @@
+#include "server/transport/peer_sender.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <spdlog/spdlog.h>
+
+#include "server/transport/grpc_address.h"
+
+namespace cairn::transport {
+namespace {
+
+std::shared_ptr<grpc::Channel> DialPeer(const std::string& target) {
+  grpc::ChannelArguments args;
+  // gRPC's default reconnect backoff grows to two minutes; a restarted peer must be
+  // reached again within an election timeout or so.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Keepalives notice a peer that vanished without closing its connection.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetMaxSendMessageSize(-1);
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+PeerSender::PeerSender(uint64_t cluster_id, uint64_t peer_id, std::vector<std::string> peer_urls,
+                       std::function<void(uint64_t)> on_unreachable, PeerSenderOptions options)
+    : cluster_id_(cluster_id),
+      peer_id_(peer_id),
+      urls_(std::move(peer_urls)),
+      on_unreachable_(std::move(on_unreachable)),
+      options_(options) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+PeerSender::~PeerSender() { Stop(); }
+
+bool PeerSender::Enqueue(std::string encoded_message) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.max_queued_messages) return false;
+    queue_.push_back(std::move(encoded_message));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void PeerSender::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (active_call_) active_call_->TryCancel();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PeerSender::Run() {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& url : urls_) {
+    auto target = DialTarget(url);
+    if (!target.ok()) {
+      spdlog::error("peer {:x}: cannot dial {}: {}", peer_id_, url, target.status().message());
+      continue;
+    }
+    channels.push_back(DialPeer(target.value()));
+  }
+  if (channels.empty()) return;
+  size_t next = 0;
+  bool was_reachable = true;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto stub = cairnpb::Peer::NewStub(channels[next++ % channels.size()]);
+    if (Pump(*stub)) return;  // stopped
+    if (was_reachable) spdlog::warn("peer {:x} is unreachable; retrying", peer_id_);
+    was_reachable = false;
+    on_unreachable_(peer_id_);
+    std::unique_lock lock(mu_);
+    // What queued while the link was down is stale; Raft resends what still matters.
+    queue_.clear();
+    cv_.wait_for(lock, options_.redial_backoff, [&] { return stopping_; });
+  }
+}
+
+bool PeerSender::Pump(cairnpb::Peer::Stub& stub) {
+  auto context = std::make_shared<grpc::ClientContext>();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return true;
+    active_call_ = context;
+  }
+  cairnpb::PeerStreamSummary summary;
+  auto writer = stub.Stream(context.get(), &summary);
+  std::deque<std::string> batch;
+  bool broken = false;
+  bool stopped = false;
+  while (!broken && !stopped) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      stopped = stopping_;
+      if (!stopped) batch.swap(queue_);
+    }
+    cairnpb::PeerMessage message;
+    message.set_cluster_id(cluster_id_);
+    for (auto& encoded : batch) {
+      message.set_raft_message(std::move(encoded));
+      if (!writer->Write(message)) {
+        broken = true;
+        break;
+      }
+    }
+    batch.clear();
+  }
+  if (!broken) writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (broken && status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    spdlog::error("peer {:x} refused our messages: {}", peer_id_, status.error_message());
+  }
+  std::lock_guard lock(mu_);
+  active_call_.reset();
+  return stopped;
+}
+
+}  // namespace cairn::transport

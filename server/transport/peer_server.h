@@ -1,0 +1,28 @@
+// PeerServer: the gRPC listener on --listen-peer-urls serving the peer API.
+// Thread-safety: Start/Shutdown from one thread.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/common/status.h"
+#include "server/transport/peer_service.h"
+
+namespace cairn::transport {
+
+class PeerServer {
+ public:
+  static Result<std::unique_ptr<PeerServer>> Start(PeerHandler* handler, const std::vector<std::string>& listen_urls);
+  void Shutdown();
+
+ private:
+  explicit PeerServer(PeerHandler* handler) : service_(handler) {}
+
+  PeerService service_;
+  std::unique_ptr<grpc::Server> grpc_;
+};
+
+}  // namespace cairn::transport

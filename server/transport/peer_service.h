@@ -1,0 +1,38 @@
+// PeerService: the receiving side of the peer API (proto/cairn/peer.proto).
+//
+// Each inbound Peer.Stream is read on its own gRPC thread; every message is checked
+// (cluster ID, decodable) and handed to the member. A stream from another cluster is
+// ended with FAILED_PRECONDITION; an undecodable message ends the stream with
+// INVALID_ARGUMENT (a peer that sends garbage must not be trusted with more).
+// Thread-safety: the handler's methods are called concurrently from gRPC threads.
+#pragma once
+
+#include "cairn/peer.grpc.pb.h"
+#include "server/common/status.h"
+#include "server/raft/message.h"
+
+namespace cairn::transport {
+
+class PeerHandler {
+ public:
+  virtual ~PeerHandler() = default;
+  virtual uint64_t ClusterId() const = 0;
+  // Hands one message to the local Raft node. An error ends the sender's stream.
+  virtual Status DeliverFromPeer(raft::Message message) = 0;
+  virtual cairnpb::ClusterInfo GetClusterInfo() const = 0;
+};
+
+class PeerService final : public cairnpb::Peer::Service {
+ public:
+  explicit PeerService(PeerHandler* handler) : handler_(handler) {}
+
+  grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<cairnpb::PeerMessage>* reader,
+                      cairnpb::PeerStreamSummary* summary) override;
+  grpc::Status GetClusterInfo(grpc::ServerContext* context, const cairnpb::ClusterInfoRequest* request,
+                              cairnpb::ClusterInfo* response) override;
+
+ private:
+  PeerHandler* handler_;
+};
+
+}  // namespace cairn::transport

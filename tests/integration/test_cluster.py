@@ -1,0 +1,172 @@
+"""Clusters of real `cairn` processes on loopback, driven with etcdctl 3.4.
+
+Covers agreement across members, etcdctl's cluster views (member list, endpoint
+status --cluster), leader failure and rejoin, and a partitioned leader.
+"""
+import json
+import time
+
+import pytest
+
+from cluster import Cluster
+
+
+@pytest.fixture
+def cluster3(tmp_path):
+    c = Cluster(tmp_path, size=3, proxies=True).start()
+    yield c
+    c.stop()
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def member_list(member):
+    return member.etcdctl_json("member", "list")["members"]
+
+
+def get_value(member, key, *flags):
+    kvs = member.etcdctl_json("get", key, *flags).get("kvs", [])
+    return [kv["value"] for kv in kvs]
+
+
+def put_with_retry(member, key, value, timeout=20):
+    """etcdctl put, retried while the cluster elects a leader; returns seconds taken."""
+    start = time.time()
+    last = None
+    while time.time() - start < timeout:
+        last = member.etcdctl("put", key, value, check=False)
+        if last.returncode == 0:
+            return time.time() - start
+        time.sleep(0.2)
+    raise AssertionError("put %s failed for %ss: %s" % (key, timeout, last.stderr))
+
+
+def test_writes_on_any_member_are_read_on_every_member(cluster3):
+    from cluster import b64
+    for i, m in enumerate(cluster3.members):
+        m.etcdctl("put", "key%d" % i, "from-%s" % m.name)
+    for m in cluster3.members:
+        for i, writer in enumerate(cluster3.members):
+            assert get_value(m, "key%d" % i) == [b64("from-%s" % writer.name)]
+    # One revision per write, the same on every member.
+    revisions = {m.etcdctl_json("get", "key0")["header"]["revision"] for m in cluster3.members}
+    assert revisions == {4}
+
+
+def test_member_list_names_every_member_with_its_urls(cluster3):
+    def complete():
+        members = member_list(cluster3.members[0])
+        return members if all(m.get("clientURLs") for m in members) else None
+    members = wait_until(complete, 15, "every member to publish its client URLs")
+    by_name = {m["name"]: m for m in members}
+    assert sorted(by_name) == ["m0", "m1", "m2"]
+    for m in cluster3.members:
+        entry = by_name[m.name]
+        assert entry["peerURLs"] == [m.peer_url]
+        assert entry["clientURLs"] == ["http://" + m.endpoint]
+        assert entry["ID"] == m.member_id()
+        assert not entry.get("isLearner", False)
+    # Every member reports the same list.
+    for m in cluster3.members[1:]:
+        assert sorted(x["ID"] for x in member_list(m)) == sorted(x["ID"] for x in members)
+    table = cluster3.members[1].etcdctl("member", "list", "-w", "table").stdout
+    for m in cluster3.members:
+        assert m.peer_url in table
+
+
+def test_endpoint_status_cluster_shows_one_leader(cluster3):
+    leader = cluster3.leader()
+    wait_until(lambda: all(m.get("clientURLs") for m in member_list(leader)), 15, "client URLs")
+    statuses = json.loads(cluster3.members[0].etcdctl("endpoint", "status", "--cluster", "-w", "json").stdout)
+    assert len(statuses) == 3
+    leaders = {s["Status"]["leader"] for s in statuses}
+    assert leaders == {leader.member_id()}
+    assert len({s["Status"]["header"]["cluster_id"] for s in statuses}) == 1
+    assert len({s["Status"]["raftTerm"] for s in statuses}) == 1
+    table = cluster3.members[0].etcdctl("endpoint", "status", "--cluster", "-w", "table").stdout
+    assert table.count("true") >= 1 and all(m.endpoint in table for m in cluster3.members)
+
+
+def test_leader_kill_elects_new_leader_and_old_leader_catches_up(cluster3):
+    old = cluster3.leader()
+    old.etcdctl("put", "before", "1")
+    old.kill()
+    killed_at = time.time()
+    survivors = [m for m in cluster3.members if m is not old]
+    new = cluster3.leader(among=survivors)
+    took = time.time() - killed_at
+    assert new is not old
+    # Election timeout is 1 s (randomized up to 2 s); allow a few.
+    assert took < 6, "a new leader took %.1fs" % took
+    for m in survivors:
+        m.etcdctl("put", "after", "2")
+    for i in range(20):
+        survivors[i % 2].etcdctl("put", "k%d" % i, str(i))
+    old.start()
+    # The restarted member catches up and serves what was written while it was down.
+    wait_until(lambda: get_value(old, "k19", "--consistency=s") == ["MTk="], 15, "the old leader to catch up")
+    assert get_value(old, "after") == ["Mg=="]
+    assert cluster3.leader() is new
+    revs = {m.etcdctl_json("get", "k19", "--consistency=s")["header"]["revision"] for m in cluster3.members}
+    assert len(revs) == 1
+
+
+def test_isolated_leader_cannot_commit_and_majority_moves_on(cluster3):
+    old = cluster3.leader()
+    cluster3.isolate(old)
+    survivors = [m for m in cluster3.members if m is not old]
+    put_with_retry(survivors[0], "majority", "yes")
+    # The cut-off member cannot commit: its write times out and never becomes visible.
+    r = old.etcdctl("put", "minority", "no", "--command-timeout", "3s", check=False)
+    assert r.returncode != 0
+    assert get_value(survivors[1], "minority") == []
+    new = cluster3.leader(among=survivors)
+    assert new is not old
+    cluster3.heal()
+    wait_until(lambda: get_value(old, "majority", "--consistency=s") == ["eWVz"], 20, "the healed member to converge")
+    # The timed-out write's outcome is unknown (like etcd, the member may still propose
+    # it once it finds the leader again); whatever it is, every member agrees.
+    new.etcdctl("put", "barrier", "1")
+    wait_until(lambda: all(get_value(m, "barrier", "--consistency=s") for m in cluster3.members), 20, "convergence")
+    views = {(m.etcdctl_json("get", "barrier", "--consistency=s")["header"]["revision"],
+              tuple(get_value(m, "minority", "--consistency=s"))) for m in cluster3.members}
+    assert len(views) == 1, views
+
+
+def test_paused_follower_does_not_stop_writes(cluster3):
+    leader = cluster3.leader()
+    follower = next(m for m in cluster3.members if m is not leader)
+    follower.pause()
+    try:
+        for i in range(10):
+            leader.etcdctl("put", "p%d" % i, str(i))
+    finally:
+        follower.resume()
+    wait_until(lambda: get_value(follower, "p9", "--consistency=s") == ["OQ=="], 15, "the paused follower to catch up")
+
+
+def test_five_members(tmp_path):
+    c = Cluster(tmp_path, size=5).start()
+    try:
+        leader = c.leader()
+        c.members[4].etcdctl("put", "five", "5")
+        for m in c.members:
+            assert get_value(m, "five") == ["NQ=="]
+        statuses = json.loads(c.members[0].etcdctl("endpoint", "status", "--cluster", "-w", "json").stdout)
+        assert len(statuses) == 5
+        assert {s["Status"]["leader"] for s in statuses} == {leader.member_id()}
+        # Two members down: three of five still form a quorum.
+        downs = [m for m in c.members if m is not leader][:2]
+        for m in downs:
+            m.kill()
+        put_with_retry(leader, "still", "ok")
+    finally:
+        c.stop()
