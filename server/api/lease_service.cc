@@ -60,8 +60,11 @@ grpc::Status LeaseService::LeaseKeepAlive(
   while (stream->Read(&request)) {
     etcdserverpb::LeaseKeepAliveResponse response;
     response.set_id(request.id());
-    // etcd answers a keep-alive for an unknown (e.g. expired) lease with TTL 0, not an error.
-    auto ttl = server_->lessor().Renew(request.id());
+    // etcd answers a keep-alive for an unknown (e.g. expired) lease with TTL 0, and
+    // ends the stream with any other error (no leader, leader changed) for the client
+    // to retry.
+    auto ttl = server_->RenewLease(request.id());
+    if (!ttl.ok() && ttl.status().code() != StatusCode::kNotFound) return ToGrpc(ttl.status());
     response.set_ttl(ttl.ok() ? ttl.value() : 0);
     FillHeader(response.mutable_header());
     if (!stream->Write(response)) break;
@@ -71,16 +74,9 @@ grpc::Status LeaseService::LeaseKeepAlive(
 
 grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* request,
                                            etcdserverpb::LeaseTimeToLiveResponse* response) {
-  if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
-  response->set_id(request->id());
-  auto ttl = server_->lessor().TimeToLive(request->id(), request->keys());
-  if (!ttl) {
-    response->set_ttl(-1);  // etcd's answer for a lease that does not exist (any more)
-  } else {
-    response->set_ttl(ttl->remaining_ttl);
-    response->set_grantedttl(ttl->granted_ttl);
-    for (auto& key : ttl->keys) response->add_keys(std::move(key));
-  }
+  auto answer = server_->LeaseTimeToLive(*request);
+  if (!answer.ok()) return ToGrpc(answer.status());
+  *response = std::move(answer.value());
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
 }

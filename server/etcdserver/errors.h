@@ -7,6 +7,7 @@
 namespace cairn::etcdserver {
 
 inline Status ErrNoLeader() { return Status::Unavailable("etcdserver: no leader"); }
+inline Status ErrLeaderChanged() { return Status::Unavailable("etcdserver: leader changed"); }
 inline Status ErrStopped() { return Status::Unavailable("etcdserver: server stopped"); }
 inline Status ErrTimeout() { return Status::Unavailable("etcdserver: request timed out"); }
 inline Status ErrRequestTooLarge() { return Status::InvalidArgument("etcdserver: request is too large"); }

@@ -277,6 +277,63 @@ cairnpb::ClusterInfo EtcdServer::GetClusterInfo() const {
   return info;
 }
 
+Result<std::vector<std::string>> EtcdServer::LeaderPeerUrls() const {
+  const uint64_t leader = leader_.load();
+  if (leader == raft::kNoNode) return ErrNoLeader();
+  auto member = membership_.Get(leader);
+  if (!member) return ErrNoLeader();
+  return std::vector<std::string>(member->peer_urls().begin(), member->peer_urls().end());
+}
+
+// A forwarded call that the addressee refuses because it is no longer leader is
+// reported as etcd's "leader changed"; the client retries.
+static Status ForwardingError(const Status& st) {
+  return st.code() == StatusCode::kFailedPrecondition ? ErrLeaderChanged() : st;
+}
+
+Result<int64_t> EtcdServer::RenewLeaseAsLeader(int64_t id) {
+  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
+  return lessor_->Renew(id);
+}
+
+Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLiveAsLeader(
+    const etcdserverpb::LeaseTimeToLiveRequest& request) {
+  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
+  // The lease and its keys as of every write committed before the question.
+  CAIRN_RETURN_IF_ERROR(ReadBarrier());
+  etcdserverpb::LeaseTimeToLiveResponse response;
+  response.set_id(request.id());
+  auto ttl = lessor_->TimeToLive(request.id(), request.keys());
+  if (!ttl) {
+    response.set_ttl(-1);  // etcd's answer for a lease that does not exist (any more)
+  } else {
+    response.set_ttl(ttl->remaining_ttl);
+    response.set_grantedttl(ttl->granted_ttl);
+    for (auto& key : ttl->keys) response.add_keys(std::move(key));
+  }
+  return response;
+}
+
+Result<int64_t> EtcdServer::RenewLease(int64_t id) {
+  if (IsLeader()) return lessor_->Renew(id);
+  auto urls = LeaderPeerUrls();
+  if (!urls.ok()) return urls.status();
+  auto ttl = peer_client_.LeaseRenew(urls.value(), id, std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
+  if (!ttl.ok()) return ForwardingError(ttl.status());
+  return ttl;
+}
+
+Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
+    const etcdserverpb::LeaseTimeToLiveRequest& request) {
+  if (IsLeader()) return LeaseTimeToLiveAsLeader(request);
+  auto urls = LeaderPeerUrls();
+  if (!urls.ok()) return urls.status();
+  auto answer = peer_client_.LeaseTimeToLive(urls.value(), request,
+                                             std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
+  if (!answer.ok()) return ForwardingError(answer.status());
+  return answer;
+}
+
 void EtcdServer::ConnectPeers() {
   std::map<uint64_t, std::vector<std::string>> peers;
   for (const auto& m : membership_.List()) {

@@ -42,6 +42,7 @@
 #include "server/mvcc/store.h"
 #include "server/raft/raw_node.h"
 #include "server/raft/memory_storage.h"
+#include "server/transport/peer_client.h"
 #include "server/transport/peer_service.h"
 #include "server/transport/peer_transport.h"
 #include "server/wal/wal.h"
@@ -132,6 +133,14 @@ class EtcdServer final : public transport::PeerHandler {
   uint64_t ClusterId() const override { return identity_.cluster_id; }
   Status DeliverFromPeer(raft::Message message) override;
   cairnpb::ClusterInfo GetClusterInfo() const override;
+  Result<int64_t> RenewLeaseAsLeader(int64_t id) override;
+  Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
+      const etcdserverpb::LeaseTimeToLiveRequest& request) override;
+
+  // Lease keep-alive and TTL queries are answered by the leader, whose lessor runs the
+  // clocks; a follower forwards them. ErrNoLeader while there is none.
+  Result<int64_t> RenewLease(int64_t id);
+  Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& request);
   // Database size as of the last applied batch: cheap enough for every request.
   int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
   int64_t QuotaBytes() const;
@@ -176,6 +185,8 @@ class EtcdServer final : public transport::PeerHandler {
   void ConnectPeers();
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
+  // The leader's peer URLs, or ErrNoLeader.
+  Result<std::vector<std::string>> LeaderPeerUrls() const;
   std::chrono::steady_clock::duration RequestTimeout() const;
 
   ServerOptions options_;
@@ -184,6 +195,7 @@ class EtcdServer final : public transport::PeerHandler {
   MemberIdentity identity_;
 
   Membership membership_;  // written by the apply loop only
+  transport::PeerClient peer_client_;
 
   // Owned by the Raft loop thread after Start().
   std::unique_ptr<transport::PeerTransport> transport_;

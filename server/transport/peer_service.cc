@@ -7,6 +7,10 @@
 namespace cairn::transport {
 namespace {
 
+grpc::Status ToGrpc(const Status& st) {
+  return grpc::Status(static_cast<grpc::StatusCode>(st.code()), st.message());
+}
+
 std::string Hex(uint64_t id) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
@@ -43,6 +47,22 @@ grpc::Status PeerService::Stream(grpc::ServerContext*, grpc::ServerReader<cairnp
 grpc::Status PeerService::GetClusterInfo(grpc::ServerContext*, const cairnpb::ClusterInfoRequest*,
                                          cairnpb::ClusterInfo* response) {
   *response = handler_->GetClusterInfo();
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::LeaseRenew(grpc::ServerContext*, const cairnpb::LeaseRenewRequest* request,
+                                     cairnpb::LeaseRenewResponse* response) {
+  auto ttl = handler_->RenewLeaseAsLeader(request->id());
+  if (!ttl.ok()) return ToGrpc(ttl.status());
+  response->set_ttl(ttl.value());
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* request,
+                                          etcdserverpb::LeaseTimeToLiveResponse* response) {
+  auto answer = handler_->LeaseTimeToLiveAsLeader(*request);
+  if (!answer.ok()) return ToGrpc(answer.status());
+  *response = std::move(answer.value());
   return grpc::Status::OK;
 }
 

@@ -20,6 +20,10 @@ class PeerHandler {
   // Hands one message to the local Raft node. An error ends the sender's stream.
   virtual Status DeliverFromPeer(raft::Message message) = 0;
   virtual cairnpb::ClusterInfo GetClusterInfo() const = 0;
+  // Leader-only lease operations; FailedPrecondition on a member that is not leader.
+  virtual Result<int64_t> RenewLeaseAsLeader(int64_t id) = 0;
+  virtual Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
+      const etcdserverpb::LeaseTimeToLiveRequest& request) = 0;
 };
 
 class PeerService final : public cairnpb::Peer::Service {
@@ -30,6 +34,10 @@ class PeerService final : public cairnpb::Peer::Service {
                       cairnpb::PeerStreamSummary* summary) override;
   grpc::Status GetClusterInfo(grpc::ServerContext* context, const cairnpb::ClusterInfoRequest* request,
                               cairnpb::ClusterInfo* response) override;
+  grpc::Status LeaseRenew(grpc::ServerContext* context, const cairnpb::LeaseRenewRequest* request,
+                          cairnpb::LeaseRenewResponse* response) override;
+  grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const etcdserverpb::LeaseTimeToLiveRequest* request,
+                               etcdserverpb::LeaseTimeToLiveResponse* response) override;
 
  private:
   PeerHandler* handler_;

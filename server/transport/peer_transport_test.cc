@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "server/transport/peer_client.h"
 #include "server/transport/peer_server.h"
 
 namespace cairn::transport {
@@ -28,7 +29,24 @@ class RecordingHandler final : public PeerHandler {
     cv_.notify_all();
     return Status::Ok();
   }
-  cairnpb::ClusterInfo GetClusterInfo() const override { return {}; }
+  cairnpb::ClusterInfo GetClusterInfo() const override {
+    cairnpb::ClusterInfo info;
+    info.set_cluster_id(cluster_id_);
+    return info;
+  }
+  // Knows lease 5 only (TTL 42).
+  Result<int64_t> RenewLeaseAsLeader(int64_t id) override {
+    if (id != 5) return Status::NotFound("etcdserver: requested lease not found");
+    return int64_t{42};
+  }
+  Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
+      const etcdserverpb::LeaseTimeToLiveRequest& request) override {
+    if (request.id() == 6) return Status::FailedPrecondition("not the leader");
+    etcdserverpb::LeaseTimeToLiveResponse response;
+    response.set_id(request.id());
+    response.set_ttl(request.id() == 5 ? 40 : -1);
+    return response;
+  }
 
   bool WaitFor(size_t n, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
@@ -177,6 +195,32 @@ TEST(PeerTransportTest, RedialsAPeerThatComesBack) {
   EXPECT_FALSE(handler.Received().empty());
   transport.Stop();
   server.value()->Shutdown();
+}
+
+TEST(PeerClientTest, UnaryCallsReachTheHandlerAndCarryItsErrors) {
+  RecordingHandler handler(7);
+  const std::string url = SocketUrl("unary");
+  auto server = PeerServer::Start(&handler, {url});
+  ASSERT_TRUE(server.ok());
+  PeerClient client;
+  auto info = client.GetClusterInfo({SocketUrl("dead"), url}, 5s);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->cluster_id(), 7u);
+  auto ttl = client.LeaseRenew({url}, 5, 5s);
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_EQ(ttl.value(), 42);
+  auto missing = client.LeaseRenew({url}, 9, 5s);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "etcdserver: requested lease not found");
+  etcdserverpb::LeaseTimeToLiveRequest request;
+  request.set_id(5);
+  auto answer = client.LeaseTimeToLive({url}, request, 5s);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->ttl(), 40);
+  request.set_id(6);
+  EXPECT_EQ(client.LeaseTimeToLive({url}, request, 5s).status().code(), StatusCode::kFailedPrecondition);
+  server.value()->Shutdown();
+  EXPECT_EQ(client.LeaseRenew({url}, 5, 2s).status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

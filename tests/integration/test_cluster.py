@@ -170,3 +170,46 @@ def test_five_members(tmp_path):
         put_with_retry(leader, "still", "ok")
     finally:
         c.stop()
+
+
+def lease_grant(member, ttl):
+    out = member.etcdctl("lease", "grant", str(ttl)).stdout  # "lease 694d... granted with TTL(5s)"
+    return out.split()[1]
+
+
+def time_to_live(member, lease):
+    return member.etcdctl_json("lease", "timetolive", lease, "--keys")
+
+
+def test_leases_kept_alive_through_a_follower_survive_leader_failover(cluster3):
+    import subprocess
+    from cluster import ETCDCTL
+    leader = cluster3.leader()
+    follower = next(m for m in cluster3.members if m is not leader)
+    kept = lease_grant(follower, 4)
+    dropped = lease_grant(follower, 4)
+    follower.etcdctl("put", "kept-key", "v", "--lease", kept)
+    follower.etcdctl("put", "dropped-key", "v", "--lease", dropped)
+    # Keep-alives sent to a follower must reach the leader, whose clock decides expiry.
+    keeper = subprocess.Popen([ETCDCTL, "--endpoints", follower.endpoint, "lease", "keep-alive", kept],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(__import__("os").environ, ETCDCTL_API="3"))
+    try:
+        time.sleep(2)
+        leader.kill()
+        survivors = [m for m in cluster3.members if m is not leader]
+        cluster3.leader(among=survivors)
+        # Well past the TTL plus an election: the kept lease lives, the other is gone everywhere.
+        time.sleep(8)
+        for m in survivors:
+            assert get_value(m, "kept-key") == ["dg=="], m.name
+            assert get_value(m, "dropped-key") == [], m.name
+        ttl = time_to_live(survivors[0], kept)
+        assert 0 < ttl["ttl"] <= 4 and ttl["granted-ttl"] == 4
+        assert time_to_live(survivors[1], dropped)["ttl"] == -1
+        leader.start()
+        wait_until(lambda: get_value(leader, "dropped-key", "--consistency=s") == [] and
+                   get_value(leader, "kept-key", "--consistency=s") == ["dg=="], 15, "the old leader to converge")
+    finally:
+        keeper.kill()
+        keeper.wait()

@@ -1,0 +1,75 @@
+#include "server/transport/peer_client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "server/transport/grpc_address.h"
+
+namespace cairn::transport {
+
+Result<std::shared_ptr<grpc::Channel>> PeerClient::ChannelFor(const std::string& url) {
+  std::lock_guard lock(mu_);
+  auto it = channels_.find(url);
+  if (it != channels_.end()) return it->second;
+  auto target = DialTarget(url);
+  if (!target.ok()) return target.status();
+  auto channel = grpc::CreateChannel(target.value(), grpc::InsecureChannelCredentials());
+  channels_[url] = channel;
+  return channel;
+}
+
+template <typename Call>
+Status PeerClient::CallFirst(const std::vector<std::string>& peer_urls, std::chrono::milliseconds timeout, Call call) {
+  Status last = Status::Unavailable("no peer URL to call");
+  for (const auto& url : peer_urls) {
+    auto channel = ChannelFor(url);
+    if (!channel.ok()) {
+      last = channel.status();
+      continue;
+    }
+    auto stub = cairnpb::Peer::NewStub(channel.value());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
+    const grpc::Status st = call(*stub, context);
+    if (st.ok()) return Status::Ok();
+    last = Status(static_cast<StatusCode>(st.error_code()), st.error_message());
+    // The peer answered: its answer stands; another URL of the same peer would say the same.
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return last;
+    }
+  }
+  return last;
+}
+
+Result<cairnpb::ClusterInfo> PeerClient::GetClusterInfo(const std::vector<std::string>& peer_urls,
+                                                        std::chrono::milliseconds timeout) {
+  cairnpb::ClusterInfo info;
+  CAIRN_RETURN_IF_ERROR(CallFirst(peer_urls, timeout, [&](cairnpb::Peer::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.GetClusterInfo(&ctx, cairnpb::ClusterInfoRequest(), &info);
+  }));
+  return info;
+}
+
+Result<int64_t> PeerClient::LeaseRenew(const std::vector<std::string>& peer_urls, int64_t id,
+                                       std::chrono::milliseconds timeout) {
+  cairnpb::LeaseRenewRequest request;
+  request.set_id(id);
+  cairnpb::LeaseRenewResponse response;
+  CAIRN_RETURN_IF_ERROR(CallFirst(peer_urls, timeout, [&](cairnpb::Peer::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.LeaseRenew(&ctx, request, &response);
+  }));
+  return response.ttl();
+}
+
+Result<etcdserverpb::LeaseTimeToLiveResponse> PeerClient::LeaseTimeToLive(
+    const std::vector<std::string>& peer_urls, const etcdserverpb::LeaseTimeToLiveRequest& request,
+    std::chrono::milliseconds timeout) {
+  etcdserverpb::LeaseTimeToLiveResponse response;
+  CAIRN_RETURN_IF_ERROR(CallFirst(peer_urls, timeout, [&](cairnpb::Peer::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.LeaseTimeToLive(&ctx, request, &response);
+  }));
+  return response;
+}
+
+}  // namespace cairn::transport

@@ -1,0 +1,42 @@
+// PeerClient: unary calls from this member to another one's peer API (cluster info
+// for joining, lease operations forwarded to the leader).
+//
+// Channels are cached per URL and re-used. Every call has a deadline. gRPC errors
+// come back as Status with the same code and message.
+// Thread-safety: thread-safe.
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cairn/peer.grpc.pb.h"
+#include "server/common/status.h"
+
+namespace cairn::transport {
+
+class PeerClient {
+ public:
+  // Asks each URL in turn; the first answer wins. Unavailable if none answers.
+  Result<cairnpb::ClusterInfo> GetClusterInfo(const std::vector<std::string>& peer_urls,
+                                              std::chrono::milliseconds timeout);
+  Result<int64_t> LeaseRenew(const std::vector<std::string>& peer_urls, int64_t id, std::chrono::milliseconds timeout);
+  Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(const std::vector<std::string>& peer_urls,
+                                                                const etcdserverpb::LeaseTimeToLiveRequest& request,
+                                                                std::chrono::milliseconds timeout);
+
+ private:
+  template <typename Call>
+  Status CallFirst(const std::vector<std::string>& peer_urls, std::chrono::milliseconds timeout, Call call);
+  Result<std::shared_ptr<grpc::Channel>> ChannelFor(const std::string& url);
+
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;  // guarded by mu_
+};
+
+}  // namespace cairn::transport
