@@ -1,6 +1,69 @@
 #include "server/api/cluster_service.h"
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+
+#include "server/api/grpc_status.h"
+#include "server/etcdserver/errors.h"
+#include "server/transport/grpc_address.h"
+
 namespace cairn::api {
+namespace {
+
+void FillMember(const cairnpb::Member& m, etcdserverpb::Member* out) {
+  out->set_id(m.id());
+  out->set_name(m.name());
+  out->set_islearner(m.is_learner());
+  for (const auto& url : m.peer_urls()) out->add_peerurls(url);
+  for (const auto& url : m.client_urls()) out->add_clienturls(url);
+}
+
+}  // namespace
+
+template <typename Response>
+void ClusterService::Finish(Response* response) {
+  auto* header = response->mutable_header();
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  header->set_revision(server_->CurrentRevision());
+  for (const auto& m : server_->Members()) FillMember(m, response->add_members());
+}
+
+template <typename Response, typename Local, typename Remote>
+grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote remote) {
+  const uint64_t leader = server_->GetStatus().leader;
+  if (leader == server_->member_id()) {
+    Status st = local();
+    if (!st.ok()) return ToGrpc(st);
+    Finish(response);
+    return grpc::Status::OK;
+  }
+  if (leader == 0) return ToGrpc(etcdserver::ErrNoLeader());
+  std::string url;
+  for (const auto& m : server_->Members()) {
+    if (m.id() == leader && m.client_urls_size() > 0) url = m.client_urls(0);
+  }
+  if (url.empty()) return ToGrpc(etcdserver::ErrNoLeader());
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    std::lock_guard lock(mu_);
+    auto& cached = leader_channels_[url];
+    if (!cached) {
+      auto target = transport::DialTarget(url);
+      if (!target.ok()) return ToGrpc(target.status());
+      cached = grpc::CreateChannel(target.value(), grpc::InsecureChannelCredentials());
+    }
+    channel = cached;
+  }
+  auto stub = etcdserverpb::Cluster::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return remote(*stub, context);
+}
 
 grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb::MemberListRequest*,
                                         etcdserverpb::MemberListResponse* response) {
@@ -8,15 +71,50 @@ grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb
   header->set_cluster_id(server_->cluster_id());
   header->set_member_id(server_->member_id());
   header->set_raft_term(server_->term());
-  for (const auto& m : server_->Members()) {
-    auto* member = response->add_members();
-    member->set_id(m.id());
-    member->set_name(m.name());
-    member->set_islearner(m.is_learner());
-    for (const auto& url : m.peer_urls()) member->add_peerurls(url);
-    for (const auto& url : m.client_urls()) member->add_clienturls(url);
-  }
+  for (const auto& m : server_->Members()) FillMember(m, response->add_members());
   return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::MemberAdd(grpc::ServerContext*, const etcdserverpb::MemberAddRequest* request,
+                                       etcdserverpb::MemberAddResponse* response) {
+  return OnLeader(
+      response,
+      [&]() -> Status {
+        auto added = server_->AddMember({request->peerurls().begin(), request->peerurls().end()},
+                                        request->islearner());
+        if (!added.ok()) return added.status();
+        FillMember(added.value(), response->mutable_member());
+        return Status::Ok();
+      },
+      [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) { return stub.MemberAdd(&ctx, *request, response); });
+}
+
+grpc::Status ClusterService::MemberRemove(grpc::ServerContext*, const etcdserverpb::MemberRemoveRequest* request,
+                                          etcdserverpb::MemberRemoveResponse* response) {
+  return OnLeader(
+      response, [&] { return server_->RemoveMember(request->id()); },
+      [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.MemberRemove(&ctx, *request, response);
+      });
+}
+
+grpc::Status ClusterService::MemberUpdate(grpc::ServerContext*, const etcdserverpb::MemberUpdateRequest* request,
+                                          etcdserverpb::MemberUpdateResponse* response) {
+  return OnLeader(
+      response,
+      [&] { return server_->UpdateMember(request->id(), {request->peerurls().begin(), request->peerurls().end()}); },
+      [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.MemberUpdate(&ctx, *request, response);
+      });
+}
+
+grpc::Status ClusterService::MemberPromote(grpc::ServerContext*, const etcdserverpb::MemberPromoteRequest* request,
+                                           etcdserverpb::MemberPromoteResponse* response) {
+  return OnLeader(
+      response, [&] { return server_->PromoteMember(request->id()); },
+      [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.MemberPromote(&ctx, *request, response);
+      });
 }
 
 }  // namespace cairn::api

@@ -1,5 +1,7 @@
 #include "server/api/maintenance_service.h"
 
+#include "server/api/grpc_status.h"
+
 namespace cairn::api {
 
 grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
@@ -19,6 +21,17 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   response->set_raftterm(s.term);
   response->set_raftappliedindex(s.applied_index);
   response->set_islearner(s.is_learner);
+  return grpc::Status::OK;
+}
+
+grpc::Status MaintenanceService::MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest* request,
+                                            etcdserverpb::MoveLeaderResponse* response) {
+  if (cairn::Status st = server_->MoveLeader(request->targetid()); !st.ok()) return ToGrpc(st);
+  auto* header = response->mutable_header();
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  header->set_revision(server_->CurrentRevision());
   return grpc::Status::OK;
 }
 

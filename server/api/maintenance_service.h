@@ -21,6 +21,9 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
 
   grpc::Status Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
                       etcdserverpb::StatusResponse*) override;
+  // Leader only, like etcd (etcdctl move-leader finds the leader itself).
+  grpc::Status MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest*,
+                          etcdserverpb::MoveLeaderResponse*) override;
 
  private:
   etcdserver::EtcdServer* server_;  // not owned

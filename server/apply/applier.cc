@@ -70,6 +70,7 @@ Result<Response> Applier::Apply(mvcc::ApplyBatch& batch, const cairnpb::RaftRequ
     case cairnpb::RaftRequest::kLeaseCheckpoint:
       return Status::Unimplemented("lease requests are not applied by the kv applier");
     case cairnpb::RaftRequest::kMemberAttributes:
+    case cairnpb::RaftRequest::kMemberUpdate:
       return Status::Unimplemented("membership requests are applied by the server");
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;

@@ -53,6 +53,7 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
     for (const auto& url : urls) o.initial_cluster[name].push_back(url.String());
   }
   o.initial_cluster_token = c.initial_cluster_token;
+  o.join_existing_cluster = c.initial_cluster_state == cairn::config::ClusterState::kExisting;
   o.heartbeat_interval = std::chrono::milliseconds(c.heartbeat_interval_ms);
   o.election_timeout = std::chrono::milliseconds(c.election_timeout_ms);
   o.max_request_bytes = c.max_request_bytes;

@@ -8,6 +8,20 @@ namespace cairn::etcdserver {
 
 inline Status ErrNoLeader() { return Status::Unavailable("etcdserver: no leader"); }
 inline Status ErrLeaderChanged() { return Status::Unavailable("etcdserver: leader changed"); }
+inline Status ErrNotLeader() { return Status::FailedPrecondition("etcdserver: not leader"); }
+inline Status ErrLearnerNotSupported() { return Status::Unavailable("etcdserver: rpc not supported for learner"); }
+inline Status ErrMemberNotFound() { return Status::NotFound("etcdserver: member not found"); }
+inline Status ErrPeerUrlExists() { return Status::FailedPrecondition("etcdserver: Peer URLs already exists"); }
+inline Status ErrBadMemberUrls() { return Status::InvalidArgument("etcdserver: given member URLs are invalid"); }
+inline Status ErrNotEnoughStartedMembers() {
+  return Status::FailedPrecondition("etcdserver: re-configuration failed due to not enough started members");
+}
+inline Status ErrMemberNotLearner() { return Status::FailedPrecondition("etcdserver: can only promote a learner member"); }
+inline Status ErrLearnerNotReady() {
+  return Status::FailedPrecondition("etcdserver: can only promote a learner member which is in sync with leader");
+}
+inline Status ErrTooManyLearners() { return Status::FailedPrecondition("etcdserver: too many learner members in cluster"); }
+inline Status ErrBadLeaderTransferee() { return Status::FailedPrecondition("etcdserver: bad leader transferee"); }
 inline Status ErrStopped() { return Status::Unavailable("etcdserver: server stopped"); }
 inline Status ErrTimeout() { return Status::Unavailable("etcdserver: request timed out"); }
 inline Status ErrRequestTooLarge() { return Status::InvalidArgument("etcdserver: request is too large"); }

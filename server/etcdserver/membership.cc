@@ -80,6 +80,14 @@ void Membership::SetAttributes(const cairnpb::MemberAttributes& attributes) {
   *member->mutable_client_urls() = attributes.client_urls();
 }
 
+void Membership::SetPeerUrls(uint64_t id, const std::vector<std::string>& peer_urls) {
+  std::lock_guard lock(mu_);
+  cairnpb::Member* member = Find(state_, id);
+  if (member == nullptr) return;
+  member->clear_peer_urls();
+  for (const auto& url : peer_urls) member->add_peer_urls(url);
+}
+
 std::vector<cairnpb::Member> Membership::List() const {
   std::lock_guard lock(mu_);
   return {state_.members().begin(), state_.members().end()};

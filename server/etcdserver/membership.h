@@ -33,6 +33,7 @@ class Membership {
   // it returns an error for the caller to abort on.
   [[nodiscard]] Status Apply(const raft::ConfChange& cc);
   void SetAttributes(const cairnpb::MemberAttributes& attributes);
+  void SetPeerUrls(uint64_t id, const std::vector<std::string>& peer_urls);
 
   std::vector<cairnpb::Member> List() const;  // sorted by ID
   std::optional<cairnpb::Member> Get(uint64_t id) const;

@@ -93,7 +93,7 @@ Status EtcdServer::Open() {
   db_size_ = store_->DbSizeBytes();
   {
     mvcc::ReadTxn read = store_->BeginRead();
-    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or("")));
+    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
   }
   transport_ = std::make_unique<transport::PeerTransport>(identity_.cluster_id, [this](uint64_t peer) {
     std::lock_guard lock(loop_mu_);
@@ -133,6 +133,7 @@ Status EtcdServer::Open() {
 // conf-change entries at the head of the log (as etcd does), so membership is
 // rebuilt from the log on every restart.
 Status EtcdServer::Bootstrap(const std::string& wal_dir) {
+  if (options_.join_existing_cluster) return Join(wal_dir);
   std::vector<uint64_t> member_ids;
   uint64_t self = 0;
   std::vector<std::pair<uint64_t, cairnpb::Member>> members;
@@ -167,6 +168,46 @@ Status EtcdServer::Bootstrap(const std::string& wal_dir) {
   return Status::Ok();
 }
 
+// A member added with MemberAdd starts with an empty log: it learns its identity from
+// the running cluster and then receives the whole log (or a snapshot) from the leader.
+Status EtcdServer::Join(const std::string& wal_dir) {
+  auto self = options_.initial_cluster.find(options_.name);
+  if (self == options_.initial_cluster.end()) {
+    return Status::InvalidArgument("couldn't find local name \"" + options_.name +
+                                   "\" in the initial cluster configuration");
+  }
+  std::vector<std::string> own_urls = self->second;
+  std::sort(own_urls.begin(), own_urls.end());
+  std::vector<std::string> others;
+  for (const auto& [name, urls] : options_.initial_cluster) {
+    if (name != options_.name) others.insert(others.end(), urls.begin(), urls.end());
+  }
+  if (others.empty()) {
+    return Status::InvalidArgument(
+        "--initial-cluster-state existing needs the running members' peer URLs in --initial-cluster");
+  }
+  auto info = peer_client_.GetClusterInfo(others, std::chrono::seconds(5));
+  if (!info.ok()) {
+    return Status::Unavailable("cannot reach the existing cluster at " + others[0] + ": " + info.status().message());
+  }
+  uint64_t id = 0;
+  for (const auto& m : info->membership().members()) {
+    std::vector<std::string> urls(m.peer_urls().begin(), m.peer_urls().end());
+    std::sort(urls.begin(), urls.end());
+    if (urls == own_urls) id = m.id();
+  }
+  if (id == 0) {
+    return Status::FailedPrecondition("the cluster has no member with this member's peer URLs (" + own_urls[0] +
+                                      "); add it first (etcdctl member add)");
+  }
+  MemberIdentity identity{id, info->cluster_id()};
+  auto wal = wal::Wal::Create(fs_, wal_dir, identity.Encode(), options_.wal);
+  if (!wal.ok()) return wal.status();
+  joined_membership_ = info->membership().SerializeAsString();
+  spdlog::info("joining cluster {} as member {}", HexId(identity.cluster_id), HexId(id));
+  return Status::Ok();
+}
+
 std::chrono::steady_clock::duration EtcdServer::RequestTimeout() const {
   // etcd's: 5 s plus two election timeouts, so a request survives one leader change.
   return std::chrono::seconds(5) + 2 * options_.election_timeout;
@@ -179,6 +220,8 @@ int64_t EtcdServer::QuotaBytes() const {
 void EtcdServer::ProposeAsync(cairnpb::RaftRequest request, ApplyCallback done) {
   const uint64_t id = (identity_.member_id << 24) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
   request.mutable_header()->set_id(id);
+  // A learner only follows; its own attributes are the one thing it proposes.
+  if (!request.has_member_attributes() && IsLearner()) return done(ErrLearnerNotSupported());
   std::string data = request.SerializeAsString();
   if (data.size() > options_.max_request_bytes) return done(ErrRequestTooLarge());
   {
@@ -199,6 +242,7 @@ ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
 }
 
 void EtcdServer::ReadBarrierAsync(std::function<void(Status)> done) {
+  if (IsLearner()) return done(ErrLearnerNotSupported());
   {
     std::lock_guard lock(loop_mu_);
     if (stopping_) return done(ErrStopped());
@@ -260,6 +304,10 @@ Status EtcdServer::DeliverFromPeer(raft::Message message) {
   }
   if (membership_.IsRemoved(message.from)) {
     return Status::FailedPrecondition("member " + HexId(message.from) + " was removed from the cluster");
+  }
+  {
+    std::lock_guard lock(progress_mu_);
+    last_heard_[message.from] = std::chrono::steady_clock::now();
   }
   {
     std::lock_guard lock(loop_mu_);
@@ -365,6 +413,9 @@ void EtcdServer::RaftLoop() {
     std::vector<raft::Message> from_peers;
     std::vector<uint64_t> unreachable;
     std::vector<std::pair<uint64_t, std::string>> proposals;
+    std::vector<raft::ConfChange> conf_change_proposals;
+    uint64_t transfer_to = 0;
+    bool peer_urls_changed = false;
     std::vector<raft::ConfChange> conf_changes;
     uint64_t compact_to = 0;
     bool have_reads = false;
@@ -372,11 +423,15 @@ void EtcdServer::RaftLoop() {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
         return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty() ||
-               !from_peers_.empty();
+               !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
+               peer_urls_changed_;
       });
       if (stopping_) break;
       from_peers.swap(from_peers_);
       unreachable.swap(unreachable_peers_);
+      conf_change_proposals.swap(conf_change_proposals_);
+      std::swap(transfer_to, transfer_leader_to_);
+      std::swap(peer_urls_changed, peer_urls_changed_);
       proposals.swap(proposals_);
       conf_changes.swap(conf_changes_to_apply_);
       std::swap(compact_to, log_compaction_to_);
@@ -393,10 +448,18 @@ void EtcdServer::RaftLoop() {
     if (now >= next_tick) {
       node_->Tick();
       ExpireOverdue(now);
-      if (IsLeader()) ProposeLeaseMaintenance();
+      if (IsLeader()) {
+        ProposeLeaseMaintenance();
+        PublishProgress();
+      }
       next_tick = now + options_.heartbeat_interval;
     }
     for (const auto& cc : conf_changes) conf_state_ = node_->ApplyConfChange(cc);
+    if (peer_urls_changed && conf_changes.empty()) ConnectPeers();
+    for (auto& cc : conf_change_proposals) {
+      if (Status st = node_->ProposeConfChange(cc); !st.ok()) FinishConfChange(cc.node_id, ErrNoLeader());
+    }
+    if (transfer_to != 0) node_->TransferLeader(transfer_to);
     if (!conf_changes.empty()) {
       ConnectPeers();
       // A lone voter has nobody to wait for: it becomes leader now rather than after an
@@ -596,6 +659,8 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   const uint64_t already_applied = store_->AppliedIndex();
   std::vector<std::pair<uint64_t, ApplyResult>> results;
   std::vector<raft::ConfChange> conf_changes;
+  std::vector<uint64_t> changed_members;
+  bool peer_urls_changed = false;
   mvcc::ApplyBatch batch(*store_);
   // Events cost copies; collect them only while someone watches (the hub catches a
   // watcher created mid-batch up from storage).
@@ -610,6 +675,11 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
           Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
         }
         batch.SetMeta(kMembershipMeta, membership_.Encode());
+        changed_members.push_back(cc->node_id);
+        if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) {
+          spdlog::error("this member ({}) has been removed from the cluster; it no longer takes part",
+                        HexId(identity_.member_id));
+        }
       }
       conf_changes.push_back(std::move(cc.value()));
     } else if (entry.index > already_applied && !entry.data.empty()) {
@@ -621,6 +691,11 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       if (request.has_member_attributes()) {
         membership_.SetAttributes(request.member_attributes());
         batch.SetMeta(kMembershipMeta, membership_.Encode());
+      } else if (request.has_member_update()) {
+        const auto& update = request.member_update();
+        membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
+        batch.SetMeta(kMembershipMeta, membership_.Encode());
+        peer_urls_changed = true;
       } else if (lease::IsLeaseRequest(request)) {
         result = lease::ApplyLeaseRequest(batch, *lessor_, request);
       } else {
@@ -654,13 +729,15 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   applied_index_ = std::max(applied_index_.load(), last_index);
   // Conf changes reach the Raft loop before any log compaction that covers them, so the
   // snapshot marker records the membership as of its index.
-  if (!conf_changes.empty()) {
+  if (!conf_changes.empty() || peer_urls_changed) {
     {
       std::lock_guard lock(loop_mu_);
       conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), conf_changes.begin(), conf_changes.end());
+      peer_urls_changed_ = peer_urls_changed_ || peer_urls_changed;
     }
     WakeRaftLoop();
   }
+  for (uint64_t id : changed_members) FinishConfChange(id, Status::Ok());
   if (last_index - last_log_compaction_ >= options_.snapshot_count) {
     // The WAL may drop entries only once the store holding their effects is durable.
     Status st = store_->Checkpoint();

@@ -42,6 +42,7 @@
 #include "server/mvcc/store.h"
 #include "server/raft/raw_node.h"
 #include "server/raft/memory_storage.h"
+#include "server/raft/node_status.h"
 #include "server/transport/peer_client.h"
 #include "server/transport/peer_service.h"
 #include "server/transport/peer_transport.h"
@@ -59,6 +60,9 @@ struct ServerOptions {
   // Used only when the data dir is new; a restarted member takes its identity from the WAL.
   std::map<std::string, std::vector<std::string>> initial_cluster;
   std::string initial_cluster_token = "etcd-cluster";
+  // --initial-cluster-state existing: a new data dir joins a running cluster (which
+  // must already list this member, added with MemberAdd) instead of bootstrapping one.
+  bool join_existing_cluster = false;
   std::chrono::milliseconds heartbeat_interval{100};
   std::chrono::milliseconds election_timeout{1000};
   uint64_t max_request_bytes = 1572864;
@@ -137,6 +141,18 @@ class EtcdServer final : public transport::PeerHandler {
   Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
       const etcdserverpb::LeaseTimeToLiveRequest& request) override;
 
+  // Membership changes, answered by the leader only (ErrNotLeader elsewhere: the API
+  // layer forwards). Each checks etcd's preconditions against the membership and the
+  // leader's view of its followers, proposes one change, and returns once it is
+  // applied here, with the membership after it.
+  Result<cairnpb::Member> AddMember(const std::vector<std::string>& peer_urls, bool is_learner);
+  Status RemoveMember(uint64_t id);
+  Status UpdateMember(uint64_t id, const std::vector<std::string>& peer_urls);
+  Status PromoteMember(uint64_t id);
+  // Hands leadership to `target` and waits until it has it. Leader only.
+  Status MoveLeader(uint64_t target);
+  bool IsLearner() const { return membership_.IsLearner(identity_.member_id); }
+
   // Lease keep-alive and TTL queries are answered by the leader, whose lessor runs the
   // clocks; a follower forwards them. ErrNoLeader while there is none.
   Result<int64_t> RenewLease(int64_t id);
@@ -168,6 +184,7 @@ class EtcdServer final : public transport::PeerHandler {
   explicit EtcdServer(ServerOptions options);
   cairn::Status Open();
   cairn::Status Bootstrap(const std::string& wal_dir);
+  cairn::Status Join(const std::string& wal_dir);
 
   void RaftLoop();
   void HandleReady(raft::Ready ready);
@@ -185,6 +202,11 @@ class EtcdServer final : public transport::PeerHandler {
   void ConnectPeers();
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
+  Status ProposeConfChangeAndWait(raft::ConfChange cc);
+  void FinishConfChange(uint64_t id, const Status& status);
+  void PublishProgress();
+  // Voters this leader heard from within an election timeout or two (itself included).
+  size_t ActiveVoters(const std::vector<uint64_t>& voters) const;
   // The leader's peer URLs, or ErrNoLeader.
   Result<std::vector<std::string>> LeaderPeerUrls() const;
   std::chrono::steady_clock::duration RequestTimeout() const;
@@ -195,6 +217,7 @@ class EtcdServer final : public transport::PeerHandler {
   MemberIdentity identity_;
 
   Membership membership_;  // written by the apply loop only
+  std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
 
   // Owned by the Raft loop thread after Start().
@@ -222,6 +245,18 @@ class EtcdServer final : public transport::PeerHandler {
   std::vector<PendingRead> pending_reads_;                    // guarded by loop_mu_
   std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
   std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
+  std::vector<raft::ConfChange> conf_change_proposals_;        // guarded by loop_mu_
+  uint64_t transfer_leader_to_ = 0;                           // guarded by loop_mu_
+  bool peer_urls_changed_ = false;                            // guarded by loop_mu_
+
+  // Membership changes waiting to be applied, by member ID.
+  std::mutex conf_wait_mu_;
+  std::multimap<uint64_t, std::function<void(Status)>> conf_waiters_;  // guarded by conf_wait_mu_
+
+  // The leader's view of its followers, refreshed every tick (for membership checks).
+  mutable std::mutex progress_mu_;
+  std::map<uint64_t, raft::PeerProgress> progress_;                          // guarded by progress_mu_
+  std::map<uint64_t, std::chrono::steady_clock::time_point> last_heard_;     // guarded by progress_mu_
   std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
   uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
   raft::ConfState conf_state_;                               // Raft loop thread only

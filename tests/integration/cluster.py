@@ -20,6 +20,17 @@ AGAINST = os.environ.get("CAIRN_TEST_AGAINST", "cairn")
 ETCDCTL = os.environ.get("ETCDCTL", "etcdctl")
 
 
+def wait_until(predicate, timeout, what):
+    """Polls `predicate` until it returns something truthy, which it returns."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cluster import Cluster
+from cluster import Cluster, wait_until
 
 
 @pytest.fixture
@@ -16,16 +16,6 @@ def cluster3(tmp_path):
     c = Cluster(tmp_path, size=3, proxies=True).start()
     yield c
     c.stop()
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def member_list(member):
