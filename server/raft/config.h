@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "server/raft/message.h"
 #include "server/raft/storage.h"
 #include "server/raft/types.h"
 
@@ -20,6 +21,16 @@ struct Config {
   bool check_quorum = true;
   bool pre_vote = true;
   uint64_t seed = 1;  // Seeds the election-timeout randomness (mixed with id).
+  // When true, the leader counts its own entries toward the commit quorum only once
+  // Advance() reports them persisted, so the application may send MsgApp and
+  // MsgHeartbeat (see CanSendBeforePersist) before persisting the Ready that produced
+  // them: the leader's disk write overlaps the followers' (Raft thesis §10.2.1).
+  // Every other message must still wait until its Ready is persisted.
+  bool leader_persists_in_parallel = false;
 };
+
+// Leader replication messages carry no promise about the sender's own disk, so with
+// leader_persists_in_parallel they may leave before the sender's Ready is persisted.
+inline bool CanSendBeforePersist(MessageType t) { return t == MessageType::MsgApp || t == MessageType::MsgHeartbeat; }
 
 }  // namespace cairn::raft

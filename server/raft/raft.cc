@@ -26,6 +26,7 @@ Raft::Raft(const Config& c)
       tracker_(static_cast<size_t>(c.max_inflight_msgs)),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
+      leader_persists_in_parallel_(c.leader_persists_in_parallel),
       heartbeat_timeout_(c.heartbeat_tick),
       election_timeout_(c.election_tick),
       // Mixing in the id keeps members of one cluster that share a seed from timing out
@@ -193,7 +194,7 @@ void Raft::Reset(Term term) {
   tracker_.ResetVotes();
   const Index last = log_.LastIndex();
   tracker_.ResetProgress(last + 1);
-  if (Progress* self = tracker_.Get(id_)) self->match = last;
+  if (Progress* self = tracker_.Get(id_)) self->match = leader_persists_in_parallel_ ? LastPersistedIndex() : last;
   pending_conf_index_ = 0;
   read_only_ = ReadOnly();
   pending_read_index_messages_.clear();
@@ -245,10 +246,25 @@ void Raft::AppendEntry(std::vector<Entry> es) {
     es[i].index = li + 1 + i;
   }
   li = log_.Append(es);
-  // The leader counts its own entry towards the quorum right away: the application
-  // persists Ready.entries before sending the messages that could produce other acks.
-  if (Progress* self = tracker_.Get(id_)) self->MaybeUpdate(li);
+  // Unless the application may send before persisting, the leader counts its own entry
+  // towards the quorum right away: it is persisted before any ack for it can arrive.
+  // Otherwise it counts once persisted (OnEntriesPersisted).
+  if (!leader_persists_in_parallel_) {
+    if (Progress* self = tracker_.Get(id_)) self->MaybeUpdate(li);
+  }
   MaybeCommit();
+}
+
+void Raft::OnEntriesPersisted(Index index, Term term) {
+  if (!leader_persists_in_parallel_ || role_ != Role::kLeader || !log_.MatchTerm(index, term)) return;
+  Progress* self = tracker_.Get(id_);
+  if (self != nullptr && self->MaybeUpdate(index) && MaybeCommit()) BcastAppend();
+}
+
+Index Raft::LastPersistedIndex() const {
+  const Unstable& u = log_.unstable();
+  if (u.snapshot()) return 0;
+  return u.entries().empty() ? log_.LastIndex() : u.offset() - 1;
 }
 
 bool Raft::MaybeCommit() {

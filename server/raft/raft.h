@@ -29,6 +29,8 @@ class Raft {
   static Result<std::unique_ptr<Raft>> Create(const Config& c);
 
   void Tick();
+  // The application persisted the log up to (index, term) (RawNode::Advance).
+  void OnEntriesPersisted(Index index, Term term);
   Status Step(Message m);
   ConfState ApplyConfChange(const ConfChange& cc);
 
@@ -58,6 +60,8 @@ class Raft {
   void SendAppend(NodeId to) { MaybeSendAppend(to, true); }
   void SendHeartbeat(NodeId to, const std::string& ctx);
   void BcastAppend();
+  // The last log index known to be on disk (unstable entries are not).
+  Index LastPersistedIndex() const;
   void BcastHeartbeat();
   void BcastHeartbeatWithCtx(const std::string& ctx);
   void SendTimeoutNow(NodeId to);
@@ -113,6 +117,7 @@ class Raft {
   int heartbeat_elapsed_ = 0;
   bool check_quorum_;
   bool pre_vote_;
+  bool leader_persists_in_parallel_;
   int heartbeat_timeout_;
   int election_timeout_;
   int randomized_election_timeout_ = 0;

@@ -123,7 +123,10 @@ void RawNode::Advance(const Ready& rd) {
   } else if (!rd.snapshot.empty() && rd.snapshot.metadata.index > log.applied()) {
     log.AppliedTo(rd.snapshot.metadata.index);
   }
-  if (!rd.entries.empty()) log.StableTo(rd.entries.back().index, rd.entries.back().term);
+  if (!rd.entries.empty()) {
+    log.StableTo(rd.entries.back().index, rd.entries.back().term);
+    raft_->OnEntriesPersisted(rd.entries.back().index, rd.entries.back().term);
+  }
   if (!rd.snapshot.empty()) log.StableSnapTo(rd.snapshot.metadata.index);
 }
 

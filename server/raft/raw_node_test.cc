@@ -134,3 +134,76 @@ TEST(RawNodeTest, ReadyReportsHardStateOnlyWhenChanged) {
 
 }  // namespace
 }  // namespace cairn::raft
+
+namespace cairn::raft {
+namespace {
+
+// A leader of {1,2,3} that persists in parallel: its entry counts only once persisted.
+class ParallelPersistTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_.SetConfState(ConfState{{1, 2, 3}, {}});
+    Config c = SingleConfig(&s_);
+    c.pre_vote = false;
+    c.leader_persists_in_parallel = true;
+    node_ = std::move(RawNode::Create(c)).value();
+    ASSERT_TRUE(node_->Campaign().ok());
+    Persist(node_->GetReady());
+    ASSERT_TRUE(node_->Step(Reply(MessageType::MsgVoteResp, 2, 0)).ok());
+    ASSERT_EQ(node_->GetSoftState().role, Role::kLeader);
+    Persist(node_->GetReady());  // the leader's empty entry at index 1
+    ASSERT_TRUE(node_->Step(Reply(MessageType::MsgAppResp, 2, 1)).ok());
+    ASSERT_EQ(node_->GetStatus().commit, 1u);
+    while (node_->HasReady()) Persist(node_->GetReady());
+  }
+  Message Reply(MessageType type, NodeId from, Index index) {
+    Message m;
+    m.type = type;
+    m.from = from;
+    m.to = 1;
+    m.term = 1;
+    m.index = index;
+    return m;
+  }
+  void Persist(const Ready& rd) {
+    ASSERT_TRUE(s_.Append(rd.entries).ok());
+    if (!rd.hard_state.empty()) s_.SetHardState(rd.hard_state);
+    node_->Advance(rd);
+  }
+  MemoryStorage s_;
+  std::unique_ptr<RawNode> node_;
+};
+
+TEST_F(ParallelPersistTest, LeaderEntryCountsOnlyOncePersisted) {
+  ASSERT_TRUE(node_->Propose("x").ok());
+  Ready rd = node_->GetReady();
+  ASSERT_EQ(rd.entries.size(), 1u);
+  ASSERT_EQ(rd.entries[0].index, 2u);
+  // One durable follower copy plus the leader's unpersisted one is not a quorum.
+  ASSERT_TRUE(node_->Step(Reply(MessageType::MsgAppResp, 2, 2)).ok());
+  EXPECT_EQ(node_->GetStatus().commit, 1u);
+  Persist(rd);
+  EXPECT_EQ(node_->GetStatus().commit, 2u);
+}
+
+TEST_F(ParallelPersistTest, TwoDurableFollowersCommitWithoutTheLeadersCopy) {
+  ASSERT_TRUE(node_->Propose("y").ok());
+  Ready rd = node_->GetReady();
+  ASSERT_TRUE(node_->Step(Reply(MessageType::MsgAppResp, 2, 2)).ok());
+  ASSERT_TRUE(node_->Step(Reply(MessageType::MsgAppResp, 3, 2)).ok());
+  EXPECT_EQ(node_->GetStatus().commit, 2u);
+  Persist(rd);
+}
+
+TEST(CanSendBeforePersistTest, OnlyLeaderReplicationMessages) {
+  EXPECT_TRUE(CanSendBeforePersist(MessageType::MsgApp));
+  EXPECT_TRUE(CanSendBeforePersist(MessageType::MsgHeartbeat));
+  for (auto t : {MessageType::MsgAppResp, MessageType::MsgVote, MessageType::MsgVoteResp, MessageType::MsgPreVoteResp,
+                 MessageType::MsgHeartbeatResp, MessageType::MsgSnap, MessageType::MsgTimeoutNow,
+                 MessageType::MsgReadIndexResp}) {
+    EXPECT_FALSE(CanSendBeforePersist(t)) << ToString(t);
+  }
+}
+
+}  // namespace
+}  // namespace cairn::raft

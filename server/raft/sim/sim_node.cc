@@ -1,5 +1,7 @@
 #include "server/raft/sim/sim_node.h"
 
+#include <algorithm>
+
 #include "server/raft/codec.h"
 
 namespace cairn::raft::sim {
@@ -23,6 +25,9 @@ void SimNode::Start() {
   c.max_inflight_msgs = 8;
   // A new seed per incarnation: a restarted node does not replay its old timeouts.
   c.seed = seed_ * 1000003 + incarnation_++;
+  // Half the seeds let leaders send before persisting, as the server does.
+  c.leader_persists_in_parallel = seed_ % 2 == 0;
+  leader_persists_in_parallel_ = c.leader_persists_in_parallel;
   auto n = RawNode::Create(c);
   CAIRN_CHECK(n.ok());
   node_ = std::move(n).value();
@@ -38,6 +43,14 @@ void SimNode::Crash() {
 bool SimNode::TakeReady() {
   if (!node_->HasReady()) return false;
   pending_ = node_->GetReady();
+  if (leader_persists_in_parallel_) {
+    // Replication messages leave now; a crash before CompletePersist loses the entries
+    // on this node although followers may already hold them.
+    auto& msgs = pending_->messages;
+    auto early = std::stable_partition(msgs.begin(), msgs.end(), [](const Message& m) { return CanSendBeforePersist(m.type); });
+    for (auto it = msgs.begin(); it != early; ++it) hooks_.send(std::move(*it));
+    msgs.erase(msgs.begin(), early);
+  }
   return true;
 }
 

@@ -74,6 +74,7 @@ class SimNode {
   Index applied_index_ = 0;
   ConfState conf_state_;
   uint64_t incarnation_ = 0;
+  bool leader_persists_in_parallel_ = false;
 };
 
 }  // namespace cairn::raft::sim
