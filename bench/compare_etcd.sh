@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs the same workloads against etcd 3.4 (Debian's etcd-server) and Cairn on this
 # machine in one run, in A-B-B-A order (so neither always follows the other's disk
-# writeback), and prints each result and the Cairn/etcd ratios of the averages. Both are single members with default durability (fsync on
-# every commit), fresh data dirs on the same disk, and the same load tool.
+# writeback), and prints each result and the Cairn/etcd ratios of the averages. Both
+# run with default durability (fsync on every commit), fresh data dirs on the same
+# disk, and the same load tool. MEMBERS=3 runs three-member clusters on loopback
+# (same flags for both) and loads the leader.
 #
-#   bench/compare_etcd.sh [total-requests]      (builds ./build first if needed)
+#   [MEMBERS=3] bench/compare_etcd.sh [total-requests]   (builds ./build first if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${1:-20000}
+MEMBERS=${MEMBERS:-1}
 BUILD=${CAIRN_BUILD_DIR:-build}
 LOAD=$BUILD/bench/cairn-load
 CAIRN=$BUILD/server/cmd/cairn
@@ -15,30 +18,41 @@ CAIRN=$BUILD/server/cmd/cairn
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-port_for() { echo $((23790 + $1)); }
+port_for() { echo $((23790 + 10 * $1 + $2)); }  # round member
 
-start_server() {  # name index
-  local port; port=$(port_for "$2")
-  local client="http://127.0.0.1:$port" peer="http://127.0.0.1:$((port + 100))"
-  local args=(--name bench --data-dir "$WORK/$1" --listen-client-urls "$client" --advertise-client-urls "$client"
-              --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "bench=$peer")
-  if [ "$1" = etcd ]; then etcd "${args[@]}" >"$WORK/$1.log" 2>&1 &
-  else "$CAIRN" "${args[@]}" --log-level warn >"$WORK/$1.log" 2>&1 &
-  fi
-  for _ in $(seq 100); do
-    ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health >/dev/null 2>&1 && return 0
+start_server() {  # name round: starts MEMBERS members, writes the leader's endpoint to $WORK/endpoint
+  local cluster="" i
+  for i in $(seq 0 $((MEMBERS - 1))); do
+    cluster+="${cluster:+,}m$i=http://127.0.0.1:$(( $(port_for "$2" "$i") + 1000 ))"
+  done
+  for i in $(seq 0 $((MEMBERS - 1))); do
+    local port; port=$(port_for "$2" "$i")
+    local client="http://127.0.0.1:$port" peer="http://127.0.0.1:$((port + 1000))"
+    local args=(--name "m$i" --data-dir "$WORK/$1/m$i" --listen-client-urls "$client" --advertise-client-urls "$client"
+                --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "$cluster")
+    if [ "$1" = etcd ]; then etcd "${args[@]}" >"$WORK/$1-m$i.log" 2>&1 &
+    else "$CAIRN" "${args[@]}" --log-level warn >"$WORK/$1-m$i.log" 2>&1 &
+    fi
+  done
+  local endpoints=""
+  for i in $(seq 0 $((MEMBERS - 1))); do endpoints+="${endpoints:+,}127.0.0.1:$(port_for "$2" "$i")"; done
+  for _ in $(seq 150); do
+    local leader
+    leader=$(ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint status -w json 2>/dev/null |
+             /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(next((x["Endpoint"] for x in s if x["Status"]["header"]["member_id"]==x["Status"].get("leader")), ""))' 2>/dev/null || true)
+    if [ -n "$leader" ]; then echo "$leader" >"$WORK/endpoint"; return 0; fi
     sleep 0.1
   done
-  echo "$1 did not start"; cat "$WORK/$1.log"; exit 1
+  echo "$1 did not start"; cat "$WORK/$1"-m*.log; exit 1
 }
 
-run_suite() {  # name index
-  local ep="127.0.0.1:$(port_for "$2")"
+run_suite() {  # name
+  local ep; ep=$(cat "$WORK/endpoint")
   "$LOAD" --endpoint "$ep" --op put --clients 1 --conns 1 --total $((TOTAL / 10)) | tee -a "$WORK/$1.results"
   "$LOAD" --endpoint "$ep" --op put --clients 100 --conns 10 --total "$TOTAL" | tee -a "$WORK/$1.results"
   "$LOAD" --endpoint "$ep" --op range --clients 100 --conns 10 --total "$TOTAL" | tee -a "$WORK/$1.results"
   "$LOAD" --endpoint "$ep" --op range --clients 100 --conns 10 --total "$TOTAL" --serializable | tee -a "$WORK/$1.results"
-  echo "$1 RSS after load: $(ps -o rss= -p "$(jobs -p | tail -1)") KiB"
+  echo "$1 RSS of the loaded member after load: $(ps -o rss= -p "$(pgrep -f -- "--listen-client-urls http://$ep" | head -1)") KiB"
 }
 
 round=0
@@ -46,8 +60,8 @@ for name in etcd cairn cairn etcd; do
   round=$((round + 1))
   echo "== $name (round $round)"
   start_server "$name" "$round"
-  run_suite "$name" "$round"
-  kill "$(jobs -p | tail -1)"; wait 2>/dev/null || true
+  run_suite "$name"
+  kill $(jobs -p); wait 2>/dev/null || true
   rm -rf "${WORK:?}/$name"
 done
 
