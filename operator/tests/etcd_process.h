@@ -1,5 +1,7 @@
-// EtcdProcess: a real `etcd` server on loopback for membership tests. Each process gets
-// a fresh temp data dir (unless reusing one) and two ports; destruction kills it.
+// EtcdProcess: a real `etcd` server on loopback for membership tests — or, with
+// CAIRN_MEMBERSHIP_SERVER=<path to cairn>, a Cairn member started with the same etcd
+// flags, so the same tests hold the operator to both. Each process gets a fresh temp
+// data dir (unless reusing one) and two ports; destruction kills it.
 // Test-only; not thread-safe.
 #pragma once
 
@@ -19,7 +21,12 @@
 
 namespace cairn::op::testing {
 
-inline bool EtcdInstalled() { return access("/usr/bin/etcd", X_OK) == 0; }
+inline std::string ServerBinary() {
+  const char* server = std::getenv("CAIRN_MEMBERSHIP_SERVER");
+  return server != nullptr && *server != '\0' ? server : "/usr/bin/etcd";
+}
+
+inline bool EtcdInstalled() { return access(ServerBinary().c_str(), X_OK) == 0; }
 
 inline bool PortFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -59,7 +66,7 @@ class EtcdProcess {
       : m_(std::move(m)), dir_(std::move(dir)) {
     std::filesystem::create_directories(dir_);
     std::vector<std::string> args = {
-        "/usr/bin/etcd", "--name=" + m_.name, "--data-dir=" + dir_ + "/data",
+        ServerBinary(), "--name=" + m_.name, "--data-dir=" + dir_ + "/data",
         "--listen-client-urls=" + m_.ClientUrl(), "--advertise-client-urls=" + m_.ClientUrl(),
         "--listen-peer-urls=" + m_.PeerUrl(), "--initial-advertise-peer-urls=" + m_.PeerUrl(),
         "--initial-cluster=" + initial_cluster, "--initial-cluster-state=" + state,
