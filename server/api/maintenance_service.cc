@@ -24,6 +24,21 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   return grpc::Status::OK;
 }
 
+grpc::Status MaintenanceService::HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* request,
+                                        etcdserverpb::HashKVResponse* response) {
+  auto hash = server_->HashKV(request->revision());
+  if (!hash.ok()) return ToGrpc(hash.status());
+  auto* header = response->mutable_header();
+  header->set_cluster_id(server_->cluster_id());
+  header->set_member_id(server_->member_id());
+  header->set_raft_term(server_->term());
+  header->set_revision(hash->hash_revision);
+  response->set_hash(hash->hash);
+  response->set_compact_revision(hash->compact_revision);
+  response->set_hash_revision(hash->hash_revision);
+  return grpc::Status::OK;
+}
+
 grpc::Status MaintenanceService::MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest* request,
                                             etcdserverpb::MoveLeaderResponse* response) {
   if (cairn::Status st = server_->MoveLeader(request->targetid()); !st.ok()) return ToGrpc(st);

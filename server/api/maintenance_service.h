@@ -21,6 +21,8 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
 
   grpc::Status Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
                       etcdserverpb::StatusResponse*) override;
+  grpc::Status HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest*,
+                      etcdserverpb::HashKVResponse*) override;
   // Leader only, like etcd (etcdctl move-leader finds the leader itself).
   grpc::Status MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest*,
                           etcdserverpb::MoveLeaderResponse*) override;

@@ -202,7 +202,7 @@ const FlagSpec kFlags[] = {
     {"socket-reuse-address", K::kBool, kIgn, "false", "socket-options.reuse-address", kMember, "Set SO_REUSEADDR on listeners.", CheckBool},
     {"raft-read-timeout", K::kDuration, kIgn, "5s", "-", kMember, "Read timeout set on each rafthttp connection.", CheckDuration},
     {"raft-write-timeout", K::kDuration, kIgn, "5s", "-", kMember, "Write timeout set on each rafthttp connection.", CheckDuration},
-    {"snapshot-catchup-entries", K::kUint, kIgn, "5000", "", kMember, "Number of entries for a slow follower to catch up after compacting the raft storage entries.", CheckUint},
+    {"snapshot-catchup-entries", K::kUint, kImpl, "5000", "", kMember, "Number of entries for a slow follower to catch up after compacting the raft storage entries.", SetUint<&C::snapshot_catchup_entries>},
 
     {"initial-advertise-peer-urls", K::kUrlList, kImpl, "http://localhost:2380", "", kCluster, "List of this member's peer URLs to advertise to the rest of the cluster.", SetUrls<false, &C::initial_advertise_peer_urls>},
     {"initial-cluster", K::kString, kImpl, "default=http://localhost:2380", "", kCluster, "Initial cluster configuration for bootstrapping.", SetInitialCluster},
@@ -315,7 +315,7 @@ const FlagSpec kFlags[] = {
     {"experimental-bootstrap-defrag-threshold-megabytes", K::kUint, kIgn, "0", "", kExperimental, "Defragment on bootstrap if it would free at least this much.", CheckUint},
     {"experimental-stop-grpc-service-on-defrag", K::kBool, kIgn, "false", "", kExperimental, "Stop serving gRPC during defragmentation.", CheckBool},
     {"experimental-max-learners", K::kInt, kIgn, "1", "", kExperimental, "Maximum number of learners in the cluster membership.", CheckInt},
-    {"experimental-snapshot-catchup-entries", K::kUint, kIgn, "5000", "", kExperimental, "Entries kept for slow followers to catch up.", CheckUint},
+    {"experimental-snapshot-catchup-entries", K::kUint, kImpl, "5000", "", kExperimental, "Entries kept for slow followers to catch up.", SetUint<&C::snapshot_catchup_entries>},
     {"corrupt-check-time", K::kDuration, kIgn, "0s", "", kExperimental, "etcd 3.6 name of --experimental-corrupt-check-time.", CheckDuration},
     {"compact-hash-check-time", K::kDuration, kIgn, "1m0s", "", kExperimental, "etcd 3.6 name of --experimental-compact-hash-check-time.", CheckDuration},
     {"compaction-batch-limit", K::kInt, kIgn, "0", "", kExperimental, "etcd 3.6 name of --experimental-compaction-batch-limit.", CheckInt},

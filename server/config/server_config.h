@@ -56,6 +56,8 @@ struct ServerConfig {
   std::string data_dir;  // empty = "${name}.etcd"; LoadConfig fills it in
   std::string wal_dir;   // empty = <data_dir>/member/wal (see EffectiveWalDir)
   uint64_t snapshot_count = 100000;
+  // Log entries kept behind a log compaction for slow followers (older ones need a snapshot).
+  uint64_t snapshot_catchup_entries = 5000;
   uint64_t max_snapshots = 5;  // 0 = unlimited
   uint64_t max_wals = 5;       // 0 = unlimited
   uint64_t heartbeat_interval_ms = 100;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "server/etcdserver/errors.h"
+#include "server/etcdserver/store_meta.h"
 #include "server/lease/lease_applier.h"
 #include "server/raft/codec.h"
 #include "server/raft/to_string.h"
@@ -15,8 +16,6 @@
 namespace cairn::etcdserver {
 namespace {
 
-// The store's meta-table entry holding the encoded Membership.
-constexpr std::string_view kMembershipMeta = "membership";
 constexpr int64_t kDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
 // A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
 constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
@@ -73,6 +72,7 @@ Status EtcdServer::Open() {
   CAIRN_RETURN_IF_ERROR(raft_storage_.Append(recovered.entries));
 
   CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MvccDir()));
+  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(SnapshotDir()));
   mvcc::StoreOptions store_options;
   store_options.path = dir.MvccPath();
   auto store = mvcc::Store::Open(store_options);
@@ -101,6 +101,29 @@ Status EtcdServer::Open() {
   });
 
   const uint64_t store_applied = store_->AppliedIndex();
+  if (store_applied > raft_storage_.LastIndex()) {
+    // A snapshot installed just before a crash, ahead of the WAL marker that records it:
+    // the store says so itself, and the log resumes from it.
+    std::map<std::string, std::string> meta;
+    {
+      mvcc::ReadTxn read = store_->BeginRead();
+      for (const std::string& name : {kInstalledSnapshotMeta, kAppliedTermMeta, kMembershipMeta}) {
+        if (auto v = read.GetMeta(name)) meta[name] = *v;
+      }
+    }
+    auto md = SnapshotMetadataFor(store_applied, meta);
+    if (meta[kInstalledSnapshotMeta] == std::to_string(store_applied) && md.ok()) {
+      spdlog::warn("finishing the installation of the snapshot at index {}", store_applied);
+      CAIRN_RETURN_IF_ERROR(wal_->SaveSnapshot(md.value()));
+      CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{md.value(), {}}));
+      raft::HardState hs = recovered.hard_state;
+      hs.term = std::max(hs.term, md->term);
+      hs.commit = std::max(hs.commit, store_applied);
+      raft_storage_.SetHardState(hs);
+      recovered.hard_state = hs;
+      recovered.snapshot = md.value();
+    }
+  }
   if (store_applied > raft_storage_.LastIndex()) {
     return Status::DataLoss("mvcc store has applied index " + std::to_string(store_applied) +
                                    " beyond the last WAL index " + std::to_string(raft_storage_.LastIndex()) +
@@ -417,6 +440,7 @@ void EtcdServer::RaftLoop() {
     std::vector<uint64_t> unreachable;
     std::vector<std::pair<uint64_t, std::string>> proposals;
     std::vector<raft::ConfChange> conf_change_proposals;
+    std::vector<std::pair<uint64_t, bool>> snapshot_reports;
     uint64_t transfer_to = 0;
     bool peer_urls_changed = false;
     std::vector<raft::ConfChange> conf_changes;
@@ -427,12 +451,13 @@ void EtcdServer::RaftLoop() {
       loop_cv_.wait_until(lock, next_tick, [&] {
         return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty() ||
                !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
-               peer_urls_changed_;
+               peer_urls_changed_ || !snapshot_reports_.empty();
       });
       if (stopping_) break;
       from_peers.swap(from_peers_);
       unreachable.swap(unreachable_peers_);
       conf_change_proposals.swap(conf_change_proposals_);
+      snapshot_reports.swap(snapshot_reports_);
       std::swap(transfer_to, transfer_leader_to_);
       std::swap(peer_urls_changed, peer_urls_changed_);
       proposals.swap(proposals_);
@@ -447,6 +472,14 @@ void EtcdServer::RaftLoop() {
     std::sort(unreachable.begin(), unreachable.end());
     unreachable.erase(std::unique(unreachable.begin(), unreachable.end()), unreachable.end());
     for (uint64_t peer : unreachable) node_->ReportUnreachable(peer);
+    for (auto [peer, ok] : snapshot_reports) {
+      auto it = snapshot_senders_.find(peer);
+      if (it != snapshot_senders_.end()) {
+        it->second.join();
+        snapshot_senders_.erase(it);
+      }
+      node_->ReportSnapshot(peer, ok);
+    }
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_tick) {
       node_->Tick();
@@ -482,6 +515,9 @@ void EtcdServer::RaftLoop() {
     while (node_->HasReady()) HandleReady(node_->GetReady());
     if (leader_.load() != raft::kNoNode && attributes_.load() == Attributes::kUnpublished) PublishAttributes();
   }
+  cancel_snapshot_sends_ = true;
+  for (auto& [peer, sender] : snapshot_senders_) sender.join();
+  snapshot_senders_.clear();
   transport_->Stop();
 }
 
@@ -580,8 +616,13 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
   if (!ready.snapshot.empty()) {
-    // Never reached while no member sends snapshots (SendMessages refuses to).
-    Panic("received a snapshot from the leader; installing snapshots is not supported yet");
+    // The store already holds it (InstallSnapshot ran before Raft saw the message); the
+    // WAL marker lets a restart resume the log after it.
+    Status st = wal_->SaveSnapshot(ready.snapshot.metadata);
+    if (!st.ok()) Panic("wal snapshot marker failed: " + st.ToString());
+    st = raft_storage_.ApplySnapshot(ready.snapshot);
+    if (!st.ok()) Panic("raft storage snapshot failed: " + st.ToString());
+    conf_state_ = ready.snapshot.metadata.conf_state;
   }
   SendMessages(std::move(ready.messages));
   for (const auto& rs : ready.read_states) {
@@ -614,16 +655,10 @@ void EtcdServer::HandleReady(raft::Ready ready) {
 void EtcdServer::SendMessages(std::vector<raft::Message> messages) {
   auto snap = std::partition(messages.begin(), messages.end(),
                              [](const raft::Message& m) { return m.type != raft::MessageType::MsgSnap; });
+  // Raft sends the next MsgSnap to a follower only after ReportSnapshot, which the
+  // sender thread's outcome triggers.
   for (auto it = snap; it != messages.end(); ++it) {
-    // A follower that needs a snapshot stays behind (and Raft keeps probing it) until
-    // snapshot transfer exists; sending an empty one would wipe its data.
-    node_->ReportSnapshot(it->to, false);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_snapshot_warning_ > std::chrono::seconds(10)) {
-      last_snapshot_warning_ = now;
-      spdlog::warn("member {} is too far behind to catch up from the log and needs a snapshot, which this "
-                   "version cannot send yet", HexId(it->to));
-    }
+    if (snapshot_senders_.count(it->to) == 0) StartSnapshotSend(it->to);
   }
   messages.erase(snap, messages.end());
   if (!messages.empty()) transport_->Send(messages);
@@ -636,13 +671,18 @@ void EtcdServer::ApplyLoop() {
       std::unique_lock lock(apply_mu_);
       // A pending physical compaction advances in small steps between batches, and on
       // its own when no writes arrive.
-      auto has_work = [&] { return apply_stopping_ || !apply_queue_.empty(); };
+      auto has_work = [&] { return apply_stopping_ || !apply_queue_.empty() || !install_path_.empty(); };
       if (store_->CompactionPending()) {
         apply_cv_.wait_for(lock, std::chrono::milliseconds(5), has_work);
       } else {
         apply_cv_.wait(lock, has_work);
       }
-      if (apply_stopping_ && apply_queue_.empty()) break;
+      if (apply_stopping_ && apply_queue_.empty()) {
+        if (install_done_) install_done_->set_value(ErrStopped());
+        install_done_.reset();
+        install_path_.clear();
+        break;
+      }
       while (!apply_queue_.empty()) {
         auto& batch = apply_queue_.front();
         if (entries.empty()) {
@@ -653,7 +693,18 @@ void EtcdServer::ApplyLoop() {
         apply_queue_.pop_front();
       }
     }
+    std::string install_path;
+    std::shared_ptr<std::promise<Status>> install_done;
+    {
+      std::lock_guard lock(apply_mu_);
+      install_path.swap(install_path_);
+      install_done.swap(install_done_);
+    }
     if (!entries.empty()) ApplyEntries(std::move(entries));
+    if (!install_path.empty()) {
+      InstallStore(install_path);
+      install_done->set_value(Status::Ok());
+    }
     if (store_->CompactionPending()) StepCompaction();
   }
 }
@@ -677,6 +728,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   // watcher created mid-batch up from storage).
   if (hub_->WantsEvents()) batch.EnableEvents();
   uint64_t last_index = already_applied;
+  uint64_t last_term = 0;
   for (auto& entry : entries) {
     if (entry.type == raft::EntryType::kConfChange) {
       auto cc = raft::DecodeConfChange(entry.data);
@@ -714,7 +766,15 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       }
       if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
     }
-    last_index = std::max(last_index, entry.index);
+    if (entry.index > last_index) {
+      last_index = entry.index;
+      last_term = entry.term;
+    }
+  }
+  // A snapshot's metadata needs the term of its last entry; it changes once per election.
+  if (last_index > already_applied && last_term != recorded_applied_term_) {
+    batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));
+    recorded_applied_term_ = last_term;
   }
   // Responses leave before the SQLite commit: every entry here is already durable in
   // the WAL (a crash replays it), and no read can observe an answered write missing,
@@ -764,17 +824,21 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
 }
 
 void EtcdServer::CompactLog(uint64_t index) {
-  // Keep a tail of entries so a lagging follower can catch up from the log rather
-  // than needing a full snapshot.
-  constexpr uint64_t kCatchUpEntries = 5000;
   auto term = raft_storage_.TermOf(index);
   if (!term.ok()) return;  // already compacted past it
   Status st = wal_->SaveSnapshot(raft::SnapshotMetadata{index, term.value(), conf_state_});
   if (!st.ok()) Panic("wal snapshot marker failed: " + st.ToString());
   st = wal_->ReleaseTo(index);
   if (!st.ok()) Panic("wal release failed: " + st.ToString());
-  if (index > kCatchUpEntries) {
-    st = raft_storage_.Compact(index - kCatchUpEntries);
+  // Raft sends a follower that needs entries from before the retained tail a snapshot;
+  // the snapshot's contents are produced when it is sent (a copy of the store then).
+  auto created = raft_storage_.CreateSnapshot(index, &conf_state_, "");
+  if (!created.ok() && created.status().code() != StatusCode::kOutOfRange) {
+    spdlog::warn("raft snapshot at {}: {}", index, created.status().ToString());
+  }
+  const uint64_t keep = options_.snapshot_catchup_entries;
+  if (index > keep) {
+    st = raft_storage_.Compact(index - keep);
     if (!st.ok() && st.code() != StatusCode::kOutOfRange) spdlog::warn("raft log compaction: {}", st.ToString());
   }
   spdlog::info("compacted log at index {} (wal segments: {})", index, wal_->SegmentCount());

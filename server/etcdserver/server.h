@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,9 @@ struct ServerOptions {
   // Applied entries between log compactions: the store is made durable, a snapshot
   // marker is written to the WAL, and older WAL segments and in-memory entries go.
   uint64_t snapshot_count = 100000;
+  // Entries kept in memory behind a compaction so a slow follower can catch up from the
+  // log; one further behind is sent a snapshot of the store.
+  uint64_t snapshot_catchup_entries = 5000;
   wal::Options wal;
   // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
   std::chrono::seconds lease_checkpoint_interval{300};
@@ -123,6 +127,9 @@ class EtcdServer final : public transport::PeerHandler {
   watch::WatchHub& watch_hub() { return *hub_; }
   bool IsLeader() const { return leader_.load() == identity_.member_id; }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
+  // etcd's HashKV: a hash of every key revision up to `rev` (0 = current) above the
+  // compacted revision, identical on members that applied the same log.
+  Result<mvcc::KvHash> HashKV(int64_t rev) { return store_->HashKV(rev); }
   // True while a compaction's physical deletion is still running in the background.
   bool CompactionPending() const { return store_->CompactionPending(); }
   const ServerOptions& options() const { return options_; }
@@ -140,6 +147,8 @@ class EtcdServer final : public transport::PeerHandler {
   Result<int64_t> RenewLeaseAsLeader(int64_t id) override;
   Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
       const etcdserverpb::LeaseTimeToLiveRequest& request) override;
+  std::string SnapshotScratchPath() override;
+  Status InstallSnapshot(raft::Message message, const std::string& path) override;
 
   // Membership changes, answered by the leader only (ErrNotLeader elsewhere: the API
   // layer forwards). Each checks etcd's preconditions against the membership and the
@@ -202,6 +211,13 @@ class EtcdServer final : public transport::PeerHandler {
   void ConnectPeers();
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
+  // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
+  std::string SnapshotDir() const { return options_.data_dir.MemberDir() + "/snap"; }
+  void StartSnapshotSend(uint64_t to);
+  void InstallStore(const std::string& path);
+  // The metadata of a snapshot whose store holds `applied_index` and `meta`.
+  static Result<raft::SnapshotMetadata> SnapshotMetadataFor(uint64_t applied_index,
+                                                            const std::map<std::string, std::string>& meta);
   Status ProposeConfChangeAndWait(raft::ConfChange cc);
   void FinishConfChange(uint64_t id, const Status& status);
   void PublishProgress();
@@ -246,6 +262,9 @@ class EtcdServer final : public transport::PeerHandler {
   std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
   std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
   std::vector<raft::ConfChange> conf_change_proposals_;        // guarded by loop_mu_
+  std::vector<std::pair<uint64_t, bool>> snapshot_reports_;   // guarded by loop_mu_
+  std::map<uint64_t, std::thread> snapshot_senders_;          // Raft loop thread only
+  std::atomic<bool> cancel_snapshot_sends_{false};
   uint64_t transfer_leader_to_ = 0;                           // guarded by loop_mu_
   bool peer_urls_changed_ = false;                            // guarded by loop_mu_
 
@@ -268,6 +287,9 @@ class EtcdServer final : public transport::PeerHandler {
   std::condition_variable apply_cv_;
   std::deque<std::vector<raft::Entry>> apply_queue_;  // guarded by apply_mu_
   bool apply_stopping_ = false;                       // guarded by apply_mu_
+  std::string install_path_;                          // guarded by apply_mu_
+  std::shared_ptr<std::promise<Status>> install_done_;  // guarded by apply_mu_
+  uint64_t recorded_applied_term_ = 0;                // apply loop thread only
 
   // Applied results on their way back to the RPCs: completing a gRPC call costs tens of
   // microseconds, so it happens here rather than on the apply loop.

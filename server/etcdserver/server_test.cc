@@ -188,3 +188,66 @@ TEST(EtcdServerTest, CheckpointedLeaseContinuesItsRemainingTtlAfterRestart) {
 
 }  // namespace
 }  // namespace cairn::etcdserver
+
+namespace cairn::etcdserver {
+namespace {
+
+// A follower swaps in the leader's store before its WAL records the snapshot; a crash
+// in between leaves a store ahead of the WAL that says it was installed. Start-up must
+// finish the installation instead of refusing the data dir.
+TEST(EtcdServerTest, StoreInstalledAheadOfTheWalIsRecoveredAtStartUp) {
+  TempDir source_dir, target_dir;
+  {
+    auto source = EtcdServer::Start(OptionsFor(source_dir));
+    ASSERT_TRUE(source.ok());
+    for (int i = 0; i < 20; ++i) Put(**source, "k" + std::to_string(i), "v");
+  }
+  {
+    auto target = EtcdServer::Start(OptionsFor(target_dir));  // same identity, a short log
+    ASSERT_TRUE(target.ok());
+  }
+  const std::string copy = target_dir.Join("copy.db");
+  uint64_t applied = 0;
+  {
+    auto store = mvcc::Store::Open({.path = OptionsFor(source_dir).data_dir.MvccPath()});
+    ASSERT_TRUE(store.ok());
+    auto info = (*store)->CopyTo(copy);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    applied = info->applied_index;
+  }
+  {
+    // What InstallStore does, then "crash" before Raft's Ready writes the WAL marker.
+    auto store = mvcc::Store::Open({.path = OptionsFor(target_dir).data_dir.MvccPath()});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->ReplaceWith(copy).ok());
+    mvcc::ApplyBatch batch(**store);
+    batch.SetMeta("installed_snapshot", std::to_string(applied));
+    batch.Commit(applied);
+  }
+  auto restarted = EtcdServer::Start(OptionsFor(target_dir));
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  EXPECT_EQ(Get(**restarted, "k19").first, "v");
+  EXPECT_EQ(Put(**restarted, "after", "x"), 22);
+  restarted.value()->Stop();
+  // Without the marker the same situation is a mismatched data dir and is refused.
+  {
+    auto store = mvcc::Store::Open({.path = OptionsFor(source_dir).data_dir.MvccPath()});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->CopyTo(target_dir.Join("copy2.db")).ok());
+  }
+  TempDir fresh;
+  {
+    auto s = EtcdServer::Start(OptionsFor(fresh));
+    ASSERT_TRUE(s.ok());
+  }
+  {
+    auto store = mvcc::Store::Open({.path = OptionsFor(fresh).data_dir.MvccPath()});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->ReplaceWith(target_dir.Join("copy2.db")).ok());
+  }
+  auto refused = EtcdServer::Start(OptionsFor(fresh));
+  EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace cairn::etcdserver

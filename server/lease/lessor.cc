@@ -80,6 +80,11 @@ bool Lessor::is_primary() const {
   return primary_;
 }
 
+void Lessor::Clear() {
+  std::lock_guard lock(mu_);
+  leases_.clear();
+}
+
 Result<int64_t> Lessor::Renew(int64_t id) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(id);

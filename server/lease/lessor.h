@@ -52,8 +52,9 @@ class Lessor final : public apply::LeaseView {
   // min_ttl: the shortest TTL granted, in seconds (etcd: 1.5 election timeouts).
   Lessor(int64_t min_ttl, std::chrono::seconds checkpoint_interval, std::function<Clock::time_point()> now);
 
-  // ---- Recovery, before the member serves.
+  // ---- Recovery: at start-up, or after installing a snapshot (Clear() first).
   void Restore(int64_t id, int64_t ttl, int64_t remaining_ttl);
+  void Clear();
 
   // ---- Applying Raft entries (apply thread).
   bool Exists(int64_t id) const override;

@@ -1,5 +1,8 @@
 #include "server/mvcc/store.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "server/mvcc/schema.h"
@@ -57,6 +60,7 @@ std::optional<std::string> ReadTxn::GetMeta(std::string_view name) {
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   CAIRN_CHECK(options.read_connections > 0);
   std::unique_ptr<Store> s(new Store());
+  s->options_ = options;
   CAIRN_RETURN_IF_ERROR(s->OpenWriter(options));
   CAIRN_RETURN_IF_ERROR(s->OpenReaders(options));
   CAIRN_RETURN_IF_ERROR(s->StartCheckpointer(options));
@@ -150,7 +154,7 @@ Status Store::OpenReaders(const StoreOptions& options) {
 
 ReadTxn::Reader* Store::Acquire() {
   std::unique_lock<std::mutex> lock(pool_mu_);
-  pool_cv_.wait(lock, [&] { return !free_.empty(); });
+  pool_cv_.wait(lock, [&] { return !free_.empty() && !replacing_; });
   ReadTxn::Reader* r = free_.back();
   free_.pop_back();
   return r;
@@ -169,6 +173,69 @@ void Store::Publish(const StoreState& s) {
   compact_rev_.store(s.compact_rev, std::memory_order_release);
   applied_index_.store(static_cast<uint64_t>(s.applied_index), std::memory_order_release);
   compact_pending_.store(s.compact_pending_rev != 0, std::memory_order_release);
+}
+
+Result<Store::CopyInfo> Store::CopyTo(const std::string& path) {
+  ReadTxn::Reader* r = Acquire();
+  std::string quoted;
+  for (char c : path) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  // VACUUM INTO reads one consistent snapshot of the database and writes it compacted.
+  const int rc = r->db.TryExec("VACUUM INTO '" + quoted + "'");
+  const std::string error = rc == SQLITE_OK ? "" : sqlite3_errmsg(r->db.get());
+  Release(r);
+  if (rc != SQLITE_OK) return Status::IoError("copy store to " + path + ": " + error);
+  auto copy = OpenDb(path, SQLITE_OPEN_READONLY);
+  if (!copy.ok()) return copy.status();
+  CopyInfo info;
+  {
+    const Stmt state(copy->get(), "SELECT applied_index FROM store_state WHERE id = 0");
+    Query q(state);
+    if (!q.Next()) return Status::DataLoss("store copy " + path + " has no state row");
+    info.applied_index = static_cast<uint64_t>(q.Int(0));
+  }
+  {
+    const Stmt meta(copy->get(), "SELECT name, value FROM meta");
+    Query q(meta);
+    while (q.Next()) info.meta.emplace(std::string(q.Blob(0)), std::string(q.Blob(1)));
+  }
+  return info;
+}
+
+void Store::CloseAll() {
+  if (writer_.get() != nullptr) sqlite3_wal_hook(writer_.get(), nullptr, nullptr);
+  checkpointer_.reset();
+  free_.clear();
+  readers_.clear();
+  stmts_.reset();
+  writer_reader_.reset();
+  writer_ = Db();
+}
+
+Status Store::ReplaceWith(const std::string& path) {
+  CAIRN_CHECK(!batch_open_);
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  replacing_ = true;
+  pool_cv_.wait(lock, [&] { return free_.size() == readers_.size(); });
+  CloseAll();
+  // The new file replaces the old one whole; the old WAL and shared-memory files
+  // belong to the old contents and must not be replayed into the new.
+  if (std::rename(path.c_str(), options_.path.c_str()) != 0) {
+    return Status::IoError("install snapshot " + path + " as " + options_.path + ": " + std::strerror(errno));
+  }
+  std::remove((options_.path + "-wal").c_str());
+  std::remove((options_.path + "-shm").c_str());
+  lock.unlock();
+  CAIRN_RETURN_IF_ERROR(OpenWriter(options_));
+  {
+    std::lock_guard<std::mutex> relock(pool_mu_);
+    CAIRN_RETURN_IF_ERROR(OpenReaders(options_));
+    replacing_ = false;
+  }
+  pool_cv_.notify_all();
+  CAIRN_RETURN_IF_ERROR(StartCheckpointer(options_));
+  // Made durable now: the WAL's snapshot marker written next must not point at contents
+  // that a crash could lose.
+  return Checkpoint();
 }
 
 ReadTxn Store::BeginRead() { return ReadTxn(this, Acquire()); }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,12 +118,27 @@ class Store {
   };
   LeaseState LoadLeaseState();
 
+  // ---- Snapshots: what a member too far behind for the log receives instead ----
+  struct CopyInfo {
+    uint64_t applied_index = 0;
+    std::map<std::string, std::string> meta;  // the copy's meta table
+  };
+  // Any thread. Writes a consistent copy of the whole store, as of one applied index,
+  // to `path` (which must not exist) and reports what it holds.
+  Result<CopyInfo> CopyTo(const std::string& path);
+  // Apply thread only. REQUIRES: no ApplyBatch open. Replaces the store's contents with
+  // the database at `path` (a CopyTo() output, moved into place): readers wait meanwhile
+  // and see either the old or the new contents. On error the store is unusable and the
+  // caller must stop (the old file may already be gone).
+  Status ReplaceWith(const std::string& path);
+
  private:
   friend class ApplyBatch;
   friend class WriteTxn;
   friend class ReadTxn;
 
   Store() = default;
+  void CloseAll();
   Status OpenWriter(const StoreOptions& options);
   Status OpenReaders(const StoreOptions& options);
   Status StartCheckpointer(const StoreOptions& options);
@@ -138,11 +154,13 @@ class Store {
   std::unique_ptr<WriteStmts> stmts_;
   StoreState state_;  // as of the last committed batch
   bool batch_open_ = false;
+  StoreOptions options_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<ReadTxn::Reader>> readers_;  // immutable after Open
   std::vector<ReadTxn::Reader*> free_;                     // guarded by pool_mu_
+  bool replacing_ = false;                                 // guarded by pool_mu_
 
   std::atomic<int64_t> current_rev_{0};
   std::atomic<int64_t> compact_rev_{0};

@@ -4,7 +4,11 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <cstdio>
+#include <memory>
+
 #include "server/transport/grpc_address.h"
+#include "server/transport/snapshot_file.h"
 
 namespace cairn::transport {
 
@@ -70,6 +74,47 @@ Result<etcdserverpb::LeaseTimeToLiveResponse> PeerClient::LeaseTimeToLive(
     return stub.LeaseTimeToLive(&ctx, request, &response);
   }));
   return response;
+}
+
+Status PeerClient::SendSnapshot(const std::vector<std::string>& peer_urls, uint64_t cluster_id,
+                                const std::string& raft_message, const std::string& path,
+                                const std::function<bool()>& cancelled) {
+  if (peer_urls.empty()) return Status::Unavailable("no peer URL to send the snapshot to");
+  auto channel = ChannelFor(peer_urls[0]);
+  if (!channel.ok()) return channel.status();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) return Status::IoError("cannot read snapshot " + path);
+  auto stub = cairnpb::Peer::NewStub(channel.value());
+  grpc::ClientContext context;
+  // Big stores take a while; a stalled peer must not hold the slot forever.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  cairnpb::SnapshotAck ack;
+  auto writer = stub->SendSnapshot(&context, &ack);
+  cairnpb::SnapshotChunk chunk;
+  chunk.set_cluster_id(cluster_id);
+  chunk.set_raft_message(raft_message);
+  Sha256 sha;
+  std::string buffer(kSnapshotChunkBytes, '\0');
+  bool broken = false;
+  while (!broken) {
+    if (cancelled()) {
+      context.TryCancel();
+      return Status(StatusCode::kCancelled, "snapshot send cancelled");
+    }
+    const size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    chunk.set_data(buffer.substr(0, n));
+    sha.Update(chunk.data());
+    const bool last = n < buffer.size();
+    if (last) chunk.set_sha256(sha.Digest());
+    broken = !writer->Write(chunk);
+    chunk.clear_cluster_id();
+    chunk.clear_raft_message();
+    if (last) break;
+  }
+  if (!broken) writer->WritesDone();
+  const grpc::Status st = writer->Finish();
+  if (!st.ok()) return Status(static_cast<StatusCode>(st.error_code()), st.error_message());
+  return Status::Ok();
 }
 
 }  // namespace cairn::transport

@@ -9,6 +9,7 @@
 #include <grpcpp/channel.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,10 @@ class PeerClient {
   Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(const std::vector<std::string>& peer_urls,
                                                                 const etcdserverpb::LeaseTimeToLiveRequest& request,
                                                                 std::chrono::milliseconds timeout);
+  // Streams the store file at `path` with its MsgSnap to the peer; returns once the peer
+  // has installed it. `cancelled` is polled between chunks.
+  Status SendSnapshot(const std::vector<std::string>& peer_urls, uint64_t cluster_id, const std::string& raft_message,
+                      const std::string& path, const std::function<bool()>& cancelled);
 
  private:
   template <typename Call>

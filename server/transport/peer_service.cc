@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "server/raft/codec.h"
+#include "server/transport/snapshot_file.h"
 
 namespace cairn::transport {
 namespace {
@@ -63,6 +64,34 @@ grpc::Status PeerService::LeaseTimeToLive(grpc::ServerContext*, const etcdserver
   auto answer = handler_->LeaseTimeToLiveAsLeader(*request);
   if (!answer.ok()) return ToGrpc(answer.status());
   *response = std::move(answer.value());
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::SendSnapshot(grpc::ServerContext*, grpc::ServerReader<cairnpb::SnapshotChunk>* reader,
+                                       cairnpb::SnapshotAck*) {
+  std::unique_lock busy(snapshot_mu_, std::try_to_lock);
+  if (!busy.owns_lock()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "already receiving a snapshot");
+  cairnpb::SnapshotChunk chunk;
+  if (!reader->Read(&chunk)) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty snapshot stream");
+  if (chunk.cluster_id() != handler_->ClusterId()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "snapshot from another cluster (" +
+                                                                    Hex(chunk.cluster_id()) + ")");
+  }
+  auto message = raft::DecodeMessage(chunk.raft_message());
+  if (!message.ok() || message->type != raft::MessageType::MsgSnap) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "snapshot stream does not start with a MsgSnap");
+  }
+  const std::string path = handler_->SnapshotScratchPath();
+  SnapshotFileWriter file(path);
+  if (!file.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot write " + path);
+  std::string digest;
+  do {
+    if (!file.Append(chunk.data())) return grpc::Status(grpc::StatusCode::INTERNAL, "writing " + path + " failed");
+    if (!chunk.sha256().empty()) digest = chunk.sha256();
+  } while (reader->Read(&chunk));
+  Status done = file.Finish(digest);
+  if (!done.ok()) return grpc::Status(grpc::StatusCode::DATA_LOSS, done.message());
+  if (Status st = handler_->InstallSnapshot(std::move(message.value()), path); !st.ok()) return ToGrpc(st);
   return grpc::Status::OK;
 }
 

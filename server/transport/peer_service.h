@@ -7,6 +7,9 @@
 // Thread-safety: the handler's methods are called concurrently from gRPC threads.
 #pragma once
 
+#include <mutex>
+#include <string>
+
 #include "cairn/peer.grpc.pb.h"
 #include "server/common/status.h"
 #include "server/raft/message.h"
@@ -24,6 +27,11 @@ class PeerHandler {
   virtual Result<int64_t> RenewLeaseAsLeader(int64_t id) = 0;
   virtual Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
       const etcdserverpb::LeaseTimeToLiveRequest& request) = 0;
+  // Where an incoming snapshot's file is written while it arrives.
+  virtual std::string SnapshotScratchPath() = 0;
+  // Installs a received, verified snapshot (`message` is its MsgSnap, `path` the store
+  // file, which the handler takes over) and hands the message to Raft.
+  virtual Status InstallSnapshot(raft::Message message, const std::string& path) = 0;
 };
 
 class PeerService final : public cairnpb::Peer::Service {
@@ -38,9 +46,13 @@ class PeerService final : public cairnpb::Peer::Service {
                           cairnpb::LeaseRenewResponse* response) override;
   grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const etcdserverpb::LeaseTimeToLiveRequest* request,
                                etcdserverpb::LeaseTimeToLiveResponse* response) override;
+  // One snapshot at a time; a second sender gets RESOURCE_EXHAUSTED and retries later.
+  grpc::Status SendSnapshot(grpc::ServerContext* context, grpc::ServerReader<cairnpb::SnapshotChunk>* reader,
+                            cairnpb::SnapshotAck* ack) override;
 
  private:
   PeerHandler* handler_;
+  std::mutex snapshot_mu_;  // held while a snapshot is received
 };
 
 }  // namespace cairn::transport

@@ -8,9 +8,14 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include "server/transport/peer_client.h"
 #include "server/transport/peer_server.h"
+#include "server/transport/snapshot_file.h"
+#include "server/raft/codec.h"
 
 namespace cairn::transport {
 namespace {
@@ -47,6 +52,18 @@ class RecordingHandler final : public PeerHandler {
     response.set_ttl(request.id() == 5 ? 40 : -1);
     return response;
   }
+
+  std::string SnapshotScratchPath() override { return scratch_; }
+  Status InstallSnapshot(raft::Message m, const std::string& path) override {
+    std::ifstream in(path, std::ios::binary);
+    installed_data_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    installed_ = std::move(m);
+    std::remove(path.c_str());
+    return Status::Ok();
+  }
+  std::string scratch_ = "/tmp/cairn-transport-test-" + std::to_string(::getpid()) + "-incoming.db";
+  std::optional<raft::Message> installed_;
+  std::string installed_data_;
 
   bool WaitFor(size_t n, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
@@ -221,6 +238,60 @@ TEST(PeerClientTest, UnaryCallsReachTheHandlerAndCarryItsErrors) {
   EXPECT_EQ(client.LeaseTimeToLive({url}, request, 5s).status().code(), StatusCode::kFailedPrecondition);
   server.value()->Shutdown();
   EXPECT_EQ(client.LeaseRenew({url}, 5, 2s).status().code(), StatusCode::kUnavailable);
+}
+
+TEST(PeerClientTest, SnapshotArrivesWholeWithItsMessage) {
+  RecordingHandler handler(7);
+  const std::string url = SocketUrl("snapshot");
+  auto server = PeerServer::Start(&handler, {url});
+  ASSERT_TRUE(server.ok());
+  const std::string path = "/tmp/cairn-transport-test-" + std::to_string(::getpid()) + "-outgoing.db";
+  std::string data;
+  for (int i = 0; data.size() < 3 * kSnapshotChunkBytes + 12345; ++i) data += "row " + std::to_string(i) + "\n";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << data;
+  }
+  raft::Message m;
+  m.type = raft::MessageType::MsgSnap;
+  m.from = 1;
+  m.to = 2;
+  m.term = 4;
+  m.snapshot.metadata = raft::SnapshotMetadata{900, 3, raft::ConfState{{1, 2, 3}, {}}};
+  PeerClient client;
+  Status st = client.SendSnapshot({url}, 7, raft::EncodeMessage(m), path, [] { return false; });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(handler.installed_.has_value());
+  EXPECT_EQ(*handler.installed_, m);
+  EXPECT_EQ(handler.installed_data_, data);
+  // Another cluster's snapshot is refused before anything is written.
+  handler.installed_.reset();
+  st = client.SendSnapshot({url}, 8, raft::EncodeMessage(m), path, [] { return false; });
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(handler.installed_.has_value());
+  // A cancelled send stops.
+  EXPECT_EQ(client.SendSnapshot({url}, 7, raft::EncodeMessage(m), path, [] { return true; }).code(),
+            StatusCode::kCancelled);
+  std::remove(path.c_str());
+  server.value()->Shutdown();
+}
+
+TEST(SnapshotFileWriterTest, WrongOrMissingChecksumIsDataLossAndLeavesNoFile) {
+  const std::string path = "/tmp/cairn-transport-test-" + std::to_string(::getpid()) + "-sum.db";
+  for (const std::string& digest : {std::string(), std::string(32, 'x')}) {
+    SnapshotFileWriter w(path);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w.Append("some bytes"));
+    EXPECT_EQ(w.Finish(digest).code(), StatusCode::kDataLoss);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  SnapshotFileWriter good(path);
+  ASSERT_TRUE(good.Append("some bytes"));
+  Sha256 sha;
+  sha.Update("some bytes");
+  EXPECT_TRUE(good.Finish(sha.Digest()).ok());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  std::remove(path.c_str());
 }
 
 }  // namespace

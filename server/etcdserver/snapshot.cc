@@ -1,0 +1,134 @@
+// EtcdServer's snapshots: what a member too far behind for the leader's log receives
+// instead. The leader copies its store (a consistent SQLite copy at one applied index)
+// on a sender thread and streams it with a MsgSnap; the follower verifies it, swaps its
+// store for it on the apply loop, and only then lets Raft see the MsgSnap, so the WAL
+// marker that Raft's Ready asks for never points past what the store holds.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "server/etcdserver/errors.h"
+#include "server/etcdserver/server.h"
+#include "server/etcdserver/store_meta.h"
+#include "server/raft/codec.h"
+
+namespace cairn::etcdserver {
+
+Result<raft::SnapshotMetadata> EtcdServer::SnapshotMetadataFor(uint64_t applied_index,
+                                                               const std::map<std::string, std::string>& meta) {
+  auto term = meta.find(kAppliedTermMeta);
+  auto members = meta.find(kMembershipMeta);
+  if (term == meta.end() || members == meta.end()) {
+    return Status::FailedPrecondition("the store does not record its applied term and membership yet");
+  }
+  Membership membership;
+  CAIRN_RETURN_IF_ERROR(membership.Restore(members->second));
+  raft::SnapshotMetadata md;
+  md.index = applied_index;
+  md.term = std::stoull(term->second);
+  for (const auto& m : membership.List()) (m.is_learner() ? md.conf_state.learners : md.conf_state.voters).push_back(m.id());
+  return md;
+}
+
+void EtcdServer::StartSnapshotSend(uint64_t to) {
+  auto member = membership_.Get(to);
+  if (!member) {
+    node_->ReportSnapshot(to, false);
+    return;
+  }
+  std::vector<std::string> urls(member->peer_urls().begin(), member->peer_urls().end());
+  const uint64_t term = node_->GetHardState().term;
+  snapshot_senders_[to] = std::thread([this, to, urls, term] {
+    const std::string path = SnapshotDir() + "/outgoing-" + HexId(to) + ".db";
+    std::remove(path.c_str());
+    bool sent = false;
+    auto copy = store_->CopyTo(path);
+    auto md = copy.ok() ? SnapshotMetadataFor(copy->applied_index, copy->meta) : Result<raft::SnapshotMetadata>(copy.status());
+    if (!md.ok()) {
+      spdlog::warn("cannot snapshot the store for member {}: {}", HexId(to), md.status().message());
+    } else {
+      raft::Message m;
+      m.type = raft::MessageType::MsgSnap;
+      m.from = identity_.member_id;
+      m.to = to;
+      m.term = term;
+      m.snapshot.metadata = md.value();
+      std::error_code ec;
+      const auto bytes = std::filesystem::file_size(path, ec);
+      spdlog::info("sending a snapshot at index {} ({} bytes) to member {}", md->index, ec ? 0 : bytes, HexId(to));
+      Status st = peer_client_.SendSnapshot(urls, identity_.cluster_id, raft::EncodeMessage(m), path,
+                                            [this] { return cancel_snapshot_sends_.load(); });
+      sent = st.ok();
+      if (sent) {
+        spdlog::info("member {} installed the snapshot at index {}", HexId(to), md->index);
+      } else {
+        spdlog::warn("sending a snapshot to member {} failed: {}", HexId(to), st.message());
+      }
+    }
+    std::remove(path.c_str());
+    {
+      std::lock_guard lock(loop_mu_);
+      snapshot_reports_.emplace_back(to, sent);
+    }
+    WakeRaftLoop();
+  });
+}
+
+std::string EtcdServer::SnapshotScratchPath() { return SnapshotDir() + "/incoming.db"; }
+
+Status EtcdServer::InstallSnapshot(raft::Message message, const std::string& path) {
+  if (message.snapshot.metadata.index <= applied_index_.load()) {
+    // Already have it (a retried send): Raft answers with where this member is.
+    std::remove(path.c_str());
+    return DeliverFromPeer(std::move(message));
+  }
+  auto done = std::make_shared<std::promise<Status>>();
+  auto installed = done->get_future();
+  {
+    std::lock_guard lock(apply_mu_);
+    if (apply_stopping_) return ErrStopped();
+    install_path_ = path;
+    install_done_ = done;
+  }
+  apply_cv_.notify_one();
+  CAIRN_RETURN_IF_ERROR(installed.get());
+  return DeliverFromPeer(std::move(message));
+}
+
+// Apply loop thread. Everything derived from the store is rebuilt from the new one.
+void EtcdServer::InstallStore(const std::string& path) {
+  Status st = store_->ReplaceWith(path);
+  if (!st.ok()) Panic("installing snapshot " + path + ": " + st.ToString());
+  const uint64_t applied = store_->AppliedIndex();
+  {
+    mvcc::ApplyBatch batch(*store_);
+    batch.SetMeta(kInstalledSnapshotMeta, std::to_string(applied));
+    batch.Commit(applied);
+  }
+  {
+    mvcc::ReadTxn read = store_->BeginRead();
+    st = membership_.Restore(read.GetMeta(kMembershipMeta).value_or(""));
+    if (!st.ok()) Panic("installed snapshot: " + st.ToString());
+    recorded_applied_term_ = std::stoull(read.GetMeta(kAppliedTermMeta).value_or("0"));
+  }
+  lessor_->Clear();
+  const mvcc::Store::LeaseState leases = store_->LoadLeaseState();
+  for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
+  for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
+  // Watchers cannot be fed the jump from memory: they catch up from the new store.
+  hub_->OnCommitted({}, store_->CurrentRevision());
+  db_size_ = store_->DbSizeBytes();
+  answered_index_ = applied;
+  applied_index_ = applied;
+  last_log_compaction_ = applied;
+  {
+    std::lock_guard lock(loop_mu_);
+    peer_urls_changed_ = true;
+  }
+  WakeRaftLoop();
+  ReleaseReaders(applied);
+  spdlog::info("installed a snapshot of the store at index {} (revision {})", applied, store_->CurrentRevision());
+}
+
+}  // namespace cairn::etcdserver
