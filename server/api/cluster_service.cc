@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <future>
 
 #include "server/api/grpc_status.h"
 #include "server/etcdserver/errors.h"
@@ -62,7 +63,23 @@ grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote re
   auto stub = etcdserverpb::Cluster::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return remote(*stub, context);
+  grpc::Status status = remote(*stub, context);
+  if (!status.ok()) return status;
+  // The change is applied on the leader; make it visible here too before answering, so
+  // the caller's next MemberList on this member shows it (as etcd's member does). The
+  // change may have removed this very member, which then never catches up: the
+  // leader's answer stands.
+  bool still_member = false;
+  for (const auto& m : response->members()) still_member = still_member || m.id() == server_->member_id();
+  if (!still_member) return grpc::Status::OK;
+  auto caught_up = std::make_shared<std::promise<Status>>();
+  auto done = caught_up->get_future();
+  server_->ReadBarrierAsync([caught_up](Status st) { caught_up->set_value(std::move(st)); });
+  if (done.wait_for(std::chrono::seconds(1)) == std::future_status::ready && done.get().ok()) {
+    response->clear_members();
+    for (const auto& m : server_->Members()) FillMember(m, response->add_members());
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb::MemberListRequest*,

@@ -110,7 +110,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto server = cairn::etcdserver::EtcdServer::Start(ToServerOptions(cfg));
+  auto options = ToServerOptions(cfg);
+  // A removed member shuts down like one asked to stop (etcd exits too).
+  options.on_removed = [] { kill(getpid(), SIGTERM); };
+  auto server = cairn::etcdserver::EtcdServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::critical("cannot start member {}: {}", cfg.name, server.status().message());
     return 1;

@@ -16,6 +16,7 @@ inline Status ErrBadMemberUrls() { return Status::InvalidArgument("etcdserver: g
 inline Status ErrNotEnoughStartedMembers() {
   return Status::FailedPrecondition("etcdserver: re-configuration failed due to not enough started members");
 }
+inline Status ErrUnhealthy() { return Status::Unavailable("etcdserver: unhealthy cluster"); }
 inline Status ErrMemberNotLearner() { return Status::FailedPrecondition("etcdserver: can only promote a learner member"); }
 inline Status ErrLearnerNotReady() {
   return Status::FailedPrecondition("etcdserver: can only promote a learner member which is in sync with leader");

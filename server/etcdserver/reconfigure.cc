@@ -1,6 +1,12 @@
 // EtcdServer's membership changes and leader transfer (etcd's Cluster service and
-// Maintenance.MoveLeader), with etcd's preconditions. They run on the leader: only it
-// knows how far each follower has got and which ones it hears from.
+// Maintenance.MoveLeader), with etcd's preconditions (--strict-reconfig-check):
+//   * "started" members (that published their attributes) must stay a quorum of the
+//     new membership, else "not enough started members";
+//   * the leader must hear from enough voters that the change cannot cost the quorum
+//     (all of them before an add; a quorum of the rest before removing a live one),
+//     else "unhealthy cluster", which clients retry.
+// They run on the leader: only it knows how far each follower has got and which ones
+// it hears from.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -19,6 +25,12 @@ constexpr double kLearnerReadyFraction = 0.9;
 constexpr size_t kMaxLearners = 1;
 
 size_t Quorum(size_t voters) { return voters / 2 + 1; }
+
+size_t Started(const std::vector<cairnpb::Member>& members, uint64_t except) {
+  size_t n = 0;
+  for (const auto& m : members) n += !m.is_learner() && m.id() != except && !m.name().empty();
+  return n;
+}
 
 std::vector<std::string> Sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
@@ -99,7 +111,8 @@ Result<cairnpb::Member> EtcdServer::AddMember(const std::vector<std::string>& pe
   if (is_learner && learners >= kMaxLearners) return ErrTooManyLearners();
   // A new voter counts toward the quorum before it has started: the members already
   // running must be a quorum of the larger cluster, or adding it stalls the cluster.
-  if (!is_learner && ActiveVoters(voters) < Quorum(voters.size() + 1)) return ErrNotEnoughStartedMembers();
+  if (!is_learner && Started(members, 0) < Quorum(voters.size() + 1)) return ErrNotEnoughStartedMembers();
+  if (ActiveVoters(voters) < voters.size()) return ErrUnhealthy();
 
   // Like etcd, the ID mixes in the time so that re-adding the same URLs gets a new one.
   const auto now = std::chrono::system_clock::now().time_since_epoch().count();
@@ -120,11 +133,15 @@ Status EtcdServer::RemoveMember(uint64_t id) {
   auto target = membership_.Get(id);
   if (!target) return ErrMemberNotFound();
   if (!target->is_learner()) {
-    std::vector<uint64_t> remaining;
-    for (const auto& m : membership_.List()) {
-      if (!m.is_learner() && m.id() != id) remaining.push_back(m.id());
+    const std::vector<cairnpb::Member> members = membership_.List();
+    std::vector<uint64_t> voters;
+    for (const auto& m : members) {
+      if (!m.is_learner()) voters.push_back(m.id());
     }
-    if (remaining.empty() || ActiveVoters(remaining) < Quorum(remaining.size())) return ErrNotEnoughStartedMembers();
+    if (voters.size() == 1 || Started(members, id) < Quorum(voters.size() - 1)) return ErrNotEnoughStartedMembers();
+    // A member that is down is not part of the working quorum: removing it is safe.
+    const bool target_active = id == identity_.member_id || ActiveVoters({id}) == 1;
+    if (target_active && ActiveVoters(voters) - 1 < Quorum(voters.size() - 1)) return ErrUnhealthy();
   }
   CAIRN_RETURN_IF_ERROR(ProposeConfChangeAndWait({raft::ConfChangeType::kRemoveNode, id, ""}));
   spdlog::info("removed member {}", HexId(id));
@@ -165,11 +182,10 @@ Status EtcdServer::PromoteMember(uint64_t id) {
       return ErrLearnerNotReady();
     }
   }
-  std::vector<uint64_t> voters;
-  for (const auto& m : membership_.List()) {
-    if (!m.is_learner() || m.id() == id) voters.push_back(m.id());
-  }
-  if (ActiveVoters(voters) < Quorum(voters.size())) return ErrNotEnoughStartedMembers();
+  const std::vector<cairnpb::Member> members = membership_.List();
+  size_t voters = 1;  // the learner about to vote
+  for (const auto& m : members) voters += !m.is_learner();
+  if (Started(members, 0) + 1 < Quorum(voters)) return ErrNotEnoughStartedMembers();
   CAIRN_RETURN_IF_ERROR(ProposeConfChangeAndWait({raft::ConfChangeType::kAddNode, id, ""}));
   spdlog::info("promoted learner {} to voter", HexId(id));
   return Status::Ok();

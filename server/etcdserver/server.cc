@@ -95,10 +95,13 @@ Status EtcdServer::Open() {
     mvcc::ReadTxn read = store_->BeginRead();
     CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
   }
-  transport_ = std::make_unique<transport::PeerTransport>(identity_.cluster_id, [this](uint64_t peer) {
-    std::lock_guard lock(loop_mu_);
-    unreachable_peers_.push_back(peer);
-  });
+  transport_ = std::make_unique<transport::PeerTransport>(
+      identity_.cluster_id,
+      [this](uint64_t peer) {
+        std::lock_guard lock(loop_mu_);
+        unreachable_peers_.push_back(peer);
+      },
+      [this] { OnRemoved(); });
 
   const uint64_t store_applied = store_->AppliedIndex();
   if (store_applied > raft_storage_.LastIndex()) {
@@ -329,7 +332,7 @@ Status EtcdServer::DeliverFromPeer(raft::Message message) {
                                       HexId(identity_.member_id));
   }
   if (membership_.IsRemoved(message.from)) {
-    return Status::FailedPrecondition("member " + HexId(message.from) + " was removed from the cluster");
+    return Status(StatusCode::kPermissionDenied, "member " + HexId(message.from) + " was removed from the cluster");
   }
   {
     std::lock_guard lock(progress_mu_);
@@ -406,6 +409,15 @@ Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
                                              std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
   if (!answer.ok()) return ForwardingError(answer.status());
   return answer;
+}
+
+// Like etcd, a removed member stops: it can never rejoin under its ID, and serving
+// stale reads would mislead clients.
+void EtcdServer::OnRemoved() {
+  if (removed_.exchange(true)) return;
+  spdlog::error("this member ({}) has been permanently removed from the cluster; stopping",
+                HexId(identity_.member_id));
+  if (options_.on_removed) options_.on_removed();
 }
 
 void EtcdServer::ConnectPeers() {
@@ -739,10 +751,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
         }
         batch.SetMeta(kMembershipMeta, membership_.Encode());
         changed_members.push_back(cc->node_id);
-        if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) {
-          spdlog::error("this member ({}) has been removed from the cluster; it no longer takes part",
-                        HexId(identity_.member_id));
-        }
+        if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) OnRemoved();
       }
       conf_changes.push_back(std::move(cc.value()));
     } else if (entry.index > already_applied && !entry.data.empty()) {

@@ -81,6 +81,9 @@ struct ServerOptions {
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB)
   int max_txn_ops = 128;
   FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
+  // Called once (on an internal thread) when this member learns it was removed from the
+  // cluster; the process is expected to shut the member down.
+  std::function<void()> on_removed;
 };
 
 struct MemberStatus {
@@ -209,6 +212,7 @@ class EtcdServer final : public transport::PeerHandler {
   void ProposeLeaseMaintenance();
   void WakeRaftLoop();
   void ConnectPeers();
+  void OnRemoved();
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
   // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
@@ -306,6 +310,7 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<Attributes> attributes_{Attributes::kUnpublished};
   std::chrono::steady_clock::time_point last_snapshot_warning_;  // Raft loop thread only
 
+  std::atomic<bool> removed_{false};
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> commit_index_{0};

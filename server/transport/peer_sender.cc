@@ -29,11 +29,13 @@ std::shared_ptr<grpc::Channel> DialPeer(const std::string& target) {
 }  // namespace
 
 PeerSender::PeerSender(uint64_t cluster_id, uint64_t peer_id, std::vector<std::string> peer_urls,
-                       std::function<void(uint64_t)> on_unreachable, PeerSenderOptions options)
+                       std::function<void(uint64_t)> on_unreachable, std::function<void()> on_removed,
+                       PeerSenderOptions options)
     : cluster_id_(cluster_id),
       peer_id_(peer_id),
       urls_(std::move(peer_urls)),
       on_unreachable_(std::move(on_unreachable)),
+      on_removed_(std::move(on_removed)),
       options_(options) {
   thread_ = std::thread([this] { Run(); });
 }
@@ -122,8 +124,16 @@ bool PeerSender::Pump(cairnpb::Peer::Stub& stub) {
   }
   if (!broken) writer->WritesDone();
   const grpc::Status status = writer->Finish();
-  if (broken && status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-    spdlog::error("peer {:x} refused our messages: {}", peer_id_, status.error_message());
+  if (broken && status.error_code() == grpc::StatusCode::PERMISSION_DENIED) on_removed_();
+  if (broken && (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+                 status.error_code() == grpc::StatusCode::PERMISSION_DENIED)) {
+    // Refusals repeat on every redial (each 100 ms): say it when it starts, then rarely.
+    const auto now = std::chrono::steady_clock::now();
+    if (status.error_message() != last_refusal_ || now - last_refusal_logged_ > std::chrono::seconds(30)) {
+      spdlog::error("peer {:x} refused our messages: {}", peer_id_, status.error_message());
+      last_refusal_ = status.error_message();
+      last_refusal_logged_ = now;
+    }
   }
   std::lock_guard lock(mu_);
   active_call_.reset();

@@ -33,7 +33,8 @@ struct PeerSenderOptions {
 class PeerSender {
  public:
   PeerSender(uint64_t cluster_id, uint64_t peer_id, std::vector<std::string> peer_urls,
-             std::function<void(uint64_t)> on_unreachable, PeerSenderOptions options = {});
+             std::function<void(uint64_t)> on_unreachable, std::function<void()> on_removed,
+             PeerSenderOptions options = {});
   ~PeerSender();
   PeerSender(const PeerSender&) = delete;
   PeerSender& operator=(const PeerSender&) = delete;
@@ -53,6 +54,8 @@ class PeerSender {
   const uint64_t peer_id_;
   const std::vector<std::string> urls_;
   const std::function<void(uint64_t)> on_unreachable_;
+  // The peer says this member was removed from the cluster (PERMISSION_DENIED).
+  const std::function<void()> on_removed_;
   const PeerSenderOptions options_;
 
   std::mutex mu_;
@@ -60,6 +63,8 @@ class PeerSender {
   std::deque<std::string> queue_;                        // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
   std::shared_ptr<grpc::ClientContext> active_call_;     // guarded by mu_; cancelled by Stop()
+  std::string last_refusal_;                          // sender thread only
+  std::chrono::steady_clock::time_point last_refusal_logged_;  // sender thread only
   std::thread thread_;
 };
 

@@ -36,9 +36,7 @@ grpc::Status PeerService::Stream(grpc::ServerContext*, grpc::ServerReader<cairnp
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "undecodable raft message: " + decoded.status().message());
     }
-    if (Status st = handler_->DeliverFromPeer(std::move(decoded.value())); !st.ok()) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, st.message());
-    }
+    if (Status st = handler_->DeliverFromPeer(std::move(decoded.value())); !st.ok()) return ToGrpc(st);
     ++received;
   }
   summary->set_received(received);

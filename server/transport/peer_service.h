@@ -20,7 +20,8 @@ class PeerHandler {
  public:
   virtual ~PeerHandler() = default;
   virtual uint64_t ClusterId() const = 0;
-  // Hands one message to the local Raft node. An error ends the sender's stream.
+  // Hands one message to the local Raft node. An error ends the sender's stream;
+  // PermissionDenied tells the sender it was removed from the cluster.
   virtual Status DeliverFromPeer(raft::Message message) = 0;
   virtual cairnpb::ClusterInfo GetClusterInfo() const = 0;
   // Leader-only lease operations; FailedPrecondition on a member that is not leader.

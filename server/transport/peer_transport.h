@@ -21,7 +21,9 @@ namespace cairn::transport {
 
 class PeerTransport {
  public:
-  PeerTransport(uint64_t cluster_id, std::function<void(uint64_t)> on_unreachable);
+  // `on_removed` runs (on a sender thread) when a peer says this member was removed.
+  PeerTransport(uint64_t cluster_id, std::function<void(uint64_t)> on_unreachable,
+                std::function<void()> on_removed = [] {});
   ~PeerTransport();
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;
@@ -37,6 +39,7 @@ class PeerTransport {
  private:
   const uint64_t cluster_id_;
   const std::function<void(uint64_t)> on_unreachable_;
+  const std::function<void()> on_removed_;
   std::map<uint64_t, std::unique_ptr<PeerSender>> senders_;
 };
 

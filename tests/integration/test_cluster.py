@@ -203,3 +203,23 @@ def test_leases_kept_alive_through_a_follower_survive_leader_failover(cluster3):
     finally:
         keeper.kill()
         keeper.wait()
+
+
+def test_member_with_another_cluster_token_is_refused(tmp_path):
+    c = Cluster(tmp_path, size=3)
+    # Same --initial-cluster, different token: m2 derives other IDs, so it is another cluster.
+    c.members[2].extra_args += ["--initial-cluster-token", "someone-else"]
+    try:
+        for m in c.members:
+            m.start(wait=False)
+        leader = c.leader(among=c.members[:2])
+        leader.etcdctl("put", "k", "v")
+        ids = {m.etcdctl_json("endpoint", "status")[0]["Status"]["header"]["cluster_id"] for m in c.members[:2]}
+        outsider = c.members[2].etcdctl_json("endpoint", "status")[0]["Status"]["header"]["cluster_id"]
+        assert len(ids) == 1 and outsider not in ids
+        wait_until(lambda: "cluster ID mismatch" in open(c.members[2].log_path).read(), 10,
+                   "the outsider to be told why it is refused")
+        assert c.members[2].etcdctl("get", "k", "--command-timeout", "2s", check=False).returncode != 0
+        assert open(c.members[2].log_path).read().count("refused our messages") < 10
+    finally:
+        c.stop()
