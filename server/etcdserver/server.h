@@ -10,11 +10,19 @@
 //              committed applied index reaches it (linearizable). Serializable reads
 //              use LocalReadBarrier(): no Raft round, but they still see every write
 //              this member has answered.
+// Cluster:     the Raft loop sends messages through the PeerTransport (a leader's
+//              MsgApp/heartbeats before its own WAL write, everything else after);
+//              peers' messages arrive through DeliverFromPeer. Membership changes run
+//              on the leader (reconfigure.cc); snapshots for lagging members are
+//              copied and streamed by sender threads and installed by the apply loop
+//              before Raft sees them (snapshot.cc).
 // Threads: the Raft loop thread is the only one that touches the RawNode and the
 // WAL; the apply loop thread is the only writer of the MVCC store; the completion
-// thread hands applied results back to the waiting RPCs. Everything else (gRPC
-// handlers) calls the public methods, which are thread-safe.
-// Invariant: an entry is applied only after it is durable in the WAL.
+// thread hands applied results back to the waiting RPCs; one sender thread per peer
+// (transport) and per snapshot being sent. Everything else (gRPC handlers) calls the
+// public methods, which are thread-safe.
+// Invariant: an entry is applied only after it is durable in this member's WAL, and
+// counts toward commitment only once it is durable on a majority.
 #pragma once
 
 #include <atomic>
