@@ -11,12 +11,20 @@ size_t StreamQueue::Room() const {
 }
 
 void StreamQueue::Push(Delivery d) {
+  std::vector<Delivery> one;
+  one.push_back(std::move(d));
+  PushAll(std::move(one));
+}
+
+void StreamQueue::PushAll(std::vector<Delivery> ds) {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (closed_) return;
-    pending_events_ += d.events.size();
-    items_.push_back(std::move(d));
+    if (closed_ || ds.empty()) return;
+    for (auto& d : ds) {
+      pending_events_ += d.events.size();
+      items_.push_back(std::move(d));
+    }
     if (!writing_) {
       writing_ = true;
       wake = true;

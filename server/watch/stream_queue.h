@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include "server/watch/watch_types.h"
 
@@ -39,6 +40,9 @@ class StreamQueue {
   size_t Room() const;
   size_t capacity() const { return capacity_; }
   void Push(Delivery d);
+  // Appends all at once and wakes the consumer at most once: the consumer then sees
+  // the whole batch queued and can let gRPC coalesce the writes into one flush.
+  void PushAll(std::vector<Delivery> ds);
 
   Next Pop(Delivery* out);
   bool Close();

@@ -3,6 +3,7 @@
 #include "server/watch/watch_hub.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace cairn::watch {
 
@@ -225,12 +226,25 @@ void WatchHub::OnCommitted(std::vector<mvccpb::Event> events, int64_t revision) 
       if (range.Contains(ev->kv().key())) offer(group);
     }
   }
+  // Grouped per stream and pushed in one go, so each stream is woken once per revision
+  // with all its deliveries queued (its writes then leave in one flush).
+  struct Batch {
+    size_t room = 0;
+    std::vector<Delivery> deliveries;
+  };
+  std::unordered_map<Stream*, Batch> per_stream;
   std::vector<Watcher*> full;
   for (auto& [w, evs] : per_watcher) {
-    if (w->stream->queue->Room() < evs.size()) {
+    auto [it, fresh] = per_stream.try_emplace(w->stream);
+    Batch& batch = it->second;
+    if (fresh) batch.room = w->stream->queue->Room();
+    if (batch.room < evs.size()) {
       full.push_back(w);
       continue;
     }
+    // An empty queue takes one delivery of any size; after it the capacity applies.
+    const size_t capacity = w->stream->queue->capacity();
+    batch.room = batch.room == SIZE_MAX ? (capacity > evs.size() ? capacity - evs.size() : 0) : batch.room - evs.size();
     Delivery d;
     d.kind = Delivery::Kind::kEvents;
     d.watch_id = w->watch_id;
@@ -238,10 +252,11 @@ void WatchHub::OnCommitted(std::vector<mvccpb::Event> events, int64_t revision) 
     d.prev_kv = w->spec.prev_kv;
     d.fragment = w->spec.fragment;
     d.events = std::move(evs);
-    w->stream->queue->Push(std::move(d));
+    batch.deliveries.push_back(std::move(d));
     w->next_rev = revision + 1;
     w->sent_since_tick = true;
   }
+  for (auto& [stream, batch] : per_stream) stream->queue->PushAll(std::move(batch.deliveries));
   // Demoted before revision_ moves: they have everything up to the old revision only.
   for (Watcher* w : full) Demote(w);
   revision_ = revision;

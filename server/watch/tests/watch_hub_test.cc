@@ -289,3 +289,29 @@ TEST_F(WatchHubTest, ThousandsOfWatchersOnOnePrefixAllGetEveryEvent) {
 
 }  // namespace
 }  // namespace cairn::watch::testing
+
+namespace cairn::watch::testing {
+namespace {
+
+// A stream's deliveries for one revision are queued together before its writer is
+// woken, so the writer sees them all and gRPC can send them in one flush.
+TEST_F(WatchHubTest, OneRevisionWakesEachStreamOnceWithAllItsDeliveriesQueued) {
+  std::vector<size_t> queued_at_wake;
+  std::shared_ptr<StreamQueue> queue;
+  queue = std::make_shared<StreamQueue>(4096, [&] {
+    queued_at_wake.push_back(queue->Size());
+    Delivery d;
+    while (queue->Pop(&d) == StreamQueue::Next::kDelivery) {
+    }
+  });
+  const auto id = hub_->OpenStream(queue);
+  for (int i = 0; i < 5; ++i) hub_->Watch(id, Spec("pre/", "pre0"));
+  queued_at_wake.clear();
+  Do({OpPut("pre/a", "v")});
+  ASSERT_EQ(queued_at_wake.size(), 1u);
+  EXPECT_EQ(queued_at_wake[0], 5u);
+  hub_->CloseStream(id);
+}
+
+}  // namespace
+}  // namespace cairn::watch::testing
