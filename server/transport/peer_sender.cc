@@ -113,9 +113,11 @@ bool PeerSender::Pump(cairnpb::Peer::Stub& stub) {
     }
     cairnpb::PeerMessage message;
     message.set_cluster_id(cluster_id_);
-    for (auto& encoded : batch) {
-      message.set_raft_message(std::move(encoded));
-      if (!writer->Write(message)) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      message.set_raft_message(std::move(batch[i]));
+      // Everything taken from the queue together leaves in one flush.
+      const bool more = i + 1 < batch.size();
+      if (!writer->Write(message, more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions())) {
         broken = true;
         break;
       }
