@@ -1,15 +1,20 @@
 #include "server/etcdserver/membership.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace cairn::etcdserver {
 namespace {
 
-cairnpb::Member* Find(cairnpb::Membership& m, uint64_t id) {
-  for (auto& member : *m.mutable_members()) {
+const cairnpb::Member* Find(const cairnpb::Membership& m, uint64_t id) {
+  for (const auto& member : m.members()) {
     if (member.id() == id) return &member;
   }
   return nullptr;
+}
+
+cairnpb::Member* Find(cairnpb::Membership& m, uint64_t id) {
+  return const_cast<cairnpb::Member*>(Find(std::as_const(m), id));
 }
 
 void SortMembers(cairnpb::Membership& m) {
@@ -95,10 +100,8 @@ std::vector<cairnpb::Member> Membership::List() const {
 
 std::optional<cairnpb::Member> Membership::Get(uint64_t id) const {
   std::lock_guard lock(mu_);
-  for (const auto& m : state_.members()) {
-    if (m.id() == id) return m;
-  }
-  return std::nullopt;
+  const cairnpb::Member* m = Find(state_, id);
+  return m != nullptr ? std::optional<cairnpb::Member>(*m) : std::nullopt;
 }
 
 bool Membership::IsRemoved(uint64_t id) const {
@@ -106,9 +109,11 @@ bool Membership::IsRemoved(uint64_t id) const {
   return std::find(state_.removed().begin(), state_.removed().end(), id) != state_.removed().end();
 }
 
+// On every proposal and linearizable read: no copy of the member.
 bool Membership::IsLearner(uint64_t id) const {
-  auto m = Get(id);
-  return m.has_value() && m->is_learner();
+  std::lock_guard lock(mu_);
+  const cairnpb::Member* m = Find(state_, id);
+  return m != nullptr && m->is_learner();
 }
 
 }  // namespace cairn::etcdserver

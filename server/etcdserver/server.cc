@@ -503,13 +503,12 @@ void EtcdServer::RaftLoop() {
       next_tick = now + options_.heartbeat_interval;
     }
     for (const auto& cc : conf_changes) conf_state_ = node_->ApplyConfChange(cc);
-    if (peer_urls_changed && conf_changes.empty()) ConnectPeers();
+    if (peer_urls_changed || !conf_changes.empty()) ConnectPeers();
     for (auto& cc : conf_change_proposals) {
       if (Status st = node_->ProposeConfChange(cc); !st.ok()) FinishConfChange(cc.node_id, ErrNoLeader());
     }
     if (transfer_to != 0) node_->TransferLeader(transfer_to);
     if (!conf_changes.empty()) {
-      ConnectPeers();
       // A lone voter has nobody to wait for: it becomes leader now rather than after an
       // election timeout. Only once every committed conf change is applied, though: while
       // a cluster's membership is being replayed, its first member alone is a voter.
@@ -734,6 +733,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   std::vector<std::pair<uint64_t, ApplyResult>> results;
   std::vector<raft::ConfChange> conf_changes;
   std::vector<uint64_t> changed_members;
+  bool membership_changed = false;
   bool peer_urls_changed = false;
   mvcc::ApplyBatch batch(*store_);
   // Events cost copies; collect them only while someone watches (the hub catches a
@@ -749,7 +749,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
         if (Status st = membership_.Apply(cc.value()); !st.ok()) {
           Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
         }
-        batch.SetMeta(kMembershipMeta, membership_.Encode());
+        membership_changed = true;
         changed_members.push_back(cc->node_id);
         if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) OnRemoved();
       }
@@ -762,11 +762,11 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       ApplyResult result = apply::Response{};
       if (request.has_member_attributes()) {
         membership_.SetAttributes(request.member_attributes());
-        batch.SetMeta(kMembershipMeta, membership_.Encode());
+        membership_changed = true;
       } else if (request.has_member_update()) {
         const auto& update = request.member_update();
         membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
-        batch.SetMeta(kMembershipMeta, membership_.Encode());
+        membership_changed = true;
         peer_urls_changed = true;
       } else if (lease::IsLeaseRequest(request)) {
         result = lease::ApplyLeaseRequest(batch, *lessor_, request);
@@ -780,6 +780,8 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       last_term = entry.term;
     }
   }
+  // Persisted with the batch that changed it, once however many entries did.
+  if (membership_changed) batch.SetMeta(kMembershipMeta, membership_.Encode());
   // A snapshot's metadata needs the term of its last entry; it changes once per election.
   if (last_index > already_applied && last_term != recorded_applied_term_) {
     batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));
