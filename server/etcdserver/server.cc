@@ -617,6 +617,16 @@ void EtcdServer::HandleReady(raft::Ready ready) {
                                    std::make_move_iterator(after_persist));
   ready.messages.erase(ready.messages.begin(), after_persist);
   if (!early.empty()) SendMessages(std::move(early));
+  if (!ready.snapshot.empty()) {
+    // The store already holds it (InstallSnapshot ran before Raft saw the message). The
+    // marker and the snapshot go first: entries in the same Ready continue after it, and
+    // neither the WAL's replay nor the in-memory log accepts them before it.
+    Status st = wal_->SaveSnapshot(ready.snapshot.metadata);
+    if (!st.ok()) Panic("wal snapshot marker failed: " + st.ToString());
+    st = raft_storage_.ApplySnapshot(ready.snapshot);
+    if (!st.ok()) Panic("raft storage snapshot failed: " + st.ToString());
+    conf_state_ = ready.snapshot.metadata.conf_state;
+  }
   Status st = wal_->Save(ready.hard_state, ready.entries, ready.must_sync);
   if (!st.ok()) {
     // Continuing after a failed write or fsync would acknowledge data that may not be
@@ -626,15 +636,6 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   if (!ready.hard_state.empty()) raft_storage_.SetHardState(ready.hard_state);
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
-  if (!ready.snapshot.empty()) {
-    // The store already holds it (InstallSnapshot ran before Raft saw the message); the
-    // WAL marker lets a restart resume the log after it.
-    Status st = wal_->SaveSnapshot(ready.snapshot.metadata);
-    if (!st.ok()) Panic("wal snapshot marker failed: " + st.ToString());
-    st = raft_storage_.ApplySnapshot(ready.snapshot);
-    if (!st.ok()) Panic("raft storage snapshot failed: " + st.ToString());
-    conf_state_ = ready.snapshot.metadata.conf_state;
-  }
   SendMessages(std::move(ready.messages));
   for (const auto& rs : ready.read_states) {
     auto it = reads_in_flight_.find(DecodeReadCtx(rs.request_ctx));
