@@ -3,8 +3,8 @@
 // Flags: --kubeconfig=PATH (default: $KUBECONFIG, else in-cluster), --namespace=NS (empty:
 // all namespaces), --leader-election-namespace=NS and --leader-election-id=NAME (both set:
 // only the Lease holder reconciles), --http-address=HOST:PORT (/healthz, /readyz,
-// /metrics), --log-level=trace|debug|info|warn|error.
-// Logs are logfmt-style key=value lines on stderr. SIGTERM/SIGINT stop reconciling,
+// /metrics), --log-level=trace|debug|info|warn|error, --log-format=text|json, --help.
+// Logs go to stderr, one record per line (operator/log/structured_log.h). SIGTERM/SIGINT stop reconciling,
 // release the Lease and exit 0; losing the Lease exits 1 so the pod restarts as a
 // follower (as client-go programs do).
 #include <pthread.h>
@@ -18,24 +18,40 @@
 #include <string>
 #include <thread>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "operator/controller/controller.h"
+#include "operator/controller/event_recorder.h"
 #include "operator/controller/membership.h"
 #include "operator/controller/metrics.h"
 #include "operator/http/health_server.h"
 #include "operator/kube/client.h"
 #include "operator/kube/kube_config.h"
 #include "operator/leader/leader_elector.h"
+#include "operator/log/structured_log.h"
 
 namespace {
 
 using namespace cairn;
 using namespace cairn::op;
 
+constexpr const char* kUsage = R"(usage: cairn-operator [flags]
+Reconciles EtcdCluster resources (etcd.cairn.dev/v1alpha1) into Cairn clusters.
+
+  --kubeconfig=PATH                 kubeconfig file (default: $KUBECONFIG, else in-cluster)
+  --namespace=NS                    watch only this namespace (default: all)
+  --leader-election-namespace=NS    with --leader-election-id: only the holder of
+  --leader-election-id=NAME         the coordination.k8s.io Lease NS/NAME reconciles
+  --http-address=HOST:PORT          /healthz, /readyz, /metrics (default 0.0.0.0:8080)
+  --log-level=LEVEL                 trace, debug, info, warn, error (default info)
+  --log-format=FORMAT               text (logfmt) or json, one record per line (default text)
+  --help                            this text
+)";
+
 struct Flags {
-  std::string kubeconfig, ns, le_namespace, le_id, http_address = "0.0.0.0:8080", log_level = "info";
+  std::string kubeconfig, ns, le_namespace, le_id, http_address = "0.0.0.0:8080", log_level = "info",
+      log_format = "text";
+  bool help = false;
 };
 
 Result<Flags> ParseFlags(int argc, char** argv) {
@@ -45,9 +61,14 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                                {"--leader-election-namespace", &f.le_namespace},
                                                {"--leader-election-id", &f.le_id},
                                                {"--http-address", &f.http_address},
-                                               {"--log-level", &f.log_level}};
+                                               {"--log-level", &f.log_level},
+                                               {"--log-format", &f.log_format}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
+    if (arg == "--help" || arg == "-h") {
+      f.help = true;
+      continue;
+    }
     auto eq = arg.find('=');
     if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
@@ -83,20 +104,27 @@ std::string Identity() {
 }
 
 int Fail(const std::string& what, const Status& s) {
-  spdlog::error("msg=\"{}\" error=\"{}\"", what, s.ToString());
+  log::Log(spdlog::level::err, what, {{"error", s.ToString()}});
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto logger = spdlog::stderr_logger_mt("cairn-operator");
-  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  spdlog::set_default_logger(logger);
-
   auto flags = ParseFlags(argc, argv);
+  auto format = flags.ok() ? log::ParseFormat(flags->log_format) : Result<log::Format>(log::Format::kText);
+  log::Init(format.ok() ? *format : log::Format::kText);
   if (!flags.ok()) return Fail("bad flags", flags.status());
-  spdlog::set_level(spdlog::level::from_str(flags->log_level));
+  if (!format.ok()) return Fail("bad flags", format.status());
+  if (flags->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const auto level = spdlog::level::from_str(flags->log_level);
+  if (level == spdlog::level::off && flags->log_level != "off") {
+    return Fail("bad flags", Status::InvalidArgument("unknown --log-level " + flags->log_level));
+  }
+  spdlog::set_level(level);
 
   // Signals go to a dedicated thread, never to a worker in the middle of an API call.
   sigset_t signals;
@@ -108,7 +136,7 @@ int main(int argc, char** argv) {
   std::thread([&signals, &shutdown] {
     int sig = 0;
     sigwait(&signals, &sig);
-    spdlog::info("msg=\"shutting down\" signal={}", sig);
+    log::Log(spdlog::level::info, "shutting down", {{"signal", sig}});
     shutdown.request_stop();
   }).detach();
 
@@ -118,12 +146,16 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail("kubernetes client", client.status());
 
   Metrics metrics;
+  const std::string identity = Identity();
+  EventRecorderOptions event_options;
+  event_options.instance = identity;
+  EventRecorder events(**client, event_options);
   std::unique_ptr<LeaderElector> elector;
   if (!flags->le_id.empty()) {
     LeaderElectionConfig le;
     le.ns = flags->le_namespace;
     le.name = flags->le_id;
-    le.identity = Identity();
+    le.identity = identity;
     elector = std::make_unique<LeaderElector>(**client, le, [] { return Clock::now(); });
   }
 
@@ -132,6 +164,7 @@ int main(int argc, char** argv) {
   // Bounds every membership RPC, and so how long a SIGTERM waits for an in-flight pass.
   options.reconciler.membership = EtcdMembershipFactory(std::chrono::seconds(2));
   options.reconciler.metrics = &metrics;
+  options.reconciler.events = &events;
   if (elector) options.reconciler.may_act = [e = elector.get()] { return e->IsLeader(); };
 
   std::atomic<Controller*> active{nullptr};
@@ -144,8 +177,10 @@ int main(int argc, char** argv) {
   probes.metrics = [&] { return metrics.Render(); };
   auto http = HealthServer::Start(flags->http_address, probes);
   if (!http.ok()) return Fail("http endpoints", http.status());
-  spdlog::info("msg=\"started\" namespace=\"{}\" http={} leader_election={}", flags->ns, flags->http_address,
-               elector ? elector->config().identity : "off");
+  log::Log(spdlog::level::info, "started",
+           {{"namespace", flags->ns},
+            {"http", flags->http_address},
+            {"leader_election", elector ? elector->config().identity : "off"}});
 
   auto run_controller = [&](std::stop_token stop) {
     Controller controller(**client, options);
@@ -156,7 +191,7 @@ int main(int argc, char** argv) {
 
   if (!elector) {
     run_controller(shutdown.get_token());
-    spdlog::info("msg=\"stopped\"");
+    log::Log(spdlog::level::info, "stopped");
     return 0;
   }
 
@@ -165,7 +200,7 @@ int main(int argc, char** argv) {
   elector->Run(
       shutdown.get_token(),
       [&] {
-        spdlog::info("msg=\"became leader\" lease={}/{}", flags->le_namespace, flags->le_id);
+        log::Log(spdlog::level::info, "became leader", {{"lease", flags->le_namespace + "/" + flags->le_id}});
         metrics.SetLeader(true);
         worker = std::thread([&] { run_controller(leading_stop.get_token()); });
       },
@@ -175,9 +210,9 @@ int main(int argc, char** argv) {
         if (worker.joinable()) worker.join();
       });
   if (shutdown.stop_requested()) {
-    spdlog::info("msg=\"stopped; lease released\"");
+    log::Log(spdlog::level::info, "stopped; lease released");
     return 0;
   }
-  spdlog::error("msg=\"lost leadership; exiting\"");
+  log::Log(spdlog::level::err, "lost leadership; exiting");
   return 1;
 }

@@ -2,9 +2,8 @@
 
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "operator/api/naming.h"
+#include "operator/log/structured_log.h"
 
 namespace cairn::op {
 
@@ -55,12 +54,14 @@ void Controller::Worker(std::stop_token stop) {
     if (!out.status.ok()) {
       result = "error";
       auto delay = queue_.Failure(*key);
-      spdlog::warn("msg=\"reconcile failed\" cluster={} action={} retry_in_ms={} error=\"{}\"", *key,
-                   ActionKindName(out.action), delay.count(), out.status.ToString());
+      log::Log(spdlog::level::warn, "reconcile failed",
+               {{"cluster", *key}, {"action", ActionKindName(out.action)}, {"retry_in_ms", delay.count()},
+                {"error", out.status.ToString()}});
     } else {
       if (out.action != ActionKind::kNone && out.action != ActionKind::kWait) {
-        spdlog::info("msg=\"reconciled\" cluster={} action={} took_ms={}", *key, ActionKindName(out.action),
-                     static_cast<int64_t>(took.count() * 1000));
+        log::Log(spdlog::level::info, "reconciled",
+                 {{"cluster", *key}, {"action", ActionKindName(out.action)},
+                  {"took_ms", static_cast<int64_t>(took.count() * 1000)}});
       }
       result = out.action == ActionKind::kNone ? "success" : "requeue";
       queue_.Forget(*key);

@@ -3,6 +3,7 @@
 #include "operator/api/naming.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/observe.h"
+#include "operator/log/structured_log.h"
 #include "operator/reconcile/status_builder.h"
 
 namespace cairn::op {
@@ -20,6 +21,32 @@ Status GetOptional(kube::Client& c, const kube::ResourceType& t, const std::stri
     return Status::Ok();
   }
   return r.status().code() == StatusCode::kNotFound ? Status::Ok() : r.status();
+}
+
+// The objects a pass reads fresh: the children by their deterministic names, the pods
+// and (with persistent storage) the volumes by label.
+Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* children) {
+  const std::string& ns = spec.namespace_;
+  const std::string& name = spec.name;
+  for (auto [type, child_name, slot] :
+       {std::tuple{&types::Service(), naming::PeerService(name), &children->peer_service},
+        std::tuple{&types::Service(), naming::ClientService(name), &children->client_service},
+        std::tuple{&types::ConfigMap(), naming::ConfigMap(name), &children->config_map},
+        std::tuple{&types::StatefulSet(), naming::StatefulSet(name), &children->stateful_set},
+        std::tuple{&types::PodDisruptionBudget(), naming::Pdb(name), &children->pdb}}) {
+    Status s = GetOptional(c, *type, ns, child_name, slot);
+    if (!s.ok()) return s;
+  }
+  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
+  auto pods = c.List(types::Pod(), ns, selector);
+  if (!pods.ok()) return pods.status();
+  children->pods = std::move(pods->items);
+  if (!spec.storage.empty_dir) {
+    auto pvcs = c.List(types::PersistentVolumeClaim(), ns, selector);
+    if (!pvcs.ok()) return pvcs.status();
+    children->pvcs = std::move(pvcs->items);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -44,28 +71,16 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   auto spec = ClusterSpec::Parse(*live);
   if (!spec.ok()) {
     // The object will not parse until someone edits it, which brings a watch event.
+    Report(*live, EventType::kWarning, "InvalidSpec", spec.status().message());
     out.status = spec.status();
     return out;
   }
 
   ChildObjects children;
-  for (auto [type, child_name, slot] :
-       {std::tuple{&types::Service(), naming::PeerService(name), &children.peer_service},
-        std::tuple{&types::Service(), naming::ClientService(name), &children.client_service},
-        std::tuple{&types::ConfigMap(), naming::ConfigMap(name), &children.config_map},
-        std::tuple{&types::StatefulSet(), naming::StatefulSet(name), &children.stateful_set},
-        std::tuple{&types::PodDisruptionBudget(), naming::Pdb(name), &children.pdb}}) {
-    out.status = GetOptional(client_, *type, ns, child_name, slot);
-    if (!out.status.ok()) return out;
-  }
-  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
-  auto pods = client_.List(types::Pod(), ns, selector);
-  if (!pods.ok()) return {pods.status(), std::nullopt, ActionKind::kNone};
-  children.pods = std::move(pods->items);
-  if (!spec->storage.empty_dir) {
-    auto pvcs = client_.List(types::PersistentVolumeClaim(), ns, selector);
-    if (!pvcs.ok()) return {pvcs.status(), std::nullopt, ActionKind::kNone};
-    children.pvcs = std::move(pvcs->items);
+  out.status = ReadChildren(client_, *spec, &children);
+  if (!out.status.ok()) {
+    Report(*live, EventType::kWarning, "ReadFailed", "reading the cluster's objects: " + out.status.message());
+    return out;
   }
 
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
@@ -88,6 +103,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
     if (!w.ok()) {
       // A conflict means the object changed since we read it: plan again from scratch.
       out.status = w.status().code() == StatusCode::kAborted ? Status::Ok() : w.status();
+      if (!out.status.ok()) Report(*live, EventType::kWarning, "StatusUpdateFailed", out.status.message());
       out.requeue_after = std::chrono::milliseconds(0);
       return out;
     }
@@ -95,11 +111,29 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
 
   if (!options_.may_act()) return {Status::Ok(), std::nullopt, ActionKind::kNone};
   out.status = ExecuteAction(client_, *membership, *spec, observed, plan.action);
-  if (options_.metrics && plan.action.kind != ActionKind::kNone && plan.action.kind != ActionKind::kWait) {
-    options_.metrics->RecordAction(ActionKindName(plan.action.kind));
+  if (plan.action.kind != ActionKind::kNone && plan.action.kind != ActionKind::kWait) {
+    if (options_.metrics) options_.metrics->RecordAction(ActionKindName(plan.action.kind));
+    // Every step taken shows in `kubectl describe` under the reason its condition uses.
+    if (out.status.ok()) {
+      Report(*live, EventType::kNormal, plan.action.reason, plan.action.message);
+    } else {
+      Report(*live, EventType::kWarning, std::string("Failed") + ActionKindName(plan.action.kind),
+             plan.action.message + ": " + out.status.message());
+    }
   }
   out.requeue_after = std::chrono::duration_cast<std::chrono::milliseconds>(plan.action.requeue_after);
   return out;
+}
+
+void Reconciler::Report(const nlohmann::json& cluster, EventType type, const std::string& reason,
+                        const std::string& message) {
+  if (!options_.events || !options_.may_act()) return;
+  Status s = options_.events->Record(cluster, type, reason, message);
+  if (!s.ok()) {
+    log::Log(spdlog::level::debug, "event not recorded",
+             {{"cluster", cluster["metadata"].value("namespace", "") + "/" + cluster["metadata"].value("name", "")},
+              {"reason", reason}, {"error", s.ToString()}});
+  }
 }
 
 }  // namespace cairn::op

@@ -5,7 +5,9 @@
 //   changed -> execute the plan's one action -> tell the caller when to look again.
 // Nothing is carried between passes, so a crash anywhere is recovered by the next pass.
 // `may_act` is asked before every write; when it says no (leadership lost) the pass
-// stops without writing anything.
+// stops without writing anything. With an EventRecorder, each action taken is recorded
+// as a Normal Event on the EtcdCluster (reason and message as in its condition), and
+// each failure as a Warning.
 // Thread-safety: Reconcile may run concurrently for different keys.
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <functional>
 #include <string>
 
+#include "operator/controller/event_recorder.h"
 #include "operator/controller/membership.h"
 #include "operator/controller/metrics.h"
 #include "operator/kube/client.h"
@@ -26,6 +29,7 @@ struct ReconcilerOptions {
   MembershipFactory membership;
   std::function<bool()> may_act = [] { return true; };
   Metrics* metrics = nullptr;  // optional
+  EventRecorder* events = nullptr;  // optional
 };
 
 struct ReconcileOutcome {
@@ -40,6 +44,8 @@ class Reconciler {
   ReconcileOutcome Reconcile(const std::string& ns, const std::string& name);
 
  private:
+  void Report(const nlohmann::json& cluster, EventType type, const std::string& reason, const std::string& message);
+
   kube::Client& client_;
   const ReconcilerOptions options_;
 };

@@ -52,6 +52,10 @@ const ResourceType& Lease() {
   static const ResourceType t{"/apis/coordination.k8s.io/v1", "leases", "Lease", true, false};
   return t;
 }
+const ResourceType& Event() {
+  static const ResourceType t{"/api/v1", "events", "Event", true, false};
+  return t;
+}
 }  // namespace types
 
 }  // namespace cairn::op::kube

@@ -35,6 +35,7 @@ const ResourceType& PodDisruptionBudget();
 const ResourceType& PersistentVolumeClaim();
 const ResourceType& Pod();
 const ResourceType& Lease();
+const ResourceType& Event();  // core/v1 Event (events.k8s.io/v1 serves the same objects)
 }  // namespace types
 
 }  // namespace cairn::op::kube

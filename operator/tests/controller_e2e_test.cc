@@ -4,7 +4,9 @@
 //     reports Running/Available in .status (written only when it changes);
 //   * scaling 3 -> 5 -> 3 goes through learners and removals and cleans up volumes;
 //   * a controller stopped mid-scale and replaced by a fresh one converges (nothing is
-//     remembered between passes).
+//     remembered between passes);
+//   * every action taken is a Normal Event on the EtcdCluster, and a failing one a
+//     Warning whose repeats are aggregated into one Event's count.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -189,6 +191,7 @@ class ControllerE2E : public ::testing::Test {
     ControllerOptions o;
     o.reconciler.may_act = may_act;
     o.reconciler.metrics = metrics_;
+    o.reconciler.events = &events_;
     o.workers = 2;
     o.backoff_initial = 20ms;
     o.backoff_max = 500ms;
@@ -242,6 +245,7 @@ class ControllerE2E : public ::testing::Test {
   FakeApiServer fake_;
   SimCluster sim_;
   std::unique_ptr<kube::Client> client_;
+  EventRecorder events_{*client_, EventRecorderOptions{}};
   std::unique_ptr<Controller> controller_;
   Metrics* metrics_ = nullptr;
   std::jthread run_;
@@ -385,6 +389,39 @@ TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
   EXPECT_EQ(metrics.Render().find("cairn_operator_reconcile_errors_total 0\n"), std::string::npos);
   StopController();
   metrics_ = nullptr;
+}
+
+TEST_F(ControllerE2E, ActionsAndFailuresAreRecordedAsEvents) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  fake_.InjectError("POST /apis/apps/v1/namespaces/db/statefulsets", 500, "InternalError", 3);
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"apiVersion", "etcd.cairn.dev/v1alpha1"}, {"kind", "EtcdCluster"},
+                                                            {"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  SetReplicas(4);
+  ASSERT_TRUE(Eventually([&] { return Converged(4) && Voting() == 4; })) << Cluster().dump(2);
+
+  auto find = [&](const std::string& type, const std::string& reason) -> std::optional<json> {
+    for (const auto& e : fake_.Objects(types::Event(), "db")) {
+      if (e["type"] == type && e["reason"] == reason) return e;
+    }
+    return std::nullopt;
+  };
+  const std::string uid = Cluster()["metadata"]["uid"];
+  for (const char* reason : {"CreatingPeerService", "CreatingStatefulSet", "AddingLearner", "StartingLearner",
+                             "PromotingLearner"}) {
+    auto e = find("Normal", reason);
+    ASSERT_TRUE(e.has_value()) << reason;
+    EXPECT_EQ((*e)["involvedObject"]["uid"], uid) << reason;
+    EXPECT_EQ((*e)["involvedObject"]["kind"], "EtcdCluster") << reason;
+  }
+  EXPECT_NE(find("Normal", "AddingLearner").value()["message"].get<std::string>().find("etcd-3"), std::string::npos);
+  auto failed = find("Warning", "FailedCreateStatefulSet");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ((*failed)["count"], 3);  // three failures, one Event
+  int warnings = 0;
+  for (const auto& e : fake_.Objects(types::Event(), "db")) warnings += e["reason"] == "FailedCreateStatefulSet";
+  EXPECT_EQ(warnings, 1);
 }
 
 TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {

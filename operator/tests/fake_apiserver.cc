@@ -23,7 +23,7 @@ const std::vector<const kube::ResourceType*>& KnownTypes() {
   static const std::vector<const kube::ResourceType*> t = {
       &kube::types::EtcdCluster(), &kube::types::Service(), &kube::types::ConfigMap(),
       &kube::types::StatefulSet(), &kube::types::PodDisruptionBudget(), &kube::types::PersistentVolumeClaim(),
-      &kube::types::Pod(), &kube::types::Lease()};
+      &kube::types::Pod(), &kube::types::Lease(), &kube::types::Event()};
   return t;
 }
 
@@ -397,6 +397,14 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
     if (n.empty()) return fail(422, "Invalid", type->kind + " is invalid: metadata.name: Required value");
     std::string bns = body["metadata"].value("namespace", ns);
     if (bns != ns) return fail(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+    if (type == &kube::types::Event()) {
+      // The API server's legacy Event validation: an Event lives in its object's namespace.
+      std::string involved = body.value("involvedObject", json::object()).value("namespace", "");
+      if (involved != ns) {
+        return fail(422, "Invalid", "Event \"" + n + "\" is invalid: involvedObject.namespace: Invalid value: \"" +
+                                        involved + "\": does not match event.namespace");
+      }
+    }
     std::string k = Key(*type, ns, n);
     if (objects_.count(k)) return fail(409, "AlreadyExists", type->plural + " \"" + n + "\" already exists");
     body["metadata"]["namespace"] = ns;

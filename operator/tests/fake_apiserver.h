@@ -12,7 +12,9 @@
 //     JSON events (chunked), BOOKMARK on request (allowWatchBookmarks=true and Bookmark()),
 //     and a start version older than the last Compact() gets an ERROR event carrying a
 //     410 Expired Status (or, with Options::expiry_as_http_410, an HTTP 410 response);
-//   * delete of an object with finalizers only sets deletionTimestamp.
+//   * delete of an object with finalizers only sets deletionTimestamp;
+//   * core/v1 Events are an ordinary namespaced resource (create, merge-patch, list),
+//     and a create whose involvedObject.namespace differs from its own is 422 Invalid.
 // Test hooks write objects directly (as kubelet or another controller would), inject
 // errors and end watch streams. Optionally serves HTTPS. Thread-safety: all public methods are thread-safe.
 #pragma once
