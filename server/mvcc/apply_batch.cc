@@ -14,8 +14,18 @@ ApplyBatch::ApplyBatch(Store& store) : store_(store), stmts_(*store.stmts_) {
 ApplyBatch::~ApplyBatch() {
   CAIRN_CHECK(!request_open_);
   if (!done_) {
+    if (index_compacted_) Panic("an apply batch that compacted the key index was abandoned");
     Query(stmts_.rollback).Run();
+    UndoAppendedAfter(0);
     store_.batch_open_ = false;
+  }
+}
+
+void ApplyBatch::UndoAppendedAfter(size_t mark) {
+  while (appended_.size() > mark) {
+    const Appended& a = appended_.back();
+    store_.index_.RemoveNewest(a.key, a.main, a.sub);
+    appended_.pop_back();
   }
 }
 
@@ -26,7 +36,6 @@ Status ApplyBatch::Compact(int64_t rev) {
   state_.compact_rev = rev;
   // A newer compaction subsumes a pending one: restart the scan with the new target.
   state_.compact_pending_rev = rev;
-  state_.cursor_key.clear();
   state_.cursor_main = 0;
   state_.cursor_sub = 0;
   return Status::Ok();
@@ -60,12 +69,14 @@ void ApplyBatch::Commit(uint64_t applied_index) {
         .Bind(2, state_.current_rev)
         .Bind(3, state_.compact_rev)
         .Bind(4, state_.compact_pending_rev)
-        .BindBlob(5, state_.cursor_key)
-        .Bind(6, state_.cursor_main)
-        .Bind(7, state_.cursor_sub)
+        .Bind(5, state_.cursor_main)
+        .Bind(6, state_.cursor_sub)
         .Run();
   }
   Query(stmts_.commit).Run();
+  // Only now (unless CompactStep needed it earlier): an abandoned batch must leave the
+  // index as it found it.
+  if (state_.compact_rev > store_.index_.CompactedRevision()) store_.index_.Compact(state_.compact_rev);
   done_ = true;
   store_.state_ = state_;
   store_.Publish(state_);

@@ -7,7 +7,9 @@
 //   batch.Commit(last_applied_index);
 // Destroying a batch without Commit() rolls everything back; destroying a WriteTxn
 // without Commit() rolls back just that request (SAVEPOINT), so a request that fails
-// part-way leaves no partial write and does not consume a revision.
+// part-way leaves no partial write and does not consume a revision. Both undo their
+// key-index updates too. A compaction reaches the key index when its batch commits, or
+// at the batch's first CompactStep(); from then on abandoning the batch aborts.
 //
 // Revisions: a WriteTxn that writes anything gets main = batch revision + 1 and its
 // writes get subs 0, 1, 2, ...; one that writes nothing leaves the revision unchanged.
@@ -47,8 +49,9 @@ class ApplyBatch {
   int64_t CurrentRevision() const { return state_.current_rev; }
   int64_t CompactRevision() const { return state_.compact_rev; }
 
-  // Logical compaction at rev: reads below rev fail from now on; the rows it makes
-  // unreachable are deleted later, in bounded chunks, by CompactStep(). Errors: rev <=
+  // Logical compaction at rev: reads below rev fail from now on (once the key index has
+  // it, even for readers of older snapshots); the rows it makes unreachable are deleted
+  // later, in bounded chunks, by CompactStep(). Errors: rev <=
   // compacted revision -> compacted; rev > current -> future revision.
   // REQUIRES: no WriteTxn open.
   Status Compact(int64_t rev);
@@ -79,13 +82,22 @@ class ApplyBatch {
  private:
   friend class WriteTxn;
 
+  struct Appended {  // a key-index revision this batch added, for rollback
+    std::string key;
+    int64_t main;
+    int64_t sub;
+  };
+  void UndoAppendedAfter(size_t mark);
+
   Store& store_;
   WriteStmts& stmts_;
   StoreState state_;
   bool done_ = false;
   bool request_open_ = false;
   bool events_enabled_ = false;
+  bool index_compacted_ = false;  // by CompactStep, before Commit
   std::vector<mvccpb::Event> events_;
+  std::vector<Appended> appended_;
 };
 
 // What a put found and did (for the response, lease bookkeeping and prev_kv).
@@ -131,13 +143,15 @@ class WriteTxn final : public ReadView {
   int64_t Commit();
 
  private:
-  void WriteRow(const mvccpb::KeyValue& kv, bool tombstone);
+  void WriteRow(const mvccpb::KeyValue& kv);
+  std::string ValueAt(const IndexedRevision& rev);
   mvccpb::Event* NewEvent();
 
   ApplyBatch& batch_;
   int64_t main_;
   int64_t sub_ = 0;
   size_t events_mark_;
+  size_t appended_mark_;
   bool done_ = false;
 };
 

@@ -1,7 +1,7 @@
 #include "server/mvcc/history_reader.h"
 
-#include <algorithm>
 #include <string>
+#include <unordered_map>
 
 #include "server/mvcc/errors.h"
 #include "server/mvcc/key_span.h"
@@ -10,46 +10,30 @@
 namespace cairn::mvcc {
 namespace {
 
-// Same column order as schema::KvColumn, plus sub at the end.
-constexpr const char* kScanBounded =
-    "SELECT key, create_rev, main, version, lease, value, sub FROM kv_history "
-    "WHERE key >= ?1 AND key < ?2 AND main >= ?3 AND main <= ?4 ORDER BY key, main, sub";
-constexpr const char* kScanUnbounded =
-    "SELECT key, create_rev, main, version, lease, value, sub FROM kv_history "
-    "WHERE key >= ?1 AND main >= ?3 AND main <= ?4 ORDER BY key, main, sub";
-// The newest row of a key strictly before (main, sub): the prev_kv of the first event
-// of that key in the scan.
-constexpr const char* kPrevRow =
-    "SELECT key, create_rev, main, version, lease, value FROM kv_history "
-    "WHERE key = ?1 AND (main, sub) < (?2, ?3) ORDER BY main DESC, sub DESC LIMIT 1";
-constexpr int kColSub = 6;
+const std::string kScan = std::string("SELECT ") + schema::kRowColumns +
+                          " FROM kv_revisions WHERE main >= ?1 AND main <= ?2 ORDER BY main, sub";
+const std::string kRowAt = std::string("SELECT ") + schema::kRowColumns +
+                           " FROM kv_revisions WHERE main = ?1 AND sub = ?2";
 
-struct Row {
-  mvccpb::KeyValue kv;  // tombstones keep only key and mod_revision
-  int64_t sub = 0;
-  bool tombstone = false;
-};
-
-Row ReadRow(const Query& q) {
-  Row r;
+// A tombstone keeps only key and mod_revision.
+mvccpb::KeyValue ReadKv(const Query& q) {
+  mvccpb::KeyValue kv;
   const auto key = q.Blob(schema::kColKey);
-  r.kv.set_key(key.data(), key.size());
-  r.kv.set_mod_revision(q.Int(schema::kColMod));
-  r.tombstone = q.Int(schema::kColVersion) == 0;
-  if (!r.tombstone) {
-    r.kv.set_create_revision(q.Int(schema::kColCreate));
-    r.kv.set_version(q.Int(schema::kColVersion));
-    r.kv.set_lease(q.Int(schema::kColLease));
+  kv.set_key(key.data(), key.size());
+  kv.set_mod_revision(q.Int(schema::kColMain));
+  if (q.Int(schema::kColVersion) != 0) {
+    kv.set_create_revision(q.Int(schema::kColCreate));
+    kv.set_version(q.Int(schema::kColVersion));
+    kv.set_lease(q.Int(schema::kColLease));
     const auto v = q.Blob(schema::kColValue);
-    r.kv.set_value(v.data(), v.size());
+    kv.set_value(v.data(), v.size());
   }
-  return r;
+  return kv;
 }
 
-struct Ordered {
-  mvccpb::Event event;
-  int64_t sub;
-};
+bool InSpan(const KeySpan& span, std::string_view key) {
+  return key >= span.lo && (!span.bounded || key < span.hi);
+}
 
 }  // namespace
 
@@ -61,43 +45,51 @@ Status HistoryReader::Read(ReadTxn& txn, std::string_view key, std::string_view 
   sqlite3* db = txn.reader_->db.get();
   const KeySpan span = KeySpan::Of(key, range_end);
   if (span.bounded && span.hi <= span.lo) return Status::Ok();
-  Stmt scan(db, span.bounded ? kScanBounded : kScanUnbounded);
-  Stmt prev_stmt(db, kPrevRow);
-  std::vector<Ordered> found;
-  Query q(scan);
-  q.BindBlob(1, span.lo);
-  if (span.bounded) q.BindBlob(2, span.hi);
-  q.Bind(3, from).Bind(4, to);
-  Row previous;  // the row before the current one in (key, main, sub) order
-  bool have_previous = false;
-  while (q.Next()) {
-    Row row = ReadRow(q);
-    row.sub = q.Int(kColSub);
-    Ordered& o = found.emplace_back();
-    o.sub = row.sub;
-    o.event.set_type(row.tombstone ? mvccpb::Event::DELETE : mvccpb::Event::PUT);
-    if (have_previous && previous.kv.key() == row.kv.key()) {
-      if (!previous.tombstone) *o.event.mutable_prev_kv() = previous.kv;
-    } else {
-      Query p(prev_stmt);
-      p.BindBlob(1, row.kv.key()).Bind(2, row.kv.mod_revision()).Bind(3, row.sub);
-      if (p.Next()) {
-        Row before = ReadRow(p);
-        if (!before.tombstone) *o.event.mutable_prev_kv() = std::move(before.kv);
+  const size_t first = out->size();
+  // Index in *out of the previous event of each key seen so far.
+  std::unordered_map<std::string, size_t> latest;
+  std::vector<size_t> first_of_key;
+  {
+    Stmt scan(db, kScan);
+    Query q(scan);
+    q.Bind(1, from).Bind(2, to);
+    while (q.Next()) {
+      if (!InSpan(span, q.Blob(schema::kColKey))) continue;
+      mvccpb::Event& ev = out->emplace_back();
+      const bool tombstone = q.Int(schema::kColVersion) == 0;
+      ev.set_type(tombstone ? mvccpb::Event::DELETE : mvccpb::Event::PUT);
+      *ev.mutable_kv() = ReadKv(q);
+      auto [it, inserted] = latest.try_emplace(ev.kv().key(), out->size() - 1);
+      if (inserted) {
+        first_of_key.push_back(out->size() - 1);
+        continue;
       }
+      const mvccpb::Event& before = (*out)[it->second];
+      if (before.type() == mvccpb::Event::PUT) *ev.mutable_prev_kv() = before.kv();
+      it->second = out->size() - 1;
     }
-    *o.event.mutable_kv() = row.kv;
-    previous = std::move(row);
-    have_previous = true;
   }
-  std::stable_sort(found.begin(), found.end(), [](const Ordered& a, const Ordered& b) {
-    if (a.event.kv().mod_revision() != b.event.kv().mod_revision()) {
-      return a.event.kv().mod_revision() < b.event.kv().mod_revision();
-    }
-    return a.sub < b.sub;
-  });
-  out->reserve(out->size() + found.size());
-  for (Ordered& o : found) out->push_back(std::move(o.event));
+  // The first event of each key takes its prev_kv from before `from`.
+  std::vector<KeyIndex::Before> queries;
+  queries.reserve(first_of_key.size());
+  for (size_t i : first_of_key) {
+    const mvccpb::KeyValue& kv = (*out)[i].kv();
+    queries.push_back({kv.key(), kv.mod_revision(), 0});
+  }
+  auto prev = txn.store_->index_.RevisionsBefore(queries, from);
+  if (!prev.ok()) {
+    out->resize(first);
+    return prev.status();
+  }
+  Stmt row_at(db, kRowAt);
+  for (size_t n = 0; n < first_of_key.size(); ++n) {
+    const std::optional<IndexedRevision>& p = (*prev)[n];
+    if (!p.has_value() || p->tombstone()) continue;
+    Query q(row_at);
+    q.Bind(1, p->main).Bind(2, p->sub);
+    CAIRN_CHECK(q.Next());  // indexed revisions below the snapshot are in it
+    *(*out)[first_of_key[n]].mutable_prev_kv() = ReadKv(q);
+  }
   return Status::Ok();
 }
 

@@ -6,10 +6,9 @@
 // carries the full kv, a delete carries {key, mod_revision}; prev_kv is the key's
 // previous revision when that was not a tombstone. They come in (main, sub) order.
 //
-// Cost: kv_history is keyed (key, main, sub), so a read scans every history row of the
-// key range (rows with main < from are skipped, not seeked over) and sorts the hits in
-// memory. This keeps puts free of a second (main, sub) index; compaction bounds the
-// history a range holds.
+// Cost: kv_revisions is keyed by revision, so a read scans the rows from `from` to `to`
+// once and skips those outside the key range; the prev_kv of each key's first event
+// comes from the key index and one lookup by revision.
 //
 // Thread-safety: none beyond the ReadTxn's (one thread uses a snapshot at a time).
 #pragma once

@@ -1,28 +1,26 @@
-// KvReader: the read algorithms of the store, bound to one SQLite connection and
-// caching its prepared statements. Used by read-pool connections (inside a read
-// snapshot) and by the apply connection (inside the open batch, so reads see the
-// batch's uncommitted writes).
+// KvReader: the read algorithms of the store, bound to one SQLite connection (whose
+// prepared statements it caches) and the store's key index. Used by read-pool
+// connections (inside a read snapshot) and by the apply connection (inside the open
+// batch, so reads see the batch's uncommitted writes).
 //
 // Range semantics (etcd's): range_end empty = the single key; "\0" = every key >= key;
-// otherwise [key, range_end). Reads at the current revision scan kv_live with the sort,
-// the min/max mod/create filters and limit+1 pushed into SQL; historical reads walk the
-// distinct keys of kv_history and pick each key's newest row <= revision (two index
-// seeks per key). `count` is the number of live keys in the range, regardless of
-// limit and filters; `more` is set when rows passing the filters exceed limit.
+// otherwise [key, range_end). The key index yields the keys live at the read revision
+// with their create/mod revision, version and lease, so counts, filters, keys_only and
+// every sort except by value need no SQLite read; values are then fetched by revision
+// for the rows that reach the response. `count` is the number of live keys in the
+// range, regardless of limit and filters; `more` is set when rows passing the filters
+// exceed limit.
 //
 // Thread-safety: none; the owner of the connection serialises use.
 #pragma once
 
 #include <sqlite3.h>
 
-#include <array>
 #include <cstdint>
-#include <string>
-#include <string_view>
 
 #include "etcd/api/etcdserverpb/rpc.pb.h"
 #include "server/common/status.h"
-#include "server/mvcc/key_span.h"
+#include "server/mvcc/key_index.h"
 #include "server/mvcc/sqlite.h"
 #include "server/mvcc/store_state.h"
 
@@ -37,37 +35,29 @@ struct KvHash {
 
 class KvReader {
  public:
-  explicit KvReader(sqlite3* db) : db_(db) {}
+  // REQUIRES: index outlives the reader.
+  KvReader(sqlite3* db, const KeyIndex* index);
 
   // REQUIRES: inside a transaction on this connection (so state and data agree).
   StoreState ReadState();
 
-  // `current` is the revision "latest" means; `compact` the compacted revision.
+  // `current` is the revision "latest" means (the snapshot's); `compact` the
+  // snapshot's compacted revision.
   Status Range(const etcdserverpb::RangeRequest& req, int64_t current, int64_t compact,
                etcdserverpb::RangeResponse* out);
 
-  // Hash of every kv revision <= rev that survives a compaction at `compact`, whether
-  // or not its physical deletion has run yet, so members agree mid-compaction.
-  Result<KvHash> HashKV(int64_t rev, int64_t current, int64_t compact);
+  // Hash, in revision order, of every row <= rev that survives the compaction the key
+  // index has applied, whether or not its physical deletion has run yet, so members
+  // agree mid-compaction.
+  Result<KvHash> HashKV(int64_t rev, int64_t current);
 
  private:
-  using Span = KeySpan;
+  std::string ValueAt(int64_t main, int64_t sub);
 
-  void RangeCurrent(const etcdserverpb::RangeRequest& req, const Span& span,
-                    etcdserverpb::RangeResponse* out);
-  void RangeHistorical(const etcdserverpb::RangeRequest& req, const Span& span, int64_t rev,
-                       etcdserverpb::RangeResponse* out);
-  int64_t CountLive(const Span& span);
-
-  const Stmt& Cached(Stmt& slot, const std::string& sql);
-
-  static constexpr int kSortVariants = 10;
   sqlite3* db_;
+  const KeyIndex* index_;
   Stmt state_;
-  std::array<Stmt, 2 * kSortVariants * 2> live_;  // [bounded][sort variant][keys_only]
-  std::array<Stmt, 2> count_;                     // [bounded]
-  std::array<Stmt, 2> next_key_;                  // [bounded]
-  Stmt latest_;
+  Stmt value_;
   Stmt hash_;
 };
 

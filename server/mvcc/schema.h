@@ -9,18 +9,19 @@
 // DeleteRange may write an unbounded number of subs.
 //
 // Tables
-//   kv_history  every revision of every key, keyed (key, main, sub); a deletion is a
-//               tombstone row (version = 0, create_rev = 0, lease = 0, value = x'').
-//               Rows are removed only by compaction.
-//   kv_live     the live keys at the current revision (a denormalised copy of the newest
-//               non-tombstone history row of each key) so current reads, counts and
-//               sorted/limited ranges are one index range scan.
+//   kv_revisions every revision of every key, keyed (main, sub), so writes only ever
+//               append at the end of the table (etcd's layout): a batch of puts dirties
+//               a handful of pages however random its keys. A deletion is a tombstone
+//               row (version = 0, create_rev = 0, lease = 0, value = x''). Rows are
+//               removed only by compaction. Which revision of a key is visible at a
+//               revision is answered by the in-memory KeyIndex (key_index.h), rebuilt
+//               from this table at start-up.
 //   store_state one row: applied Raft index, current/compact revision, and the cursor of
 //               the physical compaction in progress. Written once per batch.
 //   meta        free-form name -> value settings (cluster/member ids, ...).
 //   leases      granted leases: id, granted TTL and the last checkpointed remaining TTL
 //               in seconds (0 = never checkpointed). Attached keys are not stored here:
-//               kv_live.lease is the source of truth, scanned once at start-up.
+//               the lease column of each key's newest revision is the source of truth.
 // Keys and values are always bound as BLOBs, so key order is memcmp order (etcd's).
 //
 // Crash behaviour: every apply batch is one SQLite transaction that writes the data and
@@ -29,36 +30,36 @@
 // restart the store is exactly the state after some batch <= the last commit, and its
 // applied_index says which Raft entries to replay from Cairn's WAL. Store::Checkpoint()
 // makes everything committed durable before the driver releases WAL segments.
+//
+// Version history: 1 kept kv_history keyed (key, main, sub) plus a kv_live copy of the
+// live keys; both took a random B-tree insert per write. Version 1 stores are migrated
+// in place at open (kMigrateV1ToV2, one transaction: a crash leaves version 1 intact).
 #pragma once
 
 #include <cstdint>
 
 namespace cairn::mvcc::schema {
 
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 
 // Revision of an empty store (etcd: the first write gets revision 2).
 inline constexpr int64_t kInitialRevision = 1;
 
-inline constexpr const char* kCreateSql = R"sql(
-CREATE TABLE IF NOT EXISTS kv_history (
-  key        BLOB    NOT NULL,
+inline constexpr const char* kCreateRevisionsSql = R"sql(
+CREATE TABLE IF NOT EXISTS kv_revisions (
   main       INTEGER NOT NULL,
   sub        INTEGER NOT NULL,
+  key        BLOB    NOT NULL,
   create_rev INTEGER NOT NULL,
   version    INTEGER NOT NULL,
   lease      INTEGER NOT NULL,
   value      BLOB    NOT NULL,
-  PRIMARY KEY (key, main, sub)
+  PRIMARY KEY (main, sub)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS kv_live (
-  key        BLOB    NOT NULL PRIMARY KEY,
-  create_rev INTEGER NOT NULL,
-  mod_rev    INTEGER NOT NULL,
-  version    INTEGER NOT NULL,
-  lease      INTEGER NOT NULL,
-  value      BLOB    NOT NULL
-) WITHOUT ROWID;
+)sql";
+
+// Every other table; run after kCreateRevisionsSql.
+inline constexpr const char* kCreateSql = R"sql(
 CREATE TABLE IF NOT EXISTS store_state (
   id                  INTEGER PRIMARY KEY CHECK (id = 0),
   schema_version      INTEGER NOT NULL,
@@ -66,11 +67,10 @@ CREATE TABLE IF NOT EXISTS store_state (
   current_rev         INTEGER NOT NULL,
   compact_rev         INTEGER NOT NULL,
   compact_pending_rev INTEGER NOT NULL,
-  compact_cursor_key  BLOB    NOT NULL,
   compact_cursor_main INTEGER NOT NULL,
   compact_cursor_sub  INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO store_state VALUES (0, 1, 0, 1, 0, 0, x'', 0, 0);
+INSERT OR IGNORE INTO store_state VALUES (0, 2, 0, 1, 0, 0, 0, 0);
 CREATE TABLE IF NOT EXISTS meta (
   name  TEXT NOT NULL PRIMARY KEY,
   value
@@ -82,7 +82,18 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 )sql";
 
-// Columns of a kv as every read statement returns them, in this order.
-enum KvColumn : int { kColKey = 0, kColCreate, kColMod, kColVersion, kColLease, kColValue };
+// Version 1 -> 2, run after kCreateRevisionsSql in the same transaction. A pending
+// physical compaction restarts its scan from the start.
+inline constexpr const char* kMigrateV1ToV2Sql = R"sql(
+INSERT INTO kv_revisions SELECT main, sub, key, create_rev, version, lease, value FROM kv_history;
+DROP TABLE kv_history;
+DROP TABLE kv_live;
+ALTER TABLE store_state DROP COLUMN compact_cursor_key;
+UPDATE store_state SET schema_version = 2, compact_cursor_main = 0, compact_cursor_sub = 0;
+)sql";
+
+// Columns of a kv_revisions row as every read statement returns them, in this order.
+enum RowColumn : int { kColMain = 0, kColSub, kColKey, kColCreate, kColVersion, kColLease, kColValue };
+inline constexpr const char* kRowColumns = "main, sub, key, create_rev, version, lease, value";
 
 }  // namespace cairn::mvcc::schema

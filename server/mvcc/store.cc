@@ -1,11 +1,13 @@
 #include "server/mvcc/store.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "server/mvcc/schema.h"
+#include "server/mvcc/schema_migration.h"
 
 namespace cairn::mvcc {
 namespace {
@@ -25,9 +27,9 @@ Result<Db> OpenDb(const std::string& path, int flags) {
 
 }  // namespace
 
-ReadTxn::Reader::Reader(Db handle)
+ReadTxn::Reader::Reader(Db handle, const KeyIndex* index)
     : db(std::move(handle)),
-      kv(db.get()),
+      kv(db.get(), index),
       begin(db.get(), "BEGIN"),
       commit(db.get(), "COMMIT"),
       meta(db.get(), "SELECT value FROM meta WHERE name = ?1") {}
@@ -42,12 +44,16 @@ ReadTxn::~ReadTxn() {
   store_->Release(reader_);
 }
 
+int64_t ReadTxn::CompactRevision() const {
+  return std::max(state_.compact_rev, store_->index_.CompactedRevision());
+}
+
 Status ReadTxn::Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) {
   return reader_->kv.Range(req, state_.current_rev, state_.compact_rev, out);
 }
 
 Result<KvHash> ReadTxn::HashKV(int64_t rev) {
-  return reader_->kv.HashKV(rev, state_.current_rev, state_.compact_rev);
+  return reader_->kv.HashKV(rev, state_.current_rev);
 }
 
 std::optional<std::string> ReadTxn::GetMeta(std::string_view name) {
@@ -84,25 +90,33 @@ Status Store::OpenWriter(const StoreOptions& options) {
   }
   writer_.Exec("PRAGMA synchronous=NORMAL");
   writer_.Exec("PRAGMA cache_size=-" + std::to_string(options.writer_cache_kib));
+  CAIRN_RETURN_IF_ERROR(MigrateSchema(writer_));
   writer_.Exec("BEGIN IMMEDIATE");
+  writer_.Exec(schema::kCreateRevisionsSql);
   writer_.Exec(schema::kCreateSql);
   writer_.Exec("COMMIT");
-  writer_reader_ = std::make_unique<KvReader>(writer_.get());
+  writer_reader_ = std::make_unique<KvReader>(writer_.get(), &index_);
   stmts_ = std::make_unique<WriteStmts>(writer_.get());
-  {
-    const Stmt version(writer_.get(), "SELECT schema_version FROM store_state WHERE id = 0");
-    Query v(version);
-    CAIRN_CHECK(v.Next());
-    if (v.Int(0) != schema::kSchemaVersion) {
-      return Status::FailedPrecondition("unsupported mvcc schema version " +
-                                        std::to_string(v.Int(0)));
-    }
-  }
   writer_.Exec("BEGIN");
   state_ = writer_reader_->ReadState();
   writer_.Exec("COMMIT");
+  RebuildIndex();
   Publish(state_);
   return Status::Ok();
+}
+
+void Store::RebuildIndex() {
+  index_.Clear();
+  writer_.Exec("BEGIN");
+  {
+    const Stmt rows(writer_.get(),
+                    "SELECT main, sub, key, create_rev, version, lease FROM kv_revisions ORDER BY main, sub");
+    Query q(rows);
+    while (q.Next()) index_.Append(q.Blob(2), {q.Int(0), q.Int(1), q.Int(3), q.Int(4), q.Int(5)});
+  }
+  writer_.Exec("COMMIT");
+  // Rows a pending physical compaction has yet to delete are still in the table.
+  if (state_.compact_rev > 0) index_.Compact(state_.compact_rev);
 }
 
 Store::LeaseState Store::LoadLeaseState() {
@@ -114,12 +128,8 @@ Store::LeaseState Store::LoadLeaseState() {
     Query q(leases);
     while (q.Next()) state.leases.push_back({q.Int(0), q.Int(1), q.Int(2)});
   }
-  {
-    const Stmt keys(writer_.get(), "SELECT key, lease FROM kv_live WHERE lease != 0");
-    Query q(keys);
-    while (q.Next()) state.leased_keys.emplace_back(std::string(q.Blob(0)), q.Int(1));
-  }
   writer_.Exec("COMMIT");
+  state.leased_keys = index_.LeasedKeys();
   return state;
 }
 
@@ -145,7 +155,7 @@ Status Store::OpenReaders(const StoreOptions& options) {
     auto db = OpenDb(options.path, SQLITE_OPEN_READONLY);
     if (!db.ok()) return db.status();
     db->Exec("PRAGMA cache_size=-" + std::to_string(options.reader_cache_kib));
-    auto r = std::make_unique<ReadTxn::Reader>(std::move(*db));
+    auto r = std::make_unique<ReadTxn::Reader>(std::move(*db), &index_);
     free_.push_back(r.get());
     readers_.push_back(std::move(r));
   }

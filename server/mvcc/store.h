@@ -10,8 +10,10 @@
 //     snapshot that includes every batch committed before it started (WAL mode).
 //   * CurrentRevision()/CompactRevision()/AppliedIndex() are atomics published after a
 //     batch commits; they never run ahead of what a new reader can see.
-// Invariants: current_rev >= compact_rev; kv_live == the newest non-tombstone row of each
-// key in kv_history; store_state.applied_index is committed atomically with the data.
+//   * The key index (key_index.h) is shared by all of them and locks internally.
+// Invariants: current_rev >= compact_rev; the key index holds exactly the rows of
+// kv_revisions that its compaction keeps, plus the open batch's; store_state.applied_index
+// is committed atomically with the data.
 #pragma once
 
 #include <atomic>
@@ -27,8 +29,9 @@
 
 #include "etcd/api/etcdserverpb/rpc.pb.h"
 #include "server/common/status.h"
-#include "server/mvcc/kv_reader.h"
 #include "server/mvcc/checkpointer.h"
+#include "server/mvcc/key_index.h"
+#include "server/mvcc/kv_reader.h"
 #include "server/mvcc/read_view.h"
 #include "server/mvcc/sqlite.h"
 #include "server/mvcc/store_state.h"
@@ -58,7 +61,9 @@ class ReadTxn final : public ReadView {
   ~ReadTxn() override;
 
   int64_t Revision() const override { return state_.current_rev; }
-  int64_t CompactRevision() const override { return state_.compact_rev; }
+  // The snapshot's compacted revision, or a newer compaction already applied: reads
+  // below either fail.
+  int64_t CompactRevision() const override;
   int64_t AppliedIndex() const { return state_.applied_index; }
   Status Range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse* out) override;
   // rev <= 0 means the current revision.
@@ -136,16 +141,20 @@ class Store {
   friend class ApplyBatch;
   friend class WriteTxn;
   friend class ReadTxn;
+  friend class HistoryReader;
 
   Store() = default;
   void CloseAll();
   Status OpenWriter(const StoreOptions& options);
+  void RebuildIndex();
   Status OpenReaders(const StoreOptions& options);
   Status StartCheckpointer(const StoreOptions& options);
   ReadTxn::Reader* Acquire();
   void Release(ReadTxn::Reader* r);
   void Publish(const StoreState& s);
   int64_t PragmaInt(const char* sql);
+
+  KeyIndex index_;
 
   // Writer side: apply thread only.
   Db writer_;
@@ -175,7 +184,7 @@ struct ReadTxn::Reader {
   Stmt begin;
   Stmt commit;
   Stmt meta;
-  explicit Reader(Db handle);
+  Reader(Db handle, const KeyIndex* index);
 };
 
 }  // namespace cairn::mvcc

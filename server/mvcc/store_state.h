@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "server/mvcc/schema.h"
 
@@ -17,8 +16,7 @@ struct StoreState {
   // Target of the physical compaction in progress; 0 = none. Rows it would delete are
   // already invisible (reads below compact_rev fail), so deleting them lazily is safe.
   int64_t compact_pending_rev = 0;
-  // Next history row (key, main, sub) the physical compaction has yet to examine.
-  std::string cursor_key;
+  // Next row (main, sub) the physical compaction has yet to examine.
   int64_t cursor_main = 0;
   int64_t cursor_sub = 0;
 };

@@ -4,8 +4,6 @@
 
 #include <sqlite3.h>
 
-#include <array>
-
 #include "server/mvcc/sqlite.h"
 
 namespace cairn::mvcc {
@@ -15,11 +13,10 @@ struct WriteStmts {
 
   Stmt begin, commit, rollback;
   Stmt savepoint, release, rollback_to;
-  Stmt live_get;                     // full row of one live key
-  Stmt live_put, live_del, hist_put;
-  std::array<Stmt, 2> live_scan;     // [bounded] rows of a key range, key order
+  Stmt row_put;    // appends one kv_revisions row
+  Stmt value_get;  // the value of the row at (main, sub)
   Stmt state_put;
-  Stmt compact_scan, hist_del;
+  Stmt compact_scan, row_del;
   Stmt meta_put;
   Stmt lease_put, lease_del;
 };

@@ -3,12 +3,14 @@
 
 #include "server/mvcc/apply_batch.h"
 #include "server/mvcc/key_span.h"
-#include "server/mvcc/schema.h"
 
 namespace cairn::mvcc {
 
 WriteTxn::WriteTxn(ApplyBatch& batch)
-    : batch_(batch), main_(batch.state_.current_rev + 1), events_mark_(batch.events_.size()) {
+    : batch_(batch),
+      main_(batch.state_.current_rev + 1),
+      events_mark_(batch.events_.size()),
+      appended_mark_(batch.appended_.size()) {
   CAIRN_CHECK(!batch_.done_ && !batch_.request_open_);
   batch_.request_open_ = true;
   Query(batch_.stmts_.savepoint).Run();
@@ -18,6 +20,7 @@ WriteTxn::~WriteTxn() {
   if (done_) return;
   Query(batch_.stmts_.rollback_to).Run();
   Query(batch_.stmts_.release).Run();
+  batch_.UndoAppendedAfter(appended_mark_);
   batch_.events_.resize(events_mark_);
   batch_.request_open_ = false;
 }
@@ -37,53 +40,46 @@ Status WriteTxn::Range(const etcdserverpb::RangeRequest& req, etcdserverpb::Rang
 
 mvccpb::Event* WriteTxn::NewEvent() { return &batch_.events_.emplace_back(); }
 
-void WriteTxn::WriteRow(const mvccpb::KeyValue& kv, bool tombstone) {
-  WriteStmts& st = batch_.stmts_;
-  {
-    Query h(st.hist_put);
-    h.BindBlob(1, kv.key())
-        .Bind(2, main_)
-        .Bind(3, sub_)
-        .Bind(4, kv.create_revision())
-        .Bind(5, kv.version())
-        .Bind(6, kv.lease())
-        .BindBlob(7, kv.value())
-        .Run();
-  }
-  ++sub_;
-  if (tombstone) {
-    Query d(st.live_del);
-    d.BindBlob(1, kv.key()).Run();
-    return;
-  }
-  Query l(st.live_put);
-  l.BindBlob(1, kv.key())
-      .Bind(2, kv.create_revision())
-      .Bind(3, main_)
-      .Bind(4, kv.version())
-      .Bind(5, kv.lease())
-      .BindBlob(6, kv.value())
+std::string WriteTxn::ValueAt(const IndexedRevision& rev) {
+  Query q(batch_.stmts_.value_get);
+  q.Bind(1, rev.main).Bind(2, rev.sub);
+  CAIRN_CHECK(q.Next());  // the index only holds revisions whose rows exist
+  return std::string(q.Blob(0));
+}
+
+// A tombstone is a kv with only its key set.
+void WriteTxn::WriteRow(const mvccpb::KeyValue& kv) {
+  Query h(batch_.stmts_.row_put);
+  h.Bind(1, main_)
+      .Bind(2, sub_)
+      .BindBlob(3, kv.key())
+      .Bind(4, kv.create_revision())
+      .Bind(5, kv.version())
+      .Bind(6, kv.lease())
+      .BindBlob(7, kv.value())
       .Run();
+  batch_.store_.index_.Append(kv.key(), {main_, sub_, kv.create_revision(), kv.version(), kv.lease()});
+  batch_.appended_.push_back({kv.key(), main_, sub_});
+  ++sub_;
 }
 
 Result<PutResult> WriteTxn::Put(const etcdserverpb::PutRequest& req, mvccpb::KeyValue* prev_kv) {
   const bool want_prev = prev_kv != nullptr || batch_.events_enabled_;
-  mvccpb::KeyValue prev;
-  bool existed = false;
-  {
-    Query q(batch_.stmts_.live_get);
-    q.BindBlob(1, req.key());
-    existed = q.Next();
-    if (existed) {
-      prev.set_create_revision(q.Int(schema::kColCreate));
-      prev.set_mod_revision(q.Int(schema::kColMod));
-      prev.set_version(q.Int(schema::kColVersion));
-      prev.set_lease(q.Int(schema::kColLease));
-      if (want_prev || req.ignore_value()) prev.set_value(std::string(q.Blob(schema::kColValue)));
-    }
-  }
+  // Own earlier writes of this request are at main_, so they are visible to it.
+  auto found = batch_.store_.index_.Get(req.key(), main_);
+  CAIRN_CHECK(found.ok());  // main_ is above any compaction
+  const std::optional<IndexedRevision>& before = *found;
+  const bool existed = before.has_value();
   if ((req.ignore_value() || req.ignore_lease()) && !existed) {
     return Status::InvalidArgument("etcdserver: key not found");
+  }
+  mvccpb::KeyValue prev;
+  if (existed) {
+    prev.set_create_revision(before->create_rev);
+    prev.set_mod_revision(before->main);
+    prev.set_version(before->version);
+    prev.set_lease(before->lease);
+    if (want_prev || req.ignore_value()) prev.set_value(ValueAt(*before));
   }
   PutResult result;
   result.revision = main_;
@@ -102,7 +98,7 @@ Result<PutResult> WriteTxn::Put(const etcdserverpb::PutRequest& req, mvccpb::Key
   } else {
     kv.set_value(req.value());
   }
-  WriteRow(kv, /*tombstone=*/false);
+  WriteRow(kv);
 
   if (existed && want_prev) prev.set_key(req.key());
   if (batch_.events_enabled_) {
@@ -119,29 +115,26 @@ DeleteResult WriteTxn::DeleteRange(std::string_view key, std::string_view range_
                                    google::protobuf::RepeatedPtrField<mvccpb::KeyValue>* prev_kvs) {
   const bool want_value = prev_kvs != nullptr || batch_.events_enabled_;
   const KeySpan span = KeySpan::Of(key, range_end);
-  // Collect first: the live table must not change under an open scan of it.
-  std::vector<mvccpb::KeyValue> victims;
-  {
-    Query q(batch_.stmts_.live_scan[span.bounded]);
-    q.BindBlob(1, span.lo);
-    if (span.bounded) q.BindBlob(2, span.hi);
-    while (q.Next()) {
-      mvccpb::KeyValue& kv = victims.emplace_back();
-      const auto k = q.Blob(schema::kColKey);
-      kv.set_key(k.data(), k.size());
-      kv.set_create_revision(q.Int(schema::kColCreate));
-      kv.set_mod_revision(q.Int(schema::kColMod));
-      kv.set_version(q.Int(schema::kColVersion));
-      kv.set_lease(q.Int(schema::kColLease));
-      if (want_value) kv.set_value(std::string(q.Blob(schema::kColValue)));
-    }
-  }
+  // Collect first: the index is locked while it is visited.
+  std::vector<std::pair<std::string, IndexedRevision>> live;
+  const Status visited = batch_.store_.index_.Visit(span, main_, [&](std::string_view k, const IndexedRevision& r) {
+    live.emplace_back(std::string(k), r);
+    return true;
+  });
+  CAIRN_CHECK(visited.ok());
   DeleteResult result;
-  result.deleted = static_cast<int64_t>(victims.size());
+  result.deleted = static_cast<int64_t>(live.size());
   mvccpb::KeyValue tomb;
-  for (mvccpb::KeyValue& kv : victims) {
-    tomb.set_key(kv.key());
-    WriteRow(tomb, /*tombstone=*/true);
+  for (auto& [k, rev] : live) {
+    mvccpb::KeyValue kv;
+    kv.set_key(k);
+    kv.set_create_revision(rev.create_rev);
+    kv.set_mod_revision(rev.main);
+    kv.set_version(rev.version);
+    kv.set_lease(rev.lease);
+    if (want_value) kv.set_value(ValueAt(rev));
+    tomb.set_key(std::move(k));
+    WriteRow(tomb);
     if (kv.lease() != 0) result.leased.emplace_back(kv.key(), kv.lease());
     if (batch_.events_enabled_) {
       mvccpb::Event* ev = NewEvent();

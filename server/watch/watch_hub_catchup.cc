@@ -77,7 +77,6 @@ void WatchHub::CatchUpRound() {
   int64_t compact_rev = 0;
   {
     mvcc::ReadTxn txn = store_->BeginRead();
-    compact_rev = txn.CompactRevision();
     for (const auto& [key, uids] : groups) {
       const auto& [range, from] = key;
       ReadResult& r = results[key];
@@ -91,6 +90,8 @@ void WatchHub::CatchUpRound() {
       r.events.reserve(events.size());
       for (auto& e : events) r.events.push_back(std::make_shared<const mvccpb::Event>(std::move(e)));
     }
+    // Read last: a compaction applied while the reads ran may be what failed them.
+    compact_rev = txn.CompactRevision();
   }
   std::lock_guard lock(mu_);
   catchup_reads_ += results.size();

@@ -24,7 +24,7 @@ class CompactionTest : public StoreTest {
     sqlite3* db = nullptr;
     sqlite3_open_v2((dir_ / "kv.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM kv_history", -1, &s, nullptr);
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM kv_revisions", -1, &s, nullptr);
     sqlite3_step(s);
     const int64_t n = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
@@ -85,6 +85,45 @@ TEST_F(CompactionTest, HashIsStableAcrossPhysicalDeletion) {
   EXPECT_EQ(logical->hash, physical->hash);
   EXPECT_EQ(physical->compact_revision, 6);
   EXPECT_EQ(HistoryRows(), 3);
+}
+
+TEST_F(CompactionTest, RestartMidDeletionFinishesWithTheSameResult) {
+  {
+    ApplyBatch b(*store_);
+    ASSERT_TRUE(b.Compact(6).ok());
+    b.Commit(100);
+  }
+  {
+    ApplyBatch step(*store_);
+    EXPECT_TRUE(step.CompactStep(2));
+    step.Commit(100);
+  }
+  const auto before = store_->HashKV(7);
+  ASSERT_TRUE(before.ok());
+  Reopen();
+  EXPECT_TRUE(store_->CompactionPending());
+  const auto reopened = store_->HashKV(7);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->hash, before->hash);
+  {
+    ApplyBatch step(*store_);
+    while (step.CompactStep(2)) {
+    }
+    step.Commit(101);
+  }
+  EXPECT_EQ(HistoryRows(), 3);
+  EXPECT_EQ(store_->HashKV(7)->hash, before->hash);
+  EXPECT_EQ(Range(Req("a", "", 6)).kvs(0).value(), "2");
+  EXPECT_EQ(Keys(Range(Req("a", "z", 6))), "a,c");
+}
+
+TEST_F(CompactionTest, StepsInTheCompactingBatchItself) {
+  ApplyBatch b(*store_);
+  ASSERT_TRUE(b.Compact(6).ok());
+  EXPECT_FALSE(b.CompactStep(100));
+  b.Commit(100);
+  EXPECT_EQ(HistoryRows(), 3);
+  EXPECT_EQ(Keys(Range(Req("a", "z", 6))), "a,c");
 }
 
 }  // namespace

@@ -58,11 +58,16 @@ class StoreTest : public ::testing::Test {
     return d.deleted;
   }
   Status Compact(int64_t rev) {
-    ApplyBatch b(*store_);
-    Status s = b.Compact(rev);
-    while (b.CompactStep(3)) {
+    Status s;
+    {
+      ApplyBatch b(*store_);
+      s = b.Compact(rev);
+      b.Commit(store_->AppliedIndex() + 1);
     }
-    b.Commit(store_->AppliedIndex() + 1);
+    ApplyBatch steps(*store_);
+    while (steps.CompactStep(3)) {
+    }
+    steps.Commit(store_->AppliedIndex());
     return s;
   }
   etcdserverpb::RangeResponse Range(etcdserverpb::RangeRequest req) {

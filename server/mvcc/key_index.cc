@@ -1,0 +1,138 @@
+#include "server/mvcc/key_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "server/mvcc/errors.h"
+
+namespace cairn::mvcc {
+namespace {
+
+bool Older(const IndexedRevision& r, int64_t main, int64_t sub) {
+  return r.main < main || (r.main == main && r.sub < sub);
+}
+
+}  // namespace
+
+const IndexedRevision* KeyIndex::VisibleAt(const Revisions& revs, int64_t at) {
+  // The newest revision with main <= at (several subs of one main: the last wins).
+  auto it = std::upper_bound(revs.begin(), revs.end(), at,
+                             [](int64_t a, const IndexedRevision& r) { return a < r.main; });
+  if (it == revs.begin()) return nullptr;
+  const IndexedRevision* r = &*std::prev(it);
+  return r->tombstone() ? nullptr : r;
+}
+
+void KeyIndex::Append(std::string_view key, const IndexedRevision& rev) {
+  std::unique_lock lock(mu_);
+  auto it = keys_.find(key);
+  if (it == keys_.end()) it = keys_.emplace(std::string(key), Revisions{}).first;
+  CAIRN_CHECK(it->second.empty() || Older(it->second.back(), rev.main, rev.sub));
+  it->second.push_back(rev);
+}
+
+void KeyIndex::RemoveNewest(std::string_view key, int64_t main, int64_t sub) {
+  std::unique_lock lock(mu_);
+  auto it = keys_.find(key);
+  CAIRN_CHECK(it != keys_.end() && !it->second.empty());
+  CAIRN_CHECK(it->second.back().main == main && it->second.back().sub == sub);
+  it->second.pop_back();
+  if (it->second.empty()) keys_.erase(it);
+}
+
+void KeyIndex::Compact(int64_t rev) {
+  std::unique_lock lock(mu_);
+  CAIRN_CHECK(rev >= compacted_);
+  compacted_ = rev;
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    Revisions& revs = it->second;
+    auto above = std::upper_bound(revs.begin(), revs.end(), rev,
+                                  [](int64_t a, const IndexedRevision& r) { return a < r.main; });
+    if (above != revs.begin()) {
+      auto newest_at_rev = std::prev(above);
+      // A tombstone at or below rev: the key did not exist at rev, and nothing older
+      // can be read any more, so it goes too.
+      revs.erase(revs.begin(), newest_at_rev->tombstone() ? above : newest_at_rev);
+    }
+    it = revs.empty() ? keys_.erase(it) : std::next(it);
+  }
+}
+
+void KeyIndex::Clear() {
+  std::unique_lock lock(mu_);
+  keys_.clear();
+  compacted_ = 0;
+}
+
+int64_t KeyIndex::CompactedRevision() const {
+  std::shared_lock lock(mu_);
+  return compacted_;
+}
+
+Result<std::optional<IndexedRevision>> KeyIndex::Get(std::string_view key, int64_t at) const {
+  std::shared_lock lock(mu_);
+  if (at < compacted_) return ErrCompacted();
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return std::optional<IndexedRevision>();
+  const IndexedRevision* r = VisibleAt(it->second, at);
+  return r == nullptr ? std::optional<IndexedRevision>() : std::optional<IndexedRevision>(*r);
+}
+
+Status KeyIndex::Visit(const KeySpan& span, int64_t at, const Visitor& visit) const {
+  std::shared_lock lock(mu_);
+  if (at < compacted_) return ErrCompacted();
+  if (span.bounded && span.hi <= span.lo) return Status::Ok();
+  for (auto it = keys_.lower_bound(span.lo); it != keys_.end(); ++it) {
+    if (span.bounded && it->first >= span.hi) break;
+    const IndexedRevision* r = VisibleAt(it->second, at);
+    if (r != nullptr && !visit(it->first, *r)) break;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::optional<IndexedRevision>>> KeyIndex::RevisionsBefore(
+    const std::vector<Before>& queries, int64_t from) const {
+  std::shared_lock lock(mu_);
+  if (from <= compacted_) return ErrCompacted();
+  std::vector<std::optional<IndexedRevision>> out;
+  out.reserve(queries.size());
+  for (const Before& q : queries) {
+    std::optional<IndexedRevision>& found = out.emplace_back();
+    auto it = keys_.find(q.key);
+    if (it == keys_.end()) continue;
+    const Revisions& revs = it->second;
+    auto at = std::lower_bound(revs.begin(), revs.end(), q,
+                               [](const IndexedRevision& r, const Before& b) { return Older(r, b.main, b.sub); });
+    if (at != revs.begin()) found = *std::prev(at);
+  }
+  return out;
+}
+
+bool KeyIndex::Contains(std::string_view key, int64_t main, int64_t sub) const {
+  std::shared_lock lock(mu_);
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const IndexedRevision& r) { return r.main == main && r.sub == sub; });
+}
+
+std::pair<RevisionSet, int64_t> KeyIndex::KeptRevisions() const {
+  std::shared_lock lock(mu_);
+  RevisionSet kept;
+  for (const auto& [key, revs] : keys_) {
+    if (revs.front().main <= compacted_) kept.emplace(revs.front().main, revs.front().sub);
+  }
+  return {std::move(kept), compacted_};
+}
+
+std::vector<std::pair<std::string, int64_t>> KeyIndex::LeasedKeys() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& [key, revs] : keys_) {
+    const IndexedRevision& newest = revs.back();
+    if (!newest.tombstone() && newest.lease != 0) out.emplace_back(key, newest.lease);
+  }
+  return out;
+}
+
+}  // namespace cairn::mvcc

@@ -1,0 +1,112 @@
+// KeyIndex: the in-memory index from each key to its revisions (etcd's treeIndex).
+//
+// The store keeps every revision on disk in one table keyed by revision, which is
+// append-only for writes (see schema.h). This index answers "which revision of key K
+// is visible at revision R" and "which keys are live in [lo, hi) at R" without
+// touching SQLite; readers then fetch values by revision. It is rebuilt from the table
+// at start-up, so it is never persisted itself.
+//
+// Per key it holds the revisions written since the last compaction, oldest first; a
+// tombstone (version 0) ends a generation. Compact(C) keeps, for each key, its newest
+// revision at or below C unless that one is a tombstone, and everything above C, which
+// is exactly the set of rows physical compaction keeps (Contains()).
+//
+// Thread-safety: every method locks internally (one shared_mutex: readers shared, the
+// apply thread exclusive when it writes). Only the apply thread writes. Readers pass
+// the revision of their SQLite snapshot as `at`; revisions above it (written by the
+// open batch, or committed after the snapshot) are ignored, so what they see agrees
+// with their snapshot. A read below the index's compacted revision fails with etcd's
+// compacted error even if the reader's snapshot predates the compaction, as in etcd.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "server/common/status.h"
+#include "server/mvcc/key_span.h"
+
+namespace cairn::mvcc {
+
+// One revision of one key: where its row is (main, sub) and the metadata reads and
+// writes need without fetching the row.
+struct IndexedRevision {
+  int64_t main = 0;
+  int64_t sub = 0;
+  int64_t create_rev = 0;  // 0 for a tombstone
+  int64_t version = 0;     // 0 for a tombstone
+  int64_t lease = 0;
+
+  bool tombstone() const { return version == 0; }
+};
+
+// A (main, sub) pair packed for hashing; see KeyIndex::KeptRevisions.
+struct RevisionHash {
+  size_t operator()(const std::pair<int64_t, int64_t>& r) const {
+    return std::hash<int64_t>()(r.first * 1000003 + r.second);
+  }
+};
+using RevisionSet = std::unordered_set<std::pair<int64_t, int64_t>, RevisionHash>;
+
+class KeyIndex {
+ public:
+  // Called for each live key of a span in key order; return false to stop early.
+  // Runs under the index's shared lock: it must not call back into the index.
+  using Visitor = std::function<bool(std::string_view key, const IndexedRevision& rev)>;
+
+  KeyIndex() = default;
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
+
+  // ---- Apply thread ----
+  // REQUIRES: rev is newer than every revision of key already indexed.
+  void Append(std::string_view key, const IndexedRevision& rev);
+  // Undoes Append(key, rev) of a request that is rolled back.
+  // REQUIRES: (main, sub) is the newest revision of key.
+  void RemoveNewest(std::string_view key, int64_t main, int64_t sub);
+  // REQUIRES: rev >= CompactedRevision().
+  void Compact(int64_t rev);
+  void Clear();
+
+  // ---- Any thread ----
+  int64_t CompactedRevision() const;
+  // The revision of key visible at `at`, if the key is live there. Errors: compacted.
+  Result<std::optional<IndexedRevision>> Get(std::string_view key, int64_t at) const;
+  // Visits the live keys of span at `at`. Errors: compacted (nothing visited).
+  Status Visit(const KeySpan& span, int64_t at, const Visitor& visit) const;
+  // For each key, the newest revision strictly before (main, sub), tombstone or not;
+  // nullopt when there is none. Errors: compacted, when `from` <= the compacted
+  // revision (the history before `from` may be incomplete).
+  struct Before {
+    std::string_view key;
+    int64_t main;
+    int64_t sub;
+  };
+  Result<std::vector<std::optional<IndexedRevision>>> RevisionsBefore(const std::vector<Before>& queries,
+                                                                      int64_t from) const;
+  // Whether key's revision (main, sub) is still indexed: a row at or below the
+  // compacted revision that is not is garbage for physical compaction.
+  bool Contains(std::string_view key, int64_t main, int64_t sub) const;
+  // The rows at or below the compacted revision that compaction keeps (each key's
+  // newest one there, if live), and that revision.
+  std::pair<RevisionSet, int64_t> KeptRevisions() const;
+  // Every key live at the newest revision with a lease attached: (key, lease).
+  std::vector<std::pair<std::string, int64_t>> LeasedKeys() const;
+
+ private:
+  using Revisions = std::vector<IndexedRevision>;  // oldest first
+  static const IndexedRevision* VisibleAt(const Revisions& revs, int64_t at);
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Revisions, std::less<>> keys_;  // guarded by mu_
+  int64_t compacted_ = 0;                               // guarded by mu_
+};
+
+}  // namespace cairn::mvcc
