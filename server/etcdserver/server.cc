@@ -458,10 +458,14 @@ void EtcdServer::RaftLoop() {
     std::vector<raft::ConfChange> conf_changes;
     uint64_t compact_to = 0;
     bool have_reads = false;
+    // One ReadIndex round at a time, as etcd's linearizable read loop: reads arriving
+    // meanwhile wait and share the next round, so heavy read load costs few heartbeats.
+    const bool read_round_free = reads_in_flight_.empty();
     {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
-        return stopping_ || !proposals_.empty() || !pending_reads_.empty() || !conf_changes_to_apply_.empty() ||
+        return stopping_ || !proposals_.empty() || (read_round_free && !pending_reads_.empty()) ||
+               !conf_changes_to_apply_.empty() ||
                !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
                peer_urls_changed_ || !snapshot_reports_.empty();
       });
@@ -475,7 +479,7 @@ void EtcdServer::RaftLoop() {
       proposals.swap(proposals_);
       conf_changes.swap(conf_changes_to_apply_);
       std::swap(compact_to, log_compaction_to_);
-      have_reads = !pending_reads_.empty();
+      have_reads = read_round_free && !pending_reads_.empty();
     }
     for (auto& m : from_peers) {
       // Errors here are expected (e.g. a response from a member that was just removed).
@@ -575,7 +579,7 @@ void EtcdServer::ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono:
 
 void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
   std::vector<PendingRead> fresh;
-  {
+  if (reads_in_flight_.empty()) {
     std::lock_guard lock(loop_mu_);
     fresh.swap(pending_reads_);
   }
