@@ -52,16 +52,34 @@ void KvService::ReplicateInto(cairnpb::RaftRequest request, Response* response, 
   });
 }
 
-grpc::Status KvService::Range(grpc::ServerContext*, const etcdserverpb::RangeRequest* request,
-                              etcdserverpb::RangeResponse* response) {
-  if (Status st = apply::ValidateRange(*request); !st.ok()) return ToGrpc(st);
-  Status barrier = request->serializable() ? server_->LocalReadBarrier() : server_->ReadBarrier();
-  if (!barrier.ok()) return ToGrpc(barrier);
-  auto result = server_->applier().Range(*request);
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(result.value());
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+void KvService::AfterReadPoint(bool serializable, grpc::ServerUnaryReactor* reactor, std::function<void()> read) {
+  const auto caller = std::this_thread::get_id();
+  auto run = [this, caller, reactor, read = std::move(read)](Status st) {
+    if (!st.ok()) return reactor->Finish(ToGrpc(st));
+    // Released later by the Raft or apply loop, which must not run reads.
+    if (std::this_thread::get_id() != caller) return reads_->Submit(read);
+    read();
+  };
+  if (serializable) {
+    server_->LocalReadBarrierAsync(std::move(run));
+  } else {
+    server_->ReadBarrierAsync(std::move(run));
+  }
+}
+
+grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* context, const etcdserverpb::RangeRequest* request,
+                                           etcdserverpb::RangeResponse* response) {
+  if (Status st = apply::ValidateRange(*request); !st.ok()) return Finished(context, st);
+  auto* reactor = context->DefaultReactor();
+  AfterReadPoint(request->serializable(), reactor, [this, request, response, reactor] {
+    auto result = server_->applier().Range(*request);
+    if (result.ok()) {
+      *response = std::move(result.value());
+      FillHeader(response->mutable_header());
+    }
+    reactor->Finish(ToGrpc(result.status()));
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context, const etcdserverpb::PutRequest* request,
@@ -108,15 +126,8 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context, c
     *raft_request.mutable_txn() = *request;
     ReplicateInto(std::move(raft_request), response, reactor);
   } else {
-    auto run = [this, request, response, reactor](Status st) {
-      if (!st.ok()) return reactor->Finish(ToGrpc(st));
-      reads_->Submit([this, request, response, reactor] { ReadOnlyTxn(request, response, reactor); });
-    };
-    if (IsSerializable(*request)) {
-      server_->LocalReadBarrierAsync(std::move(run));
-    } else {
-      server_->ReadBarrierAsync(std::move(run));
-    }
+    AfterReadPoint(IsSerializable(*request), reactor,
+                   [this, request, response, reactor] { ReadOnlyTxn(request, response, reactor); });
   }
   return reactor;
 }

@@ -4,10 +4,14 @@
 // quota, then replicated through EtcdServer::ProposeAsync. They use gRPC's callback
 // API: no thread waits for the log; the apply loop completes the RPC. Reads are
 // linearizable by default (ReadIndex barrier first) and served from the local store
-// when the client asks for serializable. Read-only txns take the read path, not the
-// log; a linearizable one runs on the read executor once its read point is reached.
+// when the client asks for serializable. Ranges and read-only txns take the read path,
+// not the log, also through the callback API: no thread waits for a ReadIndex round
+// either. A read whose read point is already reached runs at once on the gRPC thread;
+// one that had to wait runs on the read executor.
 // Thread-safety: called concurrently by gRPC threads; holds no mutable state.
 #pragma once
+
+#include <functional>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/read_executor.h"
@@ -15,14 +19,15 @@
 
 namespace cairn::api {
 
-using KvServiceBase = etcdserverpb::KV::WithCallbackMethod_Put<
-    etcdserverpb::KV::WithCallbackMethod_DeleteRange<etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>;
+using KvServiceBase = etcdserverpb::KV::WithCallbackMethod_Range<etcdserverpb::KV::WithCallbackMethod_Put<
+    etcdserverpb::KV::WithCallbackMethod_DeleteRange<etcdserverpb::KV::WithCallbackMethod_Txn<etcdserverpb::KV::Service>>>>;
 
 class KvService final : public KvServiceBase {
  public:
   KvService(etcdserver::EtcdServer* server, ReadExecutor* reads) : server_(server), reads_(reads) {}
 
-  grpc::Status Range(grpc::ServerContext*, const etcdserverpb::RangeRequest*, etcdserverpb::RangeResponse*) override;
+  grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext*, const etcdserverpb::RangeRequest*,
+                                  etcdserverpb::RangeResponse*) override;
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext*, const etcdserverpb::PutRequest*,
                                 etcdserverpb::PutResponse*) override;
   grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext*, const etcdserverpb::DeleteRangeRequest*,
@@ -37,6 +42,9 @@ class KvService final : public KvServiceBase {
   // response (of type Response) into `response` with a full header.
   template <typename Response>
   void ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor);
+  // Runs `read` once the read point is reached (see above); finishes `reactor` with the
+  // barrier's error instead when there is one.
+  void AfterReadPoint(bool serializable, grpc::ServerUnaryReactor* reactor, std::function<void()> read);
   void ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
                    grpc::ServerUnaryReactor* reactor);
   Status CheckQuota() const;
