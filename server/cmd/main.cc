@@ -59,6 +59,7 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
   o.max_request_bytes = c.max_request_bytes;
   o.snapshot_count = c.snapshot_count;
   o.snapshot_catchup_entries = c.snapshot_catchup_entries;
+  o.wal.max_files = static_cast<size_t>(c.max_wals);
   o.watch_progress_notify_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.experimental_watch_progress_notify_interval);
   o.max_txn_ops = static_cast<int>(c.max_txn_ops);

@@ -185,7 +185,9 @@ const FlagSpec kFlags[] = {
     {"listen-peer-urls", K::kUrlList, kImpl, "http://localhost:2380", "", kMember, "List of URLs to listen on for peer traffic.", SetUrls<false, &C::listen_peer_urls>},
     {"listen-client-urls", K::kUrlList, kImpl, "http://localhost:2379", "", kMember, "List of URLs to listen on for client traffic.", SetUrls<false, &C::listen_client_urls>},
     {"listen-client-http-urls", K::kUrlList, kRef, "", "", kMember, "List of URLs to listen on for http only client traffic.", CheckUrls},
-    {"max-snapshots", K::kUint, kImpl, "5", "", kMember, "Maximum number of snapshot files to retain (0 is unlimited).", SetUint<&C::max_snapshots>},
+    // Cairn writes no snapshot files: a member that needs a snapshot gets a copy of the
+    // store made on demand and deleted once sent, so there is nothing to retain.
+    {"max-snapshots", K::kUint, kIgn, "5", "", kMember, "Maximum number of snapshot files to retain (0 is unlimited).", CheckUint},
     {"max-wals", K::kUint, kImpl, "5", "", kMember, "Maximum number of wal files to retain (0 is unlimited).", SetUint<&C::max_wals>},
     {"quota-backend-bytes", K::kInt, kImpl, "0", "", kMember, "Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB).", SetInt<&C::quota_backend_bytes>},
     {"backend-bbolt-freelist-type", K::kString, kIgn, "map", "", kMember, "Freelist type of the bbolt backend (array or map).", CheckFreelist},

@@ -58,8 +58,7 @@ struct ServerConfig {
   uint64_t snapshot_count = 100000;
   // Log entries kept behind a log compaction for slow followers (older ones need a snapshot).
   uint64_t snapshot_catchup_entries = 5000;
-  uint64_t max_snapshots = 5;  // 0 = unlimited
-  uint64_t max_wals = 5;       // 0 = unlimited
+  uint64_t max_wals = 5;  // 0 = unlimited
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
   bool initial_election_tick_advance = true;

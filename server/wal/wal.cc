@@ -295,7 +295,10 @@ Status Wal::ReleaseTo(raft::Index index) {
   }
   if (!found) return Status::Ok();
   size_t n = 0;
-  while (n < marker_segment && n + 1 < segments_.size() &&
+  const size_t deletable = options_.max_files == 0 || segments_.size() <= options_.max_files
+                              ? 0
+                              : segments_.size() - options_.max_files;
+  while (n < marker_segment && n < deletable && n + 1 < segments_.size() &&
          segments_[n].contents.max_entry_index <= covered) {
     ++n;
   }

@@ -32,6 +32,9 @@ struct Options {
   // Preallocated size of each segment; a batch larger than this gets a segment of its own.
   // REQUIRES: kMinSegmentBytes <= segment_bytes <= kMaxSegmentBytes (format.h).
   uint64_t segment_bytes = 64ull << 20;
+  // etcd's --max-wals: ReleaseTo deletes segments it no longer needs only while more
+  // than this many segment files exist; 0 keeps every segment. 1 deletes all it can.
+  size_t max_files = 1;
 };
 
 class Wal {
@@ -70,7 +73,7 @@ class Wal {
 
   // Deletes whole segments, oldest first, that hold only entries covered by the newest
   // snapshot marker at or below `index` and precede the newest segment holding such a
-  // marker. Never deletes the segment being written.
+  // marker, keeping Options::max_files. Never deletes the segment being written.
   // REQUIRES: the application's state at `index` is durable elsewhere.
   Status ReleaseTo(raft::Index index);
 

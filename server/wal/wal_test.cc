@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "server/common/test_dir.h"
 #include "server/wal/test_util.h"
 
@@ -139,6 +141,27 @@ TEST_F(WalTest, BatchLargerThanASegmentGetsItsOwnSegment) {
   Recovered r = Reopen(&wal, small_);
   ASSERT_EQ(r.entries.size(), 6u);
   EXPECT_EQ(r.entries[3], MakeEntry(4, 1, 3000));
+}
+
+TEST_F(WalTest, ReleaseToKeepsMaxFilesSegmentsAndZeroKeepsThemAll) {
+  for (size_t max_files : {size_t{0}, size_t{3}}) {
+    SCOPED_TRACE("max_files " + std::to_string(max_files));
+    Options options = small_;
+    options.max_files = max_files;
+    std::filesystem::remove_all(dir_);
+    auto wal = CreateWal(options);
+    for (raft::Index i = 1; i <= 100; ++i) {
+      ASSERT_TRUE(wal->Save({1, 1, i}, {MakeEntry(i, 1, 200)}).ok());
+    }
+    const size_t before = wal->SegmentCount();
+    ASSERT_GT(before, 4u);
+    ASSERT_TRUE(wal->SaveSnapshot({100, 1, {{1, 2, 3}, {}}}).ok());
+    ASSERT_TRUE(wal->ReleaseTo(100).ok());
+    EXPECT_EQ(wal->SegmentCount(), max_files == 0 ? before : max_files);
+    EXPECT_EQ(testing::SegmentPaths(fs_, dir_).size(), wal->SegmentCount());
+    Recovered r = Reopen(&wal, options);
+    EXPECT_EQ(r.snapshot.index, 100u);
+  }
 }
 
 TEST_F(WalTest, ReleaseToDeletesOnlyCoveredSegments) {

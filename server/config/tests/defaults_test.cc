@@ -22,7 +22,6 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
   EXPECT_EQ(c.initial_cluster_state, ClusterState::kNew);
   EXPECT_EQ(c.initial_cluster_token, "etcd-cluster");
   EXPECT_EQ(c.snapshot_count, 100000u);
-  EXPECT_EQ(c.max_snapshots, 5u);
   EXPECT_EQ(c.max_wals, 5u);
   EXPECT_EQ(c.heartbeat_interval_ms, 100u);
   EXPECT_EQ(c.election_timeout_ms, 1000u);
