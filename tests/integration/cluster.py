@@ -46,21 +46,20 @@ def unb64(s):
 
 
 class Member:
-    def __init__(self, data_dir, name="default", extra_args=(), advertised_peer_port=None):
+    def __init__(self, data_dir, name="default", extra_args=()):
         self.data_dir = str(data_dir)
         self.name = name
         self.port = free_port()
         self.peer_port = free_port()
-        # Peers reach this member here: its own peer port, or a proxy in front of it.
-        self.advertised_peer_port = advertised_peer_port or self.peer_port
         self.extra_args = list(extra_args)
         self.initial_cluster = None  # name=url,...; None = a cluster of this member alone
         self.proc = None
+        self.env = None  # the process environment; None = the test's own
         self.log_path = self.data_dir + ".log"
 
     @property
     def peer_url(self):
-        return "http://127.0.0.1:%d" % self.advertised_peer_port
+        return "http://127.0.0.1:%d" % self.peer_port
 
     @property
     def endpoint(self):
@@ -77,7 +76,7 @@ class Member:
 
     def start(self, timeout=30, wait=True):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.env)
         log.close()
         if wait:
             self.wait_ready(timeout)
@@ -151,8 +150,9 @@ class Member:
 class Cluster:
     """N members on loopback bootstrapped together with --initial-cluster.
 
-    With proxies=True each member's advertised peer URL is a netproxy.Proxy, so a
-    test can cut a member off (cluster.isolate(m)) and heal it again.
+    With proxies=True each member dials its peers through its own netproxy.ConnectProxy,
+    so a test can partition the members (cluster.partition, cluster.isolate) in both
+    directions and heal it again.
     """
 
     def __init__(self, base_dir, size=3, extra_args=(), proxies=False):
@@ -161,11 +161,12 @@ class Cluster:
         self.proxies = {}
         for i in range(size):
             name = "m%d" % i
-            proxy = None
             m = Member(os.path.join(str(base_dir), name), name=name, extra_args=extra_args)
             if proxies:
-                proxy = netproxy.Proxy(m.peer_port)
-                m.advertised_peer_port = proxy.port
+                proxy = netproxy.ConnectProxy()
+                m.env = dict(os.environ, grpc_proxy="http://127.0.0.1:%d" % proxy.port)
+                m.env.pop("no_grpc_proxy", None)
+                m.env.pop("no_proxy", None)
                 self.proxies[name] = proxy
             self.members.append(m)
         initial = ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
@@ -207,12 +208,21 @@ class Cluster:
             time.sleep(0.1)
         raise AssertionError("no agreed leader within %ss (saw %s)" % (timeout, last))
 
+    def partition(self, *groups):
+        """Members in different groups can no longer reach each other, either way (peer
+        and client ports, since members also forward requests to the leader's)."""
+        group_of = {m.name: i for i, g in enumerate(groups) for m in g}
+        for m in self.members:
+            self.proxies[m.name].block([port for other in self.members
+                                        if group_of.get(other.name) != group_of.get(m.name)
+                                        for port in (other.peer_port, other.port)])
+
     def isolate(self, member):
-        self.proxies[member.name].block()
+        self.partition([member], [m for m in self.members if m is not member])
 
     def heal(self):
         for p in self.proxies.values():
-            p.unblock()
+            p.block([])
 
     def stop(self):
         for m in self.members:

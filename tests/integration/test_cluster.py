@@ -1,7 +1,8 @@
 """Clusters of real `cairn` processes on loopback, driven with etcdctl 3.4.
 
 Covers agreement across members, etcdctl's cluster views (member list, endpoint
-status --cluster), leader failure and rejoin, and a partitioned leader.
+status --cluster), leader failure and rejoin, a partitioned leader and a symmetric
+partition of a follower.
 """
 import json
 import time
@@ -129,6 +130,30 @@ def test_isolated_leader_cannot_commit_and_majority_moves_on(cluster3):
     views = {(m.etcdctl_json("get", "barrier", "--consistency=s")["header"]["revision"],
               tuple(get_value(m, "minority", "--consistency=s"))) for m in cluster3.members}
     assert len(views) == 1, views
+
+
+def test_symmetric_partition_of_a_follower(cluster3):
+    leader = cluster3.leader()
+    cut, other = [m for m in cluster3.members if m is not leader]
+    term = leader.status()["header"]["raft_term"]
+    cluster3.partition([cut], [leader, other])
+    # Neither direction gets through: the majority commits without the cut member,
+    # which neither receives those writes nor can commit its own.
+    for i in range(5):
+        put_with_retry(other, "during%d" % i, str(i))
+    r = cut.etcdctl("put", "from-the-minority", "no", "--command-timeout", "3s", check=False)
+    assert r.returncode != 0
+    assert get_value(cut, "during4", "--consistency=s") == []
+    # With pre-vote, the cut member's failed campaigns do not disturb the majority.
+    assert cluster3.leader(among=[leader, other]) is leader
+    assert leader.status()["header"]["raft_term"] == term
+    cluster3.heal()
+    wait_until(lambda: get_value(cut, "during4", "--consistency=s") == ["NA=="], 20, "the cut member to converge")
+    leader.etcdctl("put", "barrier", "1")
+    wait_until(lambda: all(get_value(m, "barrier", "--consistency=s") for m in cluster3.members), 20, "convergence")
+    assert len({tuple(get_value(m, "from-the-minority", "--consistency=s")) for m in cluster3.members}) == 1
+    # The partition was made by the members' own proxies: each dialled its peers through one.
+    assert all(p.connects > 0 for p in cluster3.proxies.values())
 
 
 def test_paused_follower_does_not_stop_writes(cluster3):
