@@ -117,11 +117,22 @@ grpc::Status ElectionService::Leader(grpc::ServerContext*, const v3electionpb::L
   return grpc::Status::OK;
 }
 
+// As etcd's Election.Observe: every proclamation of the current leader is sent, in
+// order; when the leader's key goes, the next leader is read and followed.
 grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3electionpb::LeaderRequest* request,
                                       grpc::ServerWriter<v3electionpb::LeaderResponse>* writer) {
   const std::string prefix = request->name() + "/";
   std::string last_key;
   int64_t last_mod = 0;
+  auto send = [&](const mvccpb::KeyValue& kv, int64_t revision) {
+    if (kv.key() == last_key && kv.mod_revision() == last_mod) return true;
+    v3electionpb::LeaderResponse response;
+    FillHeader(response.mutable_header(), revision);
+    *response.mutable_kv() = kv;
+    last_key = kv.key();
+    last_mod = kv.mod_revision();
+    return writer->Write(response);
+  };
   while (!context->IsCancelled()) {
     auto leader = CurrentLeader(prefix);
     if (!leader.ok()) return ToGrpc(leader.status());
@@ -130,20 +141,25 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
     if (leader->kvs_size() == 0) {
       next_change.key = prefix;  // wait for the first campaigner
       next_change.range_end = PrefixRangeEnd(prefix);
-    } else {
-      const auto& kv = leader->kvs(0);
-      if (kv.key() != last_key || kv.mod_revision() != last_mod) {
-        v3electionpb::LeaderResponse response;
-        FillHeader(response.mutable_header(), leader->header().revision());
-        *response.mutable_kv() = kv;
-        if (!writer->Write(response)) break;
-        last_key = kv.key();
-        last_mod = kv.mod_revision();
-      }
-      next_change.key = kv.key();  // a proclamation, or its deletion (next leader)
+      if (!WaitForEvents(server_->watch_hub(), next_change, context).ok()) break;
+      continue;
     }
-    Status waited = WaitForEvent(server_->watch_hub(), next_change, context);
-    if (!waited.ok()) break;
+    const mvccpb::KeyValue& kv = leader->kvs(0);
+    if (!send(kv, leader->header().revision())) break;
+    next_change.key = kv.key();
+    for (bool deleted = false; !deleted;) {
+      auto events = WaitForEvents(server_->watch_hub(), next_change, context);
+      if (!events.ok()) return grpc::Status::OK;
+      if (events->empty()) break;  // compacted: read the leader again
+      for (const auto& e : *events) {
+        if (e->type() == mvccpb::Event::DELETE) {
+          deleted = true;
+          break;
+        }
+        if (!send(e->kv(), e->kv().mod_revision())) return grpc::Status::OK;
+        next_change.start_revision = e->kv().mod_revision() + 1;
+      }
+    }
   }
   return grpc::Status::OK;
 }

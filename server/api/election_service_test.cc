@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <future>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "server/api/member_fixture.h"
@@ -95,6 +97,40 @@ TEST_F(ElectionServiceTest, LeadershipProclamationsAndHandOverAreObservedInOrder
   v3electionpb::LeaderResponse seen;
   while (observed.size() < 3 && observer->Read(&seen)) observed.push_back(seen.kv().value());
   EXPECT_EQ(observed, (std::vector<std::string>{"alpha", "alpha-2", "beta"}));
+  observe_ctx.TryCancel();
+}
+
+// Every proclamation is observed, also when several land in one apply batch (a reader
+// of "the current leader" after each wake-up would see only the last of them).
+TEST_F(ElectionServiceTest, ObserveSendsEveryProclamationEvenWhenTheyCommitTogether) {
+  const int64_t a = GrantLease(0xa1);
+  v3electionpb::LeaderKey alpha;
+  ASSERT_TRUE(Campaign(a, "alpha", &alpha).ok());
+  grpc::ClientContext observe_ctx;
+  // A missed proclamation shows as a failed read at the deadline, not a hang.
+  observe_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v3electionpb::LeaderRequest observe_request;
+  observe_request.set_name("race");
+  auto observer = election_->Observe(&observe_ctx, observe_request);
+  v3electionpb::LeaderResponse seen;
+  ASSERT_TRUE(observer->Read(&seen));
+  EXPECT_EQ(seen.kv().value(), "alpha");
+
+  constexpr int kProclamations = 40;
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kProclamations; ++i) {
+    writers.emplace_back([&, i] { EXPECT_TRUE(Proclaim(alpha, "p" + std::to_string(i)).ok()); });
+  }
+  for (auto& w : writers) w.join();
+
+  std::set<std::string> values;
+  int64_t last_mod = seen.kv().mod_revision();
+  while (values.size() < kProclamations && observer->Read(&seen)) {
+    EXPECT_GT(seen.kv().mod_revision(), last_mod) << "out of order or repeated";
+    last_mod = seen.kv().mod_revision();
+    values.insert(seen.kv().value());
+  }
+  EXPECT_EQ(values.size(), static_cast<size_t>(kProclamations));
   observe_ctx.TryCancel();
 }
 

@@ -10,7 +10,8 @@
 #include "server/watch/stream_queue.h"
 
 namespace cairn::api {
-Status WaitForEvent(watch::WatchHub& hub, const watch::WatchSpec& spec, grpc::ServerContext* context) {
+Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, const watch::WatchSpec& spec,
+                                                      grpc::ServerContext* context) {
   struct Signal {
     std::mutex mu;
     std::condition_variable cv;
@@ -25,11 +26,13 @@ Status WaitForEvent(watch::WatchHub& hub, const watch::WatchSpec& spec, grpc::Se
   const auto stream = hub.OpenStream(queue);
   hub.Watch(stream, spec);
   Status result = Status::Ok();
+  std::vector<watch::SharedEvent> events;
   bool done = false;
   while (!done) {
     watch::Delivery d;
     switch (queue->Pop(&d)) {
       case watch::StreamQueue::Next::kDelivery:
+        if (d.kind == watch::Delivery::Kind::kEvents) events = std::move(d.events);
         if (d.kind == watch::Delivery::Kind::kEvents || d.kind == watch::Delivery::Kind::kCompacted) done = true;
         break;
       case watch::StreamQueue::Next::kFinish:
@@ -48,7 +51,8 @@ Status WaitForEvent(watch::WatchHub& hub, const watch::WatchSpec& spec, grpc::Se
     }
   }
   hub.CloseStream(stream);
-  return result;
+  if (!result.ok()) return result;
+  return events;
 }
 
 std::string LeaseKey(const std::string& prefix, int64_t lease) {
@@ -99,7 +103,7 @@ Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, in
     deletion.key = result->kvs(0).key();
     deletion.start_revision = result->header().revision() + 1;
     deletion.no_put = true;
-    CAIRN_RETURN_IF_ERROR(WaitForEvent(server->watch_hub(), deletion, context));
+    CAIRN_RETURN_IF_ERROR(WaitForEvents(server->watch_hub(), deletion, context).status());
   }
 }
 

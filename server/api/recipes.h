@@ -23,9 +23,11 @@ std::string LeaseKey(const std::string& prefix, int64_t lease);
 // A range op for the first-created key under `prefix` (the lock owner / leader).
 etcdserverpb::RequestOp FirstCreatedOp(const std::string& prefix);
 
-// Blocks until the watch `spec` sees an event (or its history is compacted: the caller
-// re-reads anyway). Errors: the RPC was cancelled (Cancelled).
-Status WaitForEvent(watch::WatchHub& hub, const watch::WatchSpec& spec, grpc::ServerContext* context);
+// Blocks until the watch `spec` sees events and returns those of the first response
+// (whole revisions, in order); empty when the history is compacted (the caller re-reads
+// anyway). Errors: the RPC was cancelled (Cancelled).
+Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, const watch::WatchSpec& spec,
+                                                      grpc::ServerContext* context);
 
 // Blocks until no key under `prefix` was created at or before `max_create_revision`,
 // i.e. every earlier contender is gone (etcd's waitDeletes).
