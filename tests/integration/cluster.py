@@ -7,11 +7,14 @@ kill (SIGKILL) and restart it, and drive it with the real clients: etcdctl and
 python-etcd3.
 """
 import base64
+import fcntl
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,10 +34,34 @@ def wait_until(predicate, timeout, what):
     raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
+_PORT_LOCKS = os.path.join(tempfile.gettempdir(), "cairn-test-ports")
+_held_port_locks = []  # open lock files: released when this process exits
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server this test will start, that no other test process can pick.
+
+    A port from bind(0) is only free until the socket closes: before the server binds
+    it, a test running in parallel may be handed the same one (ctest -j runs suites in
+    parallel), or an outgoing connection may take it as its source port. So ports come
+    from 26000-31999, outside the kernel's ephemeral range and the C++ tests' block
+    (23000-23999), and each is reserved by a lock file this process holds until it exits.
+    """
+    os.makedirs(_PORT_LOCKS, exist_ok=True)
+    rng = random.Random()
+    for _ in range(2000):
+        port = rng.randrange(26000, 32000)
+        fd = os.open(os.path.join(_PORT_LOCKS, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            os.close(fd)
+            continue
+        _held_port_locks.append(fd)
+        return port
+    raise AssertionError("no free test port in 26000-31999")
 
 
 def b64(s):
