@@ -144,7 +144,6 @@ class WriteTxn final : public ReadView {
 
  private:
   void WriteRow(const mvccpb::KeyValue& kv);
-  std::string ValueAt(const IndexedRevision& rev);
   mvccpb::Event* NewEvent();
 
   ApplyBatch& batch_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,7 @@ bool PassesFilters(const RangeRequest& r, const IndexedRevision& rev) {
 struct Candidate {
   std::string key;
   IndexedRevision rev;
-  std::string value;
-  bool have_value = false;
+  std::optional<std::string> value;  // fetched early only to sort by it
 };
 
 int64_t SortField(int by, const IndexedRevision& r) {
@@ -100,7 +100,7 @@ Status KvReader::Range(const RangeRequest& req, int64_t current, int64_t compact
   const KeySpan span = KeySpan::Of(req.key(), req.range_end());
   CAIRN_RETURN_IF_ERROR(index_->Visit(span, rev, [&](std::string_view key, const IndexedRevision& r) {
     ++count;
-    if (!count_only && found.size() < cap && PassesFilters(req, r)) found.push_back({std::string(key), r, {}, false});
+    if (!count_only && found.size() < cap && PassesFilters(req, r)) found.push_back({std::string(key), r, std::nullopt});
     return true;
   }));
   out->mutable_header()->set_revision(current);
@@ -113,16 +113,13 @@ Status KvReader::Range(const RangeRequest& req, int64_t current, int64_t compact
     const int by = (variant - 2) / 2;
     const bool desc = variant % 2 == 1;
     if (by == kSortByValue) {
-      for (Candidate& c : found) {
-        c.value = ValueAt(c.rev.main, c.rev.sub);
-        c.have_value = true;
-      }
+      for (Candidate& c : found) c.value = ValueAt(c.rev.main, c.rev.sub);
     }
     // Stable: ties keep key order, as etcd's.
     std::stable_sort(found.begin(), found.end(), [&](const Candidate& a, const Candidate& b) {
       const Candidate& x = desc ? b : a;
       const Candidate& y = desc ? a : b;
-      if (by == kSortByValue) return x.value < y.value;
+      if (by == kSortByValue) return *x.value < *y.value;
       return SortField(by, x.rev) < SortField(by, y.rev);
     });
   }
@@ -140,7 +137,7 @@ Status KvReader::Range(const RangeRequest& req, int64_t current, int64_t compact
     kv->set_version(c.rev.version);
     kv->set_lease(c.rev.lease);
     if (req.keys_only()) continue;
-    kv->set_value(c.have_value ? std::move(c.value) : ValueAt(c.rev.main, c.rev.sub));
+    kv->set_value(c.value ? std::move(*c.value) : ValueAt(c.rev.main, c.rev.sub));
   }
   return Status::Ok();
 }

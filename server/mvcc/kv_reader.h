@@ -51,8 +51,11 @@ class KvReader {
   // agree mid-compaction.
   Result<KvHash> HashKV(int64_t rev, int64_t current);
 
- private:
+  // The value of the row at revision (main, sub). REQUIRES: the row exists in what this
+  // connection sees (every revision the key index holds at or below its snapshot does).
   std::string ValueAt(int64_t main, int64_t sub);
+
+ private:
 
   sqlite3* db_;
   const KeyIndex* index_;

@@ -10,7 +10,6 @@ WriteStmts::WriteStmts(sqlite3* db)
       release(db, "RELEASE request"),
       rollback_to(db, "ROLLBACK TO request"),
       row_put(db, "INSERT INTO kv_revisions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-      value_get(db, "SELECT value FROM kv_revisions WHERE main = ?1 AND sub = ?2"),
       state_put(db,
                 "UPDATE store_state SET applied_index = ?1, current_rev = ?2, compact_rev = ?3, "
                 "compact_pending_rev = ?4, compact_cursor_main = ?5, compact_cursor_sub = ?6 "

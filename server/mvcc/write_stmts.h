@@ -14,7 +14,6 @@ struct WriteStmts {
   Stmt begin, commit, rollback;
   Stmt savepoint, release, rollback_to;
   Stmt row_put;    // appends one kv_revisions row
-  Stmt value_get;  // the value of the row at (main, sub)
   Stmt state_put;
   Stmt compact_scan, row_del;
   Stmt meta_put;

@@ -40,13 +40,6 @@ Status WriteTxn::Range(const etcdserverpb::RangeRequest& req, etcdserverpb::Rang
 
 mvccpb::Event* WriteTxn::NewEvent() { return &batch_.events_.emplace_back(); }
 
-std::string WriteTxn::ValueAt(const IndexedRevision& rev) {
-  Query q(batch_.stmts_.value_get);
-  q.Bind(1, rev.main).Bind(2, rev.sub);
-  CAIRN_CHECK(q.Next());  // the index only holds revisions whose rows exist
-  return std::string(q.Blob(0));
-}
-
 // A tombstone is a kv with only its key set.
 void WriteTxn::WriteRow(const mvccpb::KeyValue& kv) {
   Query h(batch_.stmts_.row_put);
@@ -79,7 +72,7 @@ Result<PutResult> WriteTxn::Put(const etcdserverpb::PutRequest& req, mvccpb::Key
     prev.set_mod_revision(before->main);
     prev.set_version(before->version);
     prev.set_lease(before->lease);
-    if (want_prev || req.ignore_value()) prev.set_value(ValueAt(*before));
+    if (want_prev || req.ignore_value()) prev.set_value(batch_.store_.writer_reader_->ValueAt(before->main, before->sub));
   }
   PutResult result;
   result.revision = main_;
@@ -132,7 +125,7 @@ DeleteResult WriteTxn::DeleteRange(std::string_view key, std::string_view range_
     kv.set_mod_revision(rev.main);
     kv.set_version(rev.version);
     kv.set_lease(rev.lease);
-    if (want_value) kv.set_value(ValueAt(rev));
+    if (want_value) kv.set_value(batch_.store_.writer_reader_->ValueAt(rev.main, rev.sub));
     tomb.set_key(std::move(k));
     WriteRow(tomb);
     if (kv.lease() != 0) result.leased.emplace_back(kv.key(), kv.lease());
