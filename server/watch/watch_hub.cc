@@ -92,12 +92,15 @@ void WatchHub::Watch(StreamId id, const WatchSpec& spec) {
   // etcd treats a start revision <= 0 as "now"; history before 1 does not exist.
   w->next_rev = spec.start_revision > 0 ? spec.start_revision : revision_ + 1;
   created.watch_id = watch_id;
+  // Counted before the created response leaves: a client that has seen it may write at
+  // once, and that batch must collect events, or the watcher would be demoted and fed
+  // from storage for no reason.
+  watchers_.fetch_add(1, std::memory_order_relaxed);
   // Queued before the watcher can receive anything, so the created response comes first.
   s.queue->Push(std::move(created));
   Watcher* raw = w.get();
   s.watchers.emplace(watch_id, std::move(w));
   by_uid_.emplace(raw->uid, raw);
-  watchers_.fetch_add(1, std::memory_order_relaxed);
   if (raw->next_rev > revision_) {
     raw->synced = true;
     IndexSynced(raw);

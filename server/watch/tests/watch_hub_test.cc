@@ -315,3 +315,28 @@ TEST_F(WatchHubTest, OneRevisionWakesEachStreamOnceWithAllItsDeliveriesQueued) {
 
 }  // namespace
 }  // namespace cairn::watch::testing
+
+namespace cairn::watch::testing {
+namespace {
+
+// A client may write as soon as it sees its created response; the batch it starts must
+// collect events, so the hub wants them before that response can leave.
+TEST_F(WatchHubTest, EventsAreWantedBeforeTheCreatedResponseLeaves) {
+  std::vector<bool> wanted_at_wake;
+  std::shared_ptr<StreamQueue> queue;
+  queue = std::make_shared<StreamQueue>(4096, [&] {
+    wanted_at_wake.push_back(hub_->WantsEvents());
+    Delivery d;
+    while (queue->Pop(&d) == StreamQueue::Next::kDelivery) {
+    }
+  });
+  const auto id = hub_->OpenStream(queue);
+  ASSERT_FALSE(hub_->WantsEvents());
+  hub_->Watch(id, Spec("k"));
+  ASSERT_EQ(wanted_at_wake.size(), 1u);
+  EXPECT_TRUE(wanted_at_wake[0]);
+  hub_->CloseStream(id);
+}
+
+}  // namespace
+}  // namespace cairn::watch::testing
