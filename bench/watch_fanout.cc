@@ -6,6 +6,9 @@
 // puts `--puts` keys under the prefix one at a time. For each put it measures the time
 // from the put's acknowledgement to the moment the last watcher received the event
 // (negative if every watcher had it before the ack arrived) and reports p50/p99/max.
+// Because a server may acknowledge before or after it has done most of the fan-out, it
+// also reports the put's own latency and the time from sending the put to the last
+// delivery: the latency a writer-to-watchers pipeline actually sees.
 // With `--server-pid`, it also reports the server's RSS growth per idle watcher.
 //
 //   cairn-watch-fanout --endpoint 127.0.0.1:2379 --streams 100 --watchers 10000 --puts 200
@@ -166,6 +169,8 @@ int main(int argc, char** argv) {
 
   auto kv = etcdserverpb::KV::NewStub(channels[0]);
   std::vector<double> lat_us;
+  std::vector<double> put_us;
+  std::vector<double> end_to_end_us;
   const std::string value(o.value_size, 'v');
   for (int i = 0; i < o.puts; ++i) {
     etcdserverpb::PutRequest put;
@@ -173,6 +178,7 @@ int main(int argc, char** argv) {
     put.set_value(value);
     etcdserverpb::PutResponse resp;
     grpc::ClientContext ctx;
+    const auto sent = Clock::now();
     const grpc::Status st = kv->Put(&ctx, put, &resp);
     const auto acked = Clock::now();
     if (!st.ok()) {
@@ -181,13 +187,21 @@ int main(int argc, char** argv) {
     }
     const auto all = tally.WaitAll(resp.header().revision());
     lat_us.push_back(std::chrono::duration<double, std::micro>(all - acked).count());
+    put_us.push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
+    end_to_end_us.push_back(std::chrono::duration<double, std::micro>(all - sent).count());
   }
-  std::sort(lat_us.begin(), lat_us.end());
-  auto pct = [&](double p) { return lat_us[std::min(lat_us.size() - 1, static_cast<size_t>(p * lat_us.size()))]; };
+  for (auto* v : {&lat_us, &put_us, &end_to_end_us}) std::sort(v->begin(), v->end());
+  auto pct_of = [](const std::vector<double>& v, double p) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+  };
+  auto pct = [&](double p) { return pct_of(lat_us, p); };
   std::printf("endpoint=%s streams=%d watchers=%d puts=%d\n", o.endpoint.c_str(), o.streams, o.watchers, o.puts);
   std::printf("create %d watchers: %.0f ms\n", o.watchers, setup_ms);
   std::printf("ack -> all watchers: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct(0.50) / 1000, pct(0.99) / 1000,
               lat_us.back() / 1000);
+  std::printf("put latency: p50 %.2f ms  p99 %.2f ms\n", pct_of(put_us, 0.5) / 1000, pct_of(put_us, 0.99) / 1000);
+  std::printf("put sent -> all watchers: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct_of(end_to_end_us, 0.5) / 1000,
+              pct_of(end_to_end_us, 0.99) / 1000, end_to_end_us.back() / 1000);
   if (o.server_pid) {
     std::printf("server RSS: %ld KiB -> %ld KiB = %.0f bytes per idle watcher\n", rss_before, rss_after,
                 1024.0 * static_cast<double>(rss_after - rss_before) / o.watchers);

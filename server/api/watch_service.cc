@@ -4,13 +4,13 @@
 #include <memory>
 #include <string>
 
+#include "server/api/watch_response_encoder.h"
 #include "server/watch/stream_queue.h"
 
 namespace cairn::api {
 namespace {
 
 using etcdserverpb::WatchRequest;
-using etcdserverpb::WatchResponse;
 
 const grpc::Status& NoLeader() {
   static const grpc::Status kStatus(grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader");
@@ -41,7 +41,7 @@ watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
 }
 
 // A stream refused at the start ("hasleader" without a leader).
-class RejectReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchResponse> {
+class RejectReactor final : public grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse> {
  public:
   explicit RejectReactor(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -56,7 +56,7 @@ class RejectReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRe
 // (StreamQueue's handshake) touches outbox_, and gRPC orders StartWrite before its
 // OnWriteDone. Lock order: mu_ -> hub mutex -> queue mutex; WriteNext() (run by the
 // hub's wake-up under the hub mutex) takes none of them except the queue's.
-class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchResponse> {
+class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse> {
  public:
   WatchReactor(WatchService* service, bool wants_leader) : service_(service), wants_leader_(wants_leader) {
     queue_ = std::make_shared<watch::StreamQueue>(service_->options_.stream_buffer_events, [this] { WriteNext(); });
@@ -115,7 +115,7 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
     watch::Delivery d;
     switch (queue_->Pop(&d)) {
       case watch::StreamQueue::Next::kDelivery:
-        Render(d);
+        Render(std::move(d));
         return Write();
       case watch::StreamQueue::Next::kIdle:
         return;
@@ -133,79 +133,18 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
     StartWrite(&outbox_.front(), more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
   }
 
-  void Render(const watch::Delivery& d) {
-    using Kind = watch::Delivery::Kind;
-    WatchResponse r;
-    auto* h = r.mutable_header();
-    h->set_cluster_id(service_->member_->ClusterId());
-    h->set_member_id(service_->member_->MemberId());
-    h->set_raft_term(service_->member_->RaftTerm());
-    h->set_revision(d.revision);
-    r.set_watch_id(d.watch_id);
-    switch (d.kind) {
-      case Kind::kCreated:
-        r.set_created(true);
-        if (!d.cancel_reason.empty()) {
-          r.set_canceled(true);
-          r.set_cancel_reason(d.cancel_reason);
-        }
-        break;
-      case Kind::kCanceled:
-        r.set_canceled(true);
-        break;
-      case Kind::kCompacted:
-        r.set_canceled(true);
-        r.set_compact_revision(d.compact_revision);
-        break;
-      case Kind::kProgress:
-        break;
-      case Kind::kEvents:
-        for (const auto& e : d.events) {
-          mvccpb::Event* out = r.add_events();
-          out->set_type(e->type());
-          *out->mutable_kv() = e->kv();
-          if (d.prev_kv && e->has_prev_kv()) *out->mutable_prev_kv() = e->prev_kv();
-        }
-        break;
-    }
-    const size_t limit = service_->options_.max_response_bytes;
-    if (!d.fragment || r.events_size() < 2 || r.ByteSizeLong() < limit) {
-      outbox_.push_back(std::move(r));
-      return;
-    }
-    Fragment(std::move(r), limit);
-  }
-
-  // etcd's sendFragments: fill each fragment with events until adding one more would
-  // reach the limit (a fragment always has at least one event); every fragment but the
-  // last has fragment = true.
-  void Fragment(WatchResponse whole, size_t limit) {
-    WatchResponse base = whole;
-    base.clear_events();
-    base.set_fragment(true);
-    int next = 0;
-    while (next < whole.events_size()) {
-      WatchResponse cur = base;
-      size_t size = cur.ByteSizeLong();
-      while (next < whole.events_size()) {
-        const size_t ev = whole.events(next).ByteSizeLong();
-        // Field tag + length prefix of one repeated message field.
-        const size_t framed = ev + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(ev);
-        if (cur.events_size() > 0 && size + framed >= limit) break;
-        *cur.add_events() = std::move(*whole.mutable_events(next++));
-        size += framed;
-      }
-      if (next == whole.events_size()) cur.set_fragment(false);
-      outbox_.push_back(std::move(cur));
-    }
+  void Render(watch::Delivery&& d) {
+    const WatchContext& m = *service_->member_;
+    AppendResponses(std::move(d), {.cluster_id = m.ClusterId(), .member_id = m.MemberId(), .raft_term = m.RaftTerm()},
+                   service_->options_.max_response_bytes, &outbox_);
   }
 
   WatchService* const service_;
   const bool wants_leader_;
   std::shared_ptr<watch::StreamQueue> queue_;
   watch::WatchHub::StreamId stream_ = 0;
-  WatchRequest request_;             // the read in flight
-  std::deque<WatchResponse> outbox_;  // write owner only; front() is being written
+  WatchRequest request_;                     // the read in flight
+  std::deque<OutgoingWatchResponse> outbox_;  // write owner only; front() is being written
 
   std::mutex mu_;
   bool closing_ = false;        // guarded by mu_
@@ -213,7 +152,12 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, WatchRes
 };
 
 WatchService::WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options)
-    : member_(member), hub_(hub), options_(options), monitor_([this] { MonitorLeader(); }) {}
+    : member_(member), hub_(hub), options_(options), monitor_([this] { MonitorLeader(); }) {
+  // Method 0 of etcdserverpb.Watch is Watch; the handler is the generated callback one
+  // but with responses that gRPC serializes from OutgoingWatchResponse.
+  MarkMethodCallback(0, new grpc::internal::CallbackBidiHandler<WatchRequest, OutgoingWatchResponse>(
+                            [this](grpc::CallbackServerContext* context) { return NewStream(context); }));
+}
 
 WatchService::~WatchService() {
   {
@@ -224,7 +168,8 @@ WatchService::~WatchService() {
   monitor_.join();
 }
 
-grpc::ServerBidiReactor<WatchRequest, WatchResponse>* WatchService::Watch(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse>* WatchService::NewStream(
+    grpc::CallbackServerContext* context) {
   const bool wants_leader = WantsLeader(*context);
   if (wants_leader && !member_->HasLeader()) return new RejectReactor(NoLeader());
   auto* r = new WatchReactor(this, wants_leader);

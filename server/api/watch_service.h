@@ -5,7 +5,8 @@
 // WatchRequests into hub calls (create / cancel / progress); the hub queues deliveries
 // on the stream's StreamQueue and wakes the reactor, which turns each delivery into one
 // WatchResponse (or several, when the watcher asked for fragments and the response
-// exceeds max_response_bytes — etcd's sendFragments) with a full header. At most one
+// exceeds max_response_bytes — etcd's sendFragments) with a full header
+// (watch_response_encoder.h). At most one
 // write is in flight per stream (the queue's single-writer handshake).
 // Streams whose call carries the "hasleader" metadata are refused with "etcdserver: no
 // leader" when the member has none, and are ended with it when the member has had no
@@ -24,6 +25,7 @@
 #include <thread>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "server/api/watch_response_encoder.h"
 #include "server/etcdserver/server.h"
 #include "server/watch/watch_hub.h"
 
@@ -66,17 +68,19 @@ struct WatchServiceOptions {
 
 class WatchReactor;
 
-class WatchService final : public etcdserverpb::Watch::CallbackService {
+// Responses are written as OutgoingWatchResponse, which gRPC serializes without a
+// protobuf message per watcher (watch_response_encoder.h).
+class WatchService final : public etcdserverpb::Watch::Service {
  public:
   // `member` and `hub` are not owned and must outlive the service; the service must be
   // destroyed after the grpc::Server that runs it has shut down.
   WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options);
   ~WatchService() override;
 
-  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
-      grpc::CallbackServerContext* context) override;
-
  private:
+  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, OutgoingWatchResponse>* NewStream(
+      grpc::CallbackServerContext* context);
+
   friend class WatchReactor;
   void Forget(WatchReactor* r);
   void MonitorLeader();

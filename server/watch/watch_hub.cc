@@ -194,7 +194,7 @@ void WatchHub::Remove(Watcher* w) {
   w->stream->watchers.erase(w->watch_id);  // destroys *w
 }
 
-bool WatchHub::Matches(const Watcher& w, const mvccpb::Event& ev) const {
+bool WatchHub::Matches(const Watcher& w, const WatchEvent& ev) const {
   if (ev.kv().mod_revision() < w.next_rev) return false;
   if (ev.type() == mvccpb::Event::PUT) return !w.spec.no_put;
   return !w.spec.no_delete;
@@ -218,7 +218,7 @@ void WatchHub::OnCommitted(std::vector<mvccpb::Event> events, int64_t revision) 
   }
   std::unordered_map<Watcher*, std::vector<SharedEvent>> per_watcher;
   for (mvccpb::Event& e : events) {
-    auto ev = std::make_shared<const mvccpb::Event>(std::move(e));
+    auto ev = std::make_shared<const WatchEvent>(std::move(e));
     auto offer = [&](const std::unordered_set<Watcher*>& group) {
       for (Watcher* w : group) {
         if (Matches(*w, *ev)) per_watcher[w].push_back(ev);

@@ -137,7 +137,7 @@ class WatchHub {
   void Rejoin(Watcher* w);
   void Remove(Watcher* w);
   void PushProgressIfReady(Stream& s);
-  bool Matches(const Watcher& w, const mvccpb::Event& ev) const;
+  bool Matches(const Watcher& w, const WatchEvent& ev) const;
 
   // Background thread.
   void Run();

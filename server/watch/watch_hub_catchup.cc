@@ -88,7 +88,7 @@ void WatchHub::CatchUpRound() {
         continue;
       }
       r.events.reserve(events.size());
-      for (auto& e : events) r.events.push_back(std::make_shared<const mvccpb::Event>(std::move(e)));
+      for (auto& e : events) r.events.push_back(std::make_shared<const WatchEvent>(std::move(e)));
     }
     // Read last: a compaction applied while the reads ran may be what failed them.
     compact_rev = txn.CompactRevision();

@@ -3,8 +3,8 @@
 // WatchSpec is one watcher as the client asked for it (after the service normalised
 // etcd's key forms). Delivery is one message the hub queues for a stream; the service
 // turns it into a WatchResponse. Events are shared, immutable and reference counted: a
-// put watched by 10,000 watchers is stored once, not copied per watcher.
-// Thread-safety: value types; SharedEvent points to immutable data.
+// put watched by 10,000 watchers is stored once, and serialized once, not per watcher.
+// Thread-safety: value types; SharedEvent points to a thread-safe WatchEvent.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "etcd/api/mvccpb/kv.pb.h"
+#include "server/watch/watch_event.h"
 
 namespace cairn::watch {
 
-using SharedEvent = std::shared_ptr<const mvccpb::Event>;
+using SharedEvent = std::shared_ptr<const WatchEvent>;
 
 struct WatchSpec {
   std::string key;
