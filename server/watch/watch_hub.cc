@@ -216,17 +216,41 @@ void WatchHub::OnCommitted(std::vector<mvccpb::Event> events, int64_t revision) 
     revision_ = revision;
     return;
   }
-  std::unordered_map<Watcher*, std::vector<SharedEvent>> per_watcher;
+  // Events per synced group (the watchers of one key, or of one range), in revision
+  // order; each watcher then takes its group's list, filtered only if it must be.
+  struct GroupHit {
+    const std::unordered_set<Watcher*>* group;
+    std::vector<SharedEvent> events;
+  };
+  std::vector<GroupHit> hits;
+  std::unordered_map<const std::unordered_set<Watcher*>*, size_t> hit_of;
+  auto hit = [&](const std::unordered_set<Watcher*>& group, const SharedEvent& ev) {
+    auto [it, fresh] = hit_of.try_emplace(&group, hits.size());
+    if (fresh) hits.push_back({&group, {}});
+    hits[it->second].events.push_back(ev);
+  };
   for (mvccpb::Event& e : events) {
     auto ev = std::make_shared<const WatchEvent>(std::move(e));
-    auto offer = [&](const std::unordered_set<Watcher*>& group) {
-      for (Watcher* w : group) {
-        if (Matches(*w, *ev)) per_watcher[w].push_back(ev);
-      }
-    };
-    if (auto it = synced_keys_.find(ev->kv().key()); it != synced_keys_.end()) offer(it->second);
+    if (auto it = synced_keys_.find(ev->kv().key()); it != synced_keys_.end()) hit(it->second, ev);
     for (const auto& [range, group] : synced_ranges_) {
-      if (range.Contains(ev->kv().key())) offer(group);
+      if (range.Contains(ev->kv().key())) hit(group, ev);
+    }
+  }
+  std::vector<std::pair<Watcher*, std::vector<SharedEvent>>> per_watcher;
+  for (const GroupHit& h : hits) {
+    for (Watcher* w : *h.group) {
+      const bool takes_all =
+          !w->spec.no_put && !w->spec.no_delete && w->next_rev <= h.events.front()->kv().mod_revision();
+      std::vector<SharedEvent> evs;
+      if (takes_all) {
+        evs = h.events;
+      } else {
+        for (const SharedEvent& ev : h.events) {
+          if (Matches(*w, *ev)) evs.push_back(ev);
+        }
+        if (evs.empty()) continue;
+      }
+      per_watcher.emplace_back(w, std::move(evs));
     }
   }
   // Grouped per stream and pushed in one go, so each stream is woken once per revision
