@@ -37,7 +37,8 @@ void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
 }
 
 Status KvService::CheckQuota() const {
-  if (server_->DbSizeBytes() >= server_->QuotaBytes()) return etcdserver::ErrNoSpace();
+  const int64_t quota = server_->QuotaBytes();
+  if (quota > 0 && server_->DbSizeBytes() >= quota) return etcdserver::ErrNoSpace();
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <future>
 #include <iterator>
 #include <utility>
@@ -73,6 +74,12 @@ Status EtcdServer::Open() {
 
   CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MvccDir()));
   CAIRN_RETURN_IF_ERROR(fs_->CreateDir(SnapshotDir()));
+  // Client snapshot copies are unlinked once open; one left here was cut short by a crash.
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(SnapshotDir(), ec)) {
+    const std::string name = f.path().filename().string();
+    if (name.starts_with("client-") && name.ends_with(".db")) std::filesystem::remove(f.path(), ec);
+  }
   mvcc::StoreOptions store_options;
   store_options.path = dir.MvccPath();
   auto store = mvcc::Store::Open(store_options);
@@ -243,6 +250,7 @@ std::chrono::steady_clock::duration EtcdServer::RequestTimeout() const {
 }
 
 int64_t EtcdServer::QuotaBytes() const {
+  if (options_.quota_backend_bytes < 0) return 0;
   return options_.quota_backend_bytes > 0 ? options_.quota_backend_bytes : kDefaultQuotaBytes;
 }
 
@@ -687,7 +695,9 @@ void EtcdServer::ApplyLoop() {
       std::unique_lock lock(apply_mu_);
       // A pending physical compaction advances in small steps between batches, and on
       // its own when no writes arrive.
-      auto has_work = [&] { return apply_stopping_ || !apply_queue_.empty() || !install_path_.empty(); };
+      auto has_work = [&] {
+        return apply_stopping_ || !apply_queue_.empty() || !install_path_.empty() || !apply_tasks_.empty();
+      };
       if (store_->CompactionPending()) {
         apply_cv_.wait_for(lock, std::chrono::milliseconds(5), has_work);
       } else {
@@ -697,6 +707,8 @@ void EtcdServer::ApplyLoop() {
         if (install_done_) install_done_->set_value(ErrStopped());
         install_done_.reset();
         install_path_.clear();
+        for (auto& task : apply_tasks_) task(true);
+        apply_tasks_.clear();
         break;
       }
       while (!apply_queue_.empty()) {
@@ -711,16 +723,19 @@ void EtcdServer::ApplyLoop() {
     }
     std::string install_path;
     std::shared_ptr<std::promise<Status>> install_done;
+    std::vector<std::function<void(bool)>> tasks;
     {
       std::lock_guard lock(apply_mu_);
       install_path.swap(install_path_);
       install_done.swap(install_done_);
+      tasks.swap(apply_tasks_);
     }
     if (!entries.empty()) ApplyEntries(std::move(entries));
     if (!install_path.empty()) {
       InstallStore(install_path);
       install_done->set_value(Status::Ok());
     }
+    for (auto& task : tasks) task(false);
     if (store_->CompactionPending()) StepCompaction();
   }
 }

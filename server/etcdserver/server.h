@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <map>
@@ -86,7 +87,7 @@ struct ServerOptions {
   std::chrono::seconds lease_checkpoint_interval{300};
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
-  int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB)
+  int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
   int max_txn_ops = 128;
   FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
   // Called once (on an internal thread) when this member learns it was removed from the
@@ -177,8 +178,21 @@ class EtcdServer final : public transport::PeerHandler {
   // clocks; a follower forwards them. ErrNoLeader while there is none.
   Result<int64_t> RenewLease(int64_t id);
   Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& request);
+  // Maintenance.Snapshot: a consistent copy of this member's store (a SQLite database,
+  // compacted), open for reading and already unlinked, so nothing is left behind.
+  struct StoreSnapshot {
+    std::ifstream data;
+    uint64_t size = 0;
+  };
+  Result<StoreSnapshot> SnapshotStore();
+  // Maintenance.Defragment: rewrites this member's database without its free pages.
+  // Runs on the apply loop between batches (writes wait meanwhile, reads do not) and
+  // returns once it is done.
+  Status Defragment();
+
   // Database size as of the last applied batch: cheap enough for every request.
   int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
+  // The backend quota; 0 when there is none.
   int64_t QuotaBytes() const;
 
   // Stops the loops, fails outstanding requests with "server stopped", closes files.
@@ -301,6 +315,10 @@ class EtcdServer final : public transport::PeerHandler {
   bool apply_stopping_ = false;                       // guarded by apply_mu_
   std::string install_path_;                          // guarded by apply_mu_
   std::shared_ptr<std::promise<Status>> install_done_;  // guarded by apply_mu_
+  // Work for the apply loop between batches, called with whether the server is stopping
+  // (then it must only report that).
+  std::vector<std::function<void(bool stopping)>> apply_tasks_;  // guarded by apply_mu_
+  std::atomic<uint64_t> next_client_snapshot_{0};
   uint64_t recorded_applied_term_ = 0;                // apply loop thread only
 
   // Applied results on their way back to the RPCs: completing a gRPC call costs tens of

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <utility>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -247,6 +251,48 @@ TEST(EtcdServerTest, StoreInstalledAheadOfTheWalIsRecoveredAtStartUp) {
   }
   auto refused = EtcdServer::Start(OptionsFor(fresh));
   EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace cairn::etcdserver
+
+namespace cairn::etcdserver {
+namespace {
+
+TEST(EtcdServerTest, QuotaDefaultsToTwoGibAndNegativeMeansNone) {
+  TempDir dir;
+  for (const auto& [flag, quota] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, int64_t{2} * 1024 * 1024 * 1024}, {-1, 0}, {4096, 4096}}) {
+    auto options = OptionsFor(dir);
+    options.quota_backend_bytes = flag;
+    auto server = EtcdServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_EQ((*server)->QuotaBytes(), quota) << "flag " << flag;
+    EXPECT_EQ((*server)->GetStatus().quota_bytes, quota) << "flag " << flag;
+  }
+}
+
+TEST(EtcdServerTest, ClientSnapshotsLeaveNoFileAndCrashLeftoversAreRemoved) {
+  TempDir dir;
+  const std::string snap_dir = dir.Join("data") + "/member/snap";
+  {
+    auto server = EtcdServer::Start(OptionsFor(dir));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    Put(**server, "a", "1");
+    auto snapshot = (*server)->SnapshotStore();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    EXPECT_GT(snapshot->size, 0u);
+    std::string data((std::istreambuf_iterator<char>(snapshot->data)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(data.size(), snapshot->size);
+    EXPECT_EQ(data.rfind("SQLite format 3", 0), 0u);
+    for (const auto& f : std::filesystem::directory_iterator(snap_dir)) ADD_FAILURE() << "left behind: " << f.path();
+  }
+  std::ofstream(snap_dir + "/client-7.db") << "cut short";
+  std::ofstream(snap_dir + "/unrelated.txt") << "kept";
+  auto server = EtcdServer::Start(OptionsFor(dir));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(snap_dir + "/client-7.db"));
+  EXPECT_TRUE(std::filesystem::exists(snap_dir + "/unrelated.txt"));
 }
 
 }  // namespace

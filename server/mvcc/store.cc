@@ -283,6 +283,16 @@ int64_t Store::DbSizeInUseBytes() {
       "FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()");
 }
 
+Status Store::Defragment() {
+  CAIRN_CHECK(!batch_open_);
+  if (writer_.TryExec("VACUUM") != SQLITE_OK) {
+    return Status::IoError(std::string("defragment: ") + sqlite3_errmsg(writer_.get()));
+  }
+  // Make it durable and fold the rewritten pages back into the database file now
+  // rather than at the next automatic checkpoint.
+  return Checkpoint();
+}
+
 Status Store::Checkpoint() {
   CAIRN_CHECK(!batch_open_);
   // Under synchronous=FULL a WAL commit fsyncs the WAL file, which makes every earlier

@@ -110,6 +110,11 @@ class Store {
   // REQUIRES: no ApplyBatch open.
   Status Checkpoint();
 
+  // etcd's defragmentation: rewrites the database without its free pages (SQLite's
+  // VACUUM, one write transaction: a crash leaves the old database intact). Readers
+  // keep their snapshots meanwhile. REQUIRES: no ApplyBatch open.
+  Status Defragment();
+
   // The persisted lease state, for the lessor's recovery at start-up: every lease, and
   // every live key that is attached to one. REQUIRES: no ApplyBatch open.
   struct LeaseRecord {

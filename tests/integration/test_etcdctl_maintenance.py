@@ -1,0 +1,100 @@
+"""Maintenance with etcdctl: snapshot save, defrag, and the backend quota."""
+import hashlib
+import sqlite3
+
+import pytest
+
+from cluster import AGAINST, Member
+from conftest import CLEAN_EXIT
+
+
+def db_size(member):
+    return member.status()["dbSize"]
+
+
+def test_snapshot_save_streams_a_consistent_copy_with_its_sha256(member, tmp_path):
+    for i in range(300):
+        member.etcdctl("put", "snap/%03d" % i, "value-%d" % i)
+    member.etcdctl("del", "snap/000")
+    path = tmp_path / "backup.db"
+    out = member.etcdctl("snapshot", "save", str(path)).stdout
+    assert "Snapshot saved at %s" % path in out
+    raw = path.read_bytes()
+    data, digest = raw[:-32], raw[-32:]
+    assert hashlib.sha256(data).digest() == digest
+    if AGAINST == "etcd":
+        return  # etcd's file is a bbolt database
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(data)
+    db = sqlite3.connect(str(copy))
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = {bytes(k): bytes(v) for k, v in db.execute("SELECT key, value FROM kv_revisions")}
+    assert rows[b"snap/299"] == b"value-299"
+    assert len([k for k in rows if k.startswith(b"snap/")]) == 300
+    revision = member.etcdctl_json("get", "snap/299")["header"]["revision"]
+    assert db.execute("SELECT MAX(main) FROM kv_revisions").fetchone()[0] == revision
+    db.close()
+    # The copy is gone from the data dir once streamed.
+    assert not list((tmp_path / "data").rglob("client-*.db"))
+
+
+def test_defrag_gives_back_the_space_of_compacted_revisions(member):
+    value = "x" * 8192
+    for i in range(400):
+        member.etcdctl("put", "big/%03d" % (i % 20), value)
+    member.etcdctl("put", "keep", "me")
+    rev = member.etcdctl_json("get", "keep")["header"]["revision"]
+    member.etcdctl("compaction", "--physical", str(rev))
+    before = db_size(member)
+    out = member.etcdctl("defrag").stdout
+    assert "Finished defragmenting etcd member[%s]" % member.endpoint in out
+    after = db_size(member)
+    # 400 values of 8 KiB, 20 of them live: most of the file was free pages.
+    assert before > 3 * 1024 * 1024
+    assert after < before / 3, (before, after)
+    assert member.etcdctl("get", "keep", "--print-value-only").stdout == "me\n"
+    assert len(member.etcdctl_json("get", "big/", "--prefix")["kvs"]) == 20
+    member.etcdctl("put", "after", "defrag")
+    assert member.etcdctl("get", "after", "--print-value-only").stdout == "defrag\n"
+
+
+def test_defrag_survives_restart(member):
+    for i in range(200):
+        member.etcdctl("put", "k%03d" % i, "v" * 2000)
+    member.etcdctl("del", "k", "--prefix")
+    member.etcdctl("put", "k", "last")
+    rev = member.etcdctl_json("get", "k")["header"]["revision"]
+    member.etcdctl("compaction", "--physical", str(rev))
+    member.etcdctl("defrag")
+    assert member.stop() in CLEAN_EXIT
+    member.start()
+    resp = member.etcdctl_json("get", "k")
+    assert resp["header"]["revision"] == rev
+    assert member.etcdctl("get", "k", "--print-value-only").stdout == "last\n"
+
+
+@pytest.fixture
+def small_quota_member(tmp_path):
+    m = Member(tmp_path / "data", extra_args=["--quota-backend-bytes", str(512 * 1024)]).start()
+    yield m
+    assert m.stop() in CLEAN_EXIT
+
+
+def test_writes_beyond_the_quota_fail_with_etcds_error_and_lose_nothing(small_quota_member):
+    m = small_quota_member
+    value = "q" * 4096
+    written = []
+    error = None
+    for i in range(1000):
+        r = m.etcdctl("put", "fill/%04d" % i, value, check=False)
+        if r.returncode != 0:
+            error = r.stderr
+            break
+        written.append("fill/%04d" % i)
+    assert error is not None, "1000 puts of 4 KiB fit in a 512 KiB quota"
+    assert "etcdserver: mvcc: database space exceeded" in error
+    assert len(written) > 10
+    # Every acknowledged write is there; reads and deletes still work.
+    assert m.etcdctl_json("get", "fill/", "--prefix", "--keys-only")["count"] == len(written)
+    m.etcdctl("del", written[0])
+    assert m.etcdctl_json("get", "fill/", "--prefix", "--keys-only")["count"] == len(written) - 1
