@@ -36,12 +36,6 @@ void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
   header->set_raft_term(server_->term());
 }
 
-Status KvService::CheckQuota() const {
-  const int64_t quota = server_->QuotaBytes();
-  if (quota > 0 && server_->DbSizeBytes() >= quota) return etcdserver::ErrNoSpace();
-  return Status::Ok();
-}
-
 template <typename Response>
 void KvService::ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor) {
   server_->ProposeAsync(std::move(request), [this, response, reactor](etcdserver::ApplyResult result) {
@@ -86,7 +80,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context, const etcdserverpb::PutRequest* request,
                                          etcdserverpb::PutResponse* response) {
   if (Status st = apply::ValidatePut(*request); !st.ok()) return Finished(context, st);
-  if (Status st = CheckQuota(); !st.ok()) return Finished(context, st);
+  if (Status st = server_->CheckQuota(); !st.ok()) return Finished(context, st);
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_put() = *request;
   auto* reactor = context->DefaultReactor();
@@ -122,7 +116,7 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context, c
   }
   auto* reactor = context->DefaultReactor();
   if (!apply::IsReadOnlyTxn(*request)) {
-    if (Status st = CheckQuota(); !st.ok()) return Finished(context, st);
+    if (Status st = server_->CheckQuota(); !st.ok()) return Finished(context, st);
     cairnpb::RaftRequest raft_request;
     *raft_request.mutable_txn() = *request;
     ReplicateInto(std::move(raft_request), response, reactor);

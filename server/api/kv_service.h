@@ -47,7 +47,6 @@ class KvService final : public KvServiceBase {
   void AfterReadPoint(bool serializable, grpc::ServerUnaryReactor* reactor, std::function<void()> read);
   void ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
                    grpc::ServerUnaryReactor* reactor);
-  Status CheckQuota() const;
   void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned

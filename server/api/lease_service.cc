@@ -31,6 +31,7 @@ void LeaseService::FillHeader(etcdserverpb::ResponseHeader* header) const {
 grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*, const etcdserverpb::LeaseGrantRequest* request,
                                       etcdserverpb::LeaseGrantResponse* response) {
   if (request->ttl() > lease::kMaxLeaseTtl) return ToGrpc(lease::ErrLeaseTtlTooLarge());
+  if (cairn::Status st = server_->CheckQuota(); !st.ok()) return ToGrpc(st);
   cairnpb::RaftRequest raft_request;
   auto* grant = raft_request.mutable_lease_grant();
   grant->set_id(request->id() != 0 ? request->id() : NextLeaseId());

@@ -52,6 +52,17 @@ grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const et
   return grpc::Status::OK;
 }
 
+grpc::Status MaintenanceService::Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* request,
+                                       etcdserverpb::AlarmResponse* response) {
+  cairnpb::RaftRequest raft_request;
+  *raft_request.mutable_alarm() = *request;
+  auto result = server_->Propose(std::move(raft_request));
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(std::get<etcdserverpb::AlarmResponse>(result.value()));
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
 grpc::Status MaintenanceService::Defragment(grpc::ServerContext*, const etcdserverpb::DefragmentRequest*,
                                             etcdserverpb::DefragmentResponse* response) {
   if (cairn::Status st = server_->Defragment(); !st.ok()) return ToGrpc(st);
@@ -76,6 +87,7 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   response->set_raftterm(s.term);
   response->set_raftappliedindex(s.applied_index);
   response->set_islearner(s.is_learner);
+  for (const auto& alarm : server_->RaisedAlarms()) response->add_errors(etcdserver::Alarms::Describe(alarm));
   return grpc::Status::OK;
 }
 

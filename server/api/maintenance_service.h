@@ -3,7 +3,9 @@
 // consistent copy of this member's store (a SQLite database, not etcd's bbolt file) in
 // 32 KiB chunks followed, as etcd does, by the SHA-256 of everything sent, so
 // `etcdctl snapshot save` works. Defragment rewrites this member's database without
-// its free pages. Alarms, Hash and Downgrade answer Unimplemented.
+// its free pages. Alarm lists, raises and disarms the cluster's alarms through the log
+// (etcd's NOSPACE workflow: compact, defrag, `etcdctl alarm disarm`); Status lists
+// them as errors. Hash and Downgrade answer Unimplemented.
 // Thread-safety: called concurrently by gRPC worker threads; stateless.
 #pragma once
 
@@ -29,6 +31,7 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
                         grpc::ServerWriter<etcdserverpb::SnapshotResponse>*) override;
   grpc::Status Defragment(grpc::ServerContext*, const etcdserverpb::DefragmentRequest*,
                           etcdserverpb::DefragmentResponse*) override;
+  grpc::Status Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest*, etcdserverpb::AlarmResponse*) override;
   // Leader only, like etcd (etcdctl move-leader finds the leader itself).
   grpc::Status MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest*,
                           etcdserverpb::MoveLeaderResponse*) override;

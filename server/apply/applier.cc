@@ -71,7 +71,8 @@ Result<Response> Applier::Apply(mvcc::ApplyBatch& batch, const cairnpb::RaftRequ
       return Status::Unimplemented("lease requests are not applied by the kv applier");
     case cairnpb::RaftRequest::kMemberAttributes:
     case cairnpb::RaftRequest::kMemberUpdate:
-      return Status::Unimplemented("membership requests are applied by the server");
+    case cairnpb::RaftRequest::kAlarm:
+      return Status::Unimplemented("membership and alarm requests are applied by the server");
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }

@@ -31,7 +31,7 @@ namespace cairn::apply {
 using Response = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
                               etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
                               etcdserverpb::LeaseGrantResponse, etcdserverpb::LeaseRevokeResponse,
-                              etcdserverpb::LeaseCheckpointResponse>;
+                              etcdserverpb::LeaseCheckpointResponse, etcdserverpb::AlarmResponse>;
 
 // True when no op anywhere in the txn (either branch, nested) writes.
 bool IsReadOnlyTxn(const etcdserverpb::TxnRequest& req);

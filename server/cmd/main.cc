@@ -1,10 +1,13 @@
 // cairn: one Cairn member. Accepts etcd's flags, ETCD_* environment variables and
 // --config-file, serves the etcd v3 gRPC API on --listen-client-urls, and shuts down
 // cleanly on SIGINT/SIGTERM (in-flight requests finish, files are closed).
+// `cairn snapshot restore FILE [--skip-hash-check] <flags>` instead builds the data dir
+// those flags describe from a snapshot file and exits (etcdserver/restore.h).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -15,6 +18,7 @@
 #include "server/api/maintenance_service.h"
 #include "server/config/load_config.h"
 #include "server/wal/wal.h"
+#include "server/etcdserver/restore.h"
 #include "server/etcdserver/server.h"
 #include "server/transport/peer_server.h"
 
@@ -78,6 +82,20 @@ int main(int argc, char** argv) {
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z\t%^%l%$\t%v");
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `cairn snapshot restore FILE [--skip-hash-check] <the member's flags>`.
+  std::string restore_from;
+  bool skip_hash_check = false;
+  if (args.size() >= 2 && args[0] == "snapshot" && args[1] == "restore") {
+    if (args.size() < 3 || args[2].starts_with("-")) {
+      std::fprintf(stderr, "usage: cairn snapshot restore FILE [--skip-hash-check] [member flags]\n");
+      return 2;
+    }
+    restore_from = args[2];
+    args.erase(args.begin(), args.begin() + 3);
+    const auto skip = std::find(args.begin(), args.end(), "--skip-hash-check");
+    skip_hash_check = skip != args.end();
+    if (skip_hash_check) args.erase(skip);
+  }
   auto loaded = cairn::config::LoadConfig(args, Environment());
   if (!loaded.ok()) {
     std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
@@ -104,7 +122,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Like etcd, --initial-* only matter for a new member; a restart takes its identity from the WAL.
-  if (!cairn::wal::Wal::Exists(cairn::PosixFileSystem(), cfg.EffectiveWalDir())) {
+  if (!restore_from.empty() || !cairn::wal::Wal::Exists(cairn::PosixFileSystem(), cfg.EffectiveWalDir())) {
     if (cairn::Status st = cfg.VerifyBootstrap(); !st.ok()) {
       std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
       return 2;
@@ -112,6 +130,13 @@ int main(int argc, char** argv) {
   }
 
   auto options = ToServerOptions(cfg);
+  if (!restore_from.empty()) {
+    if (cairn::Status st = cairn::etcdserver::RestoreSnapshot(options, restore_from, skip_hash_check); !st.ok()) {
+      std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
   // A removed member shuts down like one asked to stop (etcd exits too).
   options.on_removed = [] { kill(getpid(), SIGTERM); };
   auto server = cairn::etcdserver::EtcdServer::Start(std::move(options));

@@ -30,6 +30,25 @@ Result<EtcdServer::StoreSnapshot> EtcdServer::SnapshotStore() {
   return snapshot;
 }
 
+Status EtcdServer::CheckQuota() {
+  if (alarms_.Raised(etcdserverpb::NOSPACE)) return ErrNoSpace();
+  const int64_t quota = QuotaBytes();
+  if (quota <= 0 || DbSizeBytes() < quota) return Status::Ok();
+  if (!raising_nospace_.exchange(true)) {
+    spdlog::warn("database size {} reached the quota {}: raising the NOSPACE alarm", DbSizeBytes(), quota);
+    cairnpb::RaftRequest request;
+    auto* alarm = request.mutable_alarm();
+    alarm->set_action(etcdserverpb::AlarmRequest::ACTIVATE);
+    alarm->set_memberid(member_id());
+    alarm->set_alarm(etcdserverpb::NOSPACE);
+    ProposeAsync(std::move(request), [this](const ApplyResult& result) {
+      if (!result.ok()) spdlog::warn("raising the NOSPACE alarm failed: {}", result.status().message());
+      raising_nospace_ = false;
+    });
+  }
+  return ErrNoSpace();
+}
+
 Status EtcdServer::Defragment() {
   auto done = std::make_shared<std::promise<Status>>();
   auto finished = done->get_future();

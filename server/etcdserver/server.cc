@@ -8,6 +8,7 @@
 #include <iterator>
 #include <utility>
 
+#include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/store_meta.h"
 #include "server/lease/lease_applier.h"
@@ -101,6 +102,7 @@ Status EtcdServer::Open() {
   {
     mvcc::ReadTxn read = store_->BeginRead();
     CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
+    CAIRN_RETURN_IF_ERROR(alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or("")));
   }
   transport_ = std::make_unique<transport::PeerTransport>(
       identity_.cluster_id,
@@ -170,37 +172,11 @@ Status EtcdServer::Open() {
 // rebuilt from the log on every restart.
 Status EtcdServer::Bootstrap(const std::string& wal_dir) {
   if (options_.join_existing_cluster) return Join(wal_dir);
-  std::vector<uint64_t> member_ids;
-  uint64_t self = 0;
-  std::vector<std::pair<uint64_t, cairnpb::Member>> members;
-  for (const auto& [name, urls] : options_.initial_cluster) {
-    uint64_t id = ComputeMemberId(urls, options_.initial_cluster_token);
-    member_ids.push_back(id);
-    cairnpb::Member member;
-    member.set_id(id);
-    member.set_name(name);
-    for (const auto& url : urls) member.add_peer_urls(url);
-    members.emplace_back(id, std::move(member));
-    if (name == options_.name) self = id;
-  }
-  if (self == 0) {
-    return Status::InvalidArgument("couldn't find local name \"" + options_.name +
-                                          "\" in the initial cluster configuration");
-  }
-  MemberIdentity identity{self, ComputeClusterId(member_ids)};
-  auto wal = wal::Wal::Create(fs_, wal_dir, identity.Encode(), options_.wal);
-  if (!wal.ok()) return wal.status();
-
-  std::vector<raft::Entry> entries;
-  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [id, member] : members) {
-    raft::ConfChange cc{raft::ConfChangeType::kAddNode, id, EncodeMemberContext(member)};
-    entries.push_back(raft::Entry{1, entries.size() + 1, raft::EntryType::kConfChange, raft::EncodeConfChange(cc)});
-  }
-  raft::HardState hs{1, raft::kNoNode, entries.size()};
-  CAIRN_RETURN_IF_ERROR(wal.value()->Save(hs, entries, /*sync=*/true));
-  spdlog::info("bootstrapped new member {} in cluster {} ({} initial members)", HexId(identity.member_id),
-               HexId(identity.cluster_id), members.size());
+  auto cluster = PlanNewCluster(options_);
+  if (!cluster.ok()) return cluster.status();
+  CAIRN_RETURN_IF_ERROR(WriteBootstrapWal(fs_, wal_dir, *cluster, options_.wal));
+  spdlog::info("bootstrapped new member {} in cluster {} ({} initial members)", HexId(cluster->identity.member_id),
+               HexId(cluster->identity.cluster_id), cluster->members.size());
   return Status::Ok();
 }
 
@@ -754,6 +730,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   std::vector<raft::ConfChange> conf_changes;
   std::vector<uint64_t> changed_members;
   bool membership_changed = false;
+  bool alarms_changed = false;
   bool peer_urls_changed = false;
   mvcc::ApplyBatch batch(*store_);
   // Events cost copies; collect them only while someone watches (the hub catches a
@@ -780,7 +757,18 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
         Panic("undecodable request at raft index " + std::to_string(entry.index));
       }
       ApplyResult result = apply::Response{};
-      if (request.has_member_attributes()) {
+      if (GrowsDatabase(request) && alarms_.Raised(etcdserverpb::NOSPACE)) {
+        result = ErrNoSpace();
+      } else if (request.has_alarm()) {
+        etcdserverpb::AlarmResponse response;
+        if (alarms_.Apply(request.alarm(), &response)) {
+          alarms_changed = true;
+          spdlog::warn("alarm {} for member {} {}", etcdserverpb::AlarmType_Name(request.alarm().alarm()),
+                       HexId(request.alarm().memberid()),
+                       request.alarm().action() == etcdserverpb::AlarmRequest::ACTIVATE ? "raised" : "disarmed");
+        }
+        result = apply::Response(std::move(response));
+      } else if (request.has_member_attributes()) {
         membership_.SetAttributes(request.member_attributes());
         membership_changed = true;
       } else if (request.has_member_update()) {
@@ -802,6 +790,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   }
   // Persisted with the batch that changed it, once however many entries did.
   if (membership_changed) batch.SetMeta(kMembershipMeta, membership_.Encode());
+  if (alarms_changed) batch.SetMeta(kAlarmsMeta, alarms_.Encode());
   // A snapshot's metadata needs the term of its last entry; it changes once per election.
   if (last_index > already_applied && last_term != recorded_applied_term_) {
     batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));

@@ -43,6 +43,7 @@
 #include "cairn/internal.pb.h"
 #include "server/apply/applier.h"
 #include "server/common/fs.h"
+#include "server/etcdserver/alarms.h"
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/membership.h"
@@ -190,6 +191,14 @@ class EtcdServer final : public transport::PeerHandler {
   // returns once it is done.
   Status Defragment();
 
+  // The raised alarms (alarms.h), as of the last applied entry.
+  std::vector<etcdserverpb::AlarmMember> RaisedAlarms() const { return alarms_.List(); }
+  bool NoSpaceAlarmRaised() const { return alarms_.Raised(etcdserverpb::NOSPACE); }
+  // Writes are refused once the database reached the quota: raises the NOSPACE alarm
+  // for this member (once; through the log, like any alarm) and returns etcd's
+  // ErrNoSpace, or Ok while there is room and no NOSPACE alarm.
+  Status CheckQuota();
+
   // Database size as of the last applied batch: cheap enough for every request.
   int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
   // The backend quota; 0 when there is none.
@@ -259,6 +268,7 @@ class EtcdServer final : public transport::PeerHandler {
   MemberIdentity identity_;
 
   Membership membership_;  // written by the apply loop only
+  Alarms alarms_;          // written by the apply loop only
   std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
 
@@ -319,6 +329,7 @@ class EtcdServer final : public transport::PeerHandler {
   // (then it must only report that).
   std::vector<std::function<void(bool stopping)>> apply_tasks_;  // guarded by apply_mu_
   std::atomic<uint64_t> next_client_snapshot_{0};
+  std::atomic<bool> raising_nospace_{false};  // a NOSPACE alarm proposal is in flight
   uint64_t recorded_applied_term_ = 0;                // apply loop thread only
 
   // Applied results on their way back to the RPCs: completing a gRPC call costs tens of

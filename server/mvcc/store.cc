@@ -283,6 +283,17 @@ int64_t Store::DbSizeInUseBytes() {
       "FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()");
 }
 
+Status Store::RebaseAppliedIndex(uint64_t applied_index) {
+  CAIRN_CHECK(!batch_open_);
+  const std::string sql = "UPDATE store_state SET applied_index = " + std::to_string(applied_index) + " WHERE id = 0";
+  if (writer_.TryExec(sql) != SQLITE_OK) {
+    return Status::IoError(std::string("rebase applied index: ") + sqlite3_errmsg(writer_.get()));
+  }
+  state_.applied_index = static_cast<int64_t>(applied_index);
+  applied_index_.store(applied_index, std::memory_order_release);
+  return Status::Ok();
+}
+
 Status Store::Defragment() {
   CAIRN_CHECK(!batch_open_);
   if (writer_.TryExec("VACUUM") != SQLITE_OK) {

@@ -110,6 +110,11 @@ class Store {
   // REQUIRES: no ApplyBatch open.
   Status Checkpoint();
 
+  // Restore only (etcdserver/restore.h): the store now belongs to a new Raft log, which
+  // starts over; its applied index becomes `applied_index`, lower than before.
+  // REQUIRES: no ApplyBatch open.
+  Status RebaseAppliedIndex(uint64_t applied_index);
+
   // etcd's defragmentation: rewrites the database without its free pages (SQLite's
   // VACUUM, one write transaction: a crash leaves the old database intact). Readers
   // keep their snapshots meanwhile. REQUIRES: no ApplyBatch open.

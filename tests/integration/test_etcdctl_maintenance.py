@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from cluster import AGAINST, Member
+from cluster import AGAINST, Cluster, Member
 from conftest import CLEAN_EXIT
 
 
@@ -80,21 +80,74 @@ def small_quota_member(tmp_path):
     assert m.stop() in CLEAN_EXIT
 
 
-def test_writes_beyond_the_quota_fail_with_etcds_error_and_lose_nothing(small_quota_member):
-    m = small_quota_member
-    value = "q" * 4096
+def fill_until_no_space(m):
     written = []
-    error = None
-    for i in range(1000):
-        r = m.etcdctl("put", "fill/%04d" % i, value, check=False)
+    for i in range(2000):
+        r = m.etcdctl("put", "fill/%04d" % i, "q" * 4096, check=False)
         if r.returncode != 0:
-            error = r.stderr
-            break
+            return written, r.stderr
         written.append("fill/%04d" % i)
-    assert error is not None, "1000 puts of 4 KiB fit in a 512 KiB quota"
+    raise AssertionError("2000 puts of 4 KiB fit in a 512 KiB quota")
+
+
+def count(m, prefix):
+    return m.etcdctl_json("get", prefix, "--prefix", "--keys-only").get("count", 0)
+
+
+def test_quota_raises_nospace_which_holds_until_disarmed(small_quota_member):
+    m = small_quota_member
+    written, error = fill_until_no_space(m)
     assert "etcdserver: mvcc: database space exceeded" in error
     assert len(written) > 10
-    # Every acknowledged write is there; reads and deletes still work.
-    assert m.etcdctl_json("get", "fill/", "--prefix", "--keys-only")["count"] == len(written)
-    m.etcdctl("del", written[0])
-    assert m.etcdctl_json("get", "fill/", "--prefix", "--keys-only")["count"] == len(written) - 1
+    assert "alarm:NOSPACE" in m.etcdctl("alarm", "list").stdout
+    assert any("alarm:NOSPACE" in e for e in m.status().get("errors", []))
+    # Nothing acknowledged is lost; reads and deletes still work; writes and lease
+    # grants are refused.
+    assert count(m, "fill/") == len(written)
+    m.etcdctl("del", "fill/", "--prefix")
+    assert count(m, "fill/") == 0
+    assert "database space exceeded" in m.etcdctl("put", "k", "v", check=False).stderr
+    assert "database space exceeded" in m.etcdctl("lease", "grant", "60", check=False).stderr
+    txn = m.etcdctl("txn", input="\n\nput k v\n\n", check=False)
+    assert "database space exceeded" in txn.stderr
+    # The alarm survives a restart.
+    assert m.stop() in CLEAN_EXIT
+    m.start()
+    assert "alarm:NOSPACE" in m.etcdctl("alarm", "list").stdout
+    # etcd's runbook: compact, defragment, disarm.
+    rev = m.etcdctl_json("get", "k")["header"]["revision"]
+    m.etcdctl("compaction", "--physical", str(rev))
+    m.etcdctl("defrag")
+    assert "database space exceeded" in m.etcdctl("put", "k", "v", check=False).stderr
+    assert "alarm:NOSPACE" in m.etcdctl("alarm", "disarm").stdout
+    assert m.etcdctl("alarm", "list").stdout.strip() == ""
+    m.etcdctl("put", "k", "v")
+    assert m.etcdctl("get", "k", "--print-value-only").stdout == "v\n"
+
+
+def test_an_alarm_raised_on_one_member_caps_the_whole_cluster(tmp_path):
+    c = Cluster(tmp_path, size=3, extra_args=["--quota-backend-bytes", str(512 * 1024)]).start()
+    try:
+        leader = c.leader()
+        followers = [m for m in c.members if m is not leader]
+        written, error = fill_until_no_space(followers[0])
+        assert "database space exceeded" in error
+        raised_by = followers[0].member_id()
+        for m in c.members:
+            alarms = m.etcdctl("alarm", "list").stdout
+            assert "alarm:NOSPACE" in alarms
+            assert "memberID:%d " % raised_by in alarms or AGAINST == "etcd"
+            assert "database space exceeded" in m.etcdctl("put", "k", "v", check=False).stderr
+        assert count(leader, "fill/") == len(written)
+        followers[1].etcdctl("del", "fill/", "--prefix")
+        rev = leader.etcdctl_json("get", "k")["header"]["revision"]
+        leader.etcdctl("compaction", "--physical", str(rev))
+        for m in c.members:
+            m.etcdctl("defrag")
+        followers[1].etcdctl("alarm", "disarm")
+        for m in c.members:
+            assert m.etcdctl("alarm", "list").stdout.strip() == ""
+        followers[0].etcdctl("put", "k", "v")
+        assert leader.etcdctl("get", "k", "--print-value-only").stdout == "v\n"
+    finally:
+        c.stop()
