@@ -37,7 +37,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->lock_);
   builder.RegisterService(&cs->election_);
   builder.RegisterService(&cs->watch_);
-  auto grpc_server = transport::StartGrpcServer(builder, listen_urls, "client requests");
+  auto grpc_server = transport::StartGrpcServer(builder, listen_urls, "client requests", server->options().client_tls);
   if (!grpc_server.ok()) return grpc_server.status();
   cs->grpc_ = std::move(grpc_server.value());
   return cs;

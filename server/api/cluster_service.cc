@@ -10,6 +10,7 @@
 #include "server/api/grpc_status.h"
 #include "server/etcdserver/errors.h"
 #include "server/transport/grpc_address.h"
+#include "server/transport/tls.h"
 
 namespace cairn::api {
 namespace {
@@ -56,7 +57,8 @@ grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote re
     if (!cached) {
       auto target = transport::DialTarget(url);
       if (!target.ok()) return ToGrpc(target.status());
-      cached = grpc::CreateChannel(target.value(), grpc::InsecureChannelCredentials());
+      cached = grpc::CreateChannel(target.value(),
+                                   transport::ChannelCredentialsFor(url, server_->options().client_tls));
     }
     channel = cached;
   }

@@ -32,7 +32,7 @@ uint64_t DecodeReadCtx(const std::string& s) {
 
 }  // namespace
 
-EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)) {}
+EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)), peer_client_(options_.peer_tls) {}
 
 EtcdServer::~EtcdServer() { Stop(); }
 
@@ -110,7 +110,7 @@ Status EtcdServer::Open() {
         std::lock_guard lock(loop_mu_);
         unreachable_peers_.push_back(peer);
       },
-      [this] { OnRemoved(); });
+      [this] { OnRemoved(); }, transport::PeerSenderOptions{.tls = options_.peer_tls});
 
   const uint64_t store_applied = store_->AppliedIndex();
   if (store_applied > raft_storage_.LastIndex()) {

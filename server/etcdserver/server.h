@@ -90,6 +90,10 @@ struct ServerOptions {
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
   int max_txn_ops = 128;
+  // TLS for peer connections (dialing https peers) and for the client listener and the
+  // connections made to other members' client URLs.
+  transport::TlsFiles peer_tls;
+  transport::TlsFiles client_tls;
   FileSystem* fs = nullptr;  // not owned; nullptr = the real file system
   // Called once (on an internal thread) when this member learns it was removed from the
   // cluster; the process is expected to shut the member down.

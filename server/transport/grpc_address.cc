@@ -7,12 +7,8 @@ Result<std::string> ListenAddress(const std::string& url) {
   if (scheme_end == std::string::npos) return Status::InvalidArgument("URL " + url + " has no scheme");
   const std::string scheme = url.substr(0, scheme_end);
   std::string rest = url.substr(scheme_end + 3);
-  if (scheme == "unix" || scheme == "unixs") {
-    if (scheme == "unixs") return Status::Unimplemented("TLS listeners (" + url + ") are not supported yet");
-    return "unix:" + rest;
-  }
-  if (scheme == "https") return Status::Unimplemented("TLS listeners (" + url + ") are not supported yet");
-  if (scheme != "http") return Status::InvalidArgument("URL scheme must be http, https, unix, or unixs: " + url);
+  if (scheme == "unix" || scheme == "unixs") return "unix:" + rest;
+  if (scheme != "http" && scheme != "https") return Status::InvalidArgument("URL scheme must be http, https, unix, or unixs: " + url);
   if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
   if (rest.empty() || rest.find(':') == std::string::npos) {
     return Status::InvalidArgument("listen URL " + url + " must be host:port");

@@ -1,4 +1,5 @@
-// Conversions from etcd-style URLs (http://host:port, unix://path) to gRPC addresses.
+// Conversions from etcd-style URLs (http(s)://host:port, unix(s)://path) to gRPC
+// addresses; whether the URL means TLS is tls.h's business.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -8,7 +9,7 @@
 
 namespace cairn::transport {
 
-// The address to bind for a listen URL. TLS schemes are refused until TLS lands.
+// The address to bind for a listen URL.
 Result<std::string> ListenAddress(const std::string& url);
 // The target to dial for an advertised URL.
 Result<std::string> DialTarget(const std::string& url);

@@ -9,13 +9,20 @@ namespace cairn::transport {
 
 Result<std::unique_ptr<grpc::Server>> StartGrpcServer(grpc::ServerBuilder& builder,
                                                       const std::vector<std::string>& listen_urls,
-                                                      const std::string& what) {
+                                                      const std::string& what, const TlsFiles& tls) {
   std::vector<std::pair<std::string, std::unique_ptr<int>>> bound;
+  std::shared_ptr<grpc::ServerCredentials> secure;
   for (const auto& url : listen_urls) {
     auto addr = ListenAddress(url);
     if (!addr.ok()) return addr.status();
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (IsSecureUrl(url)) {
+      if (!tls.Enabled()) return Status::InvalidArgument("TLS URL " + url + " needs a certificate and key file");
+      if (!secure) secure = ServerTlsCredentials(tls);
+      credentials = secure;
+    }
     bound.emplace_back(url, std::make_unique<int>(0));
-    builder.AddListeningPort(addr.value(), grpc::InsecureServerCredentials(), bound.back().second.get());
+    builder.AddListeningPort(addr.value(), credentials, bound.back().second.get());
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return Status::Unavailable("could not start the gRPC server for " + what);

@@ -18,7 +18,7 @@ Result<std::shared_ptr<grpc::Channel>> PeerClient::ChannelFor(const std::string&
   if (it != channels_.end()) return it->second;
   auto target = DialTarget(url);
   if (!target.ok()) return target.status();
-  auto channel = grpc::CreateChannel(target.value(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(target.value(), ChannelCredentialsFor(url, tls_));
   channels_[url] = channel;
   return channel;
 }

@@ -18,11 +18,15 @@
 
 #include "cairn/peer.grpc.pb.h"
 #include "server/common/status.h"
+#include "server/transport/tls.h"
 
 namespace cairn::transport {
 
 class PeerClient {
  public:
+  // https peers are dialed with TLS from this member's peer TLS files (tls.h).
+  explicit PeerClient(TlsFiles tls = {}) : tls_(std::move(tls)) {}
+
   // Asks each URL in turn; the first answer wins. Unavailable if none answers.
   Result<cairnpb::ClusterInfo> GetClusterInfo(const std::vector<std::string>& peer_urls,
                                               std::chrono::milliseconds timeout);
@@ -40,6 +44,7 @@ class PeerClient {
   Status CallFirst(const std::vector<std::string>& peer_urls, std::chrono::milliseconds timeout, Call call);
   Result<std::shared_ptr<grpc::Channel>> ChannelFor(const std::string& url);
 
+  const TlsFiles tls_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;  // guarded by mu_
 };

@@ -10,7 +10,7 @@
 namespace cairn::transport {
 namespace {
 
-std::shared_ptr<grpc::Channel> DialPeer(const std::string& target) {
+std::shared_ptr<grpc::Channel> DialPeer(const std::string& url, const std::string& target, const TlsFiles& tls) {
   grpc::ChannelArguments args;
   // gRPC's default reconnect backoff grows to two minutes; a restarted peer must be
   // reached again within an election timeout or so.
@@ -23,7 +23,7 @@ std::shared_ptr<grpc::Channel> DialPeer(const std::string& target) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetMaxSendMessageSize(-1);
   args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, ChannelCredentialsFor(url, tls), args);
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ void PeerSender::Run() {
       spdlog::error("peer {:x}: cannot dial {}: {}", peer_id_, url, target.status().message());
       continue;
     }
-    channels.push_back(DialPeer(target.value()));
+    channels.push_back(DialPeer(url, target.value(), options_.tls));
   }
   if (channels.empty()) return;
   size_t next = 0;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cairn/peer.grpc.pb.h"
+#include "server/transport/tls.h"
 
 namespace cairn::transport {
 
@@ -28,6 +29,8 @@ struct PeerSenderOptions {
   // etcd's stream buffer: enough for bursts, small enough that a dead peer costs little.
   size_t max_queued_messages = 4096;
   std::chrono::milliseconds redial_backoff{100};
+  // This member's peer TLS files: https peers are dialed with TLS (tls.h).
+  TlsFiles tls;
 };
 
 class PeerSender {

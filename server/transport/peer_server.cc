@@ -9,14 +9,15 @@
 
 namespace cairn::transport {
 
-Result<std::unique_ptr<PeerServer>> PeerServer::Start(PeerHandler* handler, const std::vector<std::string>& listen_urls) {
+Result<std::unique_ptr<PeerServer>> PeerServer::Start(PeerHandler* handler, const std::vector<std::string>& listen_urls,
+                                                     const TlsFiles& tls) {
   std::unique_ptr<PeerServer> ps(new PeerServer(handler));
   grpc::ServerBuilder builder;
   // Entry batches are bounded by Raft's max bytes per message, not by gRPC.
   builder.SetMaxReceiveMessageSize(INT_MAX);
   builder.SetMaxSendMessageSize(INT_MAX);
   builder.RegisterService(&ps->service_);
-  auto grpc_server = StartGrpcServer(builder, listen_urls, "peer traffic");
+  auto grpc_server = StartGrpcServer(builder, listen_urls, "peer traffic", tls);
   if (!grpc_server.ok()) return grpc_server.status();
   ps->grpc_ = std::move(grpc_server.value());
   return ps;

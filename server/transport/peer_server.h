@@ -10,12 +10,14 @@
 
 #include "server/common/status.h"
 #include "server/transport/peer_service.h"
+#include "server/transport/tls.h"
 
 namespace cairn::transport {
 
 class PeerServer {
  public:
-  static Result<std::unique_ptr<PeerServer>> Start(PeerHandler* handler, const std::vector<std::string>& listen_urls);
+  static Result<std::unique_ptr<PeerServer>> Start(PeerHandler* handler, const std::vector<std::string>& listen_urls,
+                                                   const TlsFiles& tls);
   void Shutdown();
 
  private:

@@ -6,8 +6,11 @@
 namespace cairn::transport {
 
 PeerTransport::PeerTransport(uint64_t cluster_id, std::function<void(uint64_t)> on_unreachable,
-                             std::function<void()> on_removed)
-    : cluster_id_(cluster_id), on_unreachable_(std::move(on_unreachable)), on_removed_(std::move(on_removed)) {}
+                             std::function<void()> on_removed, PeerSenderOptions sender_options)
+    : cluster_id_(cluster_id),
+      on_unreachable_(std::move(on_unreachable)),
+      on_removed_(std::move(on_removed)),
+      sender_options_(std::move(sender_options)) {}
 
 PeerTransport::~PeerTransport() { Stop(); }
 
@@ -17,7 +20,7 @@ void PeerTransport::SetPeers(const std::map<uint64_t, std::vector<std::string>>&
     it = (wanted == peers.end() || wanted->second != it->second->urls()) ? senders_.erase(it) : std::next(it);
   }
   for (const auto& [id, urls] : peers) {
-    if (senders_.count(id) == 0) senders_[id] = std::make_unique<PeerSender>(cluster_id_, id, urls, on_unreachable_, on_removed_);
+    if (senders_.count(id) == 0) senders_[id] = std::make_unique<PeerSender>(cluster_id_, id, urls, on_unreachable_, on_removed_, sender_options_);
   }
 }
 

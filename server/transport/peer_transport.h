@@ -23,7 +23,7 @@ class PeerTransport {
  public:
   // `on_removed` runs (on a sender thread) when a peer says this member was removed.
   PeerTransport(uint64_t cluster_id, std::function<void(uint64_t)> on_unreachable,
-                std::function<void()> on_removed = [] {});
+                std::function<void()> on_removed = [] {}, PeerSenderOptions sender_options = {});
   ~PeerTransport();
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;
@@ -40,6 +40,7 @@ class PeerTransport {
   const uint64_t cluster_id_;
   const std::function<void(uint64_t)> on_unreachable_;
   const std::function<void()> on_removed_;
+  const PeerSenderOptions sender_options_;
   std::map<uint64_t, std::unique_ptr<PeerSender>> senders_;
 };
 

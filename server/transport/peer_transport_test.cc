@@ -127,7 +127,7 @@ raft::Message Append(uint64_t index) {
 TEST(PeerTransportTest, DeliversMessagesInOrderAndIntact) {
   RecordingHandler handler(7);
   const std::string url = SocketUrl("order");
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   UnreachableLog unreachable;
   PeerTransport transport(7, unreachable.Callback());
@@ -147,7 +147,7 @@ TEST(PeerTransportTest, DeliversMessagesInOrderAndIntact) {
 TEST(PeerTransportTest, ReceiverRefusesAnotherClustersMessages) {
   RecordingHandler handler(7);
   const std::string url = SocketUrl("cluster");
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok());
   UnreachableLog unreachable;
   PeerTransport transport(8, unreachable.Callback());
@@ -184,7 +184,7 @@ TEST(PeerTransportTest, MessageForUnknownOrRemovedPeerIsReportedUnreachable) {
   EXPECT_TRUE(unreachable.Contains(9));
   RecordingHandler handler(7);
   const std::string url = SocketUrl("removed");
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok());
   transport.SetPeers({{2, {url}}});
   transport.SetPeers({});
@@ -201,7 +201,7 @@ TEST(PeerTransportTest, RedialsAPeerThatComesBack) {
   transport.SetPeers({{2, {url}}});
   transport.Send({Append(1)});
   ASSERT_TRUE(unreachable.WaitFor(2, 10s));
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok());
   // Raft would keep sending (heartbeats); do the same until one gets through.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -217,7 +217,7 @@ TEST(PeerTransportTest, RedialsAPeerThatComesBack) {
 TEST(PeerClientTest, UnaryCallsReachTheHandlerAndCarryItsErrors) {
   RecordingHandler handler(7);
   const std::string url = SocketUrl("unary");
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok());
   PeerClient client;
   auto info = client.GetClusterInfo({SocketUrl("dead"), url}, 5s);
@@ -243,7 +243,7 @@ TEST(PeerClientTest, UnaryCallsReachTheHandlerAndCarryItsErrors) {
 TEST(PeerClientTest, SnapshotArrivesWholeWithItsMessage) {
   RecordingHandler handler(7);
   const std::string url = SocketUrl("snapshot");
-  auto server = PeerServer::Start(&handler, {url});
+  auto server = PeerServer::Start(&handler, {url}, {});
   ASSERT_TRUE(server.ok());
   const std::string path = "/tmp/cairn-transport-test-" + std::to_string(::getpid()) + "-outgoing.db";
   std::string data;

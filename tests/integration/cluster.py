@@ -83,18 +83,22 @@ class Member:
         self.proc = None
         self.env = None  # the process environment; None = the test's own
         self.log_path = self.data_dir + ".log"
+        # "https" with TLS flags in extra_args; etcdctl_args then carry --cacert etc.
+        self.client_scheme = "http"
+        self.peer_scheme = "http"
+        self.etcdctl_args = []
 
     @property
     def peer_url(self):
-        return "http://127.0.0.1:%d" % self.peer_port
+        return "%s://127.0.0.1:%d" % (self.peer_scheme, self.peer_port)
 
     @property
     def endpoint(self):
         return "127.0.0.1:%d" % self.port
 
     def command(self):
-        client = "http://127.0.0.1:%d" % self.port
-        listen_peer = "http://127.0.0.1:%d" % self.peer_port
+        client = "%s://127.0.0.1:%d" % (self.client_scheme, self.port)
+        listen_peer = self.peer_url
         binary = "etcd" if AGAINST == "etcd" else CAIRN_BIN
         return [binary, "--name", self.name, "--data-dir", self.data_dir,
                 "--listen-client-urls", client, "--advertise-client-urls", client,
@@ -159,7 +163,7 @@ class Member:
 
     def etcdctl(self, *args, input=None, check=True, timeout=30):
         cmd = [ETCDCTL, "--endpoints", self.endpoint, "--dial-timeout", "2s",
-               "--command-timeout", "10s"] + list(args)
+               "--command-timeout", "10s"] + self.etcdctl_args + list(args)
         env = dict(os.environ, ETCDCTL_API="3")
         r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=env)
         if check and r.returncode != 0:
