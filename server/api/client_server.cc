@@ -1,17 +1,25 @@
 #include "server/api/client_server.h"
 
 #include <grpcpp/server_builder.h>
+#include <grpcpp/server_posix.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <climits>
 
+#include "server/transport/grpc_address.h"
 #include "server/transport/grpc_listener.h"
 
 namespace cairn::api {
 namespace {
 
 constexpr uint64_t kGrpcOverheadBytes = 512 * 1024;
+
+std::string JoinUrls(const std::vector<std::string>& urls) {
+  std::string out;
+  for (const auto& u : urls) out += (out.empty() ? "" : ",") + u;
+  return out;
+}
 
 }  // namespace
 
@@ -37,13 +45,45 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->lock_);
   builder.RegisterService(&cs->election_);
   builder.RegisterService(&cs->watch_);
-  auto grpc_server = transport::StartGrpcServer(builder, listen_urls, "client requests", server->options().client_tls);
+  // Plaintext http URLs carry gRPC and HTTP/1.1 (the gateway) on one port, so they are
+  // bound by a PortMux that hands gRPC connections to the server; the others by gRPC.
+  std::vector<std::string> grpc_urls;
+  std::vector<std::string> mux_urls;
+  std::vector<std::string> mux_addresses;
+  for (const auto& url : listen_urls) {
+    if (!url.starts_with("http://")) {
+      grpc_urls.push_back(url);
+      continue;
+    }
+    auto address = transport::ListenAddress(url);
+    if (!address.ok()) return address.status();
+    mux_urls.push_back(url);
+    mux_addresses.push_back(*address);
+  }
+  auto grpc_server = transport::StartGrpcServer(builder, grpc_urls, "client requests", server->options().client_tls);
   if (!grpc_server.ok()) return grpc_server.status();
   cs->grpc_ = std::move(grpc_server.value());
+  if (mux_urls.empty()) return cs;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  cs->gateway_ = std::make_unique<gateway::Gateway>(cs->grpc_->InProcessChannel(args), server, kEtcdApiVersion);
+  auto mux = transport::PortMux::Start(
+      mux_addresses, [g = cs->grpc_.get()](int fd) { grpc::AddInsecureChannelFromFd(g, fd); },
+      [gw = cs->gateway_.get()](int fd) { gw->Serve(fd); });
+  if (!mux.ok()) {
+    cs->grpc_->Shutdown();
+    return Status::Unavailable("could not listen for client requests on " + JoinUrls(mux_urls) +
+                               " (address in use or not assignable: " + mux.status().message() + ")");
+  }
+  cs->mux_ = std::move(mux.value());
+  for (const auto& url : mux_urls) spdlog::info("serving client requests (gRPC and HTTP) on {}", url);
   return cs;
 }
 
 void ClientServer::Shutdown() {
+  // The HTTP side first: open gateway watches end, and no new gRPC connection arrives.
+  if (mux_) mux_->Stop();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 

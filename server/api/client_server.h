@@ -4,6 +4,8 @@
 // the request-size limits: gRPC accepts messages up to max-request-bytes plus
 // etcd's 512 KiB of framing headroom, so an oversized request reaches the server and
 // gets etcd's "request is too large" error instead of a transport-level failure.
+// Plaintext http:// URLs also serve etcd's HTTP/JSON gateway, /version and /health on
+// the same port (gateway/gateway.h, transport/port_mux.h).
 // Thread-safety: Start/Shutdown from one thread; services run on gRPC's threads.
 #pragma once
 
@@ -22,6 +24,8 @@
 #include "server/api/read_executor.h"
 #include "server/api/watch_service.h"
 #include "server/etcdserver/server.h"
+#include "server/gateway/gateway.h"
+#include "server/transport/port_mux.h"
 
 namespace cairn::api {
 
@@ -57,6 +61,8 @@ class ClientServer {
   ServerWatchContext watch_context_;
   WatchService watch_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<gateway::Gateway> gateway_;  // with mux_, for http:// listen URLs
+  std::unique_ptr<transport::PortMux> mux_;
 };
 
 }  // namespace cairn::api

@@ -1,0 +1,275 @@
+#include "server/gateway/gateway.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/client_context.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "etcd/server/v3election/v3election.grpc.pb.h"
+#include "etcd/server/v3lock/v3lock.grpc.pb.h"
+
+namespace cairn::gateway {
+namespace {
+
+constexpr char kJson[] = "application/json";
+// What etcd's gateway allows for a request body beyond --max-request-bytes.
+constexpr size_t kBodyOverheadBytes = 512 * 1024;
+
+// grpc-gateway's HTTPStatusFromCode (v1, as etcd 3.4/3.5 use it).
+int HttpStatusOf(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return 200;
+    case grpc::StatusCode::CANCELLED: return 408;
+    case grpc::StatusCode::INVALID_ARGUMENT: return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
+    case grpc::StatusCode::NOT_FOUND: return 404;
+    case grpc::StatusCode::ALREADY_EXISTS: return 409;
+    case grpc::StatusCode::PERMISSION_DENIED: return 403;
+    case grpc::StatusCode::UNAUTHENTICATED: return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
+    case grpc::StatusCode::FAILED_PRECONDITION: return 412;
+    case grpc::StatusCode::ABORTED: return 409;
+    case grpc::StatusCode::OUT_OF_RANGE: return 400;
+    case grpc::StatusCode::UNIMPLEMENTED: return 501;
+    case grpc::StatusCode::UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+std::string Quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string ErrorBody(const grpc::Status& status) {
+  const std::string message = Quoted(status.error_message());
+  return "{\"error\":" + message + ",\"message\":" + message + ",\"code\":" +
+         std::to_string(static_cast<int>(status.error_code())) + "}";
+}
+
+bool RespondError(HttpConnection& http, const grpc::Status& status, bool keep_alive) {
+  return http.Respond(HttpStatusOf(status.error_code()), kJson, ErrorBody(status), keep_alive);
+}
+
+// etcd's gateway marshals with the proto field names and without default values.
+std::string ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+grpc::Status FromJson(const std::string& body, google::protobuf::Message* m) {
+  if (body.empty()) return grpc::Status::OK;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto st = google::protobuf::util::JsonStringToMessage(body, m, options);
+  if (!st.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(st.message()));
+  return grpc::Status::OK;
+}
+
+template <typename Stub, typename Request, typename Response>
+std::function<bool(const HttpRequest&, HttpConnection&)> Unary(
+    std::shared_ptr<Stub> stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*)) {
+  return [stub, method](const HttpRequest& request, HttpConnection& http) {
+    Request in;
+    grpc::Status st = FromJson(request.body, &in);
+    Response out;
+    if (st.ok()) {
+      grpc::ClientContext context;
+      st = ((*stub).*method)(&context, in, &out);
+    }
+    if (!st.ok()) return RespondError(http, st, request.keep_alive);
+    return http.Respond(200, kJson, ToJson(out), request.keep_alive);
+  };
+}
+
+// Cancels `context` once the HTTP client goes away, for streams that only end then.
+class HangupWatch {
+ public:
+  HangupWatch(const HttpConnection& http, grpc::ClientContext& context)
+      : thread_([this, &http, &context] {
+          while (!done_.load()) {
+            if (http.PeerClosed()) {
+              context.TryCancel();
+              return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+        }) {}
+  ~HangupWatch() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, etcdserver::EtcdServer* server, std::string version)
+    : channel_(std::move(channel)),
+      server_(server),
+      version_(std::move(version)),
+      max_body_bytes_(server->options().max_request_bytes + kBodyOverheadBytes) {
+  using etcdserverpb::Cluster;
+  using etcdserverpb::KV;
+  using etcdserverpb::Lease;
+  using etcdserverpb::Maintenance;
+  auto kv = std::make_shared<KV::Stub>(channel_);
+  auto lease = std::make_shared<Lease::Stub>(channel_);
+  auto cluster = std::make_shared<Cluster::Stub>(channel_);
+  auto maintenance = std::make_shared<Maintenance::Stub>(channel_);
+  auto lock = std::make_shared<v3lockpb::Lock::Stub>(channel_);
+  auto election = std::make_shared<v3electionpb::Election::Stub>(channel_);
+  unary_ = {
+      {"kv/range", Unary(kv, &KV::Stub::Range)},
+      {"kv/put", Unary(kv, &KV::Stub::Put)},
+      {"kv/deleterange", Unary(kv, &KV::Stub::DeleteRange)},
+      {"kv/txn", Unary(kv, &KV::Stub::Txn)},
+      {"kv/compaction", Unary(kv, &KV::Stub::Compact)},
+      {"lease/grant", Unary(lease, &Lease::Stub::LeaseGrant)},
+      {"lease/revoke", Unary(lease, &Lease::Stub::LeaseRevoke)},
+      {"kv/lease/revoke", Unary(lease, &Lease::Stub::LeaseRevoke)},
+      {"lease/timetolive", Unary(lease, &Lease::Stub::LeaseTimeToLive)},
+      {"kv/lease/timetolive", Unary(lease, &Lease::Stub::LeaseTimeToLive)},
+      {"lease/leases", Unary(lease, &Lease::Stub::LeaseLeases)},
+      {"kv/lease/leases", Unary(lease, &Lease::Stub::LeaseLeases)},
+      {"cluster/member/add", Unary(cluster, &Cluster::Stub::MemberAdd)},
+      {"cluster/member/remove", Unary(cluster, &Cluster::Stub::MemberRemove)},
+      {"cluster/member/update", Unary(cluster, &Cluster::Stub::MemberUpdate)},
+      {"cluster/member/list", Unary(cluster, &Cluster::Stub::MemberList)},
+      {"cluster/member/promote", Unary(cluster, &Cluster::Stub::MemberPromote)},
+      {"maintenance/alarm", Unary(maintenance, &Maintenance::Stub::Alarm)},
+      {"maintenance/status", Unary(maintenance, &Maintenance::Stub::Status)},
+      {"maintenance/defragment", Unary(maintenance, &Maintenance::Stub::Defragment)},
+      {"maintenance/hashkv", Unary(maintenance, &Maintenance::Stub::HashKV)},
+      {"maintenance/transfer-leadership", Unary(maintenance, &Maintenance::Stub::MoveLeader)},
+      {"lock/lock", Unary(lock, &v3lockpb::Lock::Stub::Lock)},
+      {"lock/unlock", Unary(lock, &v3lockpb::Lock::Stub::Unlock)},
+      {"election/campaign", Unary(election, &v3electionpb::Election::Stub::Campaign)},
+      {"election/proclaim", Unary(election, &v3electionpb::Election::Stub::Proclaim)},
+      {"election/leader", Unary(election, &v3electionpb::Election::Stub::Leader)},
+      {"election/resign", Unary(election, &v3electionpb::Election::Stub::Resign)},
+  };
+}
+
+void Gateway::Serve(int fd) {
+  HttpConnection http(fd, max_body_bytes_);
+  HttpRequest request;
+  while (http.Read(&request)) {
+    if (!Dispatch(request, http) || !request.keep_alive) return;
+  }
+}
+
+bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
+  const std::string& path = request.path;
+  if (path == "/version") {
+    return http.Respond(200, kJson, "{\"etcdserver\":\"" + version_ + "\",\"etcdcluster\":\"" + version_ + "\"}",
+                        request.keep_alive);
+  }
+  if (path == "/health" || path == "/readyz" || path == "/livez") return Health(request, http);
+  std::string method;
+  for (const char* prefix : {"/v3/", "/v3beta/", "/v3alpha/"}) {
+    if (path.starts_with(prefix)) method = path.substr(std::string(prefix).size());
+  }
+  if (method.empty()) return http.Respond(404, "text/plain", "404 page not found\n", request.keep_alive);
+  if (request.method != "POST") {
+    return http.Respond(405, "text/plain", "Method Not Allowed\n", request.keep_alive);
+  }
+  if (method == "watch") return Watch(request, http);
+  if (method == "lease/keepalive") return KeepAlive(request, http);
+  auto it = unary_.find(method);
+  if (it == unary_.end()) return http.Respond(404, "text/plain", "404 page not found\n", request.keep_alive);
+  return it->second(request, http);
+}
+
+bool Gateway::Health(const HttpRequest& request, HttpConnection& http) {
+  std::string reason;
+  if (server_->GetStatus().leader == 0) {
+    reason = "RAFT NO LEADER";
+  } else if (auto alarms = server_->RaisedAlarms(); !alarms.empty()) {
+    reason = "ALARM " + etcdserverpb::AlarmType_Name(alarms.front().alarm());
+  } else if (!server_->ReadBarrier().ok()) {
+    reason = "QGET ERROR";
+  }
+  const bool healthy = reason.empty();
+  return http.Respond(healthy ? 200 : 503, kJson,
+                      std::string("{\"health\":\"") + (healthy ? "true" : "false") + "\",\"reason\":" +
+                          Quoted(reason) + "}",
+                      request.keep_alive);
+}
+
+bool Gateway::Watch(const HttpRequest& request, HttpConnection& http) {
+  etcdserverpb::WatchRequest in;
+  if (grpc::Status st = FromJson(request.body, &in); !st.ok()) return RespondError(http, st, request.keep_alive);
+  etcdserverpb::Watch::Stub stub(channel_);
+  grpc::ClientContext context;
+  auto stream = stub.Watch(&context);
+  if (!stream->Write(in)) {
+    context.TryCancel();
+    return RespondError(http, stream->Finish(), request.keep_alive);
+  }
+  if (!http.StartChunked(200, kJson)) {
+    context.TryCancel();
+    (void)stream->Finish();
+    return false;
+  }
+  bool client_there = true;
+  {
+    HangupWatch hangup(http, context);
+    etcdserverpb::WatchResponse out;
+    while (stream->Read(&out)) {
+      if (!http.Chunk("{\"result\":" + ToJson(out) + "}\n")) {
+        client_there = false;
+        context.TryCancel();
+        break;
+      }
+    }
+  }
+  const grpc::Status st = stream->Finish();
+  // A watch ends only when the client leaves (or the server stops): no trailer is owed.
+  if (!client_there || http.PeerClosed()) return false;
+  if (!st.ok()) (void)http.Chunk("{\"error\":" + ErrorBody(st) + "}\n");
+  return http.EndChunked() && request.keep_alive;
+}
+
+bool Gateway::KeepAlive(const HttpRequest& request, HttpConnection& http) {
+  etcdserverpb::LeaseKeepAliveRequest in;
+  if (grpc::Status st = FromJson(request.body, &in); !st.ok()) return RespondError(http, st, request.keep_alive);
+  etcdserverpb::Lease::Stub stub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = stub.LeaseKeepAlive(&context);
+  etcdserverpb::LeaseKeepAliveResponse out;
+  const bool answered = stream->Write(in) && stream->Read(&out);
+  stream->WritesDone();
+  context.TryCancel();
+  const grpc::Status st = stream->Finish();
+  if (!answered) {
+    const grpc::Status error = st.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "no keep-alive response") : st;
+    return RespondError(http, error, request.keep_alive);
+  }
+  return http.StartChunked(200, kJson) && http.Chunk("{\"result\":" + ToJson(out) + "}\n") && http.EndChunked() &&
+         request.keep_alive;
+}
+
+}  // namespace cairn::gateway

@@ -1,0 +1,130 @@
+"""etcd's HTTP/JSON gateway on the client port, driven by python-etcd3gw and plain HTTP."""
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import etcd3gw
+
+from cluster import AGAINST
+
+
+def http(member, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request("http://%s%s" % (member.endpoint, path), data=data,
+                                 method="GET" if body is None else "POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, json.loads(raw) if e.headers.get("Content-Type") == "application/json" else raw
+
+
+def client(member, api_path="/v3/"):
+    return etcd3gw.client(host="127.0.0.1", port=member.port) if api_path is None else \
+        etcd3gw.Etcd3Client(host="127.0.0.1", port=member.port, api_path=api_path)
+
+
+def test_etcd3gw_kv_txn_and_prefixes(member):
+    c = client(member)
+    assert c.put("gw/a", "1")
+    assert c.get("gw/a") == [b"1"]
+    assert c.create("gw/b", "2") is True
+    assert c.create("gw/b", "3") is False
+    assert c.replace("gw/b", "2", "4") is True
+    assert sorted(v for v, _ in c.get_prefix("gw/")) == [b"1", b"4"]
+    assert c.delete("gw/a") is True
+    assert c.get("gw/a") == []
+    # The same data through gRPC on the same port.
+    assert member.etcdctl("get", "gw/b", "--print-value-only").stdout == "4\n"
+
+
+def test_etcd3gw_leases_and_status(member):
+    c = client(member)
+    lease = c.lease(ttl=60)
+    c.put("gw/leased", "x", lease=lease)
+    assert 0 < lease.ttl() <= 60
+    assert lease.refresh() == 60
+    assert [k for k in lease.keys()] == [b"gw/leased"]
+    assert lease.revoke() is True
+    assert c.get("gw/leased") == []
+    status = c.status()
+    assert status["leader"] == status["header"]["member_id"]
+    assert c.members()[0]["name"] == member.name
+
+
+def test_etcd3gw_watch_and_lock(member):
+    c = client(member)
+    got = []
+    done = threading.Event()
+
+    def record(event):
+        got.append(event)
+        done.set()
+
+    events, cancel = c.watch_prefix("gw/w/")
+    def consume():
+        for e in events:
+            record(e)
+            break
+    t = threading.Thread(target=consume)
+    t.start()
+    c.put("gw/w/1", "v")
+    assert done.wait(10)
+    cancel()
+    t.join(10)
+    assert got[0]["kv"]["key"] == b"gw/w/1" and got[0]["kv"]["value"] == b"v"
+    lock = c.lock("gw-lock", ttl=30)
+    assert lock.acquire() is True
+    assert c.lock("gw-lock", ttl=30).acquire() is False
+    assert lock.release() is True
+
+
+def test_older_api_paths_version_and_health(member):
+    assert client(member, api_path="/v3beta/").put("gw/old-path", "v")
+    if AGAINST != "etcd":  # etcd 3.4 dropped /v3alpha/, still python-etcd3gw's default
+        assert client(member, api_path=None).put("gw/old-path", "v")
+    status, body = http(member, "/version")
+    assert status == 200 and body["etcdserver"].startswith("3.")
+    status, body = http(member, "/health")
+    assert status == 200 and body["health"] == "true"
+
+
+def test_errors_carry_etcds_code_and_message(member):
+    member.etcdctl("put", "k", "v")
+    status, body = http(member, "/v3/kv/compaction", {"revision": "1000"})
+    assert status == 400
+    assert body["code"] == 11 and "future revision" in body["error"]
+    status, body = http(member, "/v3/kv/put", {"key": "", "value": "dg=="})
+    assert status == 400 and body["code"] == 3 and "key is not provided" in body["message"]
+    if AGAINST != "etcd":
+        status, _ = http(member, "/v3/kv/nothing-here", {})
+        assert status == 404
+
+
+def raw_exchange(member, data):
+    import socket
+    with socket.create_connection(("127.0.0.1", member.port), timeout=10) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_malformed_http_gets_an_error_and_the_server_lives_on(member):
+    if AGAINST == "etcd":
+        return  # Go's HTTP server words these differently
+    assert raw_exchange(member, b"HELLO\r\n\r\n").startswith(b"HTTP/1.1 400")
+    too_big = b"POST /v3/kv/put HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"
+    assert raw_exchange(member, too_big).startswith(b"HTTP/1.1 413")
+    chunked = b"POST /v3/kv/put HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    assert raw_exchange(member, chunked).startswith(b"HTTP/1.1 411")
+    bad_json = b'POST /v3/kv/put HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"key'
+    reply = raw_exchange(member, bad_json)
+    assert reply.startswith(b"HTTP/1.1 400") and b'"code":3' in reply
+    member.etcdctl("put", "still", "here")
+    assert client(member).get("still") == [b"here"]
