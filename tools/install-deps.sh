@@ -12,6 +12,8 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and clients for tests and benchmarks
   etcd-server etcd-client python3 python3-etcd3 python3-etcd3gw python3-pytest python3-jsonschema python3-grpcio
+  # certificates for the TLS tests
+  openssl
 )
 
 missing=()
