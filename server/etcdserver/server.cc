@@ -304,6 +304,9 @@ MemberStatus EtcdServer::GetStatus() const {
   s.db_size_in_use = store_->DbSizeInUseBytes();
   s.quota_bytes = QuotaBytes();
   s.is_learner = membership_.IsLearner(identity_.member_id);
+  s.leader_changes = leader_changes_.load();
+  s.revision = store_->CurrentRevision();
+  s.compact_revision = store_->CompactRevision();
   return s;
 }
 
@@ -588,6 +591,8 @@ void EtcdServer::HandleReady(raft::Ready ready) {
                    raft::ToString(ready.soft_state->role), node_->GetHardState().term,
                    HexId(ready.soft_state->lead));
     }
+    // etcd's etcd_server_leader_changes_seen_total: a new, known leader.
+    if (ready.soft_state->lead != raft::kNoNode && ready.soft_state->lead != leader_.load()) ++leader_changes_;
     leader_ = ready.soft_state->lead;
     // Only the leader runs lease clocks; a new leader starts them from the checkpoints.
     if (IsLeader() && !was_leader) lessor_->Promote();

@@ -111,6 +111,9 @@ struct MemberStatus {
   int64_t db_size_in_use = 0;
   int64_t quota_bytes = 0;
   bool is_learner = false;
+  uint64_t leader_changes = 0;  // leaders seen since start-up
+  int64_t revision = 0;
+  int64_t compact_revision = 0;
 };
 
 class EtcdServer final : public transport::PeerHandler {
@@ -354,6 +357,7 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<bool> removed_{false};
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
+  std::atomic<uint64_t> leader_changes_{0};
   std::atomic<uint64_t> commit_index_{0};
   std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
   std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_

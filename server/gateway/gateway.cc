@@ -10,6 +10,7 @@
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "etcd/server/v3election/v3election.grpc.pb.h"
 #include "etcd/server/v3lock/v3lock.grpc.pb.h"
+#include "server/gateway/metrics.h"
 
 namespace cairn::gateway {
 namespace {
@@ -187,6 +188,9 @@ bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
                         request.keep_alive);
   }
   if (path == "/health" || path == "/readyz" || path == "/livez") return Health(request, http);
+  if (path == "/metrics") {
+    return http.Respond(200, "text/plain; version=0.0.4", RenderMetrics(*server_, version_), request.keep_alive);
+  }
   std::string method;
   for (const char* prefix : {"/v3/", "/v3beta/", "/v3alpha/"}) {
     if (path.starts_with(prefix)) method = path.substr(std::string(prefix).size());

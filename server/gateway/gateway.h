@@ -1,5 +1,6 @@
-// Gateway: etcd's HTTP/JSON gateway (grpc-gateway) and its /version and /health
-// endpoints, served on the client URLs next to gRPC (transport/port_mux.h).
+// Gateway: etcd's HTTP/JSON gateway (grpc-gateway) and its /version, /health and
+// /metrics (metrics.h) endpoints, served on the client URLs next to gRPC
+// (transport/port_mux.h).
 //
 // POST /v3/<service>/<method> (also under /v3beta and /v3alpha, as older clients such
 // as python-etcd3gw use) takes the request message as JSON and answers the response

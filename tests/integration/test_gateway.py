@@ -1,6 +1,7 @@
 """etcd's HTTP/JSON gateway on the client port, driven by python-etcd3gw and plain HTTP."""
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -128,3 +129,38 @@ def test_malformed_http_gets_an_error_and_the_server_lives_on(member):
     assert reply.startswith(b"HTTP/1.1 400") and b'"code":3' in reply
     member.etcdctl("put", "still", "here")
     assert client(member).get("still") == [b"here"]
+
+
+def scrape(member):
+    with urllib.request.urlopen("http://%s/metrics" % member.endpoint, timeout=10) as resp:
+        assert resp.headers.get("Content-Type").startswith("text/plain")
+        metrics = {}
+        for line in resp.read().decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                metrics[name] = float(value)
+        return metrics
+
+
+def test_metrics_follow_the_member(member):
+    member.etcdctl("put", "m", "1")
+    revision = member.etcdctl_json("get", "m")["header"]["revision"]
+    m = scrape(member)
+    assert m["etcd_server_has_leader"] == 1 and m["etcd_server_is_leader"] == 1
+    assert m["etcd_server_leader_changes_seen_total"] >= 1
+    assert m["etcd_debugging_mvcc_current_revision"] == revision
+    assert m["etcd_mvcc_db_total_size_in_bytes"] > 0
+    assert m["etcd_server_proposals_applied_total"] >= revision - 1
+    assert m["process_resident_memory_bytes"] > 0
+    base = m["etcd_debugging_mvcc_watcher_total"]
+    events, cancel = client(member).watch_prefix("m/")
+    deadline = time.time() + 10
+    while scrape(member)["etcd_debugging_mvcc_watcher_total"] != base + 1:
+        assert time.time() < deadline, "the gateway watch never showed up"
+        time.sleep(0.1)
+    cancel()
+    # The watch ends with its HTTP client.
+    deadline = time.time() + 10
+    while scrape(member)["etcd_debugging_mvcc_watcher_total"] != base:
+        assert time.time() < deadline, "the gateway watch outlived its client"
+        time.sleep(0.1)
