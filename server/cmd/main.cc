@@ -100,6 +100,11 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
   o.watch_progress_notify_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.experimental_watch_progress_notify_interval);
   o.max_txn_ops = static_cast<int>(c.max_txn_ops);
+  o.auto_compaction_mode = c.auto_compaction_mode == cairn::config::AutoCompactionMode::kRevision
+                              ? cairn::etcdserver::AutoCompactor::Mode::kRevision
+                              : cairn::etcdserver::AutoCompactor::Mode::kPeriodic;
+  o.auto_compaction_period = c.auto_compaction_period;
+  o.auto_compaction_revisions = c.auto_compaction_revisions;
   o.client_tls = ToTlsFiles(c.client_tls);
   o.peer_tls = ToTlsFiles(c.peer_tls);
   return o;

@@ -1,6 +1,7 @@
-// EtcdServer's member-local maintenance: the store snapshot streamed to clients
-// (Maintenance.Snapshot) and defragmentation. Neither goes through Raft: like etcd's,
-// they act on this member's database only.
+// EtcdServer's maintenance: the store snapshot streamed to clients
+// (Maintenance.Snapshot) and defragmentation, which act on this member's database only
+// (like etcd's, they do not go through Raft); the quota check that raises the NOSPACE
+// alarm; and the auto-compaction driver, which proposes what auto_compactor.h decides.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/server.h"
+#include "server/mvcc/errors.h"
 
 namespace cairn::etcdserver {
 
@@ -66,6 +68,40 @@ Status EtcdServer::Defragment() {
   }
   apply_cv_.notify_one();
   return finished.get();
+}
+
+
+void EtcdServer::AutoCompactLoop() {
+  AutoCompactor policy(options_.auto_compaction_mode, options_.auto_compaction_period,
+                       options_.auto_compaction_revisions, AutoCompactor::Clock::now());
+  if (!policy.Enabled()) return;
+  std::unique_lock lock(compactor_mu_);
+  while (!compactor_stopping_) {
+    compactor_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (compactor_stopping_) break;
+    const auto now = AutoCompactor::Clock::now();
+    if (compaction_done_) {
+      policy.Compacted(now, *compaction_done_);
+      compaction_done_.reset();
+    }
+    if (compaction_in_flight_) continue;
+    const auto revision = policy.Due(now, CurrentRevision(), IsLeader());
+    if (!revision) continue;
+    compaction_in_flight_ = true;
+    lock.unlock();
+    spdlog::info("auto-compacting to revision {}", *revision);
+    cairnpb::RaftRequest request;
+    request.mutable_compaction()->set_revision(*revision);
+    // Asynchronous, so that Stop() never waits for a proposal on this thread.
+    ProposeAsync(std::move(request), [this, rev = *revision](const ApplyResult& result) {
+      const bool done = result.ok() || result.status().message() == mvcc::ErrCompacted().message();
+      if (!done) spdlog::warn("auto-compaction to revision {} failed: {}", rev, result.status().message());
+      std::lock_guard l(compactor_mu_);
+      compaction_in_flight_ = false;
+      if (done) compaction_done_ = rev;
+    });
+    lock.lock();
+  }
 }
 
 }  // namespace cairn::etcdserver

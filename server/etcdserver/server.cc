@@ -42,6 +42,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
   server->completion_thread_ = std::thread([s = server.get()] { s->CompletionLoop(); });
   server->apply_thread_ = std::thread([s = server.get()] { s->ApplyLoop(); });
   server->raft_thread_ = std::thread([s = server.get()] { s->RaftLoop(); });
+  server->compactor_thread_ = std::thread([s = server.get()] { s->AutoCompactLoop(); });
   return server;
 }
 
@@ -909,6 +910,12 @@ void EtcdServer::ExpireOverdue(std::chrono::steady_clock::time_point now) {
 
 void EtcdServer::Stop() {
   std::call_once(stop_once_, [&] {
+    {
+      std::lock_guard lock(compactor_mu_);
+      compactor_stopping_ = true;
+    }
+    compactor_cv_.notify_all();
+    if (compactor_thread_.joinable()) compactor_thread_.join();
     {
       std::lock_guard lock(loop_mu_);
       stopping_ = true;

@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,7 @@
 #include "server/apply/applier.h"
 #include "server/common/fs.h"
 #include "server/etcdserver/alarms.h"
+#include "server/etcdserver/auto_compactor.h"
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/membership.h"
@@ -89,6 +91,10 @@ struct ServerOptions {
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
+  // --auto-compaction-mode/--auto-compaction-retention (auto_compactor.h); zero disables.
+  AutoCompactor::Mode auto_compaction_mode = AutoCompactor::Mode::kPeriodic;
+  std::chrono::nanoseconds auto_compaction_period{0};
+  int64_t auto_compaction_revisions = 0;
   int max_txn_ops = 128;
   // TLS for peer connections (dialing https peers) and for the client listener and the
   // connections made to other members' client URLs.
@@ -241,6 +247,7 @@ class EtcdServer final : public transport::PeerHandler {
   void IssueReadIndex(std::chrono::steady_clock::time_point now);
   void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
   void ApplyLoop();
+  void AutoCompactLoop();
   void ApplyEntries(std::vector<raft::Entry> entries);
   void StepCompaction();
   void CompactLog(uint64_t index);
@@ -361,6 +368,14 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<uint64_t> commit_index_{0};
   std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
   std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_
+
+  // The auto-compaction driver (AutoCompactLoop): its policy lives on that thread.
+  std::mutex compactor_mu_;
+  std::condition_variable compactor_cv_;
+  bool compactor_stopping_ = false;          // guarded by compactor_mu_
+  bool compaction_in_flight_ = false;        // guarded by compactor_mu_
+  std::optional<int64_t> compaction_done_;   // guarded by compactor_mu_: succeeded, not yet told to the policy
+  std::thread compactor_thread_;
 
   std::thread raft_thread_;
   std::thread apply_thread_;
