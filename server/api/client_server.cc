@@ -15,6 +15,10 @@ namespace {
 
 constexpr uint64_t kGrpcOverheadBytes = 512 * 1024;
 
+int MillisOrNever(std::chrono::milliseconds d) {
+  return d.count() <= 0 ? INT_MAX : static_cast<int>(std::min<int64_t>(d.count(), INT_MAX));
+}
+
 std::string JoinUrls(const std::vector<std::string>& urls) {
   std::string out;
   for (const auto& u : urls) out += (out.empty() ? "" : ",") + u;
@@ -38,6 +42,11 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   const uint64_t max_recv = server->options().max_request_bytes + kGrpcOverheadBytes;
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_recv, INT_MAX)));
   builder.SetMaxSendMessageSize(INT_MAX);
+  // etcd's --grpc-keepalive-interval/--grpc-keepalive-timeout (0 disables): find dead
+  // clients.
+  const auto& o = server->options();
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, MillisOrNever(o.grpc_keepalive_interval));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, MillisOrNever(o.grpc_keepalive_timeout));
   builder.RegisterService(&cs->kv_);
   builder.RegisterService(&cs->maintenance_);
   builder.RegisterService(&cs->cluster_);

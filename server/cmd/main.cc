@@ -104,6 +104,8 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
                               ? cairn::etcdserver::AutoCompactor::Mode::kRevision
                               : cairn::etcdserver::AutoCompactor::Mode::kPeriodic;
   o.auto_compaction_period = c.auto_compaction_period;
+  o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
+  o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
   o.auto_compaction_revisions = c.auto_compaction_revisions;
   o.client_tls = ToTlsFiles(c.client_tls);
   o.peer_tls = ToTlsFiles(c.peer_tls);

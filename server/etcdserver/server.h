@@ -91,6 +91,10 @@ struct ServerOptions {
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
+  // --grpc-keepalive-interval/--grpc-keepalive-timeout: the client server pings idle
+  // connections this often and drops those that do not answer in time.
+  std::chrono::milliseconds grpc_keepalive_interval{std::chrono::hours(2)};
+  std::chrono::milliseconds grpc_keepalive_timeout{std::chrono::seconds(20)};
   // --auto-compaction-mode/--auto-compaction-retention (auto_compactor.h); zero disables.
   AutoCompactor::Mode auto_compaction_mode = AutoCompactor::Mode::kPeriodic;
   std::chrono::nanoseconds auto_compaction_period{0};

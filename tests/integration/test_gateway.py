@@ -164,3 +164,31 @@ def test_metrics_follow_the_member(member):
     while scrape(member)["etcd_debugging_mvcc_watcher_total"] != base:
         assert time.time() < deadline, "the gateway watch outlived its client"
         time.sleep(0.1)
+
+
+def test_grpc_keepalive_drops_a_client_that_stopped_answering(tmp_path):
+    import os
+    import signal
+    import subprocess
+    from cluster import ETCDCTL, Member
+    m = Member(tmp_path / "data", extra_args=["--grpc-keepalive-interval", "1s",
+                                              "--grpc-keepalive-timeout", "1s"]).start()
+    watcher = None
+    try:
+        watcher = subprocess.Popen([ETCDCTL, "--endpoints", m.endpoint, "watch", "ka"],
+                                   env=dict(os.environ, ETCDCTL_API="3"), stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while scrape(m)["etcd_debugging_mvcc_watcher_total"] != 1:
+            assert time.time() < deadline, "the watch never started"
+            time.sleep(0.1)
+        watcher.send_signal(signal.SIGSTOP)  # the connection stays open, pings go unanswered
+        deadline = time.time() + 15
+        while scrape(m)["etcd_debugging_mvcc_watcher_total"] != 0:
+            assert time.time() < deadline, "the unresponsive client's watch was never dropped"
+            time.sleep(0.2)
+    finally:
+        if watcher:
+            watcher.send_signal(signal.SIGCONT)
+            watcher.kill()
+            watcher.wait()
+        m.stop()

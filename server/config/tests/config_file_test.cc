@@ -6,6 +6,7 @@ namespace cairn::config::testing {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kValid[] = R"(
@@ -70,7 +71,8 @@ TEST(ConfigFileTest, ValidFileSetsEverything) {
   EXPECT_EQ(c.client_tls.trusted_ca_file, "/etc/ssl/ca.crt");
   EXPECT_TRUE(c.peer_tls.auto_tls);
   EXPECT_EQ(c.peer_tls.allowed_cns, std::vector<std::string>{"peer.example.com"});
-  EXPECT_TRUE(r->warnings.empty()) << r->warnings.at(0);
+  // Cairn always refuses reconfigurations that would lose quorum.
+  EXPECT_THAT(r->warnings, ElementsAre(HasSubstr("\"strict-reconfig-check\" is accepted but ignored")));
 }
 
 TEST(ConfigFileTest, EmptyFileGivesDefaults) {
