@@ -192,3 +192,22 @@ def test_grpc_keepalive_drops_a_client_that_stopped_answering(tmp_path):
             watcher.kill()
             watcher.wait()
         m.stop()
+
+
+def test_a_member_with_open_gateway_watches_stops_cleanly(tmp_path):
+    import socket
+    from cluster import Member
+    from conftest import CLEAN_EXIT
+    m = Member(tmp_path / "data").start()
+    body = json.dumps({"create_request": {"key": "d2F0Y2g="}}).encode()
+    streams = []
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", m.port), timeout=10)
+        s.sendall(b"POST /v3/watch HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        streams.append(s)
+    started = time.time()
+    assert m.stop() in CLEAN_EXIT
+    assert time.time() - started < 10
+    for s in streams:
+        s.close()
