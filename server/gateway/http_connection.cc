@@ -94,6 +94,10 @@ bool HttpConnection::Read(HttpRequest* request) {
     if (colon == std::string::npos) continue;
     request->headers[Lower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
   }
+  if (version == "HTTP/1.1" && request->headers.count("host") == 0) {
+    Respond(400, "text/plain", "missing required Host header", false);  // RFC 7230 5.4, as Go's server
+    return false;
+  }
   const auto connection = request->headers.find("connection");
   const std::string conn = connection == request->headers.end() ? "" : Lower(connection->second);
   request->keep_alive = version == "HTTP/1.0" ? conn == "keep-alive" : conn != "close";

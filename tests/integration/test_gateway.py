@@ -120,11 +120,12 @@ def test_malformed_http_gets_an_error_and_the_server_lives_on(member):
     if AGAINST == "etcd":
         return  # Go's HTTP server words these differently
     assert raw_exchange(member, b"HELLO\r\n\r\n").startswith(b"HTTP/1.1 400")
-    too_big = b"POST /v3/kv/put HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"
+    assert raw_exchange(member, b"GET /version HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400")  # no Host
+    too_big = b"POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n"
     assert raw_exchange(member, too_big).startswith(b"HTTP/1.1 413")
-    chunked = b"POST /v3/kv/put HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    chunked = b"POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
     assert raw_exchange(member, chunked).startswith(b"HTTP/1.1 411")
-    bad_json = b'POST /v3/kv/put HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"key'
+    bad_json = b'POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"key'
     reply = raw_exchange(member, bad_json)
     assert reply.startswith(b"HTTP/1.1 400") and b'"code":3' in reply
     member.etcdctl("put", "still", "here")
@@ -203,7 +204,7 @@ def test_a_member_with_open_gateway_watches_stops_cleanly(tmp_path):
     streams = []
     for _ in range(3):
         s = socket.create_connection(("127.0.0.1", m.port), timeout=10)
-        s.sendall(b"POST /v3/watch HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        s.sendall(b"POST /v3/watch HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
         streams.append(s)
     started = time.time()
