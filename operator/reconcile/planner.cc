@@ -319,6 +319,14 @@ class Planner {
     if (leader_ == nullptr || !leader_->healthy) {
       return Wait("NoLeader", "no healthy leader to compare the learner's progress with", cfg_.wait_requeue);
     }
+    // A voter's volume must carry its member ID before it votes: that marker is how a
+    // later restart on an empty volume is told apart (DataLost). This observation may
+    // have listed volumes before the learner's was created; RecordIdentities marks it
+    // on a pass that sees it.
+    if (!VolumeMarked(ord, l->id)) {
+      return Wait("LearnerVolumeUnmarked", "waiting to record learner " + name + "'s member ID on its volume",
+                  cfg_.wait_requeue);
+    }
     if (l->applied_index + cfg_.catch_up_max_lag < leader_->raft_index) {
       return Wait("LearnerCatchingUp",
                   "learner " + name + " applied " + std::to_string(l->applied_index) + " of " +

@@ -621,7 +621,12 @@ void EtcdServer::HandleReady(raft::Ready ready) {
     if (!st.ok()) Panic("raft storage snapshot failed: " + st.ToString());
     conf_state_ = ready.snapshot.metadata.conf_state;
   }
+  const auto save_started = std::chrono::steady_clock::now();
   Status st = wal_->Save(ready.hard_state, ready.entries, ready.must_sync);
+  if (ready.must_sync) {
+    wal_sync_seconds_.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - save_started).count());
+  }
   if (!st.ok()) {
     // Continuing after a failed write or fsync would acknowledge data that may not be
     // on disk; the only safe reaction is to stop and recover from the WAL on restart.
@@ -819,7 +824,10 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     completion_cv_.notify_one();
   }
   if (last_index > already_applied) {
+    const auto commit_started = std::chrono::steady_clock::now();
     batch.Commit(last_index);
+    backend_commit_seconds_.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started).count());
     db_size_ = store_->DbSizeBytes();
     hub_->OnCommitted(batch.TakeEvents(), store_->CurrentRevision());
   }

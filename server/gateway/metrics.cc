@@ -18,6 +18,15 @@ class Exposition {
   void Counter(const std::string& name, const std::string& help, double value) {
     Metric(name, "counter", help, value, "");
   }
+  void Histogram(const std::string& name, const std::string& help, const cairn::Histogram::Snapshot& s) {
+    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+    out_.precision(17);
+    for (size_t i = 0; i < s.bounds.size(); ++i) {
+      out_ << name << "_bucket{le=\"" << s.bounds[i] << "\"} " << s.cumulative[i] << "\n";
+    }
+    out_ << name << "_bucket{le=\"+Inf\"} " << s.count << "\n";
+    out_ << name << "_sum " << s.sum << "\n" << name << "_count " << s.count << "\n";
+  }
   std::string Text() const { return out_.str(); }
 
  private:
@@ -79,6 +88,11 @@ std::string RenderMetrics(etcdserver::EtcdServer& server, const std::string& ver
           static_cast<double>(watch.synced + watch.unsynced));
   e.Gauge("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.",
           static_cast<double>(watch.unsynced));
+  e.Histogram("etcd_disk_wal_fsync_duration_seconds",
+              "The latency distributions of fsync called by WAL (in Cairn: one synced write of a batch).",
+              server.wal_sync_seconds().Read());
+  e.Histogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.",
+              server.backend_commit_seconds().Read());
   e.Gauge("etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.",
           static_cast<double>(watch.streams));
 

@@ -153,6 +153,10 @@ def test_metrics_follow_the_member(member):
     assert m["etcd_mvcc_db_total_size_in_bytes"] > 0
     assert m["etcd_server_proposals_applied_total"] >= revision - 1
     assert m["process_resident_memory_bytes"] > 0
+    for h in ("etcd_disk_wal_fsync_duration_seconds", "etcd_disk_backend_commit_duration_seconds"):
+        assert m[h + "_count"] >= 1 and m[h + "_sum"] > 0
+        buckets = [v for k, v in m.items() if k.startswith(h + "_bucket{")]
+        assert len(buckets) == 15 and buckets == sorted(buckets) and buckets[-1] == m[h + "_count"]
     base = m["etcd_debugging_mvcc_watcher_total"]
     events, cancel = client(member).watch_prefix("m/")
     deadline = time.time() + 10
