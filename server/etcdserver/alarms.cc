@@ -34,6 +34,7 @@ Status Alarms::Restore(const std::string& encoded) {
   std::lock_guard lock(mu_);
   alarms_.assign(set.alarms().begin(), set.alarms().end());
   std::sort(alarms_.begin(), alarms_.end(), Less);
+  raised_.store(!alarms_.empty(), std::memory_order_release);
   return Status::Ok();
 }
 
@@ -60,11 +61,13 @@ bool Alarms::Apply(const etcdserverpb::AlarmRequest& request, etcdserverpb::Alar
     case etcdserverpb::AlarmRequest::ACTIVATE:
       if (request.alarm() == etcdserverpb::NONE || present) return false;
       alarms_.insert(at, alarm);
+      raised_.store(true, std::memory_order_release);
       *response->add_alarms() = alarm;
       return true;
     case etcdserverpb::AlarmRequest::DEACTIVATE:
       if (!present) return false;
       alarms_.erase(at);
+      raised_.store(!alarms_.empty(), std::memory_order_release);
       *response->add_alarms() = alarm;
       return true;
     default:
@@ -73,6 +76,7 @@ bool Alarms::Apply(const etcdserverpb::AlarmRequest& request, etcdserverpb::Alar
 }
 
 bool Alarms::Raised(etcdserverpb::AlarmType type) const {
+  if (!raised_.load(std::memory_order_acquire)) return false;
   std::lock_guard lock(mu_);
   return std::any_of(alarms_.begin(), alarms_.end(), [&](const auto& a) { return a.alarm() == type; });
 }

@@ -8,9 +8,11 @@
 // grants) fail when applied, on every member, until someone disarms it — etcd's
 // "capped" applier.
 // Thread-safety: Apply/Restore run on the apply thread; the readers may run on any
-// thread. mu_ guards alarms_.
+// thread. mu_ guards alarms_; raised_ mirrors whether it is empty, so that the check on
+// every put and every applied entry takes no lock while no alarm is raised.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -44,6 +46,7 @@ class Alarms {
  private:
   mutable std::mutex mu_;
   std::vector<etcdserverpb::AlarmMember> alarms_;  // guarded by mu_; sorted by (member, type)
+  std::atomic<bool> raised_{false};                // !alarms_.empty(), written under mu_
 };
 
 }  // namespace cairn::etcdserver

@@ -1,12 +1,14 @@
 #include "server/etcdserver/restore.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <memory>
+#include <algorithm>
 
 #include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/membership.h"
@@ -17,25 +19,57 @@
 namespace cairn::etcdserver {
 namespace {
 
-Result<std::string> ReadStoreBytes(const std::string& path, bool skip_hash_check) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open snapshot file " + path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IoError("cannot read snapshot file " + path);
-  if (skip_hash_check) return bytes;
-  if (bytes.size() < SHA256_DIGEST_LENGTH) {
+constexpr size_t kChunkBytes = 1 << 20;
+
+// The size of the store part of the snapshot file, after checking its SHA-256 trailer
+// (read in chunks: a store can be gigabytes).
+Result<uint64_t> StoreSize(const std::string& path, bool skip_hash_check) {
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::NotFound("cannot open snapshot file " + path);
+  if (skip_hash_check) return file_size;
+  if (file_size < SHA256_DIGEST_LENGTH) {
     return Status::InvalidArgument("snapshot file " + path + " is too short to carry its SHA-256");
   }
-  const size_t data_size = bytes.size() - SHA256_DIGEST_LENGTH;
+  std::ifstream in(path, std::ios::binary);
+  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  CAIRN_CHECK(sha != nullptr && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1);
+  std::string chunk(kChunkBytes, '\0');
+  for (uint64_t left = file_size - SHA256_DIGEST_LENGTH; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
+    if (!in.read(chunk.data(), static_cast<std::streamsize>(n))) {
+      return Status::IoError("cannot read snapshot file " + path);
+    }
+    CAIRN_CHECK(EVP_DigestUpdate(sha.get(), chunk.data(), n) == 1);
+    left -= n;
+  }
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), data_size, digest);
-  if (std::memcmp(digest, bytes.data() + data_size, SHA256_DIGEST_LENGTH) != 0) {
+  unsigned char trailer[SHA256_DIGEST_LENGTH];
+  CAIRN_CHECK(EVP_DigestFinal_ex(sha.get(), digest, nullptr) == 1);
+  if (!in.read(reinterpret_cast<char*>(trailer), SHA256_DIGEST_LENGTH)) {
+    return Status::IoError("cannot read snapshot file " + path);
+  }
+  if (std::memcmp(digest, trailer, SHA256_DIGEST_LENGTH) != 0) {
     return Status::DataLoss("snapshot file " + path +
                             " failed its integrity check: SHA-256 mismatch (use --skip-hash-check for a "
                             "store file copied from a data dir)");
   }
-  bytes.resize(data_size);
-  return bytes;
+  return file_size - SHA256_DIGEST_LENGTH;
+}
+
+Status CopyPrefix(const std::string& from, const std::string& to, uint64_t size) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream out(to, std::ios::binary);
+  std::string chunk(kChunkBytes, '\0');
+  for (uint64_t left = size; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
+    if (!in.read(chunk.data(), static_cast<std::streamsize>(n))) return Status::IoError("cannot read " + from);
+    out.write(chunk.data(), static_cast<std::streamsize>(n));
+    left -= n;
+  }
+  out.close();
+  if (!out) return Status::IoError("cannot write " + to);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -49,8 +83,8 @@ Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot
   if (std::filesystem::exists(dir.WalDir(), ec)) {
     return Status::FailedPrecondition("wal-dir \"" + dir.WalDir() + "\" exists");
   }
-  auto bytes = ReadStoreBytes(snapshot_path, skip_hash_check);
-  if (!bytes.ok()) return bytes.status();
+  auto store_size = StoreSize(snapshot_path, skip_hash_check);
+  if (!store_size.ok()) return store_size.status();
   auto cluster = PlanNewCluster(options);
   if (!cluster.ok()) return cluster.status();
   const std::vector<raft::Entry> entries = BootstrapEntries(*cluster);
@@ -62,12 +96,7 @@ Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot
 
   std::filesystem::create_directories(dir.MvccDir(), ec);
   if (ec) return Status::IoError("cannot create " + dir.MvccDir() + ": " + ec.message());
-  {
-    std::ofstream out(dir.MvccPath(), std::ios::binary);
-    out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
-    out.close();
-    if (!out) return Status::IoError("cannot write " + dir.MvccPath());
-  }
+  CAIRN_RETURN_IF_ERROR(CopyPrefix(snapshot_path, dir.MvccPath(), *store_size));
   {
     auto store = mvcc::Store::Open({.path = dir.MvccPath()});
     if (!store.ok()) return Status::DataLoss("snapshot file " + snapshot_path + " is not a Cairn store: " +

@@ -216,7 +216,6 @@ class EtcdServer final : public transport::PeerHandler {
 
   // The raised alarms (alarms.h), as of the last applied entry.
   std::vector<etcdserverpb::AlarmMember> RaisedAlarms() const { return alarms_.List(); }
-  bool NoSpaceAlarmRaised() const { return alarms_.Raised(etcdserverpb::NOSPACE); }
   // Writes are refused once the database reached the quota: raises the NOSPACE alarm
   // for this member (once; through the log, like any alarm) and returns etcd's
   // ErrNoSpace, or Ok while there is room and no NOSPACE alarm.
