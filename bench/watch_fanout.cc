@@ -148,7 +148,9 @@ class Loop {
   grpc::CompletionQueue* cq() { return &cq_; }
   void Start(Stream* s, const std::shared_ptr<grpc::Channel>& channel) {
     ops_.fetch_add(1);
-    s->rw = etcdserverpb::Watch::NewStub(channel)->AsyncWatch(&s->context, &cq_, s->Tag(Stream::kStart));
+    // Prepared, then started: the start may complete on a loop thread at once.
+    s->rw = etcdserverpb::Watch::NewStub(channel)->PrepareAsyncWatch(&s->context, &cq_);
+    s->rw->StartCall(s->Tag(Stream::kStart));
   }
   void Run() {
     void* tag = nullptr;
