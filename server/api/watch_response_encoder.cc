@@ -90,38 +90,49 @@ void Fill(WatchResponse& r, const watch::Delivery& d, const HeaderFields& header
 
 std::vector<WatchResponse> BuildResponses(const watch::Delivery& d, const HeaderFields& header,
                                           size_t max_response_bytes) {
-  WatchResponse whole;
-  Fill(whole, d, header);
-  if (!d.fragment || whole.events_size() < 2 || whole.ByteSizeLong() < max_response_bytes) return {whole};
-  WatchResponse base = whole;
-  base.clear_events();
-  base.set_fragment(true);
   std::vector<WatchResponse> out;
-  int next = 0;
-  while (next < whole.events_size()) {
-    WatchResponse cur = base;
-    while (next < whole.events_size()) {
-      *cur.add_events() = whole.events(next);
-      if (cur.events_size() > 1 && cur.ByteSizeLong() >= max_response_bytes) {
-        cur.mutable_events()->RemoveLast();
-        break;
-      }
-      ++next;
+  auto build = [&](int64_t watch_id) {
+    WatchResponse whole;
+    Fill(whole, d, header);
+    whole.set_watch_id(watch_id);
+    if (!d.fragment || whole.events_size() < 2 || whole.ByteSizeLong() < max_response_bytes) {
+      out.push_back(std::move(whole));
+      return;
     }
-    if (next == whole.events_size()) cur.set_fragment(false);
-    out.push_back(std::move(cur));
-  }
+    WatchResponse base = whole;
+    base.clear_events();
+    base.set_fragment(true);
+    int next = 0;
+    while (next < whole.events_size()) {
+      WatchResponse cur = base;
+      while (next < whole.events_size()) {
+        *cur.add_events() = whole.events(next);
+        if (cur.events_size() > 1 && cur.ByteSizeLong() >= max_response_bytes) {
+          cur.mutable_events()->RemoveLast();
+          break;
+        }
+        ++next;
+      }
+      if (next == whole.events_size()) cur.set_fragment(false);
+      out.push_back(std::move(cur));
+    }
+  };
+  build(d.watch_id);
+  for (int64_t id : d.more_watch_ids) build(id);
   return out;
 }
 
 OutgoingWatchResponse::OutgoingWatchResponse(const HeaderFields& header, int64_t revision, int64_t watch_id,
-                                             bool fragment, bool prev_kv, std::vector<watch::SharedEvent> events)
+                                             bool fragment, bool prev_kv, SharedEvents events, size_t first,
+                                             size_t last)
     : header_(header),
       revision_(revision),
       watch_id_(watch_id),
       fragment_(fragment),
       prev_kv_(prev_kv),
-      events_(std::move(events)) {}
+      events_(std::move(events)),
+      first_(first),
+      last_(last) {}
 
 void OutgoingWatchResponse::SerializeTo(grpc::ByteBuffer* out) const {
   if (message_) {
@@ -131,7 +142,8 @@ void OutgoingWatchResponse::SerializeTo(grpc::ByteBuffer* out) const {
   }
   size_t header_size = 0;
   size_t size = FixedSize(header_, revision_, watch_id_, fragment_, &header_size);
-  for (const auto& e : events_) size += LengthDelimitedSize(e->Encoded(prev_kv_).size());
+  const std::vector<watch::SharedEvent>& events = *events_;
+  for (size_t i = first_; i < last_; ++i) size += LengthDelimitedSize(events[i]->Encoded(prev_kv_).size());
   grpc::Slice slice(size);
   uint8_t* const begin = const_cast<uint8_t*>(slice.begin());
   uint8_t* p = begin;
@@ -143,7 +155,7 @@ void OutgoingWatchResponse::SerializeTo(grpc::ByteBuffer* out) const {
   p = PutVarintField(p, kRaftTerm, header_.raft_term);
   p = PutVarintField(p, kWatchId, static_cast<uint64_t>(watch_id_));
   p = PutVarintField(p, kFragment, fragment_ ? 1 : 0);
-  for (const auto& e : events_) p = PutLengthDelimited(p, kEvents, e->Encoded(prev_kv_));
+  for (size_t i = first_; i < last_; ++i) p = PutLengthDelimited(p, kEvents, events[i]->Encoded(prev_kv_));
   CAIRN_CHECK(static_cast<size_t>(p - begin) == size);
   grpc::ByteBuffer bytes(&slice, 1);
   out->Swap(&bytes);
@@ -155,32 +167,37 @@ void AppendResponses(watch::Delivery&& d, const HeaderFields& header, size_t max
     for (WatchResponse& r : BuildResponses(d, header, max_response_bytes)) out->emplace_back(std::move(r));
     return;
   }
+  const auto events = std::make_shared<const std::vector<watch::SharedEvent>>(std::move(d.events));
   const auto events_size = [&](size_t from, size_t to) {
     size_t n = 0;
-    for (size_t i = from; i < to; ++i) n += LengthDelimitedSize(d.events[i]->Encoded(d.prev_kv).size());
+    for (size_t i = from; i < to; ++i) n += LengthDelimitedSize((*events)[i]->Encoded(d.prev_kv).size());
     return n;
   };
-  size_t header_size = 0;
-  const size_t whole = FixedSize(header, d.revision, d.watch_id, false, &header_size) + events_size(0, d.events.size());
-  if (!d.fragment || d.events.size() < 2 || whole < max_response_bytes) {
-    out->emplace_back(header, d.revision, d.watch_id, false, d.prev_kv, std::move(d.events));
-    return;
-  }
-  const size_t fixed = FixedSize(header, d.revision, d.watch_id, true, &header_size);
-  size_t next = 0;
-  while (next < d.events.size()) {
-    const size_t first = next;
-    size_t size = fixed;
-    while (next < d.events.size()) {
-      const size_t framed = events_size(next, next + 1);
-      if (next > first && size + framed >= max_response_bytes) break;
-      size += framed;
-      ++next;
+  const size_t count = events->size();
+  const size_t all_events_size = events_size(0, count);
+  auto append = [&](int64_t watch_id) {
+    size_t header_size = 0;
+    const size_t whole = FixedSize(header, d.revision, watch_id, false, &header_size) + all_events_size;
+    if (!d.fragment || count < 2 || whole < max_response_bytes) {
+      out->emplace_back(header, d.revision, watch_id, false, d.prev_kv, events, 0, count);
+      return;
     }
-    std::vector<watch::SharedEvent> part(d.events.begin() + static_cast<ptrdiff_t>(first),
-                                         d.events.begin() + static_cast<ptrdiff_t>(next));
-    out->emplace_back(header, d.revision, d.watch_id, next < d.events.size(), d.prev_kv, std::move(part));
-  }
+    const size_t fixed = FixedSize(header, d.revision, watch_id, true, &header_size);
+    size_t next = 0;
+    while (next < count) {
+      const size_t first = next;
+      size_t size = fixed;
+      while (next < count) {
+        const size_t framed = events_size(next, next + 1);
+        if (next > first && size + framed >= max_response_bytes) break;
+        size += framed;
+        ++next;
+      }
+      out->emplace_back(header, d.revision, watch_id, next < count, d.prev_kv, events, first, next);
+    }
+  };
+  append(d.watch_id);
+  for (int64_t id : d.more_watch_ids) append(id);
 }
 
 }  // namespace cairn::api

@@ -3,7 +3,8 @@
 // A put seen by 10,000 watchers becomes 10,000 responses that differ only in watch_id.
 // Building a protobuf message for each one, serializing it, and handing gRPC a copy
 // cost more than gRPC's own work per message. So a response waits in the stream's
-// outbox as an OutgoingWatchResponse (the header fields, watch_id and shared events),
+// outbox as an OutgoingWatchResponse (the header fields, watch_id and a slice of the
+// delivery's events, shared by every response made from that delivery),
 // and gRPC serializes it, through the SerializationTraits below, only when it writes
 // it, straight into the buffer it sends: the header and watch_id as varints, each event
 // as its cached encoding (WatchEvent::Encoded). The bytes are exactly what protobuf
@@ -26,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -42,9 +44,10 @@ struct HeaderFields {
 
 class OutgoingWatchResponse {
  public:
-  // A response with events.
+  using SharedEvents = std::shared_ptr<const std::vector<watch::SharedEvent>>;
+  // A response with events [first, last) of `events`.
   OutgoingWatchResponse(const HeaderFields& header, int64_t revision, int64_t watch_id, bool fragment,
-                        bool prev_kv, std::vector<watch::SharedEvent> events);
+                        bool prev_kv, SharedEvents events, size_t first, size_t last);
   // Any other response.
   explicit OutgoingWatchResponse(etcdserverpb::WatchResponse message) : message_(std::move(message)) {}
 
@@ -58,10 +61,13 @@ class OutgoingWatchResponse {
   int64_t watch_id_ = 0;
   bool fragment_ = false;
   bool prev_kv_ = false;
-  std::vector<watch::SharedEvent> events_;
+  SharedEvents events_;
+  size_t first_ = 0;
+  size_t last_ = 0;
 };
 
-// Appends the responses that carry `d` to the client to `out`, consuming d.events.
+// Appends the responses that carry `d` to the client to `out` (those of d.watch_id,
+// then those of each of d.more_watch_ids), consuming d.events.
 // REQUIRES: the kind-specific fields of `d` are set as watch_types.h describes.
 void AppendResponses(watch::Delivery&& d, const HeaderFields& header, size_t max_response_bytes,
                      std::deque<OutgoingWatchResponse>* out);

@@ -68,6 +68,8 @@ TEST(WatchResponseEncoderTest, EventsResponsesAreProtobufsBytes) {
     Delivery d;
     d.kind = Delivery::Kind::kEvents;
     d.watch_id = ids[rng() % 6];
+    // Watchers sharing the delivery: each gets the same responses under its own id.
+    for (int more = static_cast<int>(rng() % 4); more > 0; --more) d.more_watch_ids.push_back(ids[rng() % 6]);
     d.revision = static_cast<int64_t>(rng() % 4 == 0 ? 0 : rng() >> 1);
     d.prev_kv = rng() % 2 == 0;
     d.fragment = rng() % 2 == 0;
@@ -77,13 +79,23 @@ TEST(WatchResponseEncoderTest, EventsResponsesAreProtobufsBytes) {
     const size_t limit = 50 + rng() % 2000;
     const auto got = Encoded(d, h, limit);
     ASSERT_EQ(got, Reference(d, h, limit)) << "round " << round;
-    if (d.fragment && got.size() > 1) {
-      for (size_t i = 0; i + 1 < got.size(); ++i) {
-        etcdserverpb::WatchResponse r;
-        ASSERT_TRUE(r.ParseFromString(got[i]));
-        EXPECT_TRUE(r.fragment());
+    // Each watcher's responses end with the one fragment = false; a fragment is always
+    // followed by the rest of the same watcher's response.
+    size_t lasts = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      etcdserverpb::WatchResponse r;
+      ASSERT_TRUE(r.ParseFromString(got[i]));
+      if (!r.fragment()) {
+        ++lasts;
+        continue;
       }
+      EXPECT_TRUE(d.fragment);
+      ASSERT_LT(i + 1, got.size());
+      etcdserverpb::WatchResponse next;
+      ASSERT_TRUE(next.ParseFromString(got[i + 1]));
+      EXPECT_EQ(next.watch_id(), r.watch_id());
     }
+    EXPECT_EQ(lasts, 1 + d.more_watch_ids.size());
   }
 }
 

@@ -22,7 +22,7 @@ void StreamQueue::PushAll(std::vector<Delivery> ds) {
     std::lock_guard lock(mu_);
     if (closed_ || ds.empty()) return;
     for (auto& d : ds) {
-      pending_events_ += d.events.size();
+      pending_events_ += d.QueuedEvents();
       items_.push_back(std::move(d));
     }
     if (!writing_) {
@@ -42,7 +42,7 @@ StreamQueue::Next StreamQueue::Pop(Delivery* out) {
   }
   *out = std::move(items_.front());
   items_.pop_front();
-  pending_events_ -= out->events.size();
+  pending_events_ -= out->QueuedEvents();
   return Next::kDelivery;
 }
 

@@ -56,7 +56,7 @@ class StreamQueue {
   const std::function<void()> wake_;
   mutable std::mutex mu_;
   std::deque<Delivery> items_;  // guarded by mu_
-  size_t pending_events_ = 0;   // guarded by mu_; sum of items_[i].events.size()
+  size_t pending_events_ = 0;   // guarded by mu_; sum of items_[i].QueuedEvents()
   bool writing_ = false;        // guarded by mu_; a consumer owns the write
   bool closed_ = false;         // guarded by mu_
 };

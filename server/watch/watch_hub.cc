@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <tuple>
 
 namespace cairn::watch {
 
@@ -236,52 +237,59 @@ void WatchHub::OnCommitted(std::vector<mvccpb::Event> events, int64_t revision) 
       if (range.Contains(ev->kv().key())) hit(group, ev);
     }
   }
-  std::vector<std::pair<Watcher*, std::vector<SharedEvent>>> per_watcher;
-  for (const GroupHit& h : hits) {
-    for (Watcher* w : *h.group) {
-      const bool takes_all =
-          !w->spec.no_put && !w->spec.no_delete && w->next_rev <= h.events.front()->kv().mod_revision();
-      std::vector<SharedEvent> evs;
-      if (takes_all) {
-        evs = h.events;
-      } else {
-        for (const SharedEvent& ev : h.events) {
-          if (Matches(*w, *ev)) evs.push_back(ev);
-        }
-        if (evs.empty()) continue;
-      }
-      per_watcher.emplace_back(w, std::move(evs));
-    }
-  }
-  // Grouped per stream and pushed in one go, so each stream is woken once per revision
-  // with all its deliveries queued (its writes then leave in one flush).
+  // Grouped per stream and pushed in one go, so each stream is woken once per batch
+  // with all its deliveries queued (its writes then leave in one flush). Watchers of a
+  // stream that take a group's events unfiltered, with the same prev_kv and fragment
+  // settings, share one delivery.
   struct Batch {
     size_t room = 0;
     std::vector<Delivery> deliveries;
+    std::map<std::tuple<size_t, bool, bool>, size_t> shared;  // (hit, prev_kv, fragment) -> delivery
   };
   std::unordered_map<Stream*, Batch> per_stream;
   std::vector<Watcher*> full;
-  for (auto& [w, evs] : per_watcher) {
-    auto [it, fresh] = per_stream.try_emplace(w->stream);
-    Batch& batch = it->second;
-    if (fresh) batch.room = w->stream->queue->Room();
-    if (batch.room < evs.size()) {
-      full.push_back(w);
-      continue;
+  for (size_t hit_index = 0; hit_index < hits.size(); ++hit_index) {
+    const GroupHit& h = hits[hit_index];
+    for (Watcher* w : *h.group) {
+      const bool takes_all =
+          !w->spec.no_put && !w->spec.no_delete && w->next_rev <= h.events.front()->kv().mod_revision();
+      std::vector<SharedEvent> filtered;
+      if (!takes_all) {
+        for (const SharedEvent& ev : h.events) {
+          if (Matches(*w, *ev)) filtered.push_back(ev);
+        }
+        if (filtered.empty()) continue;
+      }
+      const size_t n = takes_all ? h.events.size() : filtered.size();
+      auto [it, fresh] = per_stream.try_emplace(w->stream);
+      Batch& batch = it->second;
+      if (fresh) batch.room = w->stream->queue->Room();
+      if (batch.room < n) {
+        full.push_back(w);
+        continue;
+      }
+      // An empty queue takes one delivery of any size; after it the capacity applies.
+      const size_t capacity = w->stream->queue->capacity();
+      batch.room = batch.room == SIZE_MAX ? (capacity > n ? capacity - n : 0) : batch.room - n;
+      w->next_rev = revision + 1;
+      w->sent_since_tick = true;
+      if (takes_all) {
+        auto [shared, first] =
+            batch.shared.try_emplace({hit_index, w->spec.prev_kv, w->spec.fragment}, batch.deliveries.size());
+        if (!first) {
+          batch.deliveries[shared->second].more_watch_ids.push_back(w->watch_id);
+          continue;
+        }
+      }
+      Delivery d;
+      d.kind = Delivery::Kind::kEvents;
+      d.watch_id = w->watch_id;
+      d.revision = revision;
+      d.prev_kv = w->spec.prev_kv;
+      d.fragment = w->spec.fragment;
+      d.events = takes_all ? h.events : std::move(filtered);
+      batch.deliveries.push_back(std::move(d));
     }
-    // An empty queue takes one delivery of any size; after it the capacity applies.
-    const size_t capacity = w->stream->queue->capacity();
-    batch.room = batch.room == SIZE_MAX ? (capacity > evs.size() ? capacity - evs.size() : 0) : batch.room - evs.size();
-    Delivery d;
-    d.kind = Delivery::Kind::kEvents;
-    d.watch_id = w->watch_id;
-    d.revision = revision;
-    d.prev_kv = w->spec.prev_kv;
-    d.fragment = w->spec.fragment;
-    d.events = std::move(evs);
-    batch.deliveries.push_back(std::move(d));
-    w->next_rev = revision + 1;
-    w->sent_since_tick = true;
   }
   for (auto& [stream, batch] : per_stream) stream->queue->PushAll(std::move(batch.deliveries));
   // Demoted before revision_ moves: they have everything up to the old revision only.

@@ -4,8 +4,9 @@
 // Design (etcd's synced/unsynced split):
 //   * A synced watcher has had every matching event up to the hub revision (the last
 //     revision passed to OnCommitted) queued to its stream. OnCommitted() hands it the
-//     new events directly: one Delivery per watcher per batch, so all events of a
-//     revision arrive together. Synced watchers are indexed by exact key and by
+//     new events directly, all of a batch in one Delivery, so all events of a revision
+//     arrive together; watchers of a stream that get the same events with the same
+//     settings share that Delivery. Synced watchers are indexed by exact key and by
 //     distinct range, so a batch costs O(events x (distinct ranges + matches)).
 //   * If the stream's bounded queue has no room, the watcher is demoted to unsynced;
 //     OnCommitted never waits for a consumer. Watchers starting at or below the hub

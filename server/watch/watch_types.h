@@ -1,12 +1,16 @@
 // Value types shared by the watch hub and the Watch gRPC service.
 //
 // WatchSpec is one watcher as the client asked for it (after the service normalised
-// etcd's key forms). Delivery is one message the hub queues for a stream; the service
-// turns it into a WatchResponse. Events are shared, immutable and reference counted: a
-// put watched by 10,000 watchers is stored once, and serialized once, not per watcher.
+// etcd's key forms). Delivery is one item the hub queues for a stream; the service
+// turns it into a WatchResponse per watcher it addresses. Events are shared, immutable
+// and reference counted: a put watched by 10,000 watchers is stored once, and
+// serialized once, not per watcher; and the watchers of one stream that receive the
+// very same events (100 watchers of one prefix, say) share one Delivery.
 // Thread-safety: value types; SharedEvent points to a thread-safe WatchEvent.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,12 +44,21 @@ struct Delivery {
   };
   Kind kind = Kind::kEvents;
   int64_t watch_id = 0;
+  // kEvents: further watchers of the stream that get exactly these events with the same
+  // prev_kv and fragment settings; each still gets its own response(s).
+  std::vector<int64_t> more_watch_ids;
   int64_t revision = 0;  // header revision
   int64_t compact_revision = 0;
   bool prev_kv = false;   // kEvents: keep prev_kv in the events sent
   bool fragment = false;  // kEvents: split the response if it exceeds the size limit
   std::string cancel_reason;
   std::vector<SharedEvent> events;
+
+  // The events this delivery puts on the wire: what it weighs in a stream's buffer.
+  size_t QueuedEvents() const { return events.size() * (1 + more_watch_ids.size()); }
+  bool Addresses(int64_t id) const {
+    return watch_id == id || std::find(more_watch_ids.begin(), more_watch_ids.end(), id) != more_watch_ids.end();
+  }
 };
 
 }  // namespace cairn::watch

@@ -69,7 +69,7 @@ class TestStream {
   std::vector<std::string> Events(int64_t watch_id) const {
     std::vector<std::string> out;
     for (const Delivery& d : got_) {
-      if (d.kind != Delivery::Kind::kEvents || d.watch_id != watch_id) continue;
+      if (d.kind != Delivery::Kind::kEvents || !d.Addresses(watch_id)) continue;
       for (const auto& e : d.events) {
         out.push_back(std::string(e->type() == mvccpb::Event::PUT ? "P:" : "D:") + e->kv().key() + "@" +
                       std::to_string(e->kv().mod_revision()));

@@ -119,7 +119,10 @@ TEST_F(WatchHubTest, WatchIdsErrorsAndCancelFollowEtcd) {
   Do({OpPut("a", "1")});
   s.Drain();
   EXPECT_EQ(s.Events(7), Strings());
-  EXPECT_EQ(s.got().size(), before + 2);  // watchers 0 and 1 only
+  ASSERT_EQ(s.got().size(), before + 1);  // watchers 0 and 1 only, sharing one delivery
+  EXPECT_TRUE(s.got().back().Addresses(0));
+  EXPECT_TRUE(s.got().back().Addresses(1));
+  EXPECT_EQ(s.got().back().QueuedEvents(), 2u);
   EXPECT_EQ(hub_->GetStats().synced, 2u);
 }
 
@@ -294,23 +297,56 @@ namespace cairn::watch::testing {
 namespace {
 
 // A stream's deliveries for one revision are queued together before its writer is
-// woken, so the writer sees them all and gRPC can send them in one flush.
-TEST_F(WatchHubTest, OneRevisionWakesEachStreamOnceWithAllItsDeliveriesQueued) {
+// woken, so the writer sees them all and gRPC can send them in one flush; watchers of
+// the stream that get the same events with the same settings share one delivery.
+TEST_F(WatchHubTest, OneRevisionWakesEachStreamOnceAndIdenticalWatchersShareADelivery) {
   std::vector<size_t> queued_at_wake;
+  std::vector<Delivery> got;
   std::shared_ptr<StreamQueue> queue;
   queue = std::make_shared<StreamQueue>(4096, [&] {
     queued_at_wake.push_back(queue->Size());
     Delivery d;
-    while (queue->Pop(&d) == StreamQueue::Next::kDelivery) {
-    }
+    while (queue->Pop(&d) == StreamQueue::Next::kDelivery) got.push_back(std::move(d));
   });
   const auto id = hub_->OpenStream(queue);
-  for (int i = 0; i < 5; ++i) hub_->Watch(id, Spec("pre/", "pre0"));
+  for (int i = 0; i < 5; ++i) hub_->Watch(id, Spec("pre/", "pre0"));  // ids 0-4
+  WatchSpec with_prev = Spec("pre/", "pre0");
+  with_prev.prev_kv = true;
+  hub_->Watch(id, with_prev);  // 5
+  WatchSpec no_put = Spec("pre/", "pre0");
+  no_put.no_put = true;
+  hub_->Watch(id, no_put);  // 6
   queued_at_wake.clear();
+  got.clear();
   Do({OpPut("pre/a", "v")});
   ASSERT_EQ(queued_at_wake.size(), 1u);
-  EXPECT_EQ(queued_at_wake[0], 5u);
+  EXPECT_EQ(queued_at_wake[0], 2u);
+  ASSERT_EQ(got.size(), 2u);
+  const Delivery& plain = got[0].prev_kv ? got[1] : got[0];
+  const Delivery& prev = got[0].prev_kv ? got[0] : got[1];
+  for (int64_t w = 0; w < 5; ++w) EXPECT_TRUE(plain.Addresses(w)) << w;
+  EXPECT_EQ(plain.QueuedEvents(), 5u);
+  EXPECT_EQ(prev.watch_id, 5);
+  EXPECT_TRUE(prev.more_watch_ids.empty());
+  EXPECT_FALSE(plain.Addresses(6) || prev.Addresses(6));
   hub_->CloseStream(id);
+}
+
+// A shared delivery weighs as many events as it sends: watchers that no longer fit in
+// the stream's buffer fall behind, and catch up exactly once from storage.
+TEST_F(WatchHubTest, SharedDeliveriesCountEveryWatcherAgainstTheStreamBuffer) {
+  TestStream& s = NewStream(3);
+  for (int i = 0; i < 5; ++i) Watch(s, Spec("pre/", "pre0"));
+  s.got().clear();
+  const int64_t rev = Do({OpPut("pre/a", "v")});
+  EXPECT_EQ(hub_->GetStats().unsynced, 2u);
+  EXPECT_EQ(s.queue().PendingEvents(), 3u);
+  ASSERT_TRUE(Eventually([&] {
+    s.Drain();
+    return hub_->GetStats().unsynced == 0;
+  }));
+  s.Drain();
+  for (int64_t w = 0; w < 5; ++w) EXPECT_EQ(s.Events(w), Strings({"P:pre/a@" + std::to_string(rev)})) << w;
 }
 
 }  // namespace
