@@ -53,7 +53,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.RegisterService(&cs->lease_);
   builder.RegisterService(&cs->lock_);
   builder.RegisterService(&cs->election_);
-  builder.RegisterService(&cs->watch_);
+  cs->watch_.AddTo(builder);
   // Plaintext http URLs carry gRPC and HTTP/1.1 (the gateway) on one port, so they are
   // bound by a PortMux that hands gRPC connections to the server; the others by gRPC.
   std::vector<std::string> grpc_urls;
@@ -72,6 +72,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   auto grpc_server = transport::StartGrpcServer(builder, grpc_urls, "client requests", server->options().client_tls);
   if (!grpc_server.ok()) return grpc_server.status();
   cs->grpc_ = std::move(grpc_server.value());
+  cs->watch_.Start();
   if (mux_urls.empty()) return cs;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
@@ -82,6 +83,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
       [gw = cs->gateway_.get()](int fd) { gw->Serve(fd); });
   if (!mux.ok()) {
     cs->grpc_->Shutdown();
+    cs->watch_.Stop();
     return Status::Unavailable("could not listen for client requests on " + JoinUrls(mux_urls) +
                                " (address in use or not assignable: " + mux.status().message() + ")");
   }
@@ -93,7 +95,9 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
 void ClientServer::Shutdown() {
   // The HTTP side first: open gateway watches end, and no new gRPC connection arrives.
   if (mux_) mux_->Stop();
+  watch_.EndStreams();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  watch_.Stop();
 }
 
 }  // namespace cairn::api

@@ -1,5 +1,6 @@
 #include "server/api/watch_service.h"
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -17,7 +18,12 @@ const grpc::Status& NoLeader() {
   return kStatus;
 }
 
-bool WantsLeader(const grpc::CallbackServerContext& context) {
+const grpc::Status& Stopped() {
+  static const grpc::Status kStatus(grpc::StatusCode::UNAVAILABLE, "etcdserver: server stopped");
+  return kStatus;
+}
+
+bool WantsLeader(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("hasleader");
   return it != md.end() && it->second == "true";
@@ -40,49 +46,55 @@ watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
   return s;
 }
 
-// A stream refused at the start ("hasleader" without a leader).
-class RejectReactor final : public grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse> {
- public:
-  explicit RejectReactor(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
-// One watch stream.
+// One watch stream: a small state machine over its completion queue.
 //
+// Lifetime: ops_ counts the operations in flight (the accept, then the read, the write,
+// the finish and the call's done notification); the stream deletes itself when the
+// last one completes. The done notification comes only after the call has ended, and
+// by then the stream is closing_, so nothing starts another operation.
 // Locking: mu_ serialises the hub calls of this stream with Shutdown(), so no hub call
 // can follow CloseStream(). Writes need no lock: only the thread that owns the write
-// (StreamQueue's handshake) touches outbox_, and gRPC orders StartWrite before its
-// OnWriteDone. Lock order: mu_ -> hub mutex -> queue mutex; WriteNext() (run by the
-// hub's wake-up under the hub mutex) takes none of them except the queue's.
-class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse> {
+// (StreamQueue's handshake) touches outbox_. Lock order: mu_ -> hub mutex -> queue
+// mutex; WriteNext() (run by the hub's wake-up under the hub mutex) takes none of them
+// except the queue's.
+class WatchStream {
  public:
-  WatchReactor(WatchService* service, bool wants_leader) : service_(service), wants_leader_(wants_leader) {
-    queue_ = std::make_shared<watch::StreamQueue>(service_->options_.stream_buffer_events, [this] { WriteNext(); });
-    stream_ = service_->hub_->OpenStream(queue_);
-    StartRead(&request_);
+  enum class Op { kAccept, kRead, kWrite, kFinish, kDone };
+  struct Tag {
+    WatchStream* stream;
+    Op op;
+  };
+
+  WatchStream(WatchService* service, grpc::ServerCompletionQueue* cq) : service_(service), cq_(cq) {
+    context_.AsyncNotifyWhenDone(&done_tag_);
+    Hold();
+    service_->RequestAsyncBidiStreaming(0, &context_, &rw_, cq_, cq_, &accept_tag_);
+  }
+  ~WatchStream() {
+    if (tracked_) service_->Forget(this);
   }
 
-  void OnReadDone(bool ok) override {
-    if (!ok) return Shutdown(grpc::Status::OK);
-    {
-      std::lock_guard lock(mu_);
-      if (closing_) return;
-      Handle(request_);
+  bool wants_leader() const { return wants_leader_; }
+
+  // Runs on the queue's thread for each completed operation.
+  void Completed(Op op, bool ok) {
+    switch (op) {
+      case Op::kAccept:
+        if (ok) Accepted();
+        break;
+      case Op::kRead:
+        ReadDone(ok);
+        break;
+      case Op::kWrite:
+        WriteDone(ok);
+        break;
+      case Op::kFinish:
+      case Op::kDone:
+        break;
     }
-    StartRead(&request_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) Shutdown(grpc::Status::OK);
-    outbox_.pop_front();
-    WriteNext();
-  }
-
-  void OnDone() override {
-    if (wants_leader_) service_->Forget(this);
-    delete this;
+    Release();
   }
 
   // Ends the stream with `status` (once; later calls do nothing).
@@ -98,6 +110,52 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, Outgoing
   }
 
  private:
+  void Hold() { ops_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() {
+    if (ops_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  void Accepted() {
+    Hold();  // the done notification, due now that the call has started
+    service_->AcceptOn(cq_);
+    if (WantsLeader(context_) && !service_->member_->HasLeader()) {
+      closing_ = true;  // refused before anything else can see the stream
+      return Finish(NoLeader());
+    }
+    queue_ = std::make_shared<watch::StreamQueue>(service_->options_.stream_buffer_events, [this] { WriteNext(); });
+    {
+      std::lock_guard lock(mu_);
+      stream_ = service_->hub_->OpenStream(queue_);
+    }
+    // Tracked only now: the leader monitor, or the service stopping, may end the stream
+    // at once.
+    wants_leader_ = WantsLeader(context_);
+    tracked_ = true;
+    if (!service_->Track(this)) return Shutdown(Stopped());
+    Read();
+  }
+
+  void Read() {
+    Hold();
+    rw_.Read(&request_, &read_tag_);
+  }
+
+  void ReadDone(bool ok) {
+    if (!ok) return Shutdown(grpc::Status::OK);
+    {
+      std::lock_guard lock(mu_);
+      if (closing_) return;
+      Handle(request_);
+    }
+    Read();
+  }
+
+  void WriteDone(bool ok) {
+    if (!ok) Shutdown(grpc::Status::OK);
+    outbox_.pop_front();
+    WriteNext();
+  }
+
   void Handle(const WatchRequest& req) {
     watch::WatchHub& hub = *service_->hub_;
     if (req.has_create_request()) {
@@ -130,20 +188,37 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, Outgoing
   // into one flush; the last one is written without the hint, which flushes.
   void Write() {
     const bool more = outbox_.size() > 1 || queue_->Size() > 0;
-    StartWrite(&outbox_.front(), more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    Hold();
+    rw_.Write(outbox_.front(), more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions(), &write_tag_);
+  }
+
+  // REQUIRES: no write in flight (the write owner, or nobody owns the write).
+  void Finish(const grpc::Status& status) {
+    Hold();
+    rw_.Finish(status, &finish_tag_);
   }
 
   void Render(watch::Delivery&& d) {
     const WatchContext& m = *service_->member_;
     AppendResponses(std::move(d), {.cluster_id = m.ClusterId(), .member_id = m.MemberId(), .raft_term = m.RaftTerm()},
-                   service_->options_.max_response_bytes, &outbox_);
+                    service_->options_.max_response_bytes, &outbox_);
   }
 
   WatchService* const service_;
-  const bool wants_leader_;
+  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<OutgoingWatchResponse, WatchRequest> rw_{&context_};
+  Tag accept_tag_{this, Op::kAccept};
+  Tag read_tag_{this, Op::kRead};
+  Tag write_tag_{this, Op::kWrite};
+  Tag finish_tag_{this, Op::kFinish};
+  Tag done_tag_{this, Op::kDone};
+  std::atomic<int> ops_{0};
+  bool wants_leader_ = false;  // set before the stream is tracked, then read-only
+  bool tracked_ = false;       // in the service's streams_ (set on the queue thread)
   std::shared_ptr<watch::StreamQueue> queue_;
   watch::WatchHub::StreamId stream_ = 0;
-  WatchRequest request_;                     // the read in flight
+  WatchRequest request_;                      // the read in flight
   std::deque<OutgoingWatchResponse> outbox_;  // write owner only; front() is being written
 
   std::mutex mu_;
@@ -153,10 +228,9 @@ class WatchReactor final : public grpc::ServerBidiReactor<WatchRequest, Outgoing
 
 WatchService::WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options)
     : member_(member), hub_(hub), options_(options), monitor_([this] { MonitorLeader(); }) {
-  // Method 0 of etcdserverpb.Watch is Watch; the handler is the generated callback one
-  // but with responses that gRPC serializes from OutgoingWatchResponse.
-  MarkMethodCallback(0, new grpc::internal::CallbackBidiHandler<WatchRequest, OutgoingWatchResponse>(
-                            [this](grpc::CallbackServerContext* context) { return NewStream(context); }));
+  // Method 0 of etcdserverpb.Watch is Watch, served on the async API with responses
+  // that gRPC serializes from OutgoingWatchResponse.
+  MarkMethodAsync(0);
 }
 
 WatchService::~WatchService() {
@@ -168,21 +242,49 @@ WatchService::~WatchService() {
   monitor_.join();
 }
 
-grpc::ServerBidiReactor<WatchRequest, OutgoingWatchResponse>* WatchService::NewStream(
-    grpc::CallbackServerContext* context) {
-  const bool wants_leader = WantsLeader(*context);
-  if (wants_leader && !member_->HasLeader()) return new RejectReactor(NoLeader());
-  auto* r = new WatchReactor(this, wants_leader);
-  if (wants_leader) {
-    std::lock_guard lock(mu_);
-    leader_streams_.insert(r);
-  }
-  return r;
+void WatchService::AddTo(grpc::ServerBuilder& builder) {
+  builder.RegisterService(this);
+  for (int i = 0; i < options_.completion_queues; ++i) queues_.push_back(builder.AddCompletionQueue());
 }
 
-void WatchService::Forget(WatchReactor* r) {
+void WatchService::Start() {
+  for (auto& q : queues_) {
+    AcceptOn(q.get());
+    queue_threads_.emplace_back([cq = q.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq->Next(&tag, &ok)) {
+        auto* t = static_cast<WatchStream::Tag*>(tag);
+        t->stream->Completed(t->op, ok);
+      }
+    });
+  }
+}
+
+void WatchService::Stop() {
+  for (auto& q : queues_) q->Shutdown();
+  for (auto& t : queue_threads_) t.join();
+  queue_threads_.clear();
+}
+
+void WatchService::AcceptOn(grpc::ServerCompletionQueue* cq) { new WatchStream(this, cq); }
+
+bool WatchService::Track(WatchStream* s) {
   std::lock_guard lock(mu_);
-  leader_streams_.erase(r);
+  streams_.insert(s);
+  return !ending_;
+}
+
+void WatchService::Forget(WatchStream* s) {
+  std::lock_guard lock(mu_);
+  streams_.erase(s);
+}
+
+void WatchService::EndStreams() {
+  std::lock_guard lock(mu_);
+  ending_ = true;
+  // As in MonitorLeader: every tracked stream is alive while mu_ is held.
+  for (WatchStream* s : streams_) s->Shutdown(Stopped());
 }
 
 void WatchService::MonitorLeader() {
@@ -192,7 +294,7 @@ void WatchService::MonitorLeader() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, options_.leader_check_interval);
-    if (stopping_ || leader_streams_.empty()) continue;
+    if (stopping_ || streams_.empty()) continue;
     if (member_->HasLeader()) {
       leader_lost = false;
       continue;
@@ -203,10 +305,12 @@ void WatchService::MonitorLeader() {
       lost_since = now;
     }
     if (now - lost_since < options_.leader_loss_grace) continue;
-    // Shutdown() takes the reactor's lock, never this one, and a reactor leaves
-    // leader_streams_ (OnDone, under mu_) only after it finished, so every pointer
-    // here is alive while mu_ is held.
-    for (WatchReactor* r : leader_streams_) r->Shutdown(NoLeader());
+    // Shutdown() takes the stream's lock, never this one, and a stream leaves streams_
+    // (in its destructor, under mu_) only after it finished, so every pointer here is
+    // alive while mu_ is held.
+    for (WatchStream* s : streams_) {
+      if (s->wants_leader()) s->Shutdown(NoLeader());
+    }
   }
 }
 

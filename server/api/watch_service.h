@@ -1,28 +1,43 @@
 // The etcd v3 Watch service: one bidirectional stream per client call, any number of
 // watchers per stream, all fed by a watch::WatchHub.
 //
-// Each stream is a gRPC callback reactor (no thread is pinned per stream): reads turn
-// WatchRequests into hub calls (create / cancel / progress); the hub queues deliveries
-// on the stream's StreamQueue and wakes the reactor, which turns each delivery into one
-// WatchResponse (or several, when the watcher asked for fragments and the response
-// exceeds max_response_bytes — etcd's sendFragments) with a full header
-// (watch_response_encoder.h). At most one
-// write is in flight per stream (the queue's single-writer handshake).
+// Streams run on gRPC's async API over the service's own completion queues, each
+// served by one thread (no thread is pinned per stream). Not the callback API: every
+// callback operation of a process completes through one shared queue, and Debian's
+// gRPC (built with its debug checks) scans all of a queue's outstanding operations on
+// each completion. Every open watch stream keeps a read outstanding, so with 1,000
+// streams that scan was half of the server's work in a watch fan-out. Spreading the
+// streams over several queues divides it.
+//
+// Per stream: reads turn WatchRequests into hub calls (create / cancel / progress); the
+// hub queues deliveries on the stream's StreamQueue and wakes the stream, which turns
+// each delivery into WatchResponses (several when watchers share it, or when a watcher
+// asked for fragments and the response exceeds max_response_bytes — etcd's
+// sendFragments) with a full header (watch_response_encoder.h). At most one write is in
+// flight per stream (the queue's single-writer handshake).
 // Streams whose call carries the "hasleader" metadata are refused with "etcdserver: no
 // leader" when the member has none, and are ended with it when the member has had no
 // leader for leader_loss_grace (etcd's monitorLeader).
 //
-// Thread-safety: Watch() is called by gRPC threads concurrently. mu_ guards stopping_
-// and leader_streams_; the monitor thread and each stream's OnDone take it.
-// Per-stream locking is described in watch_service.cc.
+// Life cycle: AddTo(builder) before the grpc::Server is built, Start() once it runs,
+// EndStreams() when the member stops (streams never end by themselves, so the server's
+// shutdown would otherwise wait its whole deadline for them), Stop() after the server
+// has shut down.
+// Thread-safety: mu_ guards stopping_, ending_ and streams_; the monitor thread and
+// each stream's destructor take it. Per-stream locking is described in
+// watch_service.cc.
 #pragma once
+
+#include <grpcpp/server_builder.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/watch_response_encoder.h"
@@ -64,35 +79,53 @@ struct WatchServiceOptions {
   // How long a "hasleader" stream survives without a leader (etcd: 3 election timeouts).
   std::chrono::milliseconds leader_loss_grace{3000};
   std::chrono::milliseconds leader_check_interval{100};
+  // Completion queues (and threads) the streams are spread over.
+  int completion_queues = 4;
 };
 
-class WatchReactor;
+class WatchStream;
 
 // Responses are written as OutgoingWatchResponse, which gRPC serializes without a
 // protobuf message per watcher (watch_response_encoder.h).
 class WatchService final : public etcdserverpb::Watch::Service {
  public:
-  // `member` and `hub` are not owned and must outlive the service; the service must be
-  // destroyed after the grpc::Server that runs it has shut down.
+  // `member` and `hub` are not owned and must outlive the service.
   WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options);
+  // REQUIRES: Stop() has returned, or Start() was never called.
   ~WatchService() override;
 
- private:
-  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, OutgoingWatchResponse>* NewStream(
-      grpc::CallbackServerContext* context);
+  // Registers the service and its completion queues. REQUIRES: called once, before
+  // builder.BuildAndStart().
+  void AddTo(grpc::ServerBuilder& builder);
+  // Starts accepting streams. REQUIRES: the server built with AddTo's builder started.
+  void Start();
+  // Ends every stream, and any accepted later, with "etcdserver: server stopped" (what
+  // etcd's clients take as a cue to fail over).
+  void EndStreams();
+  // Drains and joins the queue threads. REQUIRES: that server's Shutdown() returned.
+  void Stop();
 
-  friend class WatchReactor;
-  void Forget(WatchReactor* r);
+ private:
+  friend class WatchStream;
+  // Asks gRPC for the next stream on `cq`.
+  void AcceptOn(grpc::ServerCompletionQueue* cq);
+  // Registers a started stream; false if the service is ending its streams.
+  bool Track(WatchStream* s);
+  void Forget(WatchStream* s);
   void MonitorLeader();
 
   const WatchContext* const member_;
   watch::WatchHub* const hub_;
   const WatchServiceOptions options_;
 
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> queue_threads_;
+
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                 // guarded by mu_
-  std::set<WatchReactor*> leader_streams_;  // guarded by mu_: live "hasleader" streams
+  bool stopping_ = false;            // guarded by mu_
+  bool ending_ = false;              // guarded by mu_
+  std::set<WatchStream*> streams_;  // guarded by mu_: started, not yet destroyed
   std::thread monitor_;
 };
 

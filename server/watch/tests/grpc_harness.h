@@ -53,13 +53,15 @@ class WatchServer {
     grpc::ServerBuilder b;
     int port = 0;
     b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterService(service_.get());
+    service_->AddTo(b);
     server_ = b.BuildAndStart();
     CAIRN_CHECK(server_ != nullptr && port != 0);
+    service_->Start();
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   }
   ~WatchServer() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    service_->Stop();
     server_.reset();
     service_.reset();
     hub_.reset();
@@ -117,6 +119,7 @@ class WatchServer {
   mvcc::Store& store() { return *store_; }
   WatchHub& hub() { return *hub_; }
   FakeMember& member() { return member_; }
+  api::WatchService& service() { return *service_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
  private:

@@ -152,5 +152,37 @@ TEST(WatchServiceTest, HasLeaderStreamsAreRefusedAndEndedWithoutALeader) {
   EXPECT_EQ(st2.error_message(), "etcdserver: no leader");
 }
 
+// Streams are spread over several completion queues; each still gets its events, and
+// when the member stops every stream ends at once (and any opened later), with etcd's
+// "server stopped", instead of holding the server's shutdown for its whole deadline.
+TEST(WatchServiceTest, StreamsOnEveryQueueWorkAndEndWhenTheServiceEndsThem) {
+  api::WatchServiceOptions o;
+  o.completion_queues = 3;
+  WatchServer server(o, {});
+  std::vector<std::unique_ptr<WatchClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<WatchClient>(server.channel()));
+    ASSERT_TRUE(clients.back()->Create(Create("k")));
+  }
+  for (auto& c : clients) ASSERT_TRUE(c->WaitFor(HasAtLeast(1)));
+  const int64_t rev = server.Apply({OpPut("k", "v")});
+  for (auto& c : clients) {
+    ASSERT_TRUE(c->WaitFor(HasAtLeast(2)));
+    ASSERT_EQ(c->Responses()[1].events_size(), 1);
+    EXPECT_EQ(c->Responses()[1].events(0).kv().mod_revision(), rev);
+  }
+  server.service().EndStreams();
+  for (auto& c : clients) {
+    ASSERT_TRUE(c->WaitEnded());
+    const grpc::Status st = c->FinishNow();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(st.error_message(), "etcdserver: server stopped");
+  }
+  WatchClient late(server.channel());
+  const grpc::Status st = late.FinishNow();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(st.error_message(), "etcdserver: server stopped");
+}
+
 }  // namespace
 }  // namespace cairn::watch::testing
