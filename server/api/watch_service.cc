@@ -50,10 +50,12 @@ watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
 
 // One watch stream: a small state machine over its completion queue.
 //
-// Lifetime: ops_ counts the operations in flight (the accept, then the read, the write,
-// the finish and the call's done notification); the stream deletes itself when the
-// last one completes. The done notification comes only after the call has ended, and
-// by then the stream is closing_, so nothing starts another operation.
+// Lifetime: ops_ counts the operations in flight (the accept, then the read, the write
+// and the finish); the stream deletes itself when the last one completes. Until the
+// stream is closing_ a read is always in flight, and once it is, the finish is started
+// (by Shutdown, or by the write owner) and nothing else is, so the count reaches zero
+// exactly once, after the finish. No done notification is asked for: it would be one
+// more long-lived entry in the queue's debug list that every completion scans.
 // Locking: mu_ serialises the hub calls of this stream with Shutdown(), so no hub call
 // can follow CloseStream(). Writes need no lock: only the thread that owns the write
 // (StreamQueue's handshake) touches outbox_. Lock order: mu_ -> hub mutex -> queue
@@ -61,16 +63,17 @@ watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
 // except the queue's.
 class WatchStream {
  public:
-  enum class Op { kAccept, kRead, kWrite, kFinish, kDone };
+  enum class Op { kAccept, kRead, kWrite, kFinish };
   struct Tag {
     WatchStream* stream;
     Op op;
   };
 
-  WatchStream(WatchService* service, grpc::ServerCompletionQueue* cq) : service_(service), cq_(cq) {
-    context_.AsyncNotifyWhenDone(&done_tag_);
+  // Accepted through `accept_cq`; the call's own operations complete on `call_cq`.
+  WatchStream(WatchService* service, grpc::ServerCompletionQueue* accept_cq, grpc::ServerCompletionQueue* call_cq)
+      : service_(service), accept_cq_(accept_cq) {
     Hold();
-    service_->RequestAsyncBidiStreaming(0, &context_, &rw_, cq_, cq_, &accept_tag_);
+    service_->RequestAsyncBidiStreaming(0, &context_, &rw_, call_cq, accept_cq_, &accept_tag_);
   }
   ~WatchStream() {
     if (tracked_) service_->Forget(this);
@@ -91,7 +94,6 @@ class WatchStream {
         WriteDone(ok);
         break;
       case Op::kFinish:
-      case Op::kDone:
         break;
     }
     Release();
@@ -116,8 +118,7 @@ class WatchStream {
   }
 
   void Accepted() {
-    Hold();  // the done notification, due now that the call has started
-    service_->AcceptOn(cq_);
+    service_->AcceptOn(accept_cq_);
     if (WantsLeader(context_) && !service_->member_->HasLeader()) {
       closing_ = true;  // refused before anything else can see the stream
       return Finish(NoLeader());
@@ -205,14 +206,13 @@ class WatchStream {
   }
 
   WatchService* const service_;
-  grpc::ServerCompletionQueue* const cq_;
+  grpc::ServerCompletionQueue* const accept_cq_;
   grpc::ServerContext context_;
   grpc::ServerAsyncReaderWriter<OutgoingWatchResponse, WatchRequest> rw_{&context_};
   Tag accept_tag_{this, Op::kAccept};
   Tag read_tag_{this, Op::kRead};
   Tag write_tag_{this, Op::kWrite};
   Tag finish_tag_{this, Op::kFinish};
-  Tag done_tag_{this, Op::kDone};
   std::atomic<int> ops_{0};
   bool wants_leader_ = false;  // set before the stream is tracked, then read-only
   bool tracked_ = false;       // in the service's streams_ (set on the queue thread)
@@ -267,7 +267,12 @@ void WatchService::Stop() {
   queue_threads_.clear();
 }
 
-void WatchService::AcceptOn(grpc::ServerCompletionQueue* cq) { new WatchStream(this, cq); }
+void WatchService::AcceptOn(grpc::ServerCompletionQueue* cq) {
+  // Whichever queue accepts a stream, its operations go round-robin to every queue, so
+  // the streams (and the debug list each completion scans) are spread evenly.
+  const size_t next = next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size();
+  new WatchStream(this, cq, queues_[next].get());
+}
 
 bool WatchService::Track(WatchStream* s) {
   std::lock_guard lock(mu_);

@@ -30,6 +30,7 @@
 
 #include <grpcpp/server_builder.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -79,8 +80,10 @@ struct WatchServiceOptions {
   // How long a "hasleader" stream survives without a leader (etcd: 3 election timeouts).
   std::chrono::milliseconds leader_loss_grace{3000};
   std::chrono::milliseconds leader_check_interval{100};
-  // Completion queues (and threads) the streams are spread over.
-  int completion_queues = 4;
+  // Completion queues (and threads) the streams are spread over. Callgrind, 10,000
+  // watchers over 1,000 streams: 117M server instructions per put with 4, 100M with 8,
+  // 91M with 16; wall-clock runs could not tell 4 from 8, and 16 looked slower.
+  int completion_queues = 8;
 };
 
 class WatchStream;
@@ -120,6 +123,7 @@ class WatchService final : public etcdserverpb::Watch::Service {
 
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> queue_threads_;
+  std::atomic<size_t> next_queue_{0};  // where the next stream's operations go
 
   std::mutex mu_;
   std::condition_variable cv_;
