@@ -5,11 +5,14 @@
 namespace cairn::wal {
 namespace {
 
+// The unused tail of a preallocated segment is most of its 64 MB, and this runs on every
+// start: a byte loop cost 335M instructions (~30 ms). The first byte is zero and every
+// byte equals the next exactly when all are zero, and memcmp compares in vector steps.
 bool AllZeroFrom(std::string_view image, uint64_t offset) {
-  for (size_t i = offset; i < image.size(); ++i) {
-    if (image[i] != 0) return false;
-  }
-  return true;
+  if (offset >= image.size()) return true;
+  const char* tail = image.data() + offset;
+  const size_t n = image.size() - offset;
+  return tail[0] == 0 && std::memcmp(tail, tail + 1, n - 1) == 0;
 }
 
 // Whether a valid record after `bad` proves that `bad` had been synced before that record

@@ -147,6 +147,27 @@ TEST_F(WalCorruptionTest, GarbageWithoutValidRecordsAfterTheEndIsTorn) {
   EXPECT_EQ(after, std::string(garbage.size(), '\0'));
 }
 
+// The unused tail must be entirely zero: one stray byte anywhere in it, up to the very
+// last byte of the segment, is damage (a torn tail in the last segment).
+TEST_F(WalCorruptionTest, AStrayByteAnywhereInTheUnusedTailIsNoticed) {
+  Build(5);
+  const std::string path = LastSegment();
+  const std::string original = *fs_->ReadFile(path);
+  const uint64_t end = Records(path).back().end;
+  SegmentScan clean;
+  ASSERT_TRUE(ScanSegment(path, original, /*last=*/false, &clean).ok());
+  EXPECT_FALSE(clean.torn);
+  for (uint64_t at : {end, end + 1, end + 4097, uint64_t{original.size() - 2}, uint64_t{original.size() - 1}}) {
+    std::string image = original;
+    image[at] = '\x01';
+    SegmentScan scan;
+    EXPECT_EQ(ScanSegment(path, image, /*last=*/false, &scan).code(), StatusCode::kDataLoss) << at;
+    ASSERT_TRUE(ScanSegment(path, image, /*last=*/true, &scan).ok()) << at;
+    EXPECT_TRUE(scan.torn) << at;
+    EXPECT_EQ(scan.end, end) << at;
+  }
+}
+
 TEST_F(WalCorruptionTest, HugeLengthInTheLastRecordIsTorn) {
   Build(5);
   std::string path = LastSegment();
