@@ -72,12 +72,11 @@ class WatchStream {
   // Accepted through `accept_cq`; the call's own operations complete on `call_cq`.
   WatchStream(WatchService* service, grpc::ServerCompletionQueue* accept_cq, grpc::ServerCompletionQueue* call_cq)
       : service_(service), accept_cq_(accept_cq) {
+    service_->Born();
     Hold();
     service_->RequestAsyncBidiStreaming(0, &context_, &rw_, call_cq, accept_cq_, &accept_tag_);
   }
-  ~WatchStream() {
-    if (tracked_) service_->Forget(this);
-  }
+  ~WatchStream() { service_->Died(this, tracked_); }
 
   bool wants_leader() const { return wants_leader_; }
 
@@ -262,6 +261,13 @@ void WatchService::Start() {
 }
 
 void WatchService::Stop() {
+  // A stream whose call the server's shutdown canceled still starts its finish when it
+  // sees that; a queue must not be shut down under it, so wait until every stream
+  // (pending accepts included, which the shutdown failed) has deleted itself.
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return live_ == 0; });
+  }
   for (auto& q : queues_) q->Shutdown();
   for (auto& t : queue_threads_) t.join();
   queue_threads_.clear();
@@ -280,9 +286,15 @@ bool WatchService::Track(WatchStream* s) {
   return !ending_;
 }
 
-void WatchService::Forget(WatchStream* s) {
+void WatchService::Born() {
   std::lock_guard lock(mu_);
-  streams_.erase(s);
+  ++live_;
+}
+
+void WatchService::Died(WatchStream* s, bool tracked) {
+  std::lock_guard lock(mu_);
+  if (tracked) streams_.erase(s);
+  if (--live_ == 0) cv_.notify_all();
 }
 
 void WatchService::EndStreams() {

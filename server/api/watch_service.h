@@ -23,8 +23,8 @@
 // EndStreams() when the member stops (streams never end by themselves, so the server's
 // shutdown would otherwise wait its whole deadline for them), Stop() after the server
 // has shut down.
-// Thread-safety: mu_ guards stopping_, ending_ and streams_; the monitor thread and
-// each stream's destructor take it. Per-stream locking is described in
+// Thread-safety: mu_ guards stopping_, ending_, streams_ and live_; the monitor thread
+// and each stream's constructor and destructor take it. Per-stream locking is described in
 // watch_service.cc.
 #pragma once
 
@@ -114,7 +114,9 @@ class WatchService final : public etcdserverpb::Watch::Service {
   void AcceptOn(grpc::ServerCompletionQueue* cq);
   // Registers a started stream; false if the service is ending its streams.
   bool Track(WatchStream* s);
-  void Forget(WatchStream* s);
+  // Every WatchStream object, from its accept request to its deletion.
+  void Born();
+  void Died(WatchStream* s, bool tracked);
   void MonitorLeader();
 
   const WatchContext* const member_;
@@ -130,6 +132,7 @@ class WatchService final : public etcdserverpb::Watch::Service {
   bool stopping_ = false;            // guarded by mu_
   bool ending_ = false;              // guarded by mu_
   std::set<WatchStream*> streams_;  // guarded by mu_: started, not yet destroyed
+  int live_ = 0;                    // guarded by mu_: WatchStream objects alive
   std::thread monitor_;
 };
 

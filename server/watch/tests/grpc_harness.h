@@ -60,7 +60,7 @@ class WatchServer {
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   }
   ~WatchServer() {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Shutdown(std::chrono::system_clock::now() + shutdown_grace);
     service_->Stop();
     server_.reset();
     service_.reset();
@@ -120,6 +120,9 @@ class WatchServer {
   WatchHub& hub() { return *hub_; }
   FakeMember& member() { return member_; }
   api::WatchService& service() { return *service_; }
+
+  // How long the server's shutdown waits for open streams before canceling them.
+  std::chrono::milliseconds shutdown_grace{5000};
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
  private:

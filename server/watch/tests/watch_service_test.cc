@@ -184,5 +184,24 @@ TEST(WatchServiceTest, StreamsOnEveryQueueWorkAndEndWhenTheServiceEndsThem) {
   EXPECT_EQ(st.error_message(), "etcdserver: server stopped");
 }
 
+// A server shutdown that cancels streams with writes in flight: their cancellations
+// are handled (and their finishes started) while the service stops, which must wait
+// for them rather than shut its queues down under them.
+TEST(WatchServiceTest, AShutdownThatCancelsBusyStreamsStopsCleanly) {
+  for (int round = 0; round < 20; ++round) {
+    auto server = std::make_unique<WatchServer>(api::WatchServiceOptions{}, HubOptions{});
+    server->shutdown_grace = std::chrono::milliseconds(0);
+    std::vector<std::unique_ptr<WatchClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+      clients.push_back(std::make_unique<WatchClient>(server->channel()));
+      ASSERT_TRUE(clients.back()->Create(Create("k")));
+    }
+    for (auto& c : clients) ASSERT_TRUE(c->WaitFor(HasAtLeast(1)));
+    for (int i = 0; i < 50; ++i) server->Apply({OpPut("k", std::string(1000, 'v'))});
+    server.reset();
+    for (auto& c : clients) EXPECT_TRUE(c->WaitEnded());
+  }
+}
+
 }  // namespace
 }  // namespace cairn::watch::testing
