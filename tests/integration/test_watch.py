@@ -282,7 +282,9 @@ def test_server_progress_notifications_for_idle_watchers(progress_member):
 def test_member_with_open_watches_stops_at_once(wmember):
     """etcd exits on SIGTERM within milliseconds even with watches open; a member must
     not hold its shutdown until the gRPC deadline because watch streams never end."""
-    watches = [Lines(wmember, "watch", "--prefix", "w%d/" % i) for i in range(3)]
+    # From a fixed revision: a watch "from now" could start after the put below.
+    start = rev(wmember) + 1
+    watches = [Lines(wmember, "watch", "--rev", str(start), "--prefix", "w%d/" % i) for i in range(3)]
     try:
         wmember.etcdctl("put", "w0/a", "1")
         assert watches[0].take(3) == ["PUT", "w0/a", "1"]
