@@ -118,7 +118,8 @@ class WatchStream {
 
   void Accepted() {
     service_->AcceptOn(accept_cq_);
-    if (WantsLeader(context_) && !service_->member_->HasLeader()) {
+    wants_leader_ = WantsLeader(context_);
+    if (wants_leader_ && !service_->member_->HasLeader()) {
       closing_ = true;  // refused before anything else can see the stream
       return Finish(NoLeader());
     }
@@ -129,7 +130,6 @@ class WatchStream {
     }
     // Tracked only now: the leader monitor, or the service stopping, may end the stream
     // at once.
-    wants_leader_ = WantsLeader(context_);
     tracked_ = true;
     if (!service_->Track(this)) return Shutdown(Stopped());
     Read();

@@ -9,7 +9,6 @@
 // Thread-safety: value types; SharedEvent points to a thread-safe WatchEvent.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -56,9 +55,6 @@ struct Delivery {
 
   // The events this delivery puts on the wire: what it weighs in a stream's buffer.
   size_t QueuedEvents() const { return events.size() * (1 + more_watch_ids.size()); }
-  bool Addresses(int64_t id) const {
-    return watch_id == id || std::find(more_watch_ids.begin(), more_watch_ids.end(), id) != more_watch_ids.end();
-  }
 };
 
 }  // namespace cairn::watch

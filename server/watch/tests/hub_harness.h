@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -51,6 +52,11 @@ inline int64_t Apply(mvcc::Store& store, WatchHub& hub, const std::vector<Op>& o
   return store.CurrentRevision();
 }
 
+// Whether `d` is meant for watcher `id` (its own, or one it shares).
+inline bool Addresses(const Delivery& d, int64_t id) {
+  return d.watch_id == id || std::find(d.more_watch_ids.begin(), d.more_watch_ids.end(), id) != d.more_watch_ids.end();
+}
+
 class TestStream {
  public:
   TestStream(WatchHub& hub, size_t capacity)
@@ -69,7 +75,7 @@ class TestStream {
   std::vector<std::string> Events(int64_t watch_id) const {
     std::vector<std::string> out;
     for (const Delivery& d : got_) {
-      if (d.kind != Delivery::Kind::kEvents || !d.Addresses(watch_id)) continue;
+      if (d.kind != Delivery::Kind::kEvents || !Addresses(d, watch_id)) continue;
       for (const auto& e : d.events) {
         out.push_back(std::string(e->type() == mvccpb::Event::PUT ? "P:" : "D:") + e->kv().key() + "@" +
                       std::to_string(e->kv().mod_revision()));

@@ -120,8 +120,8 @@ TEST_F(WatchHubTest, WatchIdsErrorsAndCancelFollowEtcd) {
   s.Drain();
   EXPECT_EQ(s.Events(7), Strings());
   ASSERT_EQ(s.got().size(), before + 1);  // watchers 0 and 1 only, sharing one delivery
-  EXPECT_TRUE(s.got().back().Addresses(0));
-  EXPECT_TRUE(s.got().back().Addresses(1));
+  EXPECT_TRUE(Addresses(s.got().back(), 0));
+  EXPECT_TRUE(Addresses(s.got().back(), 1));
   EXPECT_EQ(s.got().back().QueuedEvents(), 2u);
   EXPECT_EQ(hub_->GetStats().synced, 2u);
 }
@@ -324,11 +324,11 @@ TEST_F(WatchHubTest, OneRevisionWakesEachStreamOnceAndIdenticalWatchersShareADel
   ASSERT_EQ(got.size(), 2u);
   const Delivery& plain = got[0].prev_kv ? got[1] : got[0];
   const Delivery& prev = got[0].prev_kv ? got[0] : got[1];
-  for (int64_t w = 0; w < 5; ++w) EXPECT_TRUE(plain.Addresses(w)) << w;
+  for (int64_t w = 0; w < 5; ++w) EXPECT_TRUE(Addresses(plain, w)) << w;
   EXPECT_EQ(plain.QueuedEvents(), 5u);
   EXPECT_EQ(prev.watch_id, 5);
   EXPECT_TRUE(prev.more_watch_ids.empty());
-  EXPECT_FALSE(plain.Addresses(6) || prev.Addresses(6));
+  EXPECT_FALSE(Addresses(plain, 6) || Addresses(prev, 6));
   hub_->CloseStream(id);
 }
 
