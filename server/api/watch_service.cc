@@ -51,7 +51,8 @@ watch::WatchSpec SpecOf(const etcdserverpb::WatchCreateRequest& c) {
 // One watch stream: a small state machine over its completion queue.
 //
 // Lifetime: ops_ counts the operations in flight (the accept, then the read, the write
-// and the finish); the stream deletes itself when the last one completes. Until the
+// and the finish), plus the references of service threads that are ending the stream
+// (TryHold); the stream deletes itself when the count drops to zero. Until the
 // stream is closing_ a read is always in flight, and once it is, the finish is started
 // (by Shutdown, or by the write owner) and nothing else is, so the count reaches zero
 // exactly once, after the finish. No done notification is asked for: it would be one
@@ -79,6 +80,22 @@ class WatchStream {
   ~WatchStream() { service_->Died(this, tracked_); }
 
   bool wants_leader() const { return wants_leader_; }
+
+  // For a thread other than the stream's own (the service ending it): a reference that
+  // keeps the stream alive until Release(), unless the stream is already on its way out
+  // (its last operation completed and it is being deleted). REQUIRES: the object is
+  // still allocated: the caller holds the service's mu_ and the stream is tracked (its
+  // destructor waits for mu_ before it frees anything).
+  bool TryHold() {
+    int n = ops_.load(std::memory_order_relaxed);
+    while (n > 0) {
+      if (ops_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
+  }
+  void Release() {
+    if (ops_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
 
   // Runs on the queue's thread for each completed operation.
   void Completed(Op op, bool ok) {
@@ -112,9 +129,6 @@ class WatchStream {
 
  private:
   void Hold() { ops_.fetch_add(1, std::memory_order_relaxed); }
-  void Release() {
-    if (ops_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
 
   void Accepted() {
     service_->AcceptOn(accept_cq_);
@@ -298,10 +312,27 @@ void WatchService::Died(WatchStream* s, bool tracked) {
 }
 
 void WatchService::EndStreams() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ending_ = true;
-  // As in MonitorLeader: every tracked stream is alive while mu_ is held.
-  for (WatchStream* s : streams_) s->Shutdown(Stopped());
+  EndTracked(lock, [](const WatchStream&) { return true; }, Stopped());
+}
+
+void WatchService::EndTracked(std::unique_lock<std::mutex>& lock, bool (*pick)(const WatchStream&),
+                              const grpc::Status& status) {
+  // A stream can complete its last operation (a client's cancel) at any moment, so each
+  // is held while it is ended: a stream's destructor waits for mu_, so while mu_ is held
+  // every tracked stream is still allocated and can be held, unless it is already being
+  // deleted. The streams are ended without mu_, which their release may need.
+  std::vector<WatchStream*> held;
+  for (WatchStream* s : streams_) {
+    if (pick(*s) && s->TryHold()) held.push_back(s);
+  }
+  lock.unlock();
+  for (WatchStream* s : held) {
+    s->Shutdown(status);
+    s->Release();
+  }
+  lock.lock();
 }
 
 void WatchService::MonitorLeader() {
@@ -322,12 +353,7 @@ void WatchService::MonitorLeader() {
       lost_since = now;
     }
     if (now - lost_since < options_.leader_loss_grace) continue;
-    // Shutdown() takes the stream's lock, never this one, and a stream leaves streams_
-    // (in its destructor, under mu_) only after it finished, so every pointer here is
-    // alive while mu_ is held.
-    for (WatchStream* s : streams_) {
-      if (s->wants_leader()) s->Shutdown(NoLeader());
-    }
+    EndTracked(lock, [](const WatchStream& s) { return s.wants_leader(); }, NoLeader());
   }
 }
 

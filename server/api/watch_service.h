@@ -117,6 +117,9 @@ class WatchService final : public etcdserverpb::Watch::Service {
   // Every WatchStream object, from its accept request to its deletion.
   void Born();
   void Died(WatchStream* s, bool tracked);
+  // Ends the tracked streams that `pick` selects with `status`. REQUIRES: mu_ is held
+  // through `lock`; it is released while the streams are ended and held again after.
+  void EndTracked(std::unique_lock<std::mutex>& lock, bool (*pick)(const WatchStream&), const grpc::Status& status);
   void MonitorLeader();
 
   const WatchContext* const member_;

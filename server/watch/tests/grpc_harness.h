@@ -203,6 +203,8 @@ class WatchClient {
     std::lock_guard lock(mu_);
     return ended_;
   }
+  // Gives up on the stream, as a client process that exits does: cancels the call.
+  void Abandon() { context_.TryCancel(); }
   // The final status; REQUIRES: the server ended the stream (Ended()).
   grpc::Status FinishNow() {
     reader_.join();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "server/watch/tests/grpc_harness.h"
 
@@ -26,6 +27,17 @@ WatchCreateRequest Create(std::string key, std::string end = "", int64_t start =
 
 auto HasAtLeast(size_t n) {
   return [n](const Responses& r) { return r.size() >= n; };
+}
+
+// `n` streams on `server`'s channel, each with a watcher on "k" that has been created.
+std::vector<std::unique_ptr<WatchClient>> WatchersOfK(WatchServer& server, int n) {
+  std::vector<std::unique_ptr<WatchClient>> clients;
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(std::make_unique<WatchClient>(server.channel()));
+    EXPECT_TRUE(clients.back()->Create(Create("k")));
+  }
+  for (auto& c : clients) EXPECT_TRUE(c->WaitFor(HasAtLeast(1)));
+  return clients;
 }
 
 TEST(WatchServiceTest, CreateEventsCancelAndProgressLookLikeEtcd) {
@@ -159,12 +171,8 @@ TEST(WatchServiceTest, StreamsOnEveryQueueWorkAndEndWhenTheServiceEndsThem) {
   api::WatchServiceOptions o;
   o.completion_queues = 3;
   WatchServer server(o, {});
-  std::vector<std::unique_ptr<WatchClient>> clients;
-  for (int i = 0; i < 8; ++i) {
-    clients.push_back(std::make_unique<WatchClient>(server.channel()));
-    ASSERT_TRUE(clients.back()->Create(Create("k")));
-  }
-  for (auto& c : clients) ASSERT_TRUE(c->WaitFor(HasAtLeast(1)));
+  const auto clients = WatchersOfK(server, 8);
+  ASSERT_FALSE(HasFailure());
   const int64_t rev = server.Apply({OpPut("k", "v")});
   for (auto& c : clients) {
     ASSERT_TRUE(c->WaitFor(HasAtLeast(2)));
@@ -191,13 +199,30 @@ TEST(WatchServiceTest, AShutdownThatCancelsBusyStreamsStopsCleanly) {
   for (int round = 0; round < 20; ++round) {
     auto server = std::make_unique<WatchServer>(api::WatchServiceOptions{}, HubOptions{});
     server->shutdown_grace = std::chrono::milliseconds(0);
-    std::vector<std::unique_ptr<WatchClient>> clients;
-    for (int i = 0; i < 4; ++i) {
-      clients.push_back(std::make_unique<WatchClient>(server->channel()));
-      ASSERT_TRUE(clients.back()->Create(Create("k")));
-    }
-    for (auto& c : clients) ASSERT_TRUE(c->WaitFor(HasAtLeast(1)));
+    const auto clients = WatchersOfK(*server, 4);
+    ASSERT_FALSE(HasFailure());
     for (int i = 0; i < 50; ++i) server->Apply({OpPut("k", std::string(1000, 'v'))});
+    server.reset();
+    for (auto& c : clients) EXPECT_TRUE(c->WaitEnded());
+  }
+}
+
+// Clients that give up on their streams while the member stops: each stream's
+// cancellation (its read failing on its queue's thread) races the service ending it
+// from the stopping thread, while the hub is busy fanning out. Whichever comes last,
+// the stream must stay alive until its finish has completed.
+TEST(WatchServiceTest, StreamsAbandonedWhileTheServiceEndsThemStopCleanly) {
+  for (int round = 0; round < 40; ++round) {
+    auto server = std::make_unique<WatchServer>(api::WatchServiceOptions{}, HubOptions{});
+    server->shutdown_grace = std::chrono::milliseconds(0);
+    const auto clients = WatchersOfK(*server, 64);
+    ASSERT_FALSE(HasFailure());
+    std::thread writer([&] {
+      for (int i = 0; i < 20; ++i) server->Apply({OpPut("k", std::string(1000, 'v'))});
+    });
+    for (auto& c : clients) c->Abandon();
+    server->service().EndStreams();
+    writer.join();
     server.reset();
     for (auto& c : clients) EXPECT_TRUE(c->WaitEnded());
   }
