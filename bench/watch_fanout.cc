@@ -9,7 +9,10 @@
 // Because a server may acknowledge before or after it has done most of the fan-out, it
 // also reports the put's own latency and the time from sending the put to the last
 // delivery: the latency a writer-to-watchers pipeline actually sees.
-// With `--server-pid`, it also reports the server's RSS growth per idle watcher.
+// It reports the CPU time (user + system) this client and, with `--server-pid`, the
+// server spent per put: on a machine they share, their sum bounds how fast the fan-out
+// can finish. With `--server-pid`, it also reports the server's RSS growth per idle
+// watcher.
 // The generator shares the machine with the server, so it is kept cheap: async streams
 // served by `--client-threads` completion-queue threads.
 //
@@ -24,12 +27,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 
@@ -75,6 +82,21 @@ Options Parse(int argc, char** argv) {
     }
   }
   return o;
+}
+
+// User + system CPU time of a process so far, in milliseconds.
+double CpuMs(long pid) {
+  std::ifstream f("/proc/" + (pid ? std::to_string(pid) : std::string("self")) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return 1000.0 * static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 long RssKib(long pid) {
@@ -243,6 +265,8 @@ int main(int argc, char** argv) {
   std::vector<double> put_us;
   std::vector<double> end_to_end_us;
   const std::string value(o.value_size, 'v');
+  const double server_cpu_before = o.server_pid ? CpuMs(o.server_pid) : 0;
+  const double client_cpu_before = CpuMs(0);
   for (int i = 0; i < o.puts; ++i) {
     etcdserverpb::PutRequest put;
     put.set_key("/fanout/" + std::to_string(i % 100));
@@ -261,6 +285,8 @@ int main(int argc, char** argv) {
     put_us.push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
     end_to_end_us.push_back(std::chrono::duration<double, std::micro>(all - sent).count());
   }
+  const double server_cpu_ms = o.server_pid ? CpuMs(o.server_pid) - server_cpu_before : 0;
+  const double client_cpu_ms = CpuMs(0) - client_cpu_before;
   for (auto* v : {&lat_us, &put_us, &end_to_end_us}) std::sort(v->begin(), v->end());
   auto pct_of = [](const std::vector<double>& v, double p) {
     return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
@@ -273,6 +299,9 @@ int main(int argc, char** argv) {
   std::printf("put latency: p50 %.2f ms  p99 %.2f ms\n", pct_of(put_us, 0.5) / 1000, pct_of(put_us, 0.99) / 1000);
   std::printf("put sent -> all watchers: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct_of(end_to_end_us, 0.5) / 1000,
               pct_of(end_to_end_us, 0.99) / 1000, end_to_end_us.back() / 1000);
+  std::printf("CPU per put: this client %.2f ms", client_cpu_ms / o.puts);
+  if (o.server_pid) std::printf(", server %.2f ms", server_cpu_ms / o.puts);
+  std::printf("\n");
   if (o.server_pid) {
     std::printf("server RSS: %ld KiB -> %ld KiB = %.0f bytes per idle watcher\n", rss_before, rss_after,
                 1024.0 * static_cast<double>(rss_after - rss_before) / o.watchers);
