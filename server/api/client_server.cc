@@ -96,6 +96,7 @@ void ClientServer::Shutdown() {
   // The HTTP side first: open gateway watches end, and no new gRPC connection arrives.
   if (mux_) mux_->Stop();
   watch_.EndStreams();
+  long_calls_.EndAll();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   watch_.Stop();
 }

@@ -20,6 +20,7 @@
 #include "server/api/kv_service.h"
 #include "server/api/lease_service.h"
 #include "server/api/lock_service.h"
+#include "server/api/long_calls.h"
 #include "server/api/maintenance_service.h"
 #include "server/api/read_executor.h"
 #include "server/api/watch_service.h"
@@ -33,7 +34,9 @@ class ClientServer {
  public:
   static Result<std::unique_ptr<ClientServer>> Start(etcdserver::EtcdServer* server,
                                                      const std::vector<std::string>& listen_urls);
-  // Stops accepting, waits (bounded) for in-flight RPCs.
+  // Ends the calls that would never end by themselves (watch and keep-alive streams,
+  // Lock, Campaign and Observe waits), stops accepting, waits (bounded) for the other
+  // in-flight RPCs.
   void Shutdown();
 
  private:
@@ -41,9 +44,9 @@ class ClientServer {
         kv_(server, &reads_),
         maintenance_(server),
         cluster_(server),
-        lease_(server),
-        lock_(server),
-        election_(server),
+        lease_(server, &long_calls_),
+        lock_(server, &long_calls_),
+        election_(server, &long_calls_),
         watch_context_(server),
         watch_(&watch_context_, &server->watch_hub(), WatchOptionsFor(*server)) {}
 
@@ -52,6 +55,7 @@ class ClientServer {
   static constexpr int kReadThreads = 2;
 
   ReadExecutor reads_;
+  LongCalls long_calls_;
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;

@@ -85,7 +85,7 @@ grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3ele
       if (!proclaimed.ok()) return ToGrpc(proclaimed.status());
     }
   }
-  Status waited = WaitDeletes(server_, prefix, leader.rev() - 1, context);
+  Status waited = WaitDeletes(server_, prefix, leader.rev() - 1, context, *calls_);
   if (!waited.ok()) {
     etcdserverpb::RequestOp resign;
     resign.mutable_request_delete_range()->set_key(key);
@@ -141,15 +141,16 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
     if (leader->kvs_size() == 0) {
       next_change.key = prefix;  // wait for the first campaigner
       next_change.range_end = PrefixRangeEnd(prefix);
-      if (!WaitForEvents(server_->watch_hub(), next_change, context).ok()) break;
+      auto first = WaitForEvents(server_->watch_hub(), next_change, context, *calls_);
+      if (!first.ok()) return ToGrpc(first.status());
       continue;
     }
     const mvccpb::KeyValue& kv = leader->kvs(0);
     if (!send(kv, leader->header().revision())) break;
     next_change.key = kv.key();
     for (bool deleted = false; !deleted;) {
-      auto events = WaitForEvents(server_->watch_hub(), next_change, context);
-      if (!events.ok()) return grpc::Status::OK;
+      auto events = WaitForEvents(server_->watch_hub(), next_change, context, *calls_);
+      if (!events.ok()) return ToGrpc(events.status());
       if (events->empty()) break;  // compacted: read the leader again
       for (const auto& e : *events) {
         if (e->type() == mvccpb::Event::DELETE) {

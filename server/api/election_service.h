@@ -8,17 +8,20 @@
 // Errors are etcd's: "election: not leader", "election: no leader",
 // "\"leader\" field must be provided".
 // Thread-safety: called concurrently by gRPC threads (Campaign and Observe block their
-// thread, bounded by the client's deadline or cancellation); stateless.
+// thread, bounded by the client's deadline or cancellation, or the member stopping);
+// stateless.
 #pragma once
 
 #include "etcd/server/v3election/v3election.grpc.pb.h"
+#include "server/api/long_calls.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
 
 class ElectionService final : public v3electionpb::Election::Service {
  public:
-  explicit ElectionService(etcdserver::EtcdServer* server) : server_(server) {}
+  // `server` and `calls` are not owned and must outlive the service.
+  ElectionService(etcdserver::EtcdServer* server, const LongCalls* calls) : server_(server), calls_(calls) {}
 
   grpc::Status Campaign(grpc::ServerContext*, const v3electionpb::CampaignRequest*,
                         v3electionpb::CampaignResponse*) override;
@@ -37,7 +40,8 @@ class ElectionService final : public v3electionpb::Election::Service {
   Result<etcdserverpb::RangeResponse> CurrentLeader(const std::string& prefix);
   void FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const;
 
-  etcdserver::EtcdServer* server_;  // not owned
+  etcdserver::EtcdServer* server_;
+  const LongCalls* calls_;
 };
 
 }  // namespace cairn::api

@@ -6,8 +6,9 @@
 
 namespace cairn::api {
 
-LeaseService::LeaseService(etcdserver::EtcdServer* server)
+LeaseService::LeaseService(etcdserver::EtcdServer* server, LongCalls* calls)
     : server_(server),
+      calls_(calls),
       next_id_(static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
               .count())) {}
@@ -55,8 +56,11 @@ grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext*, const etcdserverpb:
 }
 
 grpc::Status LeaseService::LeaseKeepAlive(
-    grpc::ServerContext*,
+    grpc::ServerContext* context,
     grpc::ServerReaderWriter<etcdserverpb::LeaseKeepAliveResponse, etcdserverpb::LeaseKeepAliveRequest>* stream) {
+  // Blocked reading its client between keep-alives, so only a cancel ends it when the
+  // member stops. clientv3 retries a keep-alive stream that ends with any error.
+  const LongCalls::Registration registration(calls_, context);
   etcdserverpb::LeaseKeepAliveRequest request;
   while (stream->Read(&request)) {
     etcdserverpb::LeaseKeepAliveResponse response;

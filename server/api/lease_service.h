@@ -7,13 +7,16 @@
 #include <atomic>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "server/api/long_calls.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
 
 class LeaseService final : public etcdserverpb::Lease::Service {
  public:
-  explicit LeaseService(etcdserver::EtcdServer* server);
+  // `server` and `calls` are not owned and must outlive the service. Keep-alive streams
+  // are registered with `calls`, which cancels them when the member stops.
+  LeaseService(etcdserver::EtcdServer* server, LongCalls* calls);
 
   grpc::Status LeaseGrant(grpc::ServerContext*, const etcdserverpb::LeaseGrantRequest*,
                           etcdserverpb::LeaseGrantResponse*) override;
@@ -33,7 +36,8 @@ class LeaseService final : public etcdserverpb::Lease::Service {
   int64_t NextLeaseId();
   void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
-  etcdserver::EtcdServer* server_;  // not owned
+  etcdserver::EtcdServer* server_;
+  LongCalls* calls_;
   std::atomic<uint64_t> next_id_;
 };
 

@@ -46,7 +46,7 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
   const auto& owner = txn_response.responses(1).response_range();
   int64_t revision = txn_response.header().revision();
   if (owner.kvs_size() == 0 || owner.kvs(0).create_revision() != my_rev) {
-    Status waited = WaitDeletes(server_, prefix, my_rev - 1, context);
+    Status waited = WaitDeletes(server_, prefix, my_rev - 1, context, *calls_);
     if (!waited.ok()) {
       (void)DeleteKey(my_key);  // give up our place in line, as clientv3's Mutex does
       return ToGrpc(waited);

@@ -7,11 +7,12 @@
 #include <memory>
 #include <mutex>
 
+#include "server/etcdserver/errors.h"
 #include "server/watch/stream_queue.h"
 
 namespace cairn::api {
 Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, const watch::WatchSpec& spec,
-                                                      grpc::ServerContext* context) {
+                                                      grpc::ServerContext* context, const LongCalls& calls) {
   struct Signal {
     std::mutex mu;
     std::condition_variable cv;
@@ -44,6 +45,9 @@ Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, cons
         signal->woken = false;
         if (context->IsCancelled()) {
           result = Status(StatusCode::kCancelled, "context canceled");
+          done = true;
+        } else if (calls.stopping()) {
+          result = etcdserver::ErrStopped();
           done = true;
         }
         break;
@@ -86,7 +90,7 @@ std::string PrefixRangeEnd(const std::string& prefix) {
 }
 
 Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, int64_t max_create_revision,
-                   grpc::ServerContext* context) {
+                   grpc::ServerContext* context, const LongCalls& calls) {
   while (true) {
     CAIRN_RETURN_IF_ERROR(server->ReadBarrier());
     etcdserverpb::RangeRequest newest_before;
@@ -103,7 +107,7 @@ Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, in
     deletion.key = result->kvs(0).key();
     deletion.start_revision = result->header().revision() + 1;
     deletion.no_put = true;
-    CAIRN_RETURN_IF_ERROR(WaitForEvents(server->watch_hub(), deletion, context).status());
+    CAIRN_RETURN_IF_ERROR(WaitForEvents(server->watch_hub(), deletion, context, calls).status());
   }
 }
 

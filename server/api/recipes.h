@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "server/api/long_calls.h"
 #include "server/etcdserver/server.h"
 #include "server/watch/watch_types.h"
 
@@ -25,14 +26,15 @@ etcdserverpb::RequestOp FirstCreatedOp(const std::string& prefix);
 
 // Blocks until the watch `spec` sees events and returns those of the first response
 // (whole revisions, in order); empty when the history is compacted (the caller re-reads
-// anyway). Errors: the RPC was cancelled (Cancelled).
+// anyway). Errors: the RPC was cancelled (Cancelled); the member is stopping ("server
+// stopped", within 100 ms).
 Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, const watch::WatchSpec& spec,
-                                                      grpc::ServerContext* context);
+                                                      grpc::ServerContext* context, const LongCalls& calls);
 
 // Blocks until no key under `prefix` was created at or before `max_create_revision`,
 // i.e. every earlier contender is gone (etcd's waitDeletes).
-// Errors: the RPC was cancelled (Cancelled), or a read failed.
+// Errors: as WaitForEvents, or a read failed.
 Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, int64_t max_create_revision,
-                   grpc::ServerContext* context);
+                   grpc::ServerContext* context, const LongCalls& calls);
 
 }  // namespace cairn::api

@@ -2,6 +2,7 @@
 member: critical sections never overlap, waiters are served in order, an elected
 leader is observed, and a leader's resignation (its process ending) hands over."""
 import os
+import signal
 import subprocess
 import time
 
@@ -53,3 +54,36 @@ def test_elect_and_observe_leadership_changes(member):
     out = observer.communicate(timeout=10)[0]
     values = [l for l in out.split("\n") if l in ("alpha", "beta")]
     assert values[:2] == ["alpha", "beta"], out
+
+
+def test_member_with_sessions_open_stops_at_once(member):
+    """etcd exits on SIGTERM within milliseconds while clients hold sessions: a lease
+    kept alive, a lock held and one awaited, a leader and a candidate, an observer. A
+    member must not hold its shutdown until the gRPC deadline for those streams."""
+    lease_id = member.etcdctl("lease", "grant", "60").stdout.split()[1]
+    procs = [etcdctl_proc(member, "lease", "keep-alive", lease_id),
+             etcdctl_proc(member, "lock", "stoplock"),
+             etcdctl_proc(member, "elect", "-l", "stoprace"),
+             etcdctl_proc(member, "elect", "stoprace", "alpha")]
+    try:
+        # The holder and the leader first, so the second locker and candidate wait.
+        deadline = time.time() + 10
+        while time.time() < deadline and (
+                member.etcdctl_json("get", "--prefix", "stoplock/").get("count", 0) < 1 or
+                member.etcdctl_json("get", "--prefix", "stoprace/").get("count", 0) < 1):
+            time.sleep(0.1)
+        procs += [etcdctl_proc(member, "lock", "stoplock"), etcdctl_proc(member, "elect", "stoprace", "beta")]
+        while time.time() < deadline and (
+                member.etcdctl_json("get", "--prefix", "stoplock/").get("count", 0) < 2 or
+                member.etcdctl_json("get", "--prefix", "stoprace/").get("count", 0) < 2):
+            time.sleep(0.1)
+        assert member.etcdctl_json("get", "--prefix", "stoplock/").get("count", 0) == 2
+        assert member.etcdctl_json("get", "--prefix", "stoprace/").get("count", 0) == 2
+        assert all(p.poll() is None for p in procs)
+        started = time.time()
+        assert member.stop() in (0, -signal.SIGTERM)
+        assert time.time() - started < 2, "stopping took %.1fs" % (time.time() - started)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
