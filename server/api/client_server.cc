@@ -97,7 +97,10 @@ void ClientServer::Shutdown() {
   if (mux_) mux_->Stop();
   watch_.EndStreams();
   long_calls_.EndAll();
-  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // The member stopped first, so every request already has its answer; what remains are
+  // responses on their way out. A client that stopped reading would hold the stop until
+  // this deadline, after which gRPC cancels its call.
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + kDrainDeadline);
   watch_.Stop();
 }
 

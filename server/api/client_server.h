@@ -11,6 +11,7 @@
 
 #include <grpcpp/server.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,8 +36,8 @@ class ClientServer {
   static Result<std::unique_ptr<ClientServer>> Start(etcdserver::EtcdServer* server,
                                                      const std::vector<std::string>& listen_urls);
   // Ends the calls that would never end by themselves (watch and keep-alive streams,
-  // Lock, Campaign and Observe waits), stops accepting, waits (bounded) for the other
-  // in-flight RPCs.
+  // Lock, Campaign and Observe waits), stops accepting, and lets the responses on their
+  // way out leave for at most kDrainDeadline. REQUIRES: the member has stopped.
   void Shutdown();
 
  private:
@@ -53,6 +54,8 @@ class ClientServer {
   static WatchServiceOptions WatchOptionsFor(const etcdserver::EtcdServer& server);
 
   static constexpr int kReadThreads = 2;
+  // How long Shutdown lets responses already on their way reach their clients.
+  static constexpr std::chrono::milliseconds kDrainDeadline{1000};
 
   ReadExecutor reads_;
   LongCalls long_calls_;

@@ -295,3 +295,24 @@ def test_member_with_open_watches_stops_at_once(wmember):
     finally:
         for w in watches:
             w.stop()
+
+
+
+def test_a_watcher_that_stopped_reading_does_not_hold_the_stop(wmember):
+    """A client that stops reading (here: a stopped process) leaves the server's writes to
+    it pending once the flow-control windows and socket buffers are full; the member must
+    still stop promptly, as etcd does, rather than wait out a long drain deadline."""
+    stalled = Lines(wmember, "watch", "--rev", str(rev(wmember) + 1), "--prefix", "stall/")
+    try:
+        wmember.etcdctl("put", "stall/0", "x")
+        assert stalled.take(3) == ["PUT", "stall/0", "x"]
+        stalled.proc.send_signal(signal.SIGSTOP)
+        value = "v" * (1 << 20)
+        for i in range(20):  # 20 MB: more than the windows and buffers can take
+            wmember.etcdctl("put", "stall/%d" % i, input=value)
+        started = time.time()
+        assert wmember.stop() in (0, -signal.SIGTERM)
+        assert time.time() - started < 2, "stopping took %.1fs" % (time.time() - started)
+    finally:
+        stalled.proc.send_signal(signal.SIGCONT)
+        stalled.stop()
