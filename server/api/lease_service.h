@@ -1,5 +1,5 @@
 // The etcd v3 Lease service: grant and revoke go through the Raft log; keep-alives
-// renew on the leader (this member, until multi-member clusters forward them);
+// renew on the leader (a follower forwards them to it over the peer connection);
 // time-to-live and the lease list are answered from the lessor.
 // Thread-safety: called concurrently by gRPC threads; `next_id_` is atomic.
 #pragma once
