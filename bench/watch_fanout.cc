@@ -203,7 +203,12 @@ class Loop {
         break;
       case Stream::kRead:
         if (s->response.created()) tally_->Created();
-        if (s->response.events_size() > 0) tally_->Delivered(s->response.events(0).kv().mod_revision(), 1);
+        // One response may carry several revisions (puts applied together, e.g. from
+        // other clients writing under the prefix); each counts.
+        for (int i = 0; i < s->response.events_size(); ++i) {
+          const int64_t rev = s->response.events(i).kv().mod_revision();
+          if (i == 0 || rev != s->response.events(i - 1).kv().mod_revision()) tally_->Delivered(rev, 1);
+        }
         Read(s);
         break;
     }
