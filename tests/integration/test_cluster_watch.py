@@ -136,3 +136,32 @@ def test_leases_survive_a_full_cluster_restart(cluster3):
                            for m in cluster3.members), 15, "the short lease to expire everywhere")
     for m in cluster3.members:
         assert m.etcdctl_json("get", "long-lived", "--consistency=s").get("kvs")
+
+
+def test_a_watch_that_requires_a_leader_ends_when_its_member_loses_it(cluster3):
+    """etcdctl watches with clientv3's WithRequireLeader. A member cut off from the
+    others must end such a watch with etcd's "no leader" (after three election
+    timeouts), not keep it open and silent while it cannot know about new writes."""
+    leader = cluster3.leader()
+    follower = next(m for m in cluster3.members if m is not leader)
+    watch = subprocess.Popen([ETCDCTL, "--endpoints", follower.endpoint, "watch", "nl/"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, ETCDCTL_API="3"))
+    others = [m for m in cluster3.members if m is not follower]
+    try:
+        leader.etcdctl("put", "nl/a", "1")
+        time.sleep(1)
+        assert watch.poll() is None
+        for m in others:
+            m.pause()
+        started = time.time()
+        out, err = watch.communicate(timeout=20)
+        ended_after = time.time() - started
+    finally:
+        for m in others:
+            m.resume()
+        if watch.poll() is None:
+            watch.kill()
+            watch.communicate()
+    assert "no leader" in out + err, (out, err)
+    assert ended_after < 10, "the watch ended %.1fs after the leader was lost" % ended_after
