@@ -165,8 +165,13 @@ class WatchStream {
   }
 
   void WriteDone(bool ok) {
-    if (!ok) Shutdown(grpc::Status::OK);
-    outbox_.pop_front();
+    if (ok) {
+      outbox_.pop_front();
+    } else {
+      // The call is gone: the rest of the outbox could only fail one write at a time.
+      Shutdown(grpc::Status::OK);
+      outbox_.clear();
+    }
     WriteNext();
   }
 
