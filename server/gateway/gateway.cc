@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -187,7 +188,9 @@ bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
     return http.Respond(200, kJson, "{\"etcdserver\":\"" + version_ + "\",\"etcdcluster\":\"" + version_ + "\"}",
                         request.keep_alive);
   }
-  if (path == "/health" || path == "/readyz" || path == "/livez") return Health(request, http);
+  if (path == "/health") return Health(request, http);
+  if (path == "/livez") return Live(request, http);
+  if (path == "/readyz") return Ready(request, http);
   if (path == "/metrics") {
     return http.Respond(200, "text/plain; version=0.0.4", RenderMetrics(*server_, version_), request.keep_alive);
   }
@@ -215,10 +218,39 @@ bool Gateway::Health(const HttpRequest& request, HttpConnection& http) {
   } else if (!server_->ReadBarrier().ok()) {
     reason = "QGET ERROR";
   }
-  const bool healthy = reason.empty();
-  return http.Respond(healthy ? 200 : 503, kJson,
-                      std::string("{\"health\":\"") + (healthy ? "true" : "false") + "\",\"reason\":" +
-                          Quoted(reason) + "}",
+  return RespondCheck(request, http, reason);
+}
+
+// etcd 3.6's probes, for orchestrators. Alive: the member answers a serializable read,
+// whatever the cluster's state, so a liveness probe never restarts a member for a
+// partition, a lost leader or a long defragmentation (reads go on during one). Ready: it
+// can serve a client now, so a Service may send it traffic: a leader is known, it is a
+// voter (learners refuse writes and linearizable reads) and a linearizable read is
+// answered. Unlike /health, a NOSPACE alarm leaves a member ready: clients must reach it
+// to delete, compact and disarm; a CORRUPT alarm does not.
+bool Gateway::Live(const HttpRequest& request, HttpConnection& http) {
+  return RespondCheck(request, http, server_->LocalReadBarrier().ok() ? "" : "SERIALIZABLE READ ERROR");
+}
+
+bool Gateway::Ready(const HttpRequest& request, HttpConnection& http) {
+  std::string reason;
+  if (server_->IsLearner()) {
+    reason = "LEARNER";
+  } else if (server_->GetStatus().leader == 0) {
+    reason = "RAFT NO LEADER";
+  } else if (auto alarms = server_->RaisedAlarms();
+             std::any_of(alarms.begin(), alarms.end(), [](const auto& a) { return a.alarm() == etcdserverpb::CORRUPT; })) {
+    reason = "ALARM CORRUPT";
+  } else if (!server_->ReadBarrier().ok()) {
+    reason = "QGET ERROR";
+  }
+  return RespondCheck(request, http, reason);
+}
+
+bool Gateway::RespondCheck(const HttpRequest& request, HttpConnection& http, const std::string& failure) {
+  const bool ok = failure.empty();
+  return http.Respond(ok ? 200 : 503, kJson,
+                      std::string("{\"health\":\"") + (ok ? "true" : "false") + "\",\"reason\":" + Quoted(failure) + "}",
                       request.keep_alive);
 }
 

@@ -1,5 +1,5 @@
-// Gateway: etcd's HTTP/JSON gateway (grpc-gateway) and its /version, /health and
-// /metrics (metrics.h) endpoints, served on the client URLs next to gRPC
+// Gateway: etcd's HTTP/JSON gateway (grpc-gateway) and its /version, /health, /livez,
+// /readyz and /metrics (metrics.h) endpoints, served on the client URLs next to gRPC
 // (transport/port_mux.h).
 //
 // POST /v3/<service>/<method> (also under /v3beta and /v3alpha, as older clients such
@@ -41,6 +41,10 @@ class Gateway {
 
   bool Dispatch(const HttpRequest& request, HttpConnection& http);
   bool Health(const HttpRequest& request, HttpConnection& http);
+  bool Live(const HttpRequest& request, HttpConnection& http);
+  bool Ready(const HttpRequest& request, HttpConnection& http);
+  // {"health":"true|false","reason":…}: 200 when `failure` is empty, else 503.
+  bool RespondCheck(const HttpRequest& request, HttpConnection& http, const std::string& failure);
   bool Watch(const HttpRequest& request, HttpConnection& http);
   bool KeepAlive(const HttpRequest& request, HttpConnection& http);
 

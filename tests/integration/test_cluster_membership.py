@@ -149,3 +149,42 @@ def test_member_update_and_move_leader(cluster3):
     assert sorted(listed[m.member_id()]["peerURLs"]) == sorted(new_urls.split(","))
     target.etcdctl("put", "after-update", "1")
     wait_until(lambda: m.etcdctl("get", "after-update", "--consistency=s").stdout.strip(), 10, "replication")
+
+
+def probe(member, path):
+    """GET an HTTP probe on the member's client URL: (status, reason)."""
+    import json
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://%s%s" % (member.endpoint, path), timeout=10) as r:
+            return r.status, json.loads(r.read())["reason"]
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())["reason"]
+    except (urllib.error.URLError, ConnectionError):
+        return None, None  # not listening yet
+
+
+@pytest.mark.skipif(os.environ.get("CAIRN_TEST_AGAINST") == "etcd", reason="etcd 3.4 has no /livez or /readyz")
+def test_readyz_refuses_learners_and_members_without_leader_while_livez_stays_up(cluster3, tmp_path):
+    for m in cluster3.members:
+        assert probe(m, "/readyz") == (200, "")
+        assert probe(m, "/livez") == (200, "")
+    learner, _ = add_member(cluster3, cluster3.leader(), tmp_path, "learner")
+    learner.start(wait=False)
+    wait_until(lambda: probe(learner, "/livez")[0] == 200, 30, "the learner to serve HTTP")
+    # A learner refuses writes and linearizable reads: no Service should send it clients.
+    assert probe(learner, "/readyz") == (503, "LEARNER")
+    # Cut one voter off from the others: it loses its leader and stops being ready, but
+    # stays alive, so a liveness probe would not restart it for a partition.
+    lone = cluster3.members[0]
+    for m in cluster3.members[1:]:
+        m.pause()
+    try:
+        wait_until(lambda: probe(lone, "/readyz")[0] == 503, 30, "the cut-off member to become unready")
+        assert probe(lone, "/readyz")[1] in ("RAFT NO LEADER", "QGET ERROR")
+        assert probe(lone, "/livez") == (200, "")
+    finally:
+        for m in cluster3.members[1:]:
+            m.resume()
+    wait_until(lambda: probe(lone, "/readyz")[0] == 200, 30, "the member to be ready again")
