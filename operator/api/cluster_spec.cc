@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "operator/api/version.h"
+
 namespace cairn::op {
 namespace {
 
@@ -40,7 +42,7 @@ bool IsOperatorOwnedFlag(const std::string& option) {
   return false;
 }
 
-Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj) {
+Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::string& default_image_repository) {
   try {
     ClusterSpec c;
     const auto& md = obj.at("metadata");
@@ -55,7 +57,9 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj) {
     c.replicas = spec.value("replicas", 3);
     if (c.replicas < 1) return Status::InvalidArgument("spec.replicas must be >= 1");
     c.version = spec.value("version", std::string("0.1.0"));
-    c.image = spec.value("image", "cairn:" + c.version);
+    if (!Version::Parse(c.version)) return Status::InvalidArgument("spec.version \"" + c.version + "\" is not MAJOR.MINOR.PATCH");
+    c.allow_downgrade = spec.value("allowDowngrade", false);
+    c.image = spec.value("image", default_image_repository + ":" + c.version);
     c.image_pull_policy = spec.value("imagePullPolicy", std::string("IfNotPresent"));
     c.paused = spec.value("paused", false);
 

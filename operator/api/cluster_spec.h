@@ -3,7 +3,7 @@
 // (old object, defaulting disabled) never changes behaviour.
 //
 // Thread-safety: plain value type. Invariants after a successful Parse: replicas >= 1,
-// name non-empty, image non-empty.
+// name non-empty, image non-empty, version parses as a Version.
 #pragma once
 
 #include <cstdint>
@@ -49,8 +49,9 @@ struct ClusterSpec {
 
   // Spec.
   int32_t replicas = 3;
-  std::string version = "0.1.0";
-  std::string image;  // defaulted to "cairn:<version>"
+  std::string version = "0.1.0";  // Cairn's version (version.h), what the image runs
+  bool allow_downgrade = false;
+  std::string image;  // defaulted to "<default image repository>:<version>"
   std::string image_pull_policy = "IfNotPresent";
   bool paused = false;
   StorageSpec storage;
@@ -60,7 +61,9 @@ struct ClusterSpec {
 
   // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
   // that would override a flag the operator owns (the schema cannot express that).
-  static Result<ClusterSpec> Parse(const nlohmann::json& object);
+  // `default_image_repository` names the image of clusters without spec.image.
+  static Result<ClusterSpec> Parse(const nlohmann::json& object,
+                                   const std::string& default_image_repository = "cairn");
 };
 
 // Flags the operator sets itself; user options may not override them.

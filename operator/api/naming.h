@@ -62,6 +62,13 @@ inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
 inline constexpr const char* kAnnotationSpecHash = "etcd.cairn.dev/spec-hash";
 // On a member's PVC (or pod, for emptyDir): the member ID (hex) whose data it holds.
 inline constexpr const char* kAnnotationMemberId = "etcd.cairn.dev/member-id";
+// On member pods (from the template): the Cairn version (spec.version) the pod runs.
+inline constexpr const char* kLabelVersion = "etcd.cairn.dev/version";
+// Set by the StatefulSet controller on each pod: the template revision it was made from.
+inline constexpr const char* kLabelRevision = "controller-revision-hash";
+// On the StatefulSet: when the operator last changed its pod template (RFC 3339), the
+// start of the rollout that replaces the member pods.
+inline constexpr const char* kAnnotationTemplateChangedAt = "etcd.cairn.dev/template-changed-at";
 
 std::string MemberIdHex(uint64_t id);
 std::optional<uint64_t> ParseMemberIdHex(const std::string& hex);

@@ -3,7 +3,8 @@
 // Flags: --kubeconfig=PATH (default: $KUBECONFIG, else in-cluster), --namespace=NS (empty:
 // all namespaces), --leader-election-namespace=NS and --leader-election-id=NAME (both set:
 // only the Lease holder reconciles), --http-address=HOST:PORT (/healthz, /readyz,
-// /metrics), --log-level=trace|debug|info|warn|error, --log-format=text|json, --help.
+// /metrics), --log-level=trace|debug|info|warn|error, --log-format=text|json,
+// --default-cairn-image=REPOSITORY (clusters without spec.image run REPOSITORY:<version>), --help.
 // Logs go to stderr, one record per line (operator/log/structured_log.h). SIGTERM/SIGINT stop reconciling,
 // release the Lease and exit 0; losing the Lease exits 1 so the pod restarts as a
 // follower (as client-go programs do).
@@ -45,12 +46,14 @@ Reconciles EtcdCluster resources (etcd.cairn.dev/v1alpha1) into Cairn clusters.
   --http-address=HOST:PORT          /healthz, /readyz, /metrics (default 0.0.0.0:8080)
   --log-level=LEVEL                 trace, debug, info, warn, error (default info)
   --log-format=FORMAT               text (logfmt) or json, one record per line (default text)
+  --default-cairn-image=REPOSITORY  image of clusters without spec.image, tagged with
+                                    their spec.version (default cairn)
   --help                            this text
 )";
 
 struct Flags {
   std::string kubeconfig, ns, le_namespace, le_id, http_address = "0.0.0.0:8080", log_level = "info",
-      log_format = "text";
+      log_format = "text", default_image = "cairn";
   bool help = false;
 };
 
@@ -62,7 +65,8 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                                {"--leader-election-id", &f.le_id},
                                                {"--http-address", &f.http_address},
                                                {"--log-level", &f.log_level},
-                                               {"--log-format", &f.log_format}};
+                                               {"--log-format", &f.log_format},
+                                               {"--default-cairn-image", &f.default_image}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     if (arg == "--help" || arg == "-h") {
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
   options.reconciler.membership = EtcdMembershipFactory(std::chrono::seconds(2));
   options.reconciler.metrics = &metrics;
   options.reconciler.events = &events;
+  options.reconciler.default_image_repository = flags->default_image;
   if (elector) options.reconciler.may_act = [e = elector.get()] { return e->IsLeader(); };
 
   std::atomic<Controller*> active{nullptr};

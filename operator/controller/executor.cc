@@ -3,6 +3,7 @@
 #include "operator/api/naming.h"
 #include "operator/kube/conflict_retry.h"
 #include "operator/reconcile/planner.h"
+#include "operator/reconcile/status_builder.h"
 #include "operator/resources/builders.h"
 
 namespace cairn::op {
@@ -96,6 +97,7 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
     case ActionKind::kUpdateStatefulSet: {
       // replicas stays the live value: scaling is a separate, planner-ordered step.
       json desired = resources::StatefulSet(spec, obs.stateful_set.replicas);
+      desired["metadata"]["annotations"][naming::kAnnotationTemplateChangedAt] = FormatTime(a.at);
       return Ok(kube::UpdateWithRetry(c, types::StatefulSet(), spec.namespace_, naming::StatefulSet(spec.name), [&](json& live) {
         json d = desired;
         d["spec"] = {{"template", desired["spec"]["template"]}, {"updateStrategy", desired["spec"]["updateStrategy"]}};
@@ -132,6 +134,11 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return DeleteIdempotent(c, types::PersistentVolumeClaim(), spec, naming::Pvc(spec.name, a.ordinal));
     case ActionKind::kRestartPod:
       return DeleteIdempotent(c, types::Pod(), spec, naming::Member(spec.name, a.ordinal));
+    case ActionKind::kReplacePod: {
+      // Only the outdated incarnation: if the pod was re-created meanwhile, it is done.
+      Status s = c.Delete(types::Pod(), spec.namespace_, naming::Member(spec.name, a.ordinal), a.pod_uid);
+      return s.code() == StatusCode::kNotFound || s.code() == StatusCode::kAborted ? Status::Ok() : s;
+    }
   }
   return Status::Internal("unknown action");
 }

@@ -17,6 +17,7 @@ class EtcdMembership : public Membership {
   Status Promote(uint64_t id) override { return client_.Promote(id); }
   Status Remove(uint64_t id) override { return client_.Remove(id); }
   Status MoveLeader(uint64_t to) override { return client_.MoveLeader(to); }
+  Status LinearizableRead() override { return client_.LinearizableRead(); }
 
  private:
   MembershipClient client_;

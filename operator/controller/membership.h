@@ -25,6 +25,8 @@ class Membership {
   virtual Status Promote(uint64_t id) = 0;
   virtual Status Remove(uint64_t id) = 0;
   virtual Status MoveLeader(uint64_t to) = 0;
+  // A quorum read through any member: the rollout's proof that the cluster serves.
+  virtual Status LinearizableRead() = 0;
 };
 
 using MembershipFactory =

@@ -22,6 +22,11 @@ ChildState Child(const std::optional<json>& live, const json& desired) {
   return s;
 }
 
+std::string Label(const json& obj, const char* key) {
+  const json& l = obj["metadata"].value("labels", json::object());
+  return l.contains(key) && l[key].is_string() ? l[key].get<std::string>() : "";
+}
+
 bool PodReady(const json& pod) {
   for (const auto& c : pod.value("status", json::object()).value("conditions", json::array())) {
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
@@ -71,6 +76,12 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     o.stateful_set.template_up_to_date =
         Annotation(sts, naming::kAnnotationSpecHash) ==
         Annotation(resources::StatefulSet(spec, o.stateful_set.replicas), naming::kAnnotationSpecHash);
+    const json status = sts.value("status", json::object());
+    o.stateful_set.update_revision = status.value("updateRevision", "");
+    o.stateful_set.revision_observed = !o.stateful_set.update_revision.empty() &&
+                                       status.value("observedGeneration", int64_t{0}) >=
+                                           sts["metadata"].value("generation", int64_t{1});
+    o.stateful_set.template_changed_at = ParseTime(Annotation(sts, naming::kAnnotationTemplateChangedAt));
   }
   if (c.pdb) {
     o.pdb.exists = true;
@@ -81,7 +92,13 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
   for (const auto& pod : c.pods) {
     auto ord = naming::OrdinalFromName(spec.name, pod["metadata"].value("name", ""));
     if (!ord) continue;
-    o.pods[*ord] = PodState{true, PodReady(pod), Terminating(pod), Created(pod)};
+    o.pods[*ord] = PodState{true,
+                            PodReady(pod),
+                            Terminating(pod),
+                            Created(pod),
+                            pod["metadata"].value("uid", ""),
+                            Label(pod, naming::kLabelRevision),
+                            Label(pod, naming::kLabelVersion)};
     if (spec.storage.empty_dir) {
       o.volumes[*ord] = VolumeState{true, Annotation(pod, naming::kAnnotationMemberId), Created(pod)};
     }

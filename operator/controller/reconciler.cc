@@ -68,7 +68,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
     if (live.status().code() != StatusCode::kNotFound) out.status = live.status();
     return out;  // deleted: its children are garbage-collected through owner references
   }
-  auto spec = ClusterSpec::Parse(*live);
+  auto spec = ClusterSpec::Parse(*live, options_.default_image_repository);
   if (!spec.ok()) {
     // The object will not parse until someone edits it, which brings a watch event.
     Report(*live, EventType::kWarning, "InvalidSpec", spec.status().message());
@@ -89,7 +89,11 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   if (children.stateful_set) members = membership->Observe();
 
   const TimePoint now = options_.clock();
-  const ObservedState observed = ObserveObjects(*spec, children, members);
+  ObservedState observed = ObserveObjects(*spec, children, members);
+  if (members.ok()) {
+    Status read = membership->LinearizableRead();
+    if (!read.ok()) observed.linearizable_read_error = read.message();
+  }
   const Plan plan = PlanNext(*spec, observed, now, options_.planner);
   out.action = plan.action.kind;
 
@@ -110,6 +114,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   }
 
   if (!options_.may_act()) return {Status::Ok(), std::nullopt, ActionKind::kNone};
+  if (plan.blocked) Report(*live, EventType::kWarning, plan.action.reason, plan.action.message);
   out.status = ExecuteAction(client_, *membership, *spec, observed, plan.action);
   if (plan.action.kind != ActionKind::kNone && plan.action.kind != ActionKind::kWait) {
     if (options_.metrics) options_.metrics->RecordAction(ActionKindName(plan.action.kind));

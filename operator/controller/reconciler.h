@@ -7,7 +7,8 @@
 // `may_act` is asked before every write; when it says no (leadership lost) the pass
 // stops without writing anything. With an EventRecorder, each action taken is recorded
 // as a Normal Event on the EtcdCluster (reason and message as in its condition), and
-// each failure as a Warning.
+// each failure, and each pass whose plan is blocked (a stalled rollout, a refused
+// version change), as a Warning.
 // Thread-safety: Reconcile may run concurrently for different keys.
 #pragma once
 
@@ -30,6 +31,7 @@ struct ReconcilerOptions {
   std::function<bool()> may_act = [] { return true; };
   Metrics* metrics = nullptr;  // optional
   EventRecorder* events = nullptr;  // optional
+  std::string default_image_repository = "cairn";  // image of clusters without spec.image
 };
 
 struct ReconcileOutcome {

@@ -168,6 +168,21 @@ Result<EndpointStatus> MembershipClient::StatusOf(const std::string& client_url)
   return out;
 }
 
+Status MembershipClient::LinearizableRead() {
+  return impl_->AnyEndpoint([&](const std::string& ep) {
+    auto stub = pb::KV::NewStub(impl_->Channel(ep));
+    grpc::ClientContext ctx;
+    impl_->Deadline(&ctx);
+    // The key etcd's own /health reads: any key serves, the read's round trip is the point.
+    pb::RangeRequest req;
+    req.set_key("health");
+    req.set_keys_only(true);
+    req.set_limit(1);
+    pb::RangeResponse resp;
+    return FromGrpc(stub->Range(&ctx, req, &resp), "linearizable Range " + ep);
+  });
+}
+
 Status MembershipClient::MoveLeader(uint64_t to) {
   auto members = List();
   if (!members.ok()) return members.status();
@@ -210,9 +225,10 @@ Result<std::vector<MemberState>> MembershipClient::Observe() {
       auto st = StatusOf(m.client_urls.front());
       if (st.ok() && st->member_id == m.id) {
         s.healthy = st->errors.empty();
+        s.errors = st->errors;
         s.raft_index = st->raft_index;
         s.applied_index = st->raft_applied_index;
-        s.version = st->version;
+        s.api_version = st->version;
         if (st->leader != 0) leader = st->leader;
       }
     }

@@ -54,6 +54,8 @@ class MembershipClient {
   // Transfers leadership to `to`. Finds the leader first; OK if `to` already leads.
   Status MoveLeader(uint64_t to);
   Result<EndpointStatus> StatusOf(const std::string& client_url);
+  // A linearizable (quorum) read through any member that serves one.
+  Status LinearizableRead();
 
   // The member list joined with each member's own Status (queried on its first client
   // URL): what the planner consumes. A member that does not answer is unhealthy.

@@ -202,8 +202,10 @@ Result<nlohmann::json> Client::MergePatch(const ResourceType& type, const std::s
   return impl_->Do(http::methods::PATCH, ObjectPath(type, ns, name), &patch, "application/merge-patch+json");
 }
 
-Status Client::Delete(const ResourceType& type, const std::string& ns, const std::string& name) {
-  const nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+Status Client::Delete(const ResourceType& type, const std::string& ns, const std::string& name,
+                      const std::string& uid) {
+  nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+  if (!uid.empty()) opts["preconditions"] = {{"uid", uid}};
   auto r = impl_->Do(http::methods::DEL, ObjectPath(type, ns, name), &opts);
   return r.ok() ? Status::Ok() : r.status();
 }

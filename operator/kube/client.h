@@ -67,8 +67,10 @@ class Client {
   // RFC 7386 JSON merge patch (application/merge-patch+json).
   Result<nlohmann::json> MergePatch(const ResourceType& type, const std::string& ns, const std::string& name,
                                     const nlohmann::json& patch);
-  // Deletes with background propagation (children go to the garbage collector).
-  Status Delete(const ResourceType& type, const std::string& ns, const std::string& name);
+  // Deletes with background propagation (children go to the garbage collector). With a
+  // `uid`, only that incarnation of the object: another one under the same name (a pod
+  // re-created meanwhile) is left alone and the call fails with kAborted (409 Conflict).
+  Status Delete(const ResourceType& type, const std::string& ns, const std::string& name, const std::string& uid = "");
 
   // Streams events to `on_event` until the server ends the stream (returns OK: resume
   // from the last seen resourceVersion), `stop` is requested (OK), or an error: an

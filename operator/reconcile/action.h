@@ -22,7 +22,7 @@ enum class ActionKind {
   kWriteMemberBootstrap, // member_name, initial_cluster, state, member_id
   kDeleteMemberBootstrap,// member_name
   kCreateStatefulSet,    // replicas
-  kUpdateStatefulSet,    // template changed; replicas unchanged
+  kUpdateStatefulSet,    // template changed (at); replicas unchanged
   kScaleStatefulSet,     // replicas
   kCreatePdb,            // min_available
   kUpdatePdb,            // min_available
@@ -33,6 +33,7 @@ enum class ActionKind {
   kRemoveMember,         // member_id
   kDeletePvc,            // ordinal
   kRestartPod,           // ordinal: pod must rerun its start script for a new identity
+  kReplacePod,           // ordinal, pod_uid: re-create an outdated pod from the new template
 };
 
 const char* ActionKindName(ActionKind k);
@@ -49,6 +50,8 @@ struct Action {
   std::string peer_url;
   std::string initial_cluster;
   std::string state;
+  std::string pod_uid;  // delete only this incarnation of the pod
+  std::chrono::system_clock::time_point at{};  // when the plan was made
   std::chrono::seconds requeue_after{0};  // 0: immediately (an action was taken)
 };
 

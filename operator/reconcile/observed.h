@@ -28,6 +28,13 @@ struct StatefulSetState {
   bool template_up_to_date = false;
   int32_t replicas = 0;  // .spec.replicas
   int32_t ready_replicas = 0;
+  // The revision new pods are made from (.status.updateRevision). Only meaningful once
+  // the StatefulSet controller has seen the latest template (revision_observed:
+  // .status.observedGeneration reached .metadata.generation); before that it names the
+  // previous template.
+  std::string update_revision;
+  bool revision_observed = false;
+  TimePoint template_changed_at{};  // when the operator last changed the template
 };
 
 struct PdbState {
@@ -41,6 +48,9 @@ struct PodState {
   bool ready = false;
   bool terminating = false;
   TimePoint created{};
+  std::string uid;
+  std::string revision;  // controller-revision-hash: the template revision it runs
+  std::string version;   // the Cairn version its template carried; empty if unlabelled
 };
 
 struct VolumeState {
@@ -67,11 +77,14 @@ struct MemberState {
   std::string name;  // empty until the member has started and published itself
   std::string peer_url;
   bool is_learner = false;
-  bool healthy = false;  // answered Status within the timeout without errors
+  bool healthy = false;  // answered Status within the timeout and reported no errors
   bool is_leader = false;
   uint64_t raft_index = 0;
   uint64_t applied_index = 0;
-  std::string version;
+  std::string api_version;          // the etcd API version the member reports
+  std::vector<std::string> errors;  // from its Status: raised alarms
+
+  bool Answered() const { return healthy || !errors.empty(); }
 };
 
 struct ObservedState {
@@ -85,6 +98,8 @@ struct ObservedState {
   // The member list, or nullopt when no member answered MemberList (not started, no quorum).
   std::optional<std::vector<MemberState>> members;
   std::string member_list_error;
+  // Why the cluster did not answer a linearizable read; empty when it did.
+  std::string linearizable_read_error;
 };
 
 }  // namespace cairn::op

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "operator/api/naming.h"
+#include "operator/api/version.h"
 
 namespace cairn::op {
 namespace {
@@ -35,10 +36,12 @@ class Planner {
     }
     if (auto p = EnsureBasics()) return *p;
     if (!obs_.members) {
-      plan_.phase = Bootstrapping() ? "Creating" : "Degraded";
+      // Unreachable is not the same as without quorum: say what is known.
+      plan_.phase = Bootstrapping() ? "Creating" : "Unknown";
       if (!Bootstrapping()) plan_.problems.push_back("cannot list members: " + obs_.member_list_error);
       return Wait("MembersUnreachable", "waiting for the member list: " + obs_.member_list_error, cfg_.wait_requeue);
     }
+    plan_.members_known = true;
     if (auto p = IndexMembers()) return *p;
     if (auto p = EnsurePdb()) return *p;
     Summarize();
@@ -55,13 +58,26 @@ class Planner {
     if (auto p = ScaleDown()) return *p;
     if (auto p = CleanupVolumes()) return *p;
     if (auto p = ScaleUp()) return *p;
+    // A refused version change leaves the template as it is, but a rollout of the
+    // template already applied goes on.
+    std::optional<Plan> refused;
     if (!obs_.stateful_set.template_up_to_date) {
-      if (healthy_voting_ < static_cast<int>(voting_.size())) {
+      if (std::string why = VersionChangeRefusal(); !why.empty()) {
+        plan_.problems.push_back(why);
+        plan_.phase = "Degraded";
+        refused = Blocked("VersionChangeRefused", why, cfg_.resync);
+      } else if (healthy_voting_ < static_cast<int>(voting_.size())) {
         return Wait("WaitingForHealthyMembers", "pod template change waits until every member is healthy",
                     cfg_.wait_requeue);
+      } else {
+        Plan p = Act(ActionKind::kUpdateStatefulSet, "UpdatingPodTemplate",
+                     "recording the new pod template; members are replaced one at a time");
+        p.action.at = now_;
+        return p;
       }
-      return Act(ActionKind::kUpdateStatefulSet, "UpdatingPodTemplate", "rolling out the new pod template");
     }
+    if (auto p = Rollout()) return *p;
+    if (refused) return *refused;
     if (!plan_.problems.empty()) plan_.phase = "Degraded";
     return Done("Reconciled", "cluster matches the spec");
   }
@@ -83,6 +99,54 @@ class Planner {
     Plan p = Act(ActionKind::kNone, std::move(reason), std::move(message));
     p.action.requeue_after = cfg_.resync;
     return p;
+  }
+
+  // Stopped until the world changes: Progressing=False and a Warning Event.
+  Plan Blocked(std::string reason, std::string message, seconds after) {
+    Plan p = Wait(std::move(reason), std::move(message), after);
+    p.blocked = true;
+    return p;
+  }
+
+  std::string VersionChangeRefusal() const {
+    auto from = Version::Parse(plan_.running_version);
+    auto to = Version::Parse(spec_.version);
+    // Pods made before versions were recorded carry no label: nothing to compare with.
+    if (!from || !to || *from == *to) return "";
+    return RefuseVersionChange(*from, *to, spec_.allow_downgrade);
+  }
+
+  std::optional<Plan> Rollout() {
+    RolloutStep step = PlanRollout(obs_, by_ordinal_, now_, cfg_.rollout);
+    if (step.kind == RolloutStep::Kind::kDone) return std::nullopt;
+    plan_.phase = "Updating";
+    switch (step.kind) {
+      case RolloutStep::Kind::kWait:
+        return Wait(step.reason, step.message, cfg_.wait_requeue);
+      case RolloutStep::Kind::kStalled:
+        plan_.problems.push_back(step.message);
+        return Blocked(step.reason, step.message, cfg_.wait_requeue);
+      case RolloutStep::Kind::kMoveLeader: {
+        Plan p = Act(ActionKind::kMoveLeader, step.reason, step.message);
+        p.action.member_id = step.member_id;
+        return p;
+      }
+      case RolloutStep::Kind::kDeletePod: {
+        if (spec_.storage.empty_dir && by_ordinal_.size() == 1) {
+          std::string why = "the only member keeps its data in an emptyDir, which replacing its pod would erase; "
+                            "add members or use persistent storage first";
+          plan_.problems.push_back(why);
+          return Blocked("UpdateWouldLoseData", why, cfg_.resync);
+        }
+        Plan p = Act(ActionKind::kReplacePod, step.reason, step.message);
+        p.action.ordinal = step.ordinal;
+        p.action.pod_uid = step.pod_uid;
+        return p;
+      }
+      case RolloutStep::Kind::kDone:
+        break;
+    }
+    return std::nullopt;
   }
 
   bool Bootstrapping() const {
@@ -164,13 +228,16 @@ class Planner {
 
   void Summarize() {
     if (!obs_.members) return;
+    plan_.running_version = RunningVersion(obs_, by_ordinal_);
+    plan_.updated_members = UpdatedMembers(obs_, by_ordinal_);
     for (const auto& [ord, m] : by_ordinal_) {
       if (m->name.empty()) continue;  // not started yet: progress, not a problem
-      if (!m->healthy) {
+      if (!m->Answered()) {
         auto pod = obs_.pods.find(ord);
         bool pod_ready = pod != obs_.pods.end() && pod->second.ready;
-        plan_.problems.push_back("member " + m->name + " is unhealthy" +
-                                 (pod_ready ? "" : " (pod not ready)"));
+        plan_.problems.push_back("member " + m->name + " does not answer" + (pod_ready ? "" : " (pod not ready)"));
+      } else if (!m->healthy) {
+        plan_.problems.push_back("member " + m->name + " reports: " + m->errors.front());
       }
     }
   }
@@ -492,6 +559,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kRemoveMember: return "RemoveMember";
     case ActionKind::kDeletePvc: return "DeletePvc";
     case ActionKind::kRestartPod: return "RestartPod";
+    case ActionKind::kReplacePod: return "ReplacePod";
   }
   return "Unknown";
 }

@@ -10,7 +10,10 @@
 //   * growing requires every voting member healthy; removing a voter requires that the
 //     remaining healthy voters still form a quorum of the smaller cluster;
 //   * the leader is never removed: leadership is moved away first;
-//   * never fewer than one member; nothing at all while paused.
+//   * never fewer than one member; nothing at all while paused;
+//   * a changed pod template is rolled out by the operator, one member at a time,
+//     leader last, with the gates of rollout.h; a version change etcd would refuse
+//     (version.h) is not applied at all.
 // Thread-safety: stateless.
 #pragma once
 
@@ -21,6 +24,7 @@
 #include "operator/api/cluster_spec.h"
 #include "operator/reconcile/action.h"
 #include "operator/reconcile/observed.h"
+#include "operator/reconcile/rollout.h"
 
 namespace cairn::op {
 
@@ -32,12 +36,19 @@ struct PlannerConfig {
   uint64_t catch_up_max_lag = 1000;
   std::chrono::seconds wait_requeue{5};
   std::chrono::seconds resync{30};
+  RolloutConfig rollout;
 };
 
 struct Plan {
   Action action;
   std::string phase;             // status.phase
   bool available = false;        // a quorum of voting members is healthy
+  bool members_known = false;    // the member list was read (else `available` is unknown)
+  // Progress stopped until something changes (a gate closed too long, a refused spec):
+  // reported as Progressing=False and a Warning Event, never worked around.
+  bool blocked = false;
+  std::string running_version;   // the lowest Cairn version the members' pods run
+  int updated_members = 0;       // members whose pod runs the current template
   std::vector<std::string> problems;  // reported in the Degraded condition; never acted on blindly
 };
 

@@ -7,9 +7,9 @@
 namespace cairn::op {
 namespace {
 
-nlohmann::json Condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
-                         const ClusterSpec& spec, const nlohmann::json& previous, TimePoint now) {
-  std::string s = status ? "True" : "False";
+nlohmann::json Condition(const std::string& type, const std::string& s, const std::string& reason,
+                         const std::string& message, const ClusterSpec& spec, const nlohmann::json& previous,
+                         TimePoint now) {
   std::string since = FormatTime(now);
   for (const auto& c : previous.value("conditions", nlohmann::json::array())) {
     if (c.value("type", "") == type && c.value("status", "") == s && c.contains("lastTransitionTime")) {
@@ -20,7 +20,10 @@ nlohmann::json Condition(const std::string& type, bool status, const std::string
           {"lastTransitionTime", since}, {"observedGeneration", spec.generation}};
 }
 
-bool IsProgressing(ActionKind k) { return k != ActionKind::kNone; }
+nlohmann::json Condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
+                         const ClusterSpec& spec, const nlohmann::json& previous, TimePoint now) {
+  return Condition(type, std::string(status ? "True" : "False"), reason, message, spec, previous, now);
+}
 
 }  // namespace
 
@@ -44,7 +47,6 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
 
   int32_t ready = 0;
   nlohmann::json members = nlohmann::json::array();
-  std::string version;
   if (obs.members) {
     for (const auto& m : *obs.members) {
       auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
@@ -53,9 +55,10 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
                           {"id", naming::MemberIdHex(m.id)},
                           {"role", m.is_learner ? "learner" : m.is_leader ? "leader" : "follower"},
                           {"healthy", m.healthy}};
-      if (!m.version.empty()) e["version"] = m.version;
+      auto pod = ord ? obs.pods.find(*ord) : obs.pods.end();
+      if (pod != obs.pods.end() && !pod->second.version.empty()) e["version"] = pod->second.version;
+      if (!m.api_version.empty()) e["apiVersion"] = m.api_version;
       if (m.healthy && !m.is_learner) ++ready;
-      if (m.is_leader && !m.version.empty()) version = m.version;
       members.push_back(std::move(e));
     }
     st["replicas"] = static_cast<int32_t>(obs.members->size());
@@ -63,15 +66,26 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
     st["replicas"] = obs.stateful_set.replicas;
   }
   st["readyReplicas"] = ready;
+  st["updatedReplicas"] = plan.updated_members;
   st["members"] = members;
-  if (!version.empty()) st["currentVersion"] = version;
+  if (!plan.running_version.empty()) st["currentVersion"] = plan.running_version;
+  st["targetVersion"] = spec.version;
 
   nlohmann::json conds = nlohmann::json::array();
-  conds.push_back(Condition("Available", plan.available, plan.available ? "QuorumHealthy" : "NoQuorum",
-                            std::to_string(ready) + " healthy voting member(s)", spec, previous, now));
-  bool progressing = IsProgressing(plan.action.kind) && plan.phase != "Paused";
-  conds.push_back(Condition("Progressing", progressing, progressing ? plan.action.reason : "Reconciled",
-                            progressing ? plan.action.message : "cluster matches the spec", spec, previous, now));
+  if (plan.members_known) {
+    conds.push_back(Condition("Available", plan.available, plan.available ? "QuorumHealthy" : "NoQuorum",
+                              std::to_string(ready) + " healthy voting member(s)", spec, previous, now));
+  } else {
+    conds.push_back(Condition("Available", std::string("Unknown"), "MembersUnreachable",
+                              obs.member_list_error.empty() ? "no member list yet" : obs.member_list_error, spec,
+                              previous, now));
+  }
+  // Blocked work is not progressing: it waits for the world or the spec to change.
+  bool progressing = plan.action.kind != ActionKind::kNone && plan.phase != "Paused" && !plan.blocked;
+  std::string idle_reason = plan.blocked ? plan.action.reason : "Reconciled";
+  std::string idle_message = plan.blocked ? plan.action.message : "cluster matches the spec";
+  conds.push_back(Condition("Progressing", progressing, progressing ? plan.action.reason : idle_reason,
+                            progressing ? plan.action.message : idle_message, spec, previous, now));
   std::string problems;
   for (const auto& p : plan.problems) problems += (problems.empty() ? "" : "; ") + p;
   conds.push_back(Condition("Degraded", !plan.problems.empty(), plan.problems.empty() ? "AsExpected" : "MembersUnhealthy",

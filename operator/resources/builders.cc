@@ -19,6 +19,13 @@ nlohmann::json Meta(const ClusterSpec& spec, const std::string& name) {
           {"ownerReferences", nlohmann::json::array({OwnerReference(spec)})}};
 }
 
+nlohmann::json Probe(const char* path, int period_seconds, int failure_threshold) {
+  return {{"httpGet", {{"path", path}, {"port", "client"}}},
+          {"periodSeconds", period_seconds},
+          {"timeoutSeconds", 5},
+          {"failureThreshold", failure_threshold}};
+}
+
 nlohmann::json Ports() {
   return nlohmann::json::array({{{"name", "client"}, {"port", naming::kClientPort}, {"targetPort", naming::kClientPort}},
                                 {{"name", "peer"}, {"port", naming::kPeerPort}, {"targetPort", naming::kPeerPort}}});
@@ -108,8 +115,9 @@ nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, Me
 
 nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
   nlohmann::json pod_labels = Labels(spec);
+  pod_labels[naming::kLabelVersion] = spec.version;
   for (const auto& [k, v] : spec.pod.labels) {
-    if (!pod_labels.contains(k)) pod_labels[k] = v;  // never override the selector labels
+    if (!pod_labels.contains(k)) pod_labels[k] = v;  // never override the operator's labels
   }
   nlohmann::json args = nlohmann::json::array({std::string("/etc/cairn/bootstrap/") + naming::kKeyScript});
   for (const auto& o : spec.options) args.push_back(o);
@@ -126,8 +134,14 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
       {"ports",
        {{{"name", "client"}, {"containerPort", naming::kClientPort}},
         {{"name", "peer"}, {"containerPort", naming::kPeerPort}}}},
-      {"readinessProbe",
-       {{"tcpSocket", {{"port", "client"}}}, {"periodSeconds", 5}, {"failureThreshold", 3}}},
+      // Ready means "can serve a client now" (a voter with a leader that answers a
+      // quorum read), so the client Service never routes to a learner or to a member
+      // still catching up. Liveness asks only that the process answers a local read,
+      // so neither a partition nor a long defragmentation gets a member restarted; the
+      // startup probe gives a long WAL replay (or a wait for configuration) 10 minutes.
+      {"readinessProbe", Probe("/readyz", 5, 3)},
+      {"livenessProbe", Probe("/livez", 10, 6)},
+      {"startupProbe", Probe("/livez", 5, 120)},
       {"volumeMounts",
        {{{"name", naming::VolumeClaimTemplate()}, {"mountPath", kDataRoot}},
         {{"name", "bootstrap"}, {"mountPath", kConfigDir}, {"readOnly", true}}}}};
@@ -147,7 +161,10 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
       // Static bootstrap needs all initial members up at once; ordered start would wait
       // for member 0 to be ready, which it cannot be without a quorum.
       {"podManagementPolicy", "Parallel"},
-      {"updateStrategy", {{"type", "RollingUpdate"}}},
+      // The operator replaces member pods itself, one at a time, leader last, checking
+      // the cluster between steps (rollout.h); the StatefulSet controller only
+      // re-creates the pods the operator deletes.
+      {"updateStrategy", {{"type", "OnDelete"}}},
       {"selector", {{"matchLabels", Labels(spec)}}},
       {"template",
        {{"metadata", {{"labels", pod_labels}, {"annotations", spec.pod.annotations}}}, {"spec", pod_spec}}}};

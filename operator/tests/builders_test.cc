@@ -65,6 +65,15 @@ TEST(Builders, StatefulSetShape) {
   const auto& c = tmpl["spec"]["containers"][0];
   EXPECT_EQ(c["image"], "cairn:0.1.0");
   EXPECT_EQ(c["args"].back(), "--snapshot-count=5000");
+  // The operator replaces pods itself; the template says which version each pod runs.
+  EXPECT_EQ(s["spec"]["updateStrategy"], nlohmann::json({{"type", "OnDelete"}}));
+  EXPECT_EQ(tmpl["metadata"]["labels"][naming::kLabelVersion], "0.1.0");
+  EXPECT_FALSE(s["spec"]["selector"]["matchLabels"].contains(naming::kLabelVersion)) << "the selector must not change with the version";
+  // Ready only when the member can serve; alive as long as it answers a local read.
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/livez");
+  EXPECT_EQ(c["startupProbe"]["httpGet"]["path"], "/livez");
+  EXPECT_GE(c["startupProbe"]["periodSeconds"].get<int>() * c["startupProbe"]["failureThreshold"].get<int>(), 600);
   const auto& pvc = s["spec"]["volumeClaimTemplates"][0];
   EXPECT_EQ(pvc["metadata"]["name"], "data");
   EXPECT_EQ(pvc["spec"]["storageClassName"], "fast");

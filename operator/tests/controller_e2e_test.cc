@@ -9,6 +9,8 @@
 //     Warning whose repeats are aggregated into one Event's count.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "operator/controller/observe.h"
 #include "operator/kube/client.h"
 #include "operator/reconcile/status_builder.h"
+#include "operator/resources/builders.h"
 #include "operator/tests/fake_apiserver.h"
 
 namespace cairn::op {
@@ -81,8 +84,10 @@ class FakeMembership : public Membership {
   Status MoveLeader(uint64_t to) override {
     std::lock_guard<std::mutex> lock(c_.mu);
     for (auto& m : c_.members) m.is_leader = m.id == to;
+    c_.log.push_back("move-leader " + naming::MemberIdHex(to));
     return Status::Ok();
   }
+  Status LinearizableRead() override { return Status::Ok(); }
 
  private:
   SimCluster& c_;
@@ -106,13 +111,18 @@ class World {
     auto sts = fake_.Object(types::StatefulSet(), ns_, name_);
     if (!sts) return;
     const int replicas = (*sts)["spec"].value("replicas", 0);
-    const json labels = (*sts)["spec"]["template"]["metadata"]["labels"];
+    // OnDelete: a template change makes a new revision; only re-created pods get it.
+    const std::string revision = name_ + "-" + resources::SpecHash((*sts)["spec"]["template"]).substr(0, 10);
+    json labels = (*sts)["spec"]["template"]["metadata"]["labels"];
+    labels[naming::kLabelRevision] = revision;
     bool changed = false;
     for (int i = 0; i < replicas; ++i) {
       const std::string pod = naming::Member(name_, i);
       if (!fake_.Object(types::Pod(), ns_, pod)) {
-        fake_.Upsert(types::Pod(), ns_, {{"metadata", {{"name", pod}, {"labels", labels}, {"creationTimestamp", FormatTime(Clock::now())}}},
+        fake_.Upsert(types::Pod(), ns_, {{"metadata", {{"name", pod}, {"labels", labels},
+                                                       {"creationTimestamp", FormatTime(Clock::now())}}},
                                          {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}});
+        ++made_.at(static_cast<size_t>(i));
       }
       if ((*sts)["spec"].contains("volumeClaimTemplates") && !fake_.Object(types::PersistentVolumeClaim(), ns_, naming::Pvc(name_, i))) {
         fake_.Upsert(types::PersistentVolumeClaim(), ns_, {{"metadata", {{"name", naming::Pvc(name_, i)}, {"labels", labels}}}});
@@ -122,9 +132,13 @@ class World {
       auto ord = naming::OrdinalFromName(name_, pod["metadata"]["name"]);
       if (ord && *ord >= replicas) fake_.Remove(types::Pod(), ns_, pod["metadata"]["name"]);
     }
-    if ((*sts).value("status", json::object()).value("readyReplicas", -1) != replicas) {
+    const json status = {{"replicas", replicas},
+                         {"readyReplicas", replicas},
+                         {"updateRevision", revision},
+                         {"observedGeneration", (*sts)["metadata"]["generation"]}};
+    if ((*sts).value("status", json::object()) != status) {
       json s = *sts;
-      s["status"] = {{"replicas", replicas}, {"readyReplicas", replicas}};
+      s["status"] = status;
       fake_.Upsert(types::StatefulSet(), ns_, s);
     }
 
@@ -180,6 +194,13 @@ class World {
   SimCluster& sim_;
   const std::string ns_, name_;
   int ticks_ = 0;
+  std::array<std::atomic<int>, 16> made_{};  // pods made per ordinal, re-creations included
+
+ public:
+  // How many times the pod of `ordinal` was made (1: never replaced).
+  int PodsMade(int ordinal) { return made_.at(static_cast<size_t>(ordinal)); }
+
+ private:
   std::jthread thread_;
 };
 
@@ -372,6 +393,21 @@ TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
   EXPECT_EQ(sts["spec"]["template"]["spec"]["containers"][0]["image"], "cairn:9.9.9");
   EXPECT_EQ(sts["spec"]["replicas"], 3);
   EXPECT_EQ(sts["status"]["readyReplicas"], 3);  // the live status written by others survives
+  // The operator, not the StatefulSet controller, replaced every pod exactly once, and
+  // moved leadership away from member 0 once, before replacing its pod.
+  EXPECT_EQ(sts["spec"]["updateStrategy"]["type"], "OnDelete");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(world.PodsMade(i), 2) << "pod " << i;
+    EXPECT_EQ(fake_.Object(types::Pod(), "db", naming::Member("etcd", i)).value()["metadata"]["labels"][naming::kLabelRevision],
+              sts["status"]["updateRevision"]);
+  }
+  {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    EXPECT_EQ(std::count_if(sim_.log.begin(), sim_.log.end(), [](const std::string& l) { return l.rfind("move-leader", 0) == 0; }), 1)
+        << ::testing::PrintToString(sim_.log);
+  }
+  EXPECT_EQ(Cluster()["status"]["updatedReplicas"], 3);
+  EXPECT_TRUE(sts["metadata"]["annotations"].contains(naming::kAnnotationTemplateChangedAt));
 }
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {

@@ -91,6 +91,19 @@ class EtcdProcess {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  // SIGTERM, as the kubelet stops a deleted pod's container, then SIGKILL after `grace`.
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10)) {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (auto end = std::chrono::steady_clock::now() + grace; std::chrono::steady_clock::now() < end;) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Kill();
+  }
   // True if the process has exited on its own (e.g. after being removed).
   bool Exited() {
     if (pid_ <= 0) return true;

@@ -378,7 +378,7 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
   if (name.empty() && req.method != "POST") return fail(405, "MethodNotAllowed", "method not allowed");
 
   json body;
-  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || (req.method == "DELETE" && !req.body.empty())) {
     body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) return fail(400, "BadRequest", "body is not a JSON object");
   }
@@ -422,6 +422,11 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
   const json old = existing->second;
 
   if (req.method == "DELETE") {
+    const std::string want_uid = body.value("preconditions", json::object()).value("uid", "");
+    if (!want_uid.empty() && want_uid != old["metadata"].value("uid", "")) {
+      return fail(409, "Conflict", "Operation cannot be fulfilled on " + what + ": Precondition failed: UID in precondition: " +
+                                       want_uid + ", UID in object meta: " + old["metadata"].value("uid", ""));
+    }
     if (!old["metadata"].value("finalizers", json::array()).empty()) {
       json obj = old;
       obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";

@@ -139,6 +139,23 @@ TEST_F(MembershipEtcdTest, LearnerAddCatchUpPromote) {
   }
 }
 
+// The rollout's last gate: a quorum read. With one of two members gone it cannot
+// succeed, and the gone member is told apart from one that answers with errors.
+TEST_F(MembershipEtcdTest, LinearizableReadNeedsAQuorum) {
+  Start(0, Cluster({0, 1}), "new");
+  Start(1, Cluster({0, 1}), "new");
+  auto c = Client({0, 1});
+  ASSERT_TRUE(AllHealthy(*c, 2));
+  Status ok = c->LinearizableRead();
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+  procs_[1]->Kill();
+  Status lost = c->LinearizableRead();
+  EXPECT_FALSE(lost.ok());
+  auto obs = c->Observe();
+  ASSERT_TRUE(obs.ok()) << obs.status().ToString();
+  for (const auto& m : *obs) EXPECT_EQ(m.Answered(), m.name == "m0") << m.name;
+}
+
 TEST_F(MembershipEtcdTest, MoveLeaderThenRemoveOldLeader) {
   for (int i = 0; i < 3; ++i) Start(i, Cluster({0, 1, 2}), "new");
   auto c = Client({0, 1, 2});

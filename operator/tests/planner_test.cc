@@ -5,247 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "operator/api/naming.h"
 #include "operator/reconcile/planner.h"
 #include "operator/reconcile/status_builder.h"
+#include "operator/tests/planner_world.h"
 
 namespace cairn::op {
 namespace {
 
 using std::chrono::seconds;
-
-ClusterSpec Spec(int replicas) {
-  auto r = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "0123456789ab"}, {"generation", 1}}},
-                               {"spec", {{"replicas", replicas}}}});
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return *r;
-}
-
-const TimePoint kT0 = TimePoint(seconds(1'700'000'000));
-
-// A converged cluster of n members, leader at ordinal 0, all healthy, volumes marked.
-ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) {
-  ObservedState o;
-  o.peer_service = o.client_service = {true, true};
-  o.config_map.exists = true;
-  o.config_map.token = naming::ClusterToken(spec.name, spec.uid);
-  o.stateful_set = {true, true, n, n};
-  o.pdb = {true, QuorumOf(n)};
-  o.members.emplace();
-  for (int i = 0; i < n; ++i) {
-    MemberState m;
-    m.id = 0x100 + i;
-    m.name = naming::Member(spec.name, i);
-    m.peer_url = naming::PeerUrl(spec.name, spec.namespace_, i);
-    m.healthy = true;
-    m.is_leader = i == 0;
-    m.raft_index = m.applied_index = 500;
-    m.version = "3.4.0";
-    o.members->push_back(m);
-    o.pods[i] = {true, true, false, t - seconds(3600)};
-    o.volumes[i] = {true, naming::MemberIdHex(m.id), t - seconds(3600)};
-    o.config_map.members[m.name] = {BootstrapInitialCluster(spec, n), "existing", naming::MemberIdHex(m.id)};
-  }
-  return o;
-}
-
-MemberState* Member(ObservedState& o, int ord) {
-  for (auto& m : *o.members) {
-    if (m.peer_url == naming::PeerUrl("c", "ns", ord)) return &m;
-  }
-  return nullptr;
-}
-
-// ---------------------------------------------------------------- world simulator
-struct World {
-  ClusterSpec spec;
-  ObservedState obs;
-  TimePoint now = kT0;
-  uint64_t next_id = 0x900;
-  int steps = 0;
-  std::vector<std::string> trace;
-
-  int Voting() const {
-    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(), [](auto& m) { return !m.is_learner; }));
-  }
-  int HealthyVoting() const {
-    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(),
-                                          [](auto& m) { return !m.is_learner && m.healthy; }));
-  }
-  MemberState* Leader() {
-    for (auto& m : *obs.members) if (m.is_leader) return &m;
-    return nullptr;
-  }
-
-  // Kubelet + StatefulSet controller + etcd, simplified: pods exist for ordinals below
-  // replicas; a pod with a fresh volume and a bootstrap entry naming its member starts it.
-  void Settle() {
-    for (int i = 0; i < obs.stateful_set.replicas; ++i) {
-      if (!obs.pods[i].exists) obs.pods[i] = {true, false, false, now};
-      if (!spec.storage.empty_dir && !obs.volumes[i].exists) obs.volumes[i] = {true, "", now};
-    }
-    for (auto it = obs.pods.begin(); it != obs.pods.end();) {
-      if (it->first >= obs.stateful_set.replicas) it = obs.pods.erase(it);
-      else ++it;
-    }
-    if (!obs.members && obs.stateful_set.exists && obs.config_map.exists) {
-      // Static bootstrap: members appear once every bootstrap pod runs.
-      bool all = true;
-      for (auto& [name, b] : obs.config_map.members) {
-        auto ord = naming::OrdinalFromName("c", name);
-        all = all && b.state == "new" && obs.pods[*ord].exists;
-      }
-      if (all && !obs.config_map.members.empty()) {
-        obs.members.emplace();
-        int i = 0;
-        for (auto& [name, b] : obs.config_map.members) {
-          MemberState m;
-          m.id = next_id++;
-          m.name = name;
-          m.peer_url = naming::PeerUrl("c", "ns", *naming::OrdinalFromName("c", name));
-          m.healthy = true;
-          m.is_leader = i++ == 0;
-          m.raft_index = m.applied_index = 10;
-          obs.members->push_back(m);
-        }
-      }
-    }
-    if (!obs.members) return;
-    for (auto& m : *obs.members) {
-      int ord = *naming::OrdinalFromPeerUrl("c", m.peer_url);
-      auto key = obs.config_map.members.find(naming::Member("c", ord));
-      if (m.name.empty() && obs.pods[ord].exists && key != obs.config_map.members.end() &&
-          key->second.member_id == naming::MemberIdHex(m.id)) {
-        m.name = naming::Member("c", ord);
-        m.healthy = true;
-        m.applied_index = Leader() ? Leader()->raft_index : 0;
-      }
-      if (!m.name.empty()) obs.pods[ord].ready = m.healthy;
-    }
-    obs.stateful_set.ready_replicas = 0;
-    for (auto& [i, p] : obs.pods) obs.stateful_set.ready_replicas += p.ready;
-  }
-
-  void Apply(const Action& a) {
-    trace.push_back(ActionKindName(a.kind));
-    switch (a.kind) {
-      case ActionKind::kNone: case ActionKind::kWait: break;
-      case ActionKind::kCreatePeerService: case ActionKind::kUpdatePeerService: obs.peer_service = {true, true}; break;
-      case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
-      case ActionKind::kCreateConfigMap:
-        obs.config_map.exists = true;
-        obs.config_map.token = naming::ClusterToken("c", spec.uid);
-        for (int i = 0; i < a.replicas; ++i) obs.config_map.members[naming::Member("c", i)] = {a.initial_cluster, a.state, ""};
-        break;
-      case ActionKind::kWriteMemberBootstrap:
-        obs.config_map.members[a.member_name] = {a.initial_cluster, a.state, naming::MemberIdHex(a.member_id)};
-        break;
-      case ActionKind::kDeleteMemberBootstrap: obs.config_map.members.erase(a.member_name); break;
-      case ActionKind::kCreateStatefulSet: obs.stateful_set = {true, true, a.replicas, 0}; break;
-      case ActionKind::kUpdateStatefulSet: obs.stateful_set.template_up_to_date = true; break;
-      case ActionKind::kScaleStatefulSet: {
-        ASSERT_GE(a.replicas, 1);
-        for (auto& m : *obs.members) {
-          if (!m.is_learner) {
-            ASSERT_LT(*naming::OrdinalFromPeerUrl("c", m.peer_url), a.replicas) << "scaled away a voter's pod";
-          }
-        }
-        obs.stateful_set.replicas = a.replicas;
-        break;
-      }
-      case ActionKind::kCreatePdb: case ActionKind::kUpdatePdb: obs.pdb = {true, a.min_available}; break;
-      case ActionKind::kAnnotateVolume: obs.volumes[a.ordinal].marker = naming::MemberIdHex(a.member_id); break;
-      case ActionKind::kAddLearner: {
-        for (auto& m : *obs.members) ASSERT_FALSE(m.is_learner) << "second learner";
-        MemberState m;
-        m.id = next_id++;
-        m.peer_url = a.peer_url;
-        m.is_learner = true;
-        obs.members->push_back(m);
-        break;
-      }
-      case ActionKind::kPromoteLearner: {
-        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
-        ASSERT_NE(it, obs.members->end());
-        ASSERT_TRUE(it->is_learner);
-        ASSERT_TRUE(it->healthy);
-        ASSERT_GE(it->applied_index + 1000, Leader()->raft_index) << "promoted a learner that is behind";
-        it->is_learner = false;
-        break;
-      }
-      case ActionKind::kMoveLeader: {
-        auto* l = Leader();
-        ASSERT_NE(l, nullptr);
-        l->is_leader = false;
-        for (auto& m : *obs.members) if (m.id == a.member_id) { ASSERT_TRUE(m.healthy); m.is_leader = true; }
-        break;
-      }
-      case ActionKind::kRemoveMember: {
-        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
-        ASSERT_NE(it, obs.members->end());
-        ASSERT_FALSE(it->is_leader) << "removed the leader";
-        bool voter = !it->is_learner;
-        int healthy_after = HealthyVoting() - (voter && it->healthy ? 1 : 0);
-        int voting_after = Voting() - (voter ? 1 : 0);
-        ASSERT_GE(voting_after, 1) << "removed the last member";
-        if (voter) {
-          ASSERT_GE(healthy_after, QuorumOf(voting_after)) << "removal lost quorum";
-        }
-        obs.members->erase(it);
-        break;
-      }
-      case ActionKind::kDeletePvc: {
-        ASSERT_FALSE(obs.pods[a.ordinal].exists) << "deleted the PVC of a running pod";
-        obs.volumes.erase(a.ordinal);
-        break;
-      }
-      case ActionKind::kRestartPod: obs.pods[a.ordinal] = {true, false, false, now}; break;
-    }
-  }
-
-  // Runs the planner until it reports convergence. Each pass is a fresh planner, which
-  // is exactly what an operator restart between any two steps looks like.
-  Plan Converge(int max_steps = 200) {
-    Plan p;
-    for (int i = 0; i < max_steps; ++i) {
-      Settle();
-      p = PlanNext(spec, obs, now);
-      if (p.action.kind == ActionKind::kNone) return p;
-      Apply(p.action);
-      if (::testing::Test::HasFatalFailure()) return p;
-      now += p.action.requeue_after + seconds(1);
-      ++steps;
-    }
-    ADD_FAILURE() << "did not converge; last action " << ActionKindName(p.action.kind) << ": " << p.action.message;
-    return p;
-  }
-
-  void ExpectConverged(int n) {
-    ASSERT_TRUE(obs.members.has_value());
-    EXPECT_EQ(Voting(), n);
-    EXPECT_EQ(HealthyVoting(), n);
-    EXPECT_EQ(obs.stateful_set.replicas, n);
-    EXPECT_EQ(obs.pdb.min_available, QuorumOf(n));
-    std::set<int> ords;
-    for (auto& m : *obs.members) {
-      EXPECT_FALSE(m.is_learner);
-      ords.insert(*naming::OrdinalFromPeerUrl("c", m.peer_url));
-      EXPECT_EQ(obs.volumes[*naming::OrdinalFromPeerUrl("c", m.peer_url)].marker, naming::MemberIdHex(m.id));
-    }
-    EXPECT_EQ(static_cast<int>(ords.size()), n);
-    EXPECT_EQ(*ords.rbegin(), n - 1) << "ordinals are not dense";
-    EXPECT_EQ(static_cast<int>(obs.config_map.members.size()), n);
-  }
-};
-
-World MakeWorld(const ClusterSpec& spec) {
-  World w;
-  w.spec = spec;
-  return w;
-}
+using namespace cairn::op::testing;
 
 // ---------------------------------------------------------------- single decisions
 TEST(Planner, BootstrapCreatesChildrenInOrder) {
@@ -384,7 +155,7 @@ TEST(Planner, CrashAfterMemberAddWritesConfigThenScales) {
   ASSERT_EQ(p.action.kind, ActionKind::kScaleStatefulSet);
   EXPECT_EQ(p.action.replicas, 4);
   o.stateful_set.replicas = 4;
-  o.pods[3] = {true, false, false, kT0};
+  o.pods[3] = {true, false, false, kT0, "new-pod", "r1", "0.1.0"};
   p = PlanNext(spec, o, kT0 + seconds(10));
   EXPECT_EQ(p.action.kind, ActionKind::kWait);
   EXPECT_EQ(p.action.reason, "LearnerStarting");
@@ -405,7 +176,7 @@ void StartedLearner(ObservedState& o, int64_t applied_index) {
   o.members->push_back(l);
   o.config_map.members["c-3"] = {"x", "existing", "0000000000000777"};
   o.stateful_set.replicas = 4;
-  o.pods[3] = {true, true, false, kT0};
+  o.pods[3] = {true, true, false, kT0, "new-pod", "r1", "0.1.0"};
 }
 
 TEST(Planner, LearnerPromotedOnlyWhenCaughtUp) {
@@ -564,7 +335,7 @@ TEST(Planner, NeverBelowOneMember) {
 TEST(Planner, DataLossIsRepairedByRemoveAndReAdd) {
   auto spec = Spec(3);
   auto o = Healthy(spec, 3);
-  o.pods[1] = {true, true, false, kT0 - seconds(30)};
+  o.pods[1] = {true, true, false, kT0 - seconds(30), "new-pod", "r1", "0.1.0"};
   o.volumes[1] = {true, "", kT0 - seconds(30)};  // a new, empty volume...
   // ...on which etcd rejoined under the old ID and looks healthy: still data loss.
   Plan p = PlanNext(spec, o, kT0);
@@ -665,15 +436,36 @@ TEST(Planner, ShrunkStatefulSetIsRestored) {
   EXPECT_EQ(p.action.replicas, 3);
 }
 
-TEST(Planner, MemberListUnavailableAfterBootstrapIsDegraded) {
+TEST(Planner, MemberListUnavailableAfterBootstrapIsUnknownNotWithoutQuorum) {
   auto spec = Spec(3);
   auto o = Healthy(spec, 3);
   o.members.reset();
-  o.member_list_error = "deadline exceeded";
+  o.member_list_error = "MemberList http://c-0.c-peer.ns.svc:2379: deadline exceeded";
   Plan p = PlanNext(spec, o, kT0);
   EXPECT_EQ(p.action.kind, ActionKind::kWait);
-  EXPECT_EQ(p.phase, "Degraded");
-  EXPECT_FALSE(p.available);
+  EXPECT_EQ(p.phase, "Unknown");
+  EXPECT_FALSE(p.members_known);
+  auto st = BuildStatus(spec, o, p, nlohmann::json::object(), kT0);
+  EXPECT_EQ(st["conditions"][0]["type"], "Available");
+  EXPECT_EQ(st["conditions"][0]["status"], "Unknown");
+  EXPECT_EQ(st["conditions"][0]["reason"], "MembersUnreachable");
+  EXPECT_NE(st["conditions"][0]["message"].get<std::string>().find("c-0.c-peer"), std::string::npos)
+      << "the status names what could not be reached";
+}
+
+TEST(Planner, APausedMemberIsReportedAsNotAnsweringWhileTheQuorumStaysAvailable) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  Member(o, 2)->healthy = false;  // SIGSTOPped: no answer at all
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_TRUE(p.available);
+  ASSERT_EQ(p.problems.size(), 1u);
+  EXPECT_EQ(p.problems[0], "member c-2 does not answer");
+  Member(o, 2)->healthy = false;
+  Member(o, 2)->errors = {"NOSPACE"};
+  p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.problems.size(), 1u);
+  EXPECT_EQ(p.problems[0], "member c-2 reports: NOSPACE");
 }
 
 // ---------------------------------------------------------------- flows
@@ -719,7 +511,7 @@ TEST(PlannerFlow, RepairReplacesMemberWithLostData) {
   uint64_t old_id = m1->id;
   m1->healthy = false;
   w.obs.volumes[1] = {true, "", w.now};  // PVC replaced by an empty one
-  w.obs.pods[1] = {true, false, false, w.now};
+  w.obs.pods[1] = {true, false, false, w.now, "new-pod", "r1", "0.1.0"};
   w.trace.clear();
   w.Converge();
   w.ExpectConverged(3);
@@ -771,7 +563,11 @@ TEST(Status, ReflectsMembersAndKeepsTransitionTimes) {
   EXPECT_EQ(st["members"][1]["id"], "0000000000000101");
   EXPECT_EQ(st["clientEndpoint"], "http://c-client.ns.svc:2379");
   EXPECT_EQ(st["selector"], "app.kubernetes.io/instance=c,app.kubernetes.io/name=cairn");
-  EXPECT_EQ(st["currentVersion"], "3.4.0");
+  EXPECT_EQ(st["currentVersion"], "0.1.0") << "Cairn's version, as the members' pods run it";
+  EXPECT_EQ(st["targetVersion"], "0.1.0");
+  EXPECT_EQ(st["updatedReplicas"], 3);
+  EXPECT_EQ(st["members"][1]["version"], "0.1.0");
+  EXPECT_EQ(st["members"][1]["apiVersion"], "3.5.0") << "the etcd API version is shown separately";
   EXPECT_EQ(st["conditions"][0]["type"], "Available");
   EXPECT_EQ(st["conditions"][0]["status"], "True");
   EXPECT_EQ(st["conditions"][0]["lastTransitionTime"], FormatTime(kT0));
@@ -793,6 +589,15 @@ TEST(ClusterSpecParse, DefaultsAndRejections) {
   EXPECT_EQ(r->replicas, 3);
   EXPECT_EQ(r->image, "cairn:0.1.0");
   EXPECT_EQ(r->namespace_, "default");
+  EXPECT_FALSE(r->allow_downgrade);
+  auto repo = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"version", "0.2.0"}}}}, "registry.example/cairn");
+  ASSERT_TRUE(repo.ok());
+  EXPECT_EQ(repo->image, "registry.example/cairn:0.2.0");
+  auto own = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"image", "mine:1"}}}}, "registry.example/cairn");
+  EXPECT_EQ(own->image, "mine:1");
+  auto version = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"version", "latest"}}}});
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.status().message().find("spec.version"), std::string::npos);
   auto bad = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--initial-cluster=a=b"}}}}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("managed by the operator"), std::string::npos);

@@ -1,0 +1,286 @@
+// The planner's test world: hand-built observations of a cluster (Healthy) and a small
+// simulator of the Kubernetes controllers, kubelet and etcd members (World) that applies
+// each planned action, asserts the safety invariants at every step, and re-plans from
+// scratch each pass (what an operator crash between any two steps amounts to).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "operator/api/naming.h"
+#include "operator/reconcile/planner.h"
+#include "operator/reconcile/status_builder.h"
+
+namespace cairn::op::testing {
+
+using std::chrono::seconds;
+
+inline ClusterSpec Spec(int replicas) {
+  auto r = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "0123456789ab"}, {"generation", 1}}},
+                               {"spec", {{"replicas", replicas}}}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return *r;
+}
+
+inline const TimePoint kT0 = TimePoint(seconds(1'700'000'000));
+
+// A converged cluster of n members, leader at ordinal 0, all healthy, volumes marked.
+inline ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) {
+  ObservedState o;
+  o.peer_service = o.client_service = {true, true};
+  o.config_map.exists = true;
+  o.config_map.token = naming::ClusterToken(spec.name, spec.uid);
+  o.stateful_set = {true, true, n, n, "r1", true, t - seconds(3600)};
+  o.pdb = {true, QuorumOf(n)};
+  o.members.emplace();
+  for (int i = 0; i < n; ++i) {
+    MemberState m;
+    m.id = 0x100 + i;
+    m.name = naming::Member(spec.name, i);
+    m.peer_url = naming::PeerUrl(spec.name, spec.namespace_, i);
+    m.healthy = true;
+    m.is_leader = i == 0;
+    m.raft_index = m.applied_index = 500;
+    m.api_version = "3.5.0";
+    o.members->push_back(m);
+    o.pods[i] = {true, true, false, t - seconds(3600), "pod-uid-" + std::to_string(i), "r1", spec.version};
+    o.volumes[i] = {true, naming::MemberIdHex(m.id), t - seconds(3600)};
+    o.config_map.members[m.name] = {BootstrapInitialCluster(spec, n), "existing", naming::MemberIdHex(m.id)};
+  }
+  return o;
+}
+
+inline MemberState* Member(ObservedState& o, int ord) {
+  for (auto& m : *o.members) {
+    if (m.peer_url == naming::PeerUrl("c", "ns", ord)) return &m;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- world simulator
+struct World {
+  ClusterSpec spec;
+  ObservedState obs;
+  TimePoint now = kT0;
+  uint64_t next_id = 0x900;
+  int steps = 0;
+  int revisions = 1;             // the StatefulSet's template revisions so far
+  std::string template_version;  // spec.version when the template was last written
+  int pods_made = 0;
+  std::set<uint64_t> restarting;  // members whose pod was replaced: back on the next Settle
+  std::vector<std::string> trace;
+  std::vector<Action> actions;
+
+  int Voting() const {
+    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(), [](auto& m) { return !m.is_learner; }));
+  }
+  int HealthyVoting() const {
+    return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(),
+                                          [](auto& m) { return !m.is_learner && m.healthy; }));
+  }
+  MemberState* Leader() {
+    for (auto& m : *obs.members) if (m.is_leader) return &m;
+    return nullptr;
+  }
+
+  // Kubelet + StatefulSet controller + etcd, simplified: pods exist for ordinals below
+  // replicas; a pod with a fresh volume and a bootstrap entry naming its member starts it.
+  PodState NewPod() {
+    return {true, false, false, now, "pod-" + std::to_string(++pods_made), obs.stateful_set.update_revision, template_version};
+  }
+
+  void Settle() {
+    for (int i = 0; i < obs.stateful_set.replicas; ++i) {
+      if (!obs.pods[i].exists) obs.pods[i] = NewPod();
+      if (!spec.storage.empty_dir && !obs.volumes[i].exists) obs.volumes[i] = {true, "", now};
+    }
+    for (auto it = obs.pods.begin(); it != obs.pods.end();) {
+      if (it->first >= obs.stateful_set.replicas) it = obs.pods.erase(it);
+      else ++it;
+    }
+    if (!obs.members && obs.stateful_set.exists && obs.config_map.exists) {
+      // Static bootstrap: members appear once every bootstrap pod runs.
+      bool all = true;
+      for (auto& [name, b] : obs.config_map.members) {
+        auto ord = naming::OrdinalFromName("c", name);
+        all = all && b.state == "new" && obs.pods[*ord].exists;
+      }
+      if (all && !obs.config_map.members.empty()) {
+        obs.members.emplace();
+        int i = 0;
+        for (auto& [name, b] : obs.config_map.members) {
+          MemberState m;
+          m.id = next_id++;
+          m.name = name;
+          m.peer_url = naming::PeerUrl("c", "ns", *naming::OrdinalFromName("c", name));
+          m.healthy = true;
+          m.is_leader = i++ == 0;
+          m.raft_index = m.applied_index = 10;
+          obs.members->push_back(m);
+        }
+      }
+    }
+    if (!obs.members) return;
+    for (auto& m : *obs.members) {
+      int ord = *naming::OrdinalFromPeerUrl("c", m.peer_url);
+      if (restarting.erase(m.id) && obs.pods[ord].exists) {
+        m.healthy = true;
+        m.applied_index = Leader() ? Leader()->raft_index : m.applied_index;
+      }
+      auto key = obs.config_map.members.find(naming::Member("c", ord));
+      if (m.name.empty() && obs.pods[ord].exists && key != obs.config_map.members.end() &&
+          key->second.member_id == naming::MemberIdHex(m.id)) {
+        m.name = naming::Member("c", ord);
+        m.healthy = true;
+        m.applied_index = Leader() ? Leader()->raft_index : 0;
+      }
+      if (!m.name.empty()) obs.pods[ord].ready = m.healthy;
+    }
+    obs.stateful_set.ready_replicas = 0;
+    for (auto& [i, p] : obs.pods) obs.stateful_set.ready_replicas += p.ready;
+  }
+
+  void Apply(const Action& a) {
+    trace.push_back(ActionKindName(a.kind));
+    actions.push_back(a);
+    switch (a.kind) {
+      case ActionKind::kNone: case ActionKind::kWait: break;
+      case ActionKind::kCreatePeerService: case ActionKind::kUpdatePeerService: obs.peer_service = {true, true}; break;
+      case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
+      case ActionKind::kCreateConfigMap:
+        obs.config_map.exists = true;
+        obs.config_map.token = naming::ClusterToken("c", spec.uid);
+        for (int i = 0; i < a.replicas; ++i) obs.config_map.members[naming::Member("c", i)] = {a.initial_cluster, a.state, ""};
+        break;
+      case ActionKind::kWriteMemberBootstrap:
+        obs.config_map.members[a.member_name] = {a.initial_cluster, a.state, naming::MemberIdHex(a.member_id)};
+        break;
+      case ActionKind::kDeleteMemberBootstrap: obs.config_map.members.erase(a.member_name); break;
+      case ActionKind::kCreateStatefulSet:
+        obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}};
+        template_version = spec.version;
+        break;
+      case ActionKind::kUpdateStatefulSet:
+        obs.stateful_set.template_up_to_date = true;
+        obs.stateful_set.update_revision = "r" + std::to_string(++revisions);
+        obs.stateful_set.template_changed_at = a.at;
+        template_version = spec.version;
+        break;
+      case ActionKind::kScaleStatefulSet: {
+        ASSERT_GE(a.replicas, 1);
+        for (auto& m : *obs.members) {
+          if (!m.is_learner) {
+            ASSERT_LT(*naming::OrdinalFromPeerUrl("c", m.peer_url), a.replicas) << "scaled away a voter's pod";
+          }
+        }
+        obs.stateful_set.replicas = a.replicas;
+        break;
+      }
+      case ActionKind::kCreatePdb: case ActionKind::kUpdatePdb: obs.pdb = {true, a.min_available}; break;
+      case ActionKind::kAnnotateVolume: obs.volumes[a.ordinal].marker = naming::MemberIdHex(a.member_id); break;
+      case ActionKind::kAddLearner: {
+        for (auto& m : *obs.members) ASSERT_FALSE(m.is_learner) << "second learner";
+        MemberState m;
+        m.id = next_id++;
+        m.peer_url = a.peer_url;
+        m.is_learner = true;
+        obs.members->push_back(m);
+        break;
+      }
+      case ActionKind::kPromoteLearner: {
+        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_TRUE(it->is_learner);
+        ASSERT_TRUE(it->healthy);
+        ASSERT_GE(it->applied_index + 1000, Leader()->raft_index) << "promoted a learner that is behind";
+        it->is_learner = false;
+        break;
+      }
+      case ActionKind::kMoveLeader: {
+        auto* l = Leader();
+        ASSERT_NE(l, nullptr);
+        l->is_leader = false;
+        for (auto& m : *obs.members) if (m.id == a.member_id) { ASSERT_TRUE(m.healthy); m.is_leader = true; }
+        break;
+      }
+      case ActionKind::kRemoveMember: {
+        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_FALSE(it->is_leader) << "removed the leader";
+        bool voter = !it->is_learner;
+        int healthy_after = HealthyVoting() - (voter && it->healthy ? 1 : 0);
+        int voting_after = Voting() - (voter ? 1 : 0);
+        ASSERT_GE(voting_after, 1) << "removed the last member";
+        if (voter) {
+          ASSERT_GE(healthy_after, QuorumOf(voting_after)) << "removal lost quorum";
+        }
+        obs.members->erase(it);
+        break;
+      }
+      case ActionKind::kDeletePvc: {
+        ASSERT_FALSE(obs.pods[a.ordinal].exists) << "deleted the PVC of a running pod";
+        obs.volumes.erase(a.ordinal);
+        break;
+      }
+      case ActionKind::kRestartPod: obs.pods[a.ordinal] = NewPod(); break;
+      case ActionKind::kReplacePod: {
+        ASSERT_EQ(obs.pods[a.ordinal].uid, a.pod_uid);
+        auto it = std::find_if(obs.members->begin(), obs.members->end(),
+                               [&](auto& m) { return *naming::OrdinalFromPeerUrl("c", m.peer_url) == a.ordinal; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_TRUE(!it->is_leader || Voting() == 1) << "restarted the leader without moving leadership first";
+        ASSERT_GE(HealthyVoting() - (it->healthy ? 1 : 0), QuorumOf(Voting())) << "a restart lost quorum";
+        obs.pods[a.ordinal] = NewPod();
+        it->healthy = false;
+        restarting.insert(it->id);
+        break;
+      }
+    }
+  }
+
+  // Runs the planner until it reports convergence. Each pass is a fresh planner, which
+  // is exactly what an operator restart between any two steps looks like.
+  Plan Converge(int max_steps = 200) {
+    Plan p;
+    for (int i = 0; i < max_steps; ++i) {
+      Settle();
+      p = PlanNext(spec, obs, now);
+      if (p.action.kind == ActionKind::kNone) return p;
+      Apply(p.action);
+      if (::testing::Test::HasFatalFailure()) return p;
+      now += p.action.requeue_after + seconds(1);
+      ++steps;
+    }
+    ADD_FAILURE() << "did not converge; last action " << ActionKindName(p.action.kind) << ": " << p.action.message;
+    return p;
+  }
+
+  void ExpectConverged(int n) {
+    ASSERT_TRUE(obs.members.has_value());
+    EXPECT_EQ(Voting(), n);
+    EXPECT_EQ(HealthyVoting(), n);
+    EXPECT_EQ(obs.stateful_set.replicas, n);
+    EXPECT_EQ(obs.pdb.min_available, QuorumOf(n));
+    std::set<int> ords;
+    for (auto& m : *obs.members) {
+      EXPECT_FALSE(m.is_learner);
+      ords.insert(*naming::OrdinalFromPeerUrl("c", m.peer_url));
+      EXPECT_EQ(obs.volumes[*naming::OrdinalFromPeerUrl("c", m.peer_url)].marker, naming::MemberIdHex(m.id));
+    }
+    EXPECT_EQ(static_cast<int>(ords.size()), n);
+    EXPECT_EQ(*ords.rbegin(), n - 1) << "ordinals are not dense";
+    EXPECT_EQ(static_cast<int>(obs.config_map.members.size()), n);
+  }
+};
+
+inline World MakeWorld(const ClusterSpec& spec) {
+  World w;
+  w.spec = spec;
+  return w;
+}
+
+}  // namespace cairn::op::testing
