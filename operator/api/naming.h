@@ -52,6 +52,7 @@ std::optional<int> OrdinalFromPeerUrl(const std::string& cluster, const std::str
 inline std::string KeyInitialCluster(const std::string& member) { return member + ".initial-cluster"; }
 inline std::string KeyState(const std::string& member) { return member + ".initial-cluster-state"; }
 inline std::string KeyMemberId(const std::string& member) { return member + ".member-id"; }
+inline std::string KeyConfiguredAt(const std::string& member) { return member + ".configured-at"; }
 inline constexpr const char* kKeyToken = "token";
 inline constexpr const char* kKeyScript = "run.sh";
 

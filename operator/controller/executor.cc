@@ -80,6 +80,7 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return EditConfigMap(c, spec, [&](json& data) {
         data[naming::KeyInitialCluster(a.member_name)] = a.initial_cluster;
         data[naming::KeyState(a.member_name)] = a.state;
+        data[naming::KeyConfiguredAt(a.member_name)] = FormatTime(a.at);
         if (a.member_id != 0) {
           data[naming::KeyMemberId(a.member_name)] = naming::MemberIdHex(a.member_id);
         } else {
@@ -91,6 +92,7 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
         data.erase(naming::KeyInitialCluster(a.member_name));
         data.erase(naming::KeyState(a.member_name));
         data.erase(naming::KeyMemberId(a.member_name));
+        data.erase(naming::KeyConfiguredAt(a.member_name));
       });
     case ActionKind::kCreateStatefulSet:
       return CreateIdempotent(c, types::StatefulSet(), spec, resources::StatefulSet(spec, a.replicas));

@@ -65,6 +65,9 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
       b.state = data.value(naming::KeyState(member), "");
       b.member_id = data.value(naming::KeyMemberId(member), "");
       o.config_map.members[member] = b;
+      if (data.contains(naming::KeyConfiguredAt(member))) {
+        o.config_map.configured_at[member] = ParseTime(data.value(naming::KeyConfiguredAt(member), ""));
+      }
     }
   }
 

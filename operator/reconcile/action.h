@@ -19,7 +19,7 @@ enum class ActionKind {
   kCreateClientService,
   kUpdateClientService,
   kCreateConfigMap,      // bootstrap keys for ordinals [0, replicas)
-  kWriteMemberBootstrap, // member_name, initial_cluster, state, member_id
+  kWriteMemberBootstrap, // member_name, initial_cluster, state, member_id, at
   kDeleteMemberBootstrap,// member_name
   kCreateStatefulSet,    // replicas
   kUpdateStatefulSet,    // template changed (at); replicas unchanged

@@ -69,6 +69,9 @@ struct ConfigMapState {
   bool exists = false;
   std::string token;
   std::map<std::string, MemberBootstrap> members;  // by member name
+  // When each member's entry was last written. A pod older than its entry may still see
+  // the previous one: the kubelet refreshes a mounted ConfigMap only after a minute or so.
+  std::map<std::string, TimePoint> configured_at;
 };
 
 // A member from the cluster's member list, joined with its own Status response.

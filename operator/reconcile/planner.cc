@@ -278,6 +278,7 @@ class Planner {
         p.action.initial_cluster = key->second.initial_cluster;
         p.action.state = "existing";
         p.action.member_id = m->id;
+        p.action.at = now_;
         return p;
       }
     }
@@ -363,6 +364,7 @@ class Planner {
         p.action.initial_cluster = want;
         p.action.state = "existing";
         p.action.member_id = l->id;
+        p.action.at = now_;
         return p;
       }
       if (obs_.stateful_set.replicas <= ord) {
@@ -370,13 +372,21 @@ class Planner {
         p.action.replicas = ord + 1;
         return p;
       }
+      // A pod made before its join configuration was written (a member restarted on a
+      // lost volume) may not see it for a minute or more: restart it at once, as a new
+      // pod mounts the current ConfigMap. Any other pod gets a grace period to start.
       auto pod = obs_.pods.find(ord);
-      if (pod != obs_.pods.end() && pod->second.exists && !pod->second.terminating &&
-          now_ - pod->second.created >= cfg_.learner_start_grace) {
-        Plan p = Act(ActionKind::kRestartPod, "RestartingLearnerPod",
-                     "learner " + name + " has not started; restarting its pod to reread its configuration");
-        p.action.ordinal = ord;
-        return p;
+      auto configured = obs_.config_map.configured_at.find(name);
+      if (pod != obs_.pods.end() && pod->second.exists && !pod->second.terminating) {
+        const bool predates = configured != obs_.config_map.configured_at.end() && pod->second.created < configured->second;
+        if (predates || now_ - pod->second.created >= cfg_.learner_start_grace) {
+          Plan p = Act(ActionKind::kRestartPod, "RestartingLearnerPod",
+                       "learner " + name + (predates ? "'s pod predates its join configuration"
+                                                     : " has not started") +
+                           "; restarting its pod to read its configuration");
+          p.action.ordinal = ord;
+          return p;
+        }
       }
       return Wait("LearnerStarting", "waiting for learner " + name + " to start", cfg_.wait_requeue);
     }

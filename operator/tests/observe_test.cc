@@ -73,6 +73,30 @@ TEST(Observe, BootstrapEntriesParseFromConfigMapKeys) {
   EXPECT_EQ(o.config_map.members["c-0"].member_id, "00000000000000aa");
   EXPECT_EQ(o.config_map.members["c-1"].initial_cluster, "ic");
   EXPECT_TRUE(o.members.has_value());
+  EXPECT_TRUE(o.config_map.configured_at.empty());
+  (*c.config_map)["data"][naming::KeyConfiguredAt("c-0")] = "2026-03-01T10:00:05Z";
+  o = ObserveObjects(spec, c, std::vector<MemberState>{});
+  EXPECT_EQ(o.config_map.configured_at["c-0"], ParseTime("2026-03-01T10:00:05Z"));
+}
+
+TEST(Observe, RevisionsAndVersionsComeFromTheStatefulSetAndPodLabels) {
+  ClusterSpec spec = Spec();
+  ChildObjects c;
+  c.stateful_set = resources::StatefulSet(spec, 3);
+  (*c.stateful_set)["metadata"]["generation"] = 4;
+  (*c.stateful_set)["metadata"]["annotations"][naming::kAnnotationTemplateChangedAt] = "2026-03-01T10:00:00Z";
+  (*c.stateful_set)["status"] = {{"updateRevision", "c-abc"}, {"observedGeneration", 3}};
+  c.pods = {{{"metadata", {{"name", "c-0"}, {"uid", "u0"},
+                           {"labels", {{naming::kLabelRevision, "c-abc"}, {naming::kLabelVersion, "0.2.0"}}}}}}};
+  ObservedState o = ObserveObjects(spec, c, kNoMembers);
+  EXPECT_EQ(o.stateful_set.update_revision, "c-abc");
+  EXPECT_FALSE(o.stateful_set.revision_observed) << "generation 4 is not observed yet";
+  EXPECT_EQ(o.stateful_set.template_changed_at, ParseTime("2026-03-01T10:00:00Z"));
+  EXPECT_EQ(o.pods[0].uid, "u0");
+  EXPECT_EQ(o.pods[0].revision, "c-abc");
+  EXPECT_EQ(o.pods[0].version, "0.2.0");
+  (*c.stateful_set)["status"]["observedGeneration"] = 4;
+  EXPECT_TRUE(ObserveObjects(spec, c, kNoMembers).stateful_set.revision_observed);
 }
 
 }  // namespace

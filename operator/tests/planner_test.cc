@@ -164,6 +164,30 @@ TEST(Planner, CrashAfterMemberAddWritesConfigThenScales) {
   EXPECT_EQ(p.action.ordinal, 3);
 }
 
+// Repair after a lost volume: the member's pod already runs when its entry is rewritten
+// for the new learner, and the kubelet would show it the new entry only a minute or more
+// later. Restarting it at once is what makes a repair take seconds.
+TEST(Planner, ALearnerPodOlderThanItsJoinConfigurationIsRestartedAtOnce) {
+  auto spec = Spec(3);
+  auto o = Healthy(spec, 3);
+  Member(o, 2)->id = 0x777;
+  Member(o, 2)->name = "";
+  Member(o, 2)->is_learner = true;
+  Member(o, 2)->healthy = false;
+  o.config_map.members["c-2"] = {InitialClusterOf(spec, *o.members), "existing", "0000000000000777"};
+  o.pods[2].created = kT0 - seconds(5);
+  o.config_map.configured_at["c-2"] = kT0 - seconds(2);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kRestartPod) << p.action.message;
+  EXPECT_EQ(p.action.ordinal, 2);
+  EXPECT_NE(p.action.message.find("predates"), std::string::npos) << p.action.message;
+  // The pod made afterwards reads the entry: it gets time to start.
+  o.pods[2].created = kT0 - seconds(1);
+  p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "LearnerStarting");
+}
+
 // Learner c-3 (ID 0x777), configured and started, its pod running.
 void StartedLearner(ObservedState& o, int64_t applied_index) {
   MemberState l;

@@ -158,8 +158,12 @@ struct World {
         break;
       case ActionKind::kWriteMemberBootstrap:
         obs.config_map.members[a.member_name] = {a.initial_cluster, a.state, naming::MemberIdHex(a.member_id)};
+        obs.config_map.configured_at[a.member_name] = a.at;
         break;
-      case ActionKind::kDeleteMemberBootstrap: obs.config_map.members.erase(a.member_name); break;
+      case ActionKind::kDeleteMemberBootstrap:
+        obs.config_map.members.erase(a.member_name);
+        obs.config_map.configured_at.erase(a.member_name);
+        break;
       case ActionKind::kCreateStatefulSet:
         obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}};
         template_version = spec.version;
