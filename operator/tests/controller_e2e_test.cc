@@ -13,7 +13,10 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
+
+#include <yaml-cpp/yaml.h>
 
 #include "operator/api/naming.h"
 #include "operator/controller/controller.h"
@@ -204,6 +207,20 @@ class World {
   std::jthread thread_;
 };
 
+// (group, resource, verb) granted by a ClusterRole or Role manifest.
+std::set<testing::FakeApiServer::RbacUse> Granted(const std::string& path) {
+  std::set<testing::FakeApiServer::RbacUse> out;
+  YAML::Node role = YAML::LoadFile(path);
+  for (const auto& rule : role["rules"]) {
+    for (const auto& g : rule["apiGroups"]) {
+      for (const auto& r : rule["resources"]) {
+        for (const auto& v : rule["verbs"]) out.insert({g.as<std::string>(), r.as<std::string>(), v.as<std::string>()});
+      }
+    }
+  }
+  return out;
+}
+
 class ControllerE2E : public ::testing::Test {
  protected:
   ControllerE2E() : client_(std::move(kube::Client::Create(fake_.Config(), kube::ClientOptions{5s})).value()) {}
@@ -378,6 +395,10 @@ TEST_F(ControllerE2E, EmptyDirClustersMarkMembersOnTheirPods) {
     EXPECT_EQ(fake_.Object(types::Pod(), "db", m.name).value()["metadata"]["annotations"][naming::kAnnotationMemberId],
               naming::MemberIdHex(m.id));
   }
+  // The one request only emptyDir clusters make; the RBAC test below covers the rest.
+  const testing::FakeApiServer::RbacUse patch_pods{"", "pods", "patch"};
+  EXPECT_TRUE(fake_.RbacUses().count(patch_pods));
+  EXPECT_TRUE(Granted(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml").count(patch_pods));
 }
 
 TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
@@ -472,6 +493,51 @@ TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
   EXPECT_EQ(fake_.CountRequests("POST"), 1);  // only the test's own create
   EXPECT_EQ(fake_.CountRequests("PUT"), 0);
   EXPECT_FALSE(Cluster().contains("status"));
+}
+
+// The operator's RBAC is derived from what it does: every request a full life cycle
+// makes (create, scale up and down, a stale child, a rollout, failures reported as
+// Events) must be granted by deploy/operator's ClusterRole (which the chart's rules
+// equal, see chart_deploy_parity_test), and every grant must have been used.
+TEST_F(ControllerE2E, TheClusterRoleGrantsExactlyTheRequestsTheOperatorMakes) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  SetReplicas(4);
+  ASSERT_TRUE(Eventually([&] { return Converged(4) && Voting() == 4; })) << Cluster().dump(2);
+  SetReplicas(3);
+  ASSERT_TRUE(Eventually([&] { return Converged(3) && !fake_.Object(types::PersistentVolumeClaim(), "db", naming::Pvc("etcd", 3)); }))
+      << Cluster().dump(2);
+  json svc = fake_.Object(types::Service(), "db", naming::ClientService("etcd")).value();
+  svc["metadata"]["annotations"][naming::kAnnotationSpecHash] = "stale";
+  fake_.Upsert(types::Service(), "db", svc);
+  // A failing step is a Warning Event; its repeat is aggregated into the same Event.
+  fake_.InjectError("PUT /apis/apps/v1/namespaces/db/statefulsets/etcd", 500, "InternalError", 4);
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"image", "cairn:9.9.9"}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3) && Cluster()["status"].value("updatedReplicas", 0) == 3; })) << Cluster().dump(2);
+  ASSERT_TRUE(Eventually([&] {
+    return fake_.Object(types::Service(), "db", naming::ClientService("etcd")).value()["metadata"]["annotations"][naming::kAnnotationSpecHash] != "stale";
+  }));
+
+  auto granted = Granted(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
+  std::set<testing::FakeApiServer::RbacUse> used;
+  for (const auto& u : fake_.RbacUses()) {
+    // The test's own requests (creating and patching the EtcdCluster) are the user's.
+    if (u.resource == "etcdclusters" && (u.verb == "create" || u.verb == "patch")) continue;
+    used.insert(u);
+  }
+  for (const auto& u : used) {
+    EXPECT_TRUE(granted.count(u)) << "the operator " << u.verb << "s " << u.resource << " (group \"" << u.group
+                                  << "\") but the ClusterRole does not allow it";
+  }
+  for (const auto& g : granted) {
+    // Events go to whichever of the two APIs the cluster serves; the fake serves core/v1.
+    // Pods are patched only in emptyDir clusters (EmptyDirClustersMarkMembersOnTheirPods).
+    if (g.group == "events.k8s.io" || (g.resource == "pods" && g.verb == "patch")) continue;
+    EXPECT_TRUE(used.count(g)) << "the ClusterRole grants " << g.verb << " on " << g.resource << " (group \"" << g.group
+                               << "\"), which the operator never used: least privilege says remove it";
+  }
 }
 
 }  // namespace

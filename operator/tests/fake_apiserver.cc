@@ -349,6 +349,17 @@ FakeApiServer::Reply FakeApiServer::Handle(const Request& req) {
     return fail(404, "NotFound", "the server could not find the requested resource");
   }
   const std::string what = type->plural + " \"" + name + "\"";
+  {
+    // What RBAC would have to allow: the API group, resource[/subresource] and verb.
+    const std::string group = prefix.rfind("/apis/", 0) == 0 ? seg[1] : "";
+    const bool watch = req.query.count("watch") && (req.query.at("watch") == "true" || req.query.at("watch") == "1");
+    std::string verb = req.method == "POST" ? "create" : req.method == "PUT" ? "update" : req.method == "PATCH" ? "patch"
+                       : req.method == "DELETE"                                         ? "delete"
+                       : !name.empty()                                                  ? "get"
+                       : watch                                                          ? "watch"
+                                                                                        : "list";
+    rbac_uses_.insert({group, type->plural + (sub.empty() ? "" : "/" + sub), verb});
+  }
 
   if (req.method == "GET" && name.empty()) {
     auto w = req.query.find("watch");
@@ -633,6 +644,11 @@ int FakeApiServer::CountRequests(const std::string& prefix) const {
   int n = 0;
   for (const auto& l : log_) n += l.rfind(prefix, 0) == 0 ? 1 : 0;
   return n;
+}
+
+std::set<FakeApiServer::RbacUse> FakeApiServer::RbacUses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rbac_uses_;
 }
 
 int FakeApiServer::open_watches() const {

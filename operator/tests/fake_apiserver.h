@@ -70,7 +70,13 @@ class FakeApiServer {
   void ClearInjectedErrors();
 
   int64_t resource_version() const;
-  int CountRequests(const std::string& prefix) const;  // "GET /api/v1/...", "WATCH /api/v1/..."
+  int CountRequests(const std::string& prefix) const;
+  // Every (API group, resource[/subresource], verb) a request has used, as RBAC names them.
+  struct RbacUse {
+    std::string group, resource, verb;
+    auto operator<=>(const RbacUse&) const = default;
+  };
+  std::set<RbacUse> RbacUses() const;  // "GET /api/v1/...", "WATCH /api/v1/..."
   int open_watches() const;
 
  private:
@@ -110,6 +116,7 @@ class FakeApiServer {
   uint64_t close_gen_ = 0;
   int open_watches_ = 0;
   std::vector<std::string> log_;
+  std::set<RbacUse> rbac_uses_;
   struct Injected {
     std::string prefix;
     int code;

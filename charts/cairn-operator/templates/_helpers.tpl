@@ -85,31 +85,33 @@ one namespace, so more than one is refused here rather than half-honoured.
 What the operator does with each kind of object, in every namespace it watches. The same
 rules go into the ClusterRole (all namespaces) or into the Role of each watched namespace,
 and must equal deploy/operator/cluster_role.yaml (chart_deploy_parity_test compares them).
-Pods: delete is used only to restart a learner's pod so it rereads its join configuration;
-PVCs: patch marks a volume with the member ID it holds, delete cleans up after scale-down.
+Exactly the requests the operator makes (operator_controller_test's RBAC test fails on a
+missing or an unused grant). Pods: delete restarts a learner's pod and replaces outdated
+pods in a rollout, patch marks an emptyDir member's pod with its member ID; PVCs: patch
+marks a volume with the member ID it holds, delete cleans up after scale-down.
 */}}
 {{- define "cairn-operator.rules" -}}
 - apiGroups: [etcd.cairn.dev]
   resources: [etcdclusters]
-  verbs: [get, list, watch, update, patch]
+  verbs: [get, list, watch]
 - apiGroups: [etcd.cairn.dev]
   resources: [etcdclusters/status]
-  verbs: [get, update, patch]
+  verbs: [update]
 - apiGroups: [apps]
   resources: [statefulsets]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [get, list, watch, create, update, patch]
 - apiGroups: [""]
   resources: [services, configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [get, list, watch, create, update]
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [get, list, watch, create, patch]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [list, watch, patch, delete]
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [list, watch, patch, delete]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
