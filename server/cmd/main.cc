@@ -22,6 +22,7 @@
 #include "server/etcdserver/restore.h"
 #include "server/etcdserver/server.h"
 #include "server/transport/peer_server.h"
+#include "server/transport/self_signed_cert.h"
 
 extern char** environ;
 
@@ -63,14 +64,13 @@ cairn::Status CheckTls(const cairn::config::ServerConfig& c) {
     auto refuse = [](const std::string& flag) {
       return cairn::Status::InvalidArgument("--" + flag + " is not supported yet");
     };
-    if (t->auto_tls) return refuse(p + "auto-tls");
     if (!t->crl_file.empty()) return refuse(p.empty() ? "client-crl-file" : "peer-crl-file");
     if (!t->allowed_cns.empty()) return refuse(p + "cert-allowed-cn");
     if (!t->allowed_hostnames.empty()) {
       return refuse(p.empty() ? "client-cert-allowed-hostname" : "peer-cert-allowed-hostname");
     }
     if (!t->client_cert_file.empty() || !t->client_key_file.empty()) return refuse(p + "client-cert-file");
-    if (t->Enabled()) CAIRN_RETURN_IF_ERROR(ToTlsFiles(*t).Check(p));
+    if (t->Enabled() && !t->auto_tls) CAIRN_RETURN_IF_ERROR(ToTlsFiles(*t).Check(p));
   }
   if (!c.cipher_suites.empty()) return cairn::Status::InvalidArgument("--cipher-suites is not supported yet");
   if (c.tls_min_version != "TLS1.2" || !c.tls_max_version.empty()) {
@@ -108,9 +108,30 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
   o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
   o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
   o.auto_compaction_revisions = c.auto_compaction_revisions;
-  o.client_tls = ToTlsFiles(c.client_tls);
-  o.peer_tls = ToTlsFiles(c.peer_tls);
   return o;
+}
+
+// --auto-tls / --peer-auto-tls as etcd does them: certificate files given on the same
+// side win (with a warning); otherwise a self-signed certificate for the hosts of the
+// listen URLs, kept in <data-dir>/fixtures/{client,peer} and reused on restart.
+cairn::Result<cairn::transport::TlsFiles> EffectiveTls(const cairn::config::TlsConfig& t, const std::string& side,
+                                                       const std::vector<cairn::config::Url>& listen_urls,
+                                                       const cairn::config::ServerConfig& c) {
+  cairn::transport::TlsFiles files = ToTlsFiles(t);
+  if (!t.auto_tls) return files;
+  if (files.Enabled()) {
+    spdlog::warn("ignoring {} auto TLS since certs given", side);
+    return files;
+  }
+  std::vector<std::string> hosts;
+  for (const auto& u : listen_urls) hosts.push_back(u.host);
+  auto generated = cairn::transport::SelfSignedCert(*cairn::PosixFileSystem(), c.data_dir + "/fixtures/" + side, hosts,
+                                                    static_cast<unsigned>(std::max<uint64_t>(c.self_signed_cert_validity_years, 1)));
+  if (!generated.ok()) return generated.status();
+  generated->trusted_ca_file = files.trusted_ca_file;
+  generated->client_cert_auth = files.client_cert_auth;
+  CAIRN_RETURN_IF_ERROR(generated->Check(side == "peer" ? "peer-" : ""));
+  return generated;
 }
 
 }  // namespace
@@ -183,6 +204,16 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  auto client_tls = EffectiveTls(cfg.client_tls, "client", cfg.listen_client_urls, cfg);
+  auto peer_tls = EffectiveTls(cfg.peer_tls, "peer", cfg.listen_peer_urls, cfg);
+  for (const auto* tls : {&client_tls, &peer_tls}) {
+    if (!tls->ok()) {
+      std::fprintf(stderr, "cairn: %s\n", tls->status().message().c_str());
+      return 1;
+    }
+  }
+  options.client_tls = *client_tls;
+  options.peer_tls = *peer_tls;
   // A removed member shuts down like one asked to stop (etcd exits too).
   options.on_removed = [] { kill(getpid(), SIGTERM); };
   auto server = cairn::etcdserver::EtcdServer::Start(std::move(options));

@@ -257,7 +257,7 @@ const FlagSpec kFlags[] = {
     {"peer-crl-file", K::kString, kImpl, "", "peer-transport-security.crl-file", kSecurity, "Path to the peer certificate revocation list file.", SetString<&C::peer_tls, &T::crl_file>},
     {"experimental-peer-skip-client-san-verification", K::kBool, kImpl, "false", "peer-transport-security.skip-client-san-verification", kSecurity, "Skip verification of SAN field in client certificate for peer connections.", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
     {"peer-skip-client-san-verification", K::kBool, kImpl, "false", "-", kSecurity, "Same as --experimental-peer-skip-client-san-verification (etcd 3.6 name).", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
-    {"self-signed-cert-validity", K::kUint, kIgn, "1", "", kSecurity, "Validity period (years) of auto-generated certificates.", SetUint<&C::self_signed_cert_validity_years>},
+    {"self-signed-cert-validity", K::kUint, kImpl, "1", "", kSecurity, "Validity period (years) of auto-generated certificates.", SetUint<&C::self_signed_cert_validity_years>},
     {"cipher-suites", K::kStringList, kImpl, "", "", kSecurity, "Comma-separated list of supported TLS cipher suites between client/server and peers.", SetStrings<&C::cipher_suites>},
     {"tls-min-version", K::kString, kImpl, "TLS1.2", "", kSecurity, "Minimum TLS version supported. Possible values: TLS1.2, TLS1.3.", SetTlsMinVersion},
     {"tls-max-version", K::kString, kImpl, "", "", kSecurity, "Maximum TLS version supported. Possible values: TLS1.2, TLS1.3.", SetTlsMaxVersion},

@@ -1,6 +1,7 @@
 #include "server/transport/tls.h"
 
 #include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/pem.h>
 
@@ -72,6 +73,12 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(std::string_view
     options.set_certificate_provider(Provider(tls));
     if (tls.Enabled()) options.watch_identity_key_cert_pairs();
     if (!tls.trusted_ca_file.empty()) options.watch_root_certs();
+  }
+  if (tls.self_signed && tls.trusted_ca_file.empty()) {
+    // Peers with auto TLS have no CA to check each other with: encrypted, unverified.
+    options.set_verify_server_certs(false);
+    options.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    options.set_check_call_host(false);
   }
   return grpc::experimental::TlsCredentials(options);
 }

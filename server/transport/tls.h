@@ -28,6 +28,9 @@ struct TlsFiles {
   std::string key_file;
   std::string trusted_ca_file;
   bool client_cert_auth = false;
+  // The certificate is self-signed (--auto-tls): peers dialed with it are not verified,
+  // as there is no CA to verify them with (etcd's behaviour).
+  bool self_signed = false;
 
   bool Enabled() const { return !cert_file.empty() || !key_file.empty(); }
   // Both files are readable PEM (a certificate, a private key) and so is the CA file
@@ -42,7 +45,8 @@ bool IsSecureUrl(std::string_view url);
 std::shared_ptr<grpc::ServerCredentials> ServerTlsCredentials(const TlsFiles& tls);
 
 // Credentials for dialing `url`: TLS for https (server verified against
-// trusted_ca_file, or the system roots without one; this member's certificate as the
+// trusted_ca_file, or the system roots without one, or not at all when this member's
+// own certificate is self-signed and it has no CA; this member's certificate as the
 // client certificate when it has one), plaintext otherwise.
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(std::string_view url, const TlsFiles& tls);
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cluster import CAIRN_BIN, Cluster, Member
+from cluster import AGAINST, CAIRN_BIN, Cluster, Member
 from conftest import CLEAN_EXIT
 
 
@@ -108,27 +108,98 @@ def test_a_rotated_certificate_is_served_without_a_restart(tmp_path):
         assert m.stop() in CLEAN_EXIT
 
 
-def test_members_talk_tls_to_each_other(tmp_path):
-    pki = Pki(tmp_path / "pki")
+def https_peer_cluster(tmp_path, peer_args):
+    """A started 3-member cluster with https peer URLs; peer_args(member) gives its TLS flags."""
     c = Cluster(tmp_path, size=3)
     for m in c.members:
-        crt, key = pki.issue("peer-" + m.name)
         m.peer_scheme = "https"
-        m.extra_args += ["--peer-cert-file", crt, "--peer-key-file", key, "--peer-client-cert-auth",
-                         "--peer-trusted-ca-file", pki.ca]
+        m.extra_args += peer_args(m)
     initial = ",".join("%s=%s" % (m.name, m.peer_url) for m in c.members)
     for m in c.members:
         m.initial_cluster = initial
-    c.start()
+    return c.start()
+
+
+def check_writes_cross_https_peers(c, value):
+    leader = c.leader()
+    follower = next(m for m in c.members if m is not leader)
+    follower.etcdctl("put", "over", value)
+    for m in c.members:
+        assert m.etcdctl("get", "over", "--consistency", "s", "--print-value-only").stdout in (value + "\n", "")
+    assert leader.etcdctl("get", "over", "--print-value-only").stdout == value + "\n"
+    peers = [u for x in leader.etcdctl_json("member", "list")["members"] for u in x["peerURLs"]]
+    assert len(peers) == 3 and all(u.startswith("https://") for u in peers)
+
+
+def test_members_talk_tls_to_each_other(tmp_path):
+    pki = Pki(tmp_path / "pki")
+
+    def peer_args(m):
+        crt, key = pki.issue("peer-" + m.name)
+        return ["--peer-cert-file", crt, "--peer-key-file", key, "--peer-client-cert-auth", "--peer-trusted-ca-file", pki.ca]
+    c = https_peer_cluster(tmp_path, peer_args)
     try:
-        leader = c.leader()
-        follower = next(m for m in c.members if m is not leader)
-        follower.etcdctl("put", "over", "tls")
+        check_writes_cross_https_peers(c, "tls")
+    finally:
+        c.stop()
+
+
+def test_auto_tls_serves_a_generated_certificate_and_keeps_it_across_restarts(tmp_path):
+    # etcd 3.4 has no --self-signed-cert-validity (3.5 does): its certificates last a year.
+    years = 1 if AGAINST == "etcd" else 2
+    m = Member(tmp_path / "data", extra_args=["--auto-tls"] + ([] if AGAINST == "etcd" else ["--self-signed-cert-validity", "2"]))
+    m.client_scheme = "https"
+    # There is no CA to verify a self-signed certificate with: clients skip verification.
+    m.etcdctl_args = ["--insecure-transport=false", "--insecure-skip-tls-verify"]
+    m.start()
+    cert = os.path.join(m.data_dir, "fixtures", "client", "cert.pem")
+    try:
+        m.etcdctl("put", "k", "auto")
+        assert m.etcdctl("get", "k", "--print-value-only").stdout == "auto\n"
+        with open(cert) as f:
+            first = f.read()
+        text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", cert], capture_output=True, text=True,
+                              check=True).stdout
+        assert "IP Address:127.0.0.1" in text
+        dates = dict(line.split("=", 1) for line in subprocess.run(
+            ["openssl", "x509", "-noout", "-startdate", "-enddate", "-in", cert],
+            capture_output=True, text=True, check=True).stdout.splitlines())
+        fmt = "%b %d %H:%M:%S %Y %Z"
+        days = (time.mktime(time.strptime(dates["notAfter"], fmt)) - time.mktime(time.strptime(dates["notBefore"], fmt))) / 86400
+        assert abs(days - 365 * years) <= 1, days
+        m.etcdctl_args = []
+        assert m.etcdctl("get", "k", check=False, timeout=20).returncode != 0, "plaintext must be refused"
+        m.etcdctl_args = ["--insecure-transport=false", "--insecure-skip-tls-verify"]
+    finally:
+        assert m.stop() in CLEAN_EXIT
+    m.start()
+    try:
+        assert m.etcdctl("get", "k", "--print-value-only").stdout == "auto\n"
+        with open(cert) as f:
+            assert f.read() == first, "a restart serves the same certificate"
+    finally:
+        assert m.stop() in CLEAN_EXIT
+
+
+def test_auto_tls_gives_way_to_certificate_files(tmp_path):
+    pki = Pki(tmp_path / "pki")
+    m = tls_member(tmp_path, pki)
+    m.extra_args.append("--auto-tls")
+    m.start()
+    try:
+        # Verified against the CA: the given certificate is served, not a generated one.
+        m.etcdctl("put", "k", "files")
+        assert not os.path.exists(os.path.join(m.data_dir, "fixtures", "client", "cert.pem"))
+    finally:
+        assert m.stop() in CLEAN_EXIT
+
+
+def test_members_talk_tls_to_each_other_with_peer_auto_tls(tmp_path):
+    c = https_peer_cluster(tmp_path, lambda m: ["--peer-auto-tls"])
+    try:
+        check_writes_cross_https_peers(c, "auto-tls")
         for m in c.members:
-            assert m.etcdctl("get", "over", "--consistency", "s", "--print-value-only").stdout in ("tls\n", "")
-        assert leader.etcdctl("get", "over", "--print-value-only").stdout == "tls\n"
-        peers = [u for x in leader.etcdctl_json("member", "list")["members"] for u in x["peerURLs"]]
-        assert len(peers) == 3 and all(u.startswith("https://") for u in peers)
+            assert os.path.exists(os.path.join(m.data_dir, "fixtures", "peer", "cert.pem"))
     finally:
         c.stop()
 
@@ -148,7 +219,5 @@ def test_bad_tls_settings_are_refused_at_start(tmp_path):
     assert r.returncode != 0 and "--cert-file, --key-file) must be provided" in r.stderr
     r = start("--cert-file", crt, "--key-file", key, "--client-cert-auth", scheme="https")
     assert r.returncode != 0 and "--trusted-ca-file" in r.stderr
-    r = start("--cert-file", crt, "--key-file", key, "--auto-tls", scheme="https")
-    assert r.returncode != 0 and "--auto-tls" in r.stderr
     r = start("--cert-file", crt, "--key-file", crt, scheme="https")
     assert r.returncode != 0 and "private key" in r.stderr
