@@ -47,11 +47,15 @@ bool SetLogLevel(const std::string& level) {
   return true;
 }
 
-cairn::transport::TlsFiles ToTlsFiles(const cairn::config::TlsConfig& t) {
+cairn::transport::TlsFiles ToTlsFiles(const cairn::config::TlsConfig& t, const std::string& side) {
   return {.cert_file = t.cert_file,
           .key_file = t.key_file,
           .trusted_ca_file = t.trusted_ca_file,
-          .client_cert_auth = t.client_cert_auth};
+          .client_cert_auth = t.client_cert_auth,
+          .policy = {.side = side,
+                     .crl_file = t.crl_file,
+                     .allowed_cns = t.allowed_cns,
+                     .allowed_hostnames = t.allowed_hostnames}};
 }
 
 // The TLS settings Cairn does not implement yet are refused (ignoring any of them would
@@ -64,13 +68,8 @@ cairn::Status CheckTls(const cairn::config::ServerConfig& c) {
     auto refuse = [](const std::string& flag) {
       return cairn::Status::InvalidArgument("--" + flag + " is not supported yet");
     };
-    if (!t->crl_file.empty()) return refuse(p.empty() ? "client-crl-file" : "peer-crl-file");
-    if (!t->allowed_cns.empty()) return refuse(p + "cert-allowed-cn");
-    if (!t->allowed_hostnames.empty()) {
-      return refuse(p.empty() ? "client-cert-allowed-hostname" : "peer-cert-allowed-hostname");
-    }
     if (!t->client_cert_file.empty() || !t->client_key_file.empty()) return refuse(p + "client-cert-file");
-    if (t->Enabled() && !t->auto_tls) CAIRN_RETURN_IF_ERROR(ToTlsFiles(*t).Check(p));
+    if (t->Enabled() && !t->auto_tls) CAIRN_RETURN_IF_ERROR(ToTlsFiles(*t, p.empty() ? "client" : "peer").Check(p));
   }
   if (!c.cipher_suites.empty()) return cairn::Status::InvalidArgument("--cipher-suites is not supported yet");
   if (c.tls_min_version != "TLS1.2" || !c.tls_max_version.empty()) {
@@ -117,7 +116,7 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
 cairn::Result<cairn::transport::TlsFiles> EffectiveTls(const cairn::config::TlsConfig& t, const std::string& side,
                                                        const std::vector<cairn::config::Url>& listen_urls,
                                                        const cairn::config::ServerConfig& c) {
-  cairn::transport::TlsFiles files = ToTlsFiles(t);
+  cairn::transport::TlsFiles files = ToTlsFiles(t, side);
   if (!t.auto_tls) return files;
   if (files.Enabled()) {
     spdlog::warn("ignoring {} auto TLS since certs given", side);
@@ -130,6 +129,7 @@ cairn::Result<cairn::transport::TlsFiles> EffectiveTls(const cairn::config::TlsC
   if (!generated.ok()) return generated.status();
   generated->trusted_ca_file = files.trusted_ca_file;
   generated->client_cert_auth = files.client_cert_auth;
+  generated->policy = files.policy;
   CAIRN_RETURN_IF_ERROR(generated->Check(side == "peer" ? "peer-" : ""));
   return generated;
 }

@@ -52,6 +52,7 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {StatusCode::kInternal, "io: " + std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kDataLoss, "corruption: " + std::move(m)}; }
   static Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -12,17 +12,12 @@
 #include <functional>
 #include <memory>
 
+#include "server/transport/openssl_ptr.h"
+
 namespace cairn::transport {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using Ext = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using namespace ossl;
 
 Status OpenSslError(const std::string& what) {
   return Status::Internal("auto TLS: " + what + " failed");
@@ -79,7 +74,7 @@ Result<TlsFiles> SelfSignedCert(FileSystem& fs, const std::string& dir, const st
   PKey key(EVP_EC_gen("P-256"));
   Cert cert(X509_new());
   if (!key || !cert) return OpenSslError("key generation");
-  std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>> serial(BN_new());
+  BigNum serial(BN_new());
   if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr) {
     return OpenSslError("serial number");

@@ -63,6 +63,9 @@ std::shared_ptr<grpc::ServerCredentials> ServerTlsCredentials(const TlsFiles& tl
   if (!tls.trusted_ca_file.empty()) options.watch_root_certs();
   options.set_cert_request_type(tls.client_cert_auth ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
                                                      : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (tls.client_cert_auth && !tls.policy.Empty()) {
+    options.set_certificate_verifier(PolicyVerifier(tls.policy));
+  }
   return grpc::experimental::TlsServerCredentials(options);
 }
 

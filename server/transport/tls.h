@@ -4,7 +4,8 @@
 // A listen URL with https (or unixs) is served with TLS from cert_file/key_file; with
 // client_cert_auth every client must present a certificate signed by a CA in
 // trusted_ca_file (etcd's --client-cert-auth / --peer-client-cert-auth). http and unix
-// URLs are served in plaintext. gRPC's file-watching certificate provider re-reads the
+// URLs are served in plaintext. A verified client certificate must also pass the CRL
+// and allowed CN/hostname checks of cert_policy.h. gRPC's file-watching certificate provider re-reads the
 // files every kCertReloadSeconds, so rotating a certificate is replacing its files: new
 // handshakes use the new one, established connections go on.
 // Thread-safety: values; the credentials are thread-safe.
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include "server/common/status.h"
+#include "server/transport/cert_policy.h"
 
 namespace cairn::transport {
 
@@ -31,6 +33,8 @@ struct TlsFiles {
   // The certificate is self-signed (--auto-tls): peers dialed with it are not verified,
   // as there is no CA to verify them with (etcd's behaviour).
   bool self_signed = false;
+  // Checked on every verified client certificate (so only with client_cert_auth).
+  CertPolicy policy;
 
   bool Enabled() const { return !cert_file.empty() || !key_file.empty(); }
   // Both files are readable PEM (a certificate, a private key) and so is the CA file

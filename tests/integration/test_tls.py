@@ -26,17 +26,37 @@ class Pki:
                 "-keyout", self.ca_key, "-out", self.ca, "-days", "2", "-subj", "/CN=" + name, cwd=self.dir)
 
     def issue(self, name):
+        return self.issue_for(name, name)
+
+    def issue_for(self, name, cn, san="IP:127.0.0.1,DNS:localhost"):
+        """A certificate with subject CN `cn` and the given SANs."""
         key = os.path.join(self.dir, name + ".key")
         csr = os.path.join(self.dir, name + ".csr")
         crt = os.path.join(self.dir, name + ".crt")
         ext = os.path.join(self.dir, name + ".ext")
         with open(ext, "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+            f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n" % san)
         openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                "-out", csr, "-subj", "/CN=" + name, cwd=self.dir)
+                "-out", csr, "-subj", "/CN=" + cn, cwd=self.dir)
         openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-CAcreateserial", "-out", crt,
                 "-days", "2", "-extfile", ext, cwd=self.dir)
         return crt, key
+
+    def crl(self, *revoked):
+        """A CRL from this CA listing the given certificates, made with `openssl ca`."""
+        conf = os.path.join(self.dir, "ca.cnf")
+        index = os.path.join(self.dir, "index.txt")
+        with open(conf, "w") as f:
+            f.write("[ca]\ndefault_ca=d\n[d]\ndatabase=%s\ncrlnumber=%s\ndefault_md=sha256\n"
+                    "default_crl_days=2\n" % (index, os.path.join(self.dir, "crlnumber")))
+        open(index, "w").close()
+        with open(os.path.join(self.dir, "crlnumber"), "w") as f:
+            f.write("01\n")
+        for crt in revoked:
+            openssl("ca", "-config", conf, "-keyfile", self.ca_key, "-cert", self.ca, "-revoke", crt, cwd=self.dir)
+        out = os.path.join(self.dir, "crl.pem")
+        openssl("ca", "-config", conf, "-keyfile", self.ca_key, "-cert", self.ca, "-gencrl", "-out", out, cwd=self.dir)
+        return out
 
 
 def tls_member(tmp_path, pki, client_cert_auth=False):
@@ -108,16 +128,18 @@ def test_a_rotated_certificate_is_served_without_a_restart(tmp_path):
         assert m.stop() in CLEAN_EXIT
 
 
-def https_peer_cluster(tmp_path, peer_args):
-    """A started 3-member cluster with https peer URLs; peer_args(member) gives its TLS flags."""
-    c = Cluster(tmp_path, size=3)
+def https_peer_cluster(tmp_path, peer_args, size=3, start=True):
+    """A cluster with https peer URLs, started unless told otherwise; peer_args(member)
+    gives each member's TLS flags."""
+    os.makedirs(str(tmp_path), exist_ok=True)
+    c = Cluster(tmp_path, size=size)
     for m in c.members:
         m.peer_scheme = "https"
         m.extra_args += peer_args(m)
     initial = ",".join("%s=%s" % (m.name, m.peer_url) for m in c.members)
     for m in c.members:
         m.initial_cluster = initial
-    return c.start()
+    return c.start() if start else c
 
 
 def check_writes_cross_https_peers(c, value):
@@ -128,7 +150,7 @@ def check_writes_cross_https_peers(c, value):
         assert m.etcdctl("get", "over", "--consistency", "s", "--print-value-only").stdout in (value + "\n", "")
     assert leader.etcdctl("get", "over", "--print-value-only").stdout == value + "\n"
     peers = [u for x in leader.etcdctl_json("member", "list")["members"] for u in x["peerURLs"]]
-    assert len(peers) == 3 and all(u.startswith("https://") for u in peers)
+    assert len(peers) == len(c.members) and all(u.startswith("https://") for u in peers)
 
 
 def test_members_talk_tls_to_each_other(tmp_path):
@@ -221,3 +243,70 @@ def test_bad_tls_settings_are_refused_at_start(tmp_path):
     assert r.returncode != 0 and "--trusted-ca-file" in r.stderr
     r = start("--cert-file", crt, "--key-file", crt, scheme="https")
     assert r.returncode != 0 and "private key" in r.stderr
+
+
+def test_a_client_certificate_in_the_crl_is_refused(tmp_path):
+    pki = Pki(tmp_path / "pki")
+    good = pki.issue("good")
+    bad = pki.issue("revoked")
+    m = tls_member(tmp_path, pki, client_cert_auth=True)
+    m.extra_args += ["--client-crl-file", pki.crl(bad[0])]
+    m.etcdctl_args = ["--cacert", pki.ca, "--cert", good[0], "--key", good[1]]
+    m.start()
+    try:
+        m.etcdctl("put", "k", "v")
+        m.etcdctl_args = ["--cacert", pki.ca, "--cert", bad[0], "--key", bad[1]]
+        assert m.etcdctl("get", "k", check=False, timeout=20).returncode != 0
+        if AGAINST != "etcd":
+            assert "revoked by" in m.log()
+    finally:
+        assert m.stop() in CLEAN_EXIT
+
+
+def test_peers_must_present_an_allowed_cn(tmp_path):
+    """Two members, so neither can lead without the other: member m1's certificate has a
+    CN that m0 does not allow, so no leader is elected until it presents an allowed one."""
+    pki = Pki(tmp_path / "pki")
+
+    def peer_args(second_cn):
+        def args(m):
+            cn = "etcd-peer" if m.name == "m0" else second_cn
+            crt, key = pki.issue_for("peer-%s-%s" % (m.name, second_cn), cn)
+            return ["--peer-cert-file", crt, "--peer-key-file", key, "--peer-client-cert-auth",
+                    "--peer-trusted-ca-file", pki.ca, "--peer-cert-allowed-cn", "etcd-peer"]
+        return args
+
+    c = https_peer_cluster(tmp_path / "bad", peer_args("intruder"), size=2, start=False)
+    for m in c.members:
+        m.start(wait=False)
+    try:
+        time.sleep(3)
+        r = c.members[0].etcdctl("put", "k", "v", "--command-timeout", "2s", check=False, timeout=20)
+        assert r.returncode != 0, "a peer with a refused CN must not make a quorum"
+        if AGAINST != "etcd":
+            assert "neither of an allowed CN" in c.members[0].log()
+    finally:
+        for m in c.members:
+            m.kill()
+    good = https_peer_cluster(tmp_path / "good", peer_args("etcd-peer"), size=2)
+    try:
+        check_writes_cross_https_peers(good, "allowed")
+    finally:
+        good.stop()
+
+
+@pytest.mark.skipif(AGAINST == "etcd", reason="--client-cert-allowed-hostname is etcd 3.5")
+def test_client_certificates_must_be_valid_for_an_allowed_hostname(tmp_path):
+    pki = Pki(tmp_path / "pki")
+    ok = pki.issue_for("ok", "app", san="DNS:app.example")
+    other = pki.issue_for("other", "app", san="DNS:other.example")
+    m = tls_member(tmp_path, pki, client_cert_auth=True)
+    m.extra_args += ["--client-cert-allowed-hostname", "app.example"]
+    m.etcdctl_args = ["--cacert", pki.ca, "--cert", ok[0], "--key", ok[1]]
+    m.start()
+    try:
+        m.etcdctl("put", "k", "v")
+        m.etcdctl_args = ["--cacert", pki.ca, "--cert", other[0], "--key", other[1]]
+        assert m.etcdctl("get", "k", check=False, timeout=20).returncode != 0
+    finally:
+        assert m.stop() in CLEAN_EXIT
