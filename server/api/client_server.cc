@@ -7,6 +7,8 @@
 #include <chrono>
 #include <climits>
 
+#include <unistd.h>
+
 #include "server/transport/grpc_address.h"
 #include "server/transport/grpc_listener.h"
 
@@ -36,7 +38,8 @@ WatchServiceOptions ClientServer::WatchOptionsFor(const etcdserver::EtcdServer& 
 }
 
 Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer* server,
-                                                          const std::vector<std::string>& listen_urls) {
+                                                          const std::vector<std::string>& listen_urls,
+                                                          const std::vector<std::string>& metrics_urls) {
   std::unique_ptr<ClientServer> cs(new ClientServer(server));
   grpc::ServerBuilder builder;
   const uint64_t max_recv = server->options().max_request_bytes + kGrpcOverheadBytes;
@@ -73,17 +76,42 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   if (!grpc_server.ok()) return grpc_server.status();
   cs->grpc_ = std::move(grpc_server.value());
   cs->watch_.Start();
-  if (mux_urls.empty()) return cs;
+  if (mux_urls.empty() && metrics_urls.empty()) return cs;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
   cs->gateway_ = std::make_unique<gateway::Gateway>(cs->grpc_->InProcessChannel(args), server, kEtcdApiVersion);
+  if (!metrics_urls.empty()) {
+    std::vector<std::string> addresses;
+    for (const auto& url : metrics_urls) {
+      if (!url.starts_with("http://")) {
+        cs->Shutdown();
+        return Status::InvalidArgument("--listen-metrics-urls: " + url + ": only http:// is supported yet");
+      }
+      auto address = transport::ListenAddress(url);
+      if (!address.ok()) {
+        cs->Shutdown();
+        return address.status();
+      }
+      addresses.push_back(*address);
+    }
+    // A monitoring port speaks HTTP/1.1 only: a gRPC connection is closed.
+    auto metrics = transport::PortMux::Start(
+        addresses, [](int fd) { ::close(fd); }, [gw = cs->gateway_.get()](int fd) { gw->ServeMonitoring(fd); });
+    if (!metrics.ok()) {
+      cs->Shutdown();
+      return Status::Unavailable("could not listen for metrics on " + JoinUrls(metrics_urls) + ": " +
+                                 metrics.status().message());
+    }
+    cs->metrics_mux_ = std::move(metrics.value());
+    for (const auto& url : metrics_urls) spdlog::info("serving /metrics and health checks on {}", url);
+  }
+  if (mux_urls.empty()) return cs;
   auto mux = transport::PortMux::Start(
       mux_addresses, [g = cs->grpc_.get()](int fd) { grpc::AddInsecureChannelFromFd(g, fd); },
       [gw = cs->gateway_.get()](int fd) { gw->Serve(fd); });
   if (!mux.ok()) {
-    cs->grpc_->Shutdown();
-    cs->watch_.Stop();
+    cs->Shutdown();
     return Status::Unavailable("could not listen for client requests on " + JoinUrls(mux_urls) +
                                " (address in use or not assignable: " + mux.status().message() + ")");
   }
@@ -94,6 +122,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
 
 void ClientServer::Shutdown() {
   // The HTTP side first: open gateway watches end, and no new gRPC connection arrives.
+  if (metrics_mux_) metrics_mux_->Stop();
   if (mux_) mux_->Stop();
   watch_.EndStreams();
   long_calls_.EndAll();

@@ -33,8 +33,11 @@ namespace cairn::api {
 
 class ClientServer {
  public:
+  // `metrics_urls` (--listen-metrics-urls, http only) serve /metrics, /health, /livez,
+  // /readyz and /version, and nothing else.
   static Result<std::unique_ptr<ClientServer>> Start(etcdserver::EtcdServer* server,
-                                                     const std::vector<std::string>& listen_urls);
+                                                     const std::vector<std::string>& listen_urls,
+                                                     const std::vector<std::string>& metrics_urls = {});
   // Ends the calls that would never end by themselves (watch and keep-alive streams,
   // Lock, Campaign and Observe waits), stops accepting, and lets the responses on their
   // way out leave for at most kDrainDeadline. REQUIRES: the member has stopped.
@@ -68,8 +71,9 @@ class ClientServer {
   ServerWatchContext watch_context_;
   WatchService watch_;
   std::unique_ptr<grpc::Server> grpc_;
-  std::unique_ptr<gateway::Gateway> gateway_;  // with mux_, for http:// listen URLs
-  std::unique_ptr<transport::PortMux> mux_;
+  std::unique_ptr<gateway::Gateway> gateway_;  // with mux_ or metrics_mux_
+  std::unique_ptr<transport::PortMux> mux_;    // http:// listen URLs
+  std::unique_ptr<transport::PortMux> metrics_mux_;
 };
 
 }  // namespace cairn::api

@@ -231,7 +231,9 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> listen_urls;
   for (const auto& url : cfg.listen_client_urls) listen_urls.push_back(url.String());
-  auto clients = cairn::api::ClientServer::Start(server->get(), listen_urls);
+  std::vector<std::string> metrics_urls;
+  for (const auto& url : cfg.listen_metrics_urls) metrics_urls.push_back(url.String());
+  auto clients = cairn::api::ClientServer::Start(server->get(), listen_urls, metrics_urls);
   if (!clients.ok()) {
     spdlog::critical("cannot serve clients: {}", clients.status().message());
     peers.value()->Shutdown();

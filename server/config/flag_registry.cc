@@ -270,7 +270,7 @@ const FlagSpec kFlags[] = {
 
     {"enable-pprof", K::kBool, kIgn, "false", "", kMonitor, "Enable runtime profiling data via HTTP server.", SetBool<&C::enable_pprof>},
     {"metrics", K::kString, kIgn, "basic", "", kMonitor, "Set level of detail for exported metrics ('basic' or 'extensive').", SetMetrics},
-    {"listen-metrics-urls", K::kUrlList, kIgn, "", "", kMonitor, "List of URLs to listen on for the /metrics and /health endpoints.", SetUrls<true, &C::listen_metrics_urls>},
+    {"listen-metrics-urls", K::kUrlList, kImpl, "", "", kMonitor, "List of URLs to listen on for the /metrics and /health endpoints.", SetUrls<true, &C::listen_metrics_urls>},
 
     {"logger", K::kString, kIgn, "zap", "", kLogging, "Logger implementation (etcd: 'zap').", CheckLogger},
     {"log-outputs", K::kStringList, kIgn, "default", "", kLogging, "Log output targets ('stdout', 'stderr', 'default' or file paths).", CheckAny},

@@ -174,15 +174,19 @@ Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, etcdserver::EtcdServer*
   };
 }
 
-void Gateway::Serve(int fd) {
+void Gateway::Serve(int fd) { ServeWith(fd, &Gateway::Dispatch); }
+
+void Gateway::ServeMonitoring(int fd) { ServeWith(fd, &Gateway::DispatchMonitoringOnly); }
+
+void Gateway::ServeWith(int fd, bool (Gateway::*dispatch)(const HttpRequest&, HttpConnection&)) {
   HttpConnection http(fd, max_body_bytes_);
   HttpRequest request;
   while (http.Read(&request)) {
-    if (!Dispatch(request, http) || !request.keep_alive) return;
+    if (!(this->*dispatch)(request, http) || !request.keep_alive) return;
   }
 }
 
-bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
+std::optional<bool> Gateway::DispatchMonitoring(const HttpRequest& request, HttpConnection& http) {
   const std::string& path = request.path;
   if (path == "/version") {
     return http.Respond(200, kJson, "{\"etcdserver\":\"" + version_ + "\",\"etcdcluster\":\"" + version_ + "\"}",
@@ -194,6 +198,17 @@ bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
   if (path == "/metrics") {
     return http.Respond(200, "text/plain; version=0.0.4", RenderMetrics(*server_, version_), request.keep_alive);
   }
+  return std::nullopt;
+}
+
+bool Gateway::DispatchMonitoringOnly(const HttpRequest& request, HttpConnection& http) {
+  if (auto answered = DispatchMonitoring(request, http)) return *answered;
+  return http.Respond(404, "text/plain", "404 page not found\n", request.keep_alive);
+}
+
+bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
+  if (auto answered = DispatchMonitoring(request, http)) return *answered;
+  const std::string& path = request.path;
   std::string method;
   for (const char* prefix : {"/v3/", "/v3beta/", "/v3alpha/"}) {
     if (path.starts_with(prefix)) method = path.substr(std::string(prefix).size());

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/etcdserver/server.h"
@@ -34,12 +35,19 @@ class Gateway {
 
   // Serves HTTP/1.1 requests on `fd` until the client closes it. Does not close `fd`.
   void Serve(int fd);
+  // The same for a --listen-metrics-urls connection: only /metrics, /health, /livez,
+  // /readyz and /version; anything else is 404.
+  void ServeMonitoring(int fd);
 
  private:
   // Runs one call: the request body (JSON) in, the response written to `http`.
   using Handler = std::function<bool(const HttpRequest& request, HttpConnection& http)>;
 
   bool Dispatch(const HttpRequest& request, HttpConnection& http);
+  // Answers the monitoring endpoints; nullopt when `request` is for another path.
+  std::optional<bool> DispatchMonitoring(const HttpRequest& request, HttpConnection& http);
+  void ServeWith(int fd, bool (Gateway::*dispatch)(const HttpRequest&, HttpConnection&));
+  bool DispatchMonitoringOnly(const HttpRequest& request, HttpConnection& http);
   bool Health(const HttpRequest& request, HttpConnection& http);
   bool Live(const HttpRequest& request, HttpConnection& http);
   bool Ready(const HttpRequest& request, HttpConnection& http);

@@ -216,3 +216,31 @@ def test_a_member_with_open_gateway_watches_stops_cleanly(tmp_path):
     assert time.time() - started < 10
     for s in streams:
         s.close()
+
+
+def test_metrics_urls_serve_metrics_and_health_only(tmp_path):
+    from cluster import Member, free_port
+    from conftest import CLEAN_EXIT
+    port = free_port()
+    m = Member(tmp_path / "data", extra_args=["--listen-metrics-urls", "http://127.0.0.1:%d" % port]).start()
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
+            assert resp.status == 200
+            assert "etcd_server_has_leader 1" in resp.read().decode()
+        with urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=10) as resp:
+            assert json.loads(resp.read())["health"] == "true"
+        try:
+            urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/v3/kv/range" % port,
+                                                          data=b'{"key":"YQ=="}', method="POST"), timeout=10)
+            raise AssertionError("the KV gateway must not be served on a metrics URL")
+        except urllib.error.HTTPError as e:
+            assert e.code == 404
+        # Nor is gRPC: etcdctl cannot use the metrics port.
+        m2 = Member(tmp_path / "unused")
+        m2.port = port
+        assert m2.etcdctl("get", "x", "--command-timeout", "2s", check=False, timeout=20).returncode != 0
+        if AGAINST != "etcd":
+            with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=10) as resp:
+                assert json.loads(resp.read())["health"] == "true"
+    finally:
+        assert m.stop() in CLEAN_EXIT

@@ -11,12 +11,12 @@ using ::testing::HasSubstr;
 TEST(UnsupportedFlagsTest, IgnoredFlagsWarnNamingTheFlag) {
   auto r = Load({"--logger=zap", "--log-outputs=stderr", "--enable-log-rotation",
                  "--log-rotation-config-json={}", "--enable-pprof", "--metrics=extensive",
-                 "--listen-metrics-urls=http://127.0.0.1:2381", "--cors=*", "--host-whitelist=*",
+                 "--cors=*", "--host-whitelist=*",
                  "--experimental-compaction-batch-limit=500", "--backend-batch-interval=10ms"});
   ASSERT_TRUE(r.ok()) << r.status().message();
   for (const char* flag :
        {"--logger", "--log-outputs", "--enable-log-rotation", "--log-rotation-config-json",
-        "--enable-pprof", "--metrics", "--listen-metrics-urls", "--cors", "--host-whitelist",
+        "--enable-pprof", "--metrics", "--cors", "--host-whitelist",
         "--experimental-compaction-batch-limit", "--backend-batch-interval"}) {
     EXPECT_THAT(r->warnings, Contains("cairn: flag " + std::string(flag) +
                                       " is accepted but ignored (not implemented by Cairn yet)"))
@@ -25,7 +25,6 @@ TEST(UnsupportedFlagsTest, IgnoredFlagsWarnNamingTheFlag) {
   // Ignored settings that have a field are still recorded for later milestones.
   EXPECT_TRUE(r->config.enable_pprof);
   EXPECT_EQ(r->config.metrics, "extensive");
-  EXPECT_EQ(UrlListString(r->config.listen_metrics_urls), "http://127.0.0.1:2381");
 }
 
 TEST(UnsupportedFlagsTest, IgnoredFlagsAreStillTypeChecked) {
