@@ -31,10 +31,10 @@ std::string QuantityString(const nlohmann::json& v) {
 }  // namespace
 
 bool IsOperatorOwnedFlag(const std::string& option) {
-  static const std::array<const char*, 10> kOwned = {
+  static const std::array<const char*, 11> kOwned = {
       "--name", "--data-dir", "--listen-client-urls", "--advertise-client-urls",
       "--listen-peer-urls", "--initial-advertise-peer-urls", "--initial-cluster",
-      "--initial-cluster-state", "--initial-cluster-token", "--wal-dir"};
+      "--initial-cluster-state", "--initial-cluster-token", "--wal-dir", "--listen-metrics-urls"};
   std::string flag = option.substr(0, option.find('='));
   for (const char* owned : kOwned) {
     if (flag == owned) return true;

@@ -12,6 +12,7 @@ namespace cairn::op::naming {
 
 inline constexpr int kClientPort = 2379;
 inline constexpr int kPeerPort = 2380;
+inline constexpr int kMetricsPort = 2381;  // --listen-metrics-urls: /metrics and the probes
 
 inline std::string PeerService(const std::string& cluster) { return cluster + "-peer"; }
 inline std::string ClientService(const std::string& cluster) { return cluster + "-client"; }

@@ -20,7 +20,7 @@ nlohmann::json Meta(const ClusterSpec& spec, const std::string& name) {
 }
 
 nlohmann::json Probe(const char* path, int period_seconds, int failure_threshold) {
-  return {{"httpGet", {{"path", path}, {"port", "client"}}},
+  return {{"httpGet", {{"path", path}, {"port", "metrics"}}},
           {"periodSeconds", period_seconds},
           {"timeoutSeconds", 5},
           {"failureThreshold", failure_threshold}};
@@ -93,6 +93,7 @@ exec "${CAIRN_BIN:-cairn}" \
   --listen-client-urls=http://0.0.0.0:2379 \
   --advertise-client-urls="http://$host:2379" \
   --listen-peer-urls=http://0.0.0.0:2380 \
+  --listen-metrics-urls=http://0.0.0.0:2381 \
   --initial-advertise-peer-urls="http://$host:2380" \
   --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
   --initial-cluster-state="$(cat "$cfg/$name.initial-cluster-state")" \
@@ -133,7 +134,9 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
         {{"name", "PEER_SERVICE"}, {"value", naming::PeerService(spec.name)}}}},
       {"ports",
        {{{"name", "client"}, {"containerPort", naming::kClientPort}},
-        {{"name", "peer"}, {"containerPort", naming::kPeerPort}}}},
+        {{"name", "peer"}, {"containerPort", naming::kPeerPort}},
+        // Probes and Prometheus: plain HTTP whatever TLS the client port requires.
+        {{"name", "metrics"}, {"containerPort", naming::kMetricsPort}}}},
       // Ready means "can serve a client now" (a voter with a leader that answers a
       // quorum read), so the client Service never routes to a learner or to a member
       // still catching up. Liveness asks only that the process answers a local read,

@@ -71,6 +71,8 @@ TEST(Builders, StatefulSetShape) {
   EXPECT_FALSE(s["spec"]["selector"]["matchLabels"].contains(naming::kLabelVersion)) << "the selector must not change with the version";
   // Ready only when the member can serve; alive as long as it answers a local read.
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["port"], "metrics");
+  EXPECT_EQ(c["ports"][2], nlohmann::json({{"name", "metrics"}, {"containerPort", 2381}}));
   EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/livez");
   EXPECT_EQ(c["startupProbe"]["httpGet"]["path"], "/livez");
   EXPECT_GE(c["startupProbe"]["periodSeconds"].get<int>() * c["startupProbe"]["failureThreshold"].get<int>(), 600);
@@ -161,6 +163,7 @@ TEST_F(StartScriptTest, StartsWithItsEntry) {
   EXPECT_NE(args.find("--initial-advertise-peer-urls=http://c-1.c-peer.ns.svc:2380\n"), std::string::npos);
   EXPECT_NE(args.find("--data-dir=" + dir_ + "/root/data\n"), std::string::npos);
   EXPECT_NE(args.find("--snapshot-count=7\n"), std::string::npos);
+  EXPECT_NE(args.find("--listen-metrics-urls=http://0.0.0.0:2381\n"), std::string::npos) << "the probes' port";
 }
 
 TEST_F(StartScriptTest, WaitsWithoutEntry) {

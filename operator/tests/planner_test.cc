@@ -625,6 +625,8 @@ TEST(ClusterSpecParse, DefaultsAndRejections) {
   auto bad = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--initial-cluster=a=b"}}}}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("managed by the operator"), std::string::npos);
+  EXPECT_FALSE(ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--listen-metrics-urls=http://0.0.0.0:9"}}}}}).ok())
+      << "the probes depend on the metrics port";
   auto both = ClusterSpec::Parse(
       {{"metadata", {{"name", "x"}}}, {"spec", {{"storage", {{"emptyDir", nlohmann::json::object()}, {"storageClassName", "s"}}}}}});
   EXPECT_FALSE(both.ok());
