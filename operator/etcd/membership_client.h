@@ -6,8 +6,14 @@
 // current leader, as etcd requires. Errors are returned as Status values with gRPC's
 // canonical codes; "learner not in sync" on promote is FailedPrecondition so the caller
 // can simply wait and retry.
+//
+// Endpoints and the members' advertised client URLs are http:// (plaintext) or https://
+// (TLS with the ClientTls given at construction: the member's certificate is verified
+// against ca_pem and the URL's host, and cert_pem/key_pem are presented when given). A
+// call on an https URL without TLS material fails with FailedPrecondition rather than
+// trusting the system roots; any other scheme is InvalidArgument.
 // Thread-safety: all methods are safe to call concurrently (gRPC stubs are thread-safe;
-// the object holds no mutable state after construction).
+// the only mutable state, the cache of channels, is guarded by a mutex).
 #pragma once
 
 #include <chrono>
@@ -20,6 +26,15 @@
 #include "server/common/status.h"
 
 namespace cairn::op {
+
+// PEM material for https endpoints: the CA bundle that verifies the members' serving
+// certificates, and the operator's client certificate and key (mTLS).
+struct ClientTls {
+  std::string ca_pem;
+  std::string cert_pem;  // optional (with key_pem): the certificate chain presented to members
+  std::string key_pem;
+  bool Enabled() const { return !ca_pem.empty(); }
+};
 
 struct MemberInfo {
   uint64_t id = 0;
@@ -41,8 +56,8 @@ struct EndpointStatus {
 
 class MembershipClient {
  public:
-  // endpoints: client URLs such as "http://10.0.0.1:2379" (https is not supported yet).
-  MembershipClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout);
+  // endpoints: client URLs such as "http://10.0.0.1:2379" or "https://m0.cairn.ns.svc:2379".
+  MembershipClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls = {});
   ~MembershipClient();
   MembershipClient(const MembershipClient&) = delete;
   MembershipClient& operator=(const MembershipClient&) = delete;
@@ -60,6 +75,15 @@ class MembershipClient {
   // The member list joined with each member's own Status (queried on its first client
   // URL): what the planner consumes. A member that does not answer is unhealthy.
   Result<std::vector<MemberState>> Observe();
+
+  // The certificate the member at `https_url` serves, as PEM: a TLS handshake with the
+  // URL's host:port (SNI when the host is a DNS name; the certificate verified against
+  // ca_pem and the URL's host; the client certificate presented if any), e.g. to confirm
+  // a rotated certificate is in use. Connecting and the handshake end by the timeout; name resolution is the
+  // system resolver's and is not bounded by it. InvalidArgument for a URL that is not
+  // https, FailedPrecondition without TLS material, Unavailable if the connection or the
+  // handshake (including verification) fails, DeadlineExceeded on timeout.
+  Result<std::string> ServedCertificate(const std::string& https_url);
 
  private:
   class Impl;

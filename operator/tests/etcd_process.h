@@ -56,13 +56,17 @@ struct EtcdMember {
   std::string name;
   int client_port;
   int peer_port;
-  std::string ClientUrl() const { return "http://127.0.0.1:" + std::to_string(client_port); }
+  // "https" serves clients with TLS: give the member --cert-file/--key-file (extra args).
+  std::string client_scheme = "http";
+  std::string ClientUrl() const { return client_scheme + "://127.0.0.1:" + std::to_string(client_port); }
   std::string PeerUrl() const { return "http://127.0.0.1:" + std::to_string(peer_port); }
 };
 
 class EtcdProcess {
  public:
-  EtcdProcess(EtcdMember m, std::string initial_cluster, std::string state, std::string dir)
+  // extra_args follow the standard flags (e.g. the TLS ones: --cert-file=...).
+  EtcdProcess(EtcdMember m, std::string initial_cluster, std::string state, std::string dir,
+              const std::vector<std::string>& extra_args = {})
       : m_(std::move(m)), dir_(std::move(dir)) {
     std::filesystem::create_directories(dir_);
     std::vector<std::string> args = {
@@ -72,6 +76,7 @@ class EtcdProcess {
         "--initial-cluster=" + initial_cluster, "--initial-cluster-state=" + state,
         "--initial-cluster-token=cairn-op-test", "--heartbeat-interval=50", "--election-timeout=500",
         "--snapshot-count=1000", "--logger=zap", "--log-outputs=" + dir_ + "/log"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = fork();
     if (pid_ == 0) {
       std::vector<char*> argv;

@@ -1,14 +1,20 @@
-// The membership engine against real etcd 3.4 processes on loopback: learner add,
-// catch-up detection, promote, leader move, remove, and repair of a member whose data
-// is gone. Skips when etcd is not installed.
+// The membership engine against real etcd 3.4 processes on loopback (or Cairn members,
+// see etcd_process.h): learner add, catch-up detection, promote, leader move, remove,
+// repair of a member whose data is gone, and the client over https with mutual TLS,
+// including a served certificate's rotation. Skips when etcd is not installed.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/etcd/membership_client.h"
@@ -21,6 +27,61 @@ using namespace std::chrono_literals;
 using testing::EtcdMember;
 using testing::EtcdProcess;
 using testing::Eventually;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// PEM text without its line breaks, to compare certificates written by different tools.
+std::string WithoutSpace(std::string pem) {
+  pem.erase(std::remove_if(pem.begin(), pem.end(), [](unsigned char c) { return std::isspace(c); }), pem.end());
+  return pem;
+}
+
+// A CA and certificates made with the openssl CLI, as tests/integration/test_tls.py's
+// Pki: EC P-256 keys, certificates usable by servers and clients (serverAuth,clientAuth).
+class Pki {
+ public:
+  struct Cert {
+    std::string crt;
+    std::string key;
+  };
+
+  Pki(std::string dir, const std::string& name) : dir_(std::move(dir)), ca_(dir_ + "/" + name + ".crt") {
+    std::filesystem::create_directories(dir_);
+    OpenSsl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name + ".key -out " +
+            name + ".crt -days 2 -subj /CN=" + name);
+    ca_key_ = dir_ + "/" + name + ".key";
+  }
+
+  // A certificate with CN `name` and the given subjectAltName, signed by this CA.
+  Cert Issue(const std::string& name, const std::string& san = "IP:127.0.0.1,DNS:localhost") {
+    std::ofstream(dir_ + "/" + name + ".ext")
+        << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth,clientAuth\n";
+    OpenSsl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name + ".key -out " + name +
+            ".csr -subj /CN=" + name);
+    OpenSsl("x509 -req -in " + name + ".csr -CA " + ca_ + " -CAkey " + ca_key_ + " -CAcreateserial -out " + name +
+            ".crt -days 2 -extfile " + name + ".ext");
+    return {dir_ + "/" + name + ".crt", dir_ + "/" + name + ".key"};
+  }
+
+  const std::string& ca() const { return ca_; }
+  // The operator's TLS material: this CA and `client`'s certificate.
+  ClientTls Tls(const Cert& client) const { return {ReadFile(ca_), ReadFile(client.crt), ReadFile(client.key)}; }
+
+ private:
+  void OpenSsl(const std::string& args) {
+    std::string cmd = "cd " + dir_ + " && openssl " + args + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+
+  std::string dir_;
+  std::string ca_;
+  std::string ca_key_;
+};
 
 class MembershipEtcdTest : public ::testing::Test {
  protected:
@@ -41,13 +102,22 @@ class MembershipEtcdTest : public ::testing::Test {
     for (int i : idx) s += (s.empty() ? "" : ",") + members_[i].name + "=" + members_[i].PeerUrl();
     return s;
   }
-  void Start(int i, const std::string& cluster, const std::string& state) {
-    procs_[i] = std::make_unique<EtcdProcess>(members_[i], cluster, state, root_ + "/" + members_[i].name);
+  void Start(int i, const std::string& cluster, const std::string& state, const std::vector<std::string>& args = {}) {
+    procs_[i] = std::make_unique<EtcdProcess>(members_[i], cluster, state, root_ + "/" + members_[i].name, args);
   }
-  std::unique_ptr<MembershipClient> Client(std::initializer_list<int> idx) {
+  // A single-member cluster of member 0 serving clients over https with `server`'s
+  // certificate and requiring client certificates signed by `pki`'s CA.
+  void StartMutualTls(const Pki& pki, const Pki::Cert& server) {
+    members_[0].client_scheme = "https";
+    Start(0, Cluster({0}), "new",
+          {"--cert-file=" + server.crt, "--key-file=" + server.key, "--client-cert-auth",
+           "--trusted-ca-file=" + pki.ca()});
+  }
+  std::unique_ptr<MembershipClient> Client(std::initializer_list<int> idx, ClientTls tls = {},
+                                           std::chrono::milliseconds timeout = 2s) {
     std::vector<std::string> eps;
     for (int i : idx) eps.push_back(members_[i].ClientUrl());
-    return std::make_unique<MembershipClient>(eps, 2s);
+    return std::make_unique<MembershipClient>(eps, timeout, std::move(tls));
   }
   // Waits until every listed member answers Status as a healthy member.
   bool AllHealthy(MembershipClient& c, size_t n) {
@@ -221,6 +291,118 @@ TEST_F(MembershipEtcdTest, RepairMemberWhoseDataIsGone) {
   Start(2, Cluster({0, 1, 2}), "existing");
   ASSERT_TRUE(Eventually([&] { return c->Promote(readded->id).ok(); }, 20s));
   EXPECT_TRUE(AllHealthy(*c, 3));
+}
+
+// The operator's certificate authenticates it to members that require client
+// certificates; everything it does runs over https, including the Status calls on the
+// members' advertised (https) client URLs.
+TEST_F(MembershipEtcdTest, MutualTlsServesEveryCall) {
+  Pki pki(root_ + "/pki", "ca");
+  auto server = pki.Issue("server");
+  auto op = pki.Issue("operator");
+  StartMutualTls(pki, server);
+  auto c = Client({0}, pki.Tls(op));
+  ASSERT_TRUE(AllHealthy(*c, 1));
+  auto list = c->List();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().client_urls, std::vector<std::string>{members_[0].ClientUrl()});
+  EXPECT_EQ(members_[0].ClientUrl().rfind("https://", 0), 0u);
+  Status read = c->LinearizableRead();
+  EXPECT_TRUE(read.ok()) << read.ToString();
+}
+
+TEST_F(MembershipEtcdTest, MutualTlsRefusesUnverifiedEitherWay) {
+  Pki pki(root_ + "/pki", "ca");
+  auto server = pki.Issue("server");
+  auto op = pki.Issue("operator");
+  StartMutualTls(pki, server);
+  auto url = members_[0].ClientUrl();
+  ASSERT_TRUE(AllHealthy(*Client({0}, pki.Tls(op)), 1));
+
+  // No client certificate: the member (--client-cert-auth) refuses the connection.
+  auto anonymous = Client({0}, ClientTls{ReadFile(pki.ca()), "", ""}, 1s)->List();
+  EXPECT_FALSE(anonymous.ok());
+
+  // A CA that did not sign the member's certificate: the client refuses the member,
+  // although its own certificate would be accepted.
+  Pki other(root_ + "/other", "other-ca");
+  ClientTls wrong_ca{ReadFile(other.ca()), ReadFile(op.crt), ReadFile(op.key)};
+  auto stranger = Client({0}, wrong_ca, 1s);
+  auto listed = stranger->List();
+  EXPECT_FALSE(listed.ok());
+  auto served = stranger->ServedCertificate(url);
+  ASSERT_FALSE(served.ok());
+  EXPECT_EQ(served.status().code(), StatusCode::kUnavailable) << served.status().ToString();
+
+  // https without TLS material is refused outright, not tried against system roots.
+  auto bare = Client({0})->List();
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(bare.status().code(), StatusCode::kFailedPrecondition) << bare.status().ToString();
+}
+
+// The member's certificate is checked against the URL's host: a certificate that names
+// only "localhost" is good for https://localhost:port and not for the same member's
+// https://127.0.0.1:port.
+TEST_F(MembershipEtcdTest, HttpsChecksTheUrlsHostName) {
+  Pki pki(root_ + "/pki", "ca");
+  auto server = pki.Issue("server", "DNS:localhost");
+  auto op = pki.Issue("operator");
+  StartMutualTls(pki, server);
+  std::string by_name = "https://localhost:" + std::to_string(members_[0].client_port);
+  MembershipClient named({by_name}, 2s, pki.Tls(op));
+  ASSERT_TRUE(Eventually([&] { return named.List().ok(); }, 15s)) << named.List().status().ToString();
+  auto served = named.ServedCertificate(by_name);
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_EQ(WithoutSpace(*served), WithoutSpace(ReadFile(server.crt)));
+
+  MembershipClient by_address({members_[0].ClientUrl()}, 1s, pki.Tls(op));
+  EXPECT_FALSE(by_address.List().ok());
+  auto mismatch = by_address.ServedCertificate(members_[0].ClientUrl());
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kUnavailable) << mismatch.status().ToString();
+}
+
+// Rotation is replacing the certificate's files; the member serves the new one without
+// a restart, and ServedCertificate is how the operator sees that it does.
+TEST_F(MembershipEtcdTest, ServedCertificateFollowsRotation) {
+  Pki pki(root_ + "/pki", "ca");
+  auto server = pki.Issue("server");
+  auto op = pki.Issue("operator");
+  StartMutualTls(pki, server);
+  auto c = Client({0}, pki.Tls(op));
+  ASSERT_TRUE(AllHealthy(*c, 1));
+  auto url = members_[0].ClientUrl();
+  auto served = c->ServedCertificate(url);
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  EXPECT_EQ(WithoutSpace(*served), WithoutSpace(ReadFile(server.crt)));
+
+  auto renewed = pki.Issue("renewed");
+  std::string renewed_pem = ReadFile(renewed.crt);
+  ASSERT_NE(WithoutSpace(renewed_pem), WithoutSpace(*served));
+  // Each file replaced at once, the key first (a key that does not match its certificate
+  // is never loaded, so the member goes on serving the old pair until both are new).
+  std::filesystem::rename(renewed.key, server.key);
+  std::filesystem::rename(renewed.crt, server.crt);
+  ASSERT_TRUE(Eventually([&] {
+    served = c->ServedCertificate(url);
+    return served.ok() && WithoutSpace(*served) == WithoutSpace(renewed_pem);
+  }, 15s)) << (served.ok() ? *served : served.status().ToString());
+  Status read = c->LinearizableRead();
+  EXPECT_TRUE(read.ok()) << read.ToString();
+}
+
+TEST(MembershipTls, SchemesAndTlsMaterialAreCheckedBeforeDialing) {
+  MembershipClient plain({"https://127.0.0.1:1"}, 300ms);
+  auto r = plain.List();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_EQ(plain.ServedCertificate("https://127.0.0.1:1").status().code(), StatusCode::kFailedPrecondition);
+
+  MembershipClient tls({"unix:///run/cairn.sock"}, 300ms, ClientTls{"ca", "", ""});
+  EXPECT_EQ(tls.List().status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tls.ServedCertificate("http://127.0.0.1:1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tls.ServedCertificate("127.0.0.1:1").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(MembershipTimeouts, UnreachableEndpointFailsWithinDeadline) {
