@@ -30,11 +30,33 @@ std::string QuantityString(const nlohmann::json& v) {
 
 }  // namespace
 
+std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
+  // Go's time.ParseDuration for the units a certificate lifetime needs: "2160h", "90m", "1h30m".
+  if (text.empty()) return std::nullopt;
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size() || i - start > 12) return std::nullopt;
+    const int64_t n = std::stoll(text.substr(start, i - start));
+    const char unit = text[i++];
+    if (unit == 'h') total += n * 3600;
+    else if (unit == 'm') total += n * 60;
+    else if (unit == 's') total += n;
+    else return std::nullopt;
+  }
+  return std::chrono::seconds(total);
+}
+
 bool IsOperatorOwnedFlag(const std::string& option) {
-  static const std::array<const char*, 11> kOwned = {
+  static const std::array<const char*, 20> kOwned = {
       "--name", "--data-dir", "--listen-client-urls", "--advertise-client-urls",
       "--listen-peer-urls", "--initial-advertise-peer-urls", "--initial-cluster",
-      "--initial-cluster-state", "--initial-cluster-token", "--wal-dir", "--listen-metrics-urls"};
+      "--initial-cluster-state", "--initial-cluster-token", "--wal-dir", "--listen-metrics-urls",
+      // spec.tls decides these.
+      "--cert-file", "--key-file", "--trusted-ca-file", "--client-cert-auth",
+      "--peer-cert-file", "--peer-key-file", "--peer-trusted-ca-file", "--peer-client-cert-auth", "--auto-tls"};
   std::string flag = option.substr(0, option.find('='));
   for (const char* owned : kOwned) {
     if (flag == owned) return true;
@@ -93,6 +115,27 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
     c.pod.affinity = pt.value("affinity", nlohmann::json());
     c.pod.tolerations = pt.value("tolerations", nlohmann::json());
     c.pod.topology_spread = pt.value("topologySpreadConstraints", nlohmann::json());
+
+    const nlohmann::json tls = spec.value("tls", nlohmann::json::object());
+    for (auto [key, side] : {std::pair{"client", &c.tls.client}, std::pair{"peer", &c.tls.peer}}) {
+      const nlohmann::json s = tls.value(key, nlohmann::json::object());
+      side->enabled = s.contains("auto") && s["auto"].is_object();
+      side->client_cert_auth = s.value("clientCertAuth", true);
+      for (const auto& san : s.value("extraSANs", nlohmann::json::array())) side->extra_sans.push_back(san.get<std::string>());
+    }
+    c.tls.rsa = tls.value("keyAlgorithm", "ECDSA") == "RSA";
+    for (auto [key, out] : {std::pair{"certificateValidity", &c.tls.certificate_validity},
+                            std::pair{"caValidity", &c.tls.ca_validity}}) {
+      if (!tls.contains(key)) continue;
+      auto d = ParseDuration(tls[key].get<std::string>());
+      if (!d || *d < std::chrono::hours(1)) {
+        return Status::InvalidArgument(std::string("spec.tls.") + key + " must be a duration of at least 1h, such as 2160h");
+      }
+      *out = *d;
+    }
+    if (c.tls.Any() && c.tls.certificate_validity >= c.tls.ca_validity) {
+      return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
+    }
 
     for (const auto& o : spec.value("options", nlohmann::json::array())) {
       std::string opt = o.get<std::string>();

@@ -6,6 +6,7 @@
 // name non-empty, image non-empty, version parses as a Version.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -39,6 +40,23 @@ struct PodOverrides {
   nlohmann::json topology_spread;             // null or array
 };
 
+// spec.tls: certificates the operator issues from a CA of its own per cluster ("auto").
+struct TlsSide {
+  bool enabled = false;
+  bool client_cert_auth = true;         // client side only: mTLS for clients
+  std::vector<std::string> extra_sans;  // client side only: more names clients use
+};
+
+struct TlsSpec {
+  TlsSide client;
+  TlsSide peer;
+  bool rsa = false;  // keyAlgorithm RSA (2048) instead of ECDSA P-256
+  std::chrono::seconds certificate_validity{std::chrono::hours(24 * 90)};
+  std::chrono::seconds ca_validity{std::chrono::hours(24 * 365 * 5)};
+
+  bool Any() const { return client.enabled || peer.enabled; }
+};
+
 struct ClusterSpec {
   // Identity.
   std::string name;
@@ -58,6 +76,7 @@ struct ClusterSpec {
   nlohmann::json resources;  // core/v1 ResourceRequirements or null
   PodOverrides pod;
   std::vector<std::string> options;
+  TlsSpec tls;
 
   // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
   // that would override a flag the operator owns (the schema cannot express that).
@@ -68,5 +87,8 @@ struct ClusterSpec {
 
 // Flags the operator sets itself; user options may not override them.
 bool IsOperatorOwnedFlag(const std::string& option);
+
+// "2160h", "90m", "1h30m" (Go duration syntax, hours, minutes and seconds only).
+std::optional<std::chrono::seconds> ParseDuration(const std::string& text);
 
 }  // namespace cairn::op

@@ -25,9 +25,11 @@ std::optional<int> OrdinalFromName(const std::string& cluster, const std::string
 }
 
 std::optional<int> OrdinalFromPeerUrl(const std::string& cluster, const std::string& peer_url) {
-  const std::string scheme = "http://";
-  if (peer_url.rfind(scheme, 0) != 0) return std::nullopt;
-  std::string host = peer_url.substr(scheme.size());
+  std::string host;
+  for (const char* scheme : {"http://", "https://"}) {
+    if (peer_url.rfind(scheme, 0) == 0) host = peer_url.substr(std::string(scheme).size());
+  }
+  if (host.empty()) return std::nullopt;
   host = host.substr(0, host.find(':'));
   const std::string suffix = "." + PeerService(cluster) + ".";
   auto pos = host.find(suffix);

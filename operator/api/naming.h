@@ -30,14 +30,15 @@ inline std::string Pvc(const std::string& cluster, int ordinal) {
 inline std::string MemberHost(const std::string& cluster, const std::string& ns, int ordinal) {
   return Member(cluster, ordinal) + "." + PeerService(cluster) + "." + ns + ".svc";
 }
-inline std::string PeerUrl(const std::string& cluster, const std::string& ns, int ordinal) {
-  return "http://" + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kPeerPort);
+inline std::string Scheme(bool tls) { return tls ? "https://" : "http://"; }
+inline std::string PeerUrl(const std::string& cluster, const std::string& ns, int ordinal, bool tls = false) {
+  return Scheme(tls) + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kPeerPort);
 }
-inline std::string MemberClientUrl(const std::string& cluster, const std::string& ns, int ordinal) {
-  return "http://" + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kClientPort);
+inline std::string MemberClientUrl(const std::string& cluster, const std::string& ns, int ordinal, bool tls = false) {
+  return Scheme(tls) + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kClientPort);
 }
-inline std::string ClientEndpoint(const std::string& cluster, const std::string& ns) {
-  return "http://" + ClientService(cluster) + "." + ns + ".svc:" + std::to_string(kClientPort);
+inline std::string ClientEndpoint(const std::string& cluster, const std::string& ns, bool tls = false) {
+  return Scheme(tls) + ClientService(cluster) + "." + ns + ".svc:" + std::to_string(kClientPort);
 }
 // Unique per EtcdCluster object (the uid changes if the object is recreated), so members
 // of a deleted cluster can never join a new one of the same name.
@@ -45,7 +46,13 @@ inline std::string ClusterToken(const std::string& cluster, const std::string& u
   return cluster + "-" + uid.substr(0, 8);
 }
 
-// Ordinal of a member given its name or peer URL, if it belongs to this cluster.
+// Secrets of a cluster with TLS from the operator: its CA (ca.crt, ca.key), and
+// certificates (tls.crt, tls.key, ca.crt) for serving clients, for peers, for
+// applications and for the operator's own calls.
+inline std::string CaSecret(const std::string& cluster) { return cluster + "-ca"; }
+inline std::string CertSecret(const std::string& cluster, const std::string& use) { return cluster + "-" + use + "-tls"; }
+
+// Ordinal of a member given its name or peer URL (http or https), if it belongs to this cluster.
 std::optional<int> OrdinalFromName(const std::string& cluster, const std::string& member_name);
 std::optional<int> OrdinalFromPeerUrl(const std::string& cluster, const std::string& peer_url);
 

@@ -1,10 +1,13 @@
 #include "operator/controller/executor.h"
 
+#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/kube/conflict_retry.h"
+#include "operator/reconcile/certificates.h"
 #include "operator/reconcile/planner.h"
 #include "operator/reconcile/status_builder.h"
 #include "operator/resources/builders.h"
+#include "operator/tls/certs.h"
 
 namespace cairn::op {
 namespace {
@@ -55,6 +58,43 @@ Status EditConfigMap(kube::Client& c, const ClusterSpec& spec, const std::functi
     if (!cm.contains("data")) cm["data"] = json::object();
     edit(cm["data"]);
     return cm != before;
+  }));
+}
+
+tls::KeyAlgorithm KeyAlgorithmOf(const ClusterSpec& spec) {
+  return spec.tls.rsa ? tls::KeyAlgorithm::kRsa2048 : tls::KeyAlgorithm::kEcdsaP256;
+}
+
+// Issues one certificate of certificates.h from the CA Secret as it is now, into its own
+// Secret (created, or its data replaced).
+Status IssueCertificate(kube::Client& c, const ClusterSpec& spec, const Action& a) {
+  std::optional<CertificateSpec> want;
+  for (auto& cert : NeededCertificates(spec)) {
+    if (cert.use == a.certificate) want = cert;
+  }
+  if (!want) return Status::InvalidArgument("no certificate \"" + a.certificate + "\" is needed");
+  auto ca_secret = c.Get(types::Secret(), spec.namespace_, naming::CaSecret(spec.name));
+  if (!ca_secret.ok()) return ca_secret.status();
+  const json data = ca_secret->value("data", json::object());
+  auto ca_cert = Base64Decode(data.value("ca.crt", ""));
+  auto ca_key = Base64Decode(data.value("ca.key", ""));
+  if (!ca_cert.ok() || !ca_key.ok()) return Status::InvalidArgument("Secret " + naming::CaSecret(spec.name) + " is not base64");
+  tls::LeafRequest req;
+  req.common_name = want->common_name;
+  req.hosts = want->hosts;
+  req.server_auth = want->server_auth;
+  req.client_auth = want->client_auth;
+  req.validity = spec.tls.certificate_validity;
+  req.alg = KeyAlgorithmOf(spec);
+  auto leaf = tls::IssueLeaf({*ca_cert, *ca_key}, req, a.at);
+  if (!leaf.ok()) return leaf.status();
+  const json secret = resources::CertSecret(spec, want->secret, leaf->cert_pem, leaf->key_pem, *ca_cert);
+  auto created = c.Create(types::Secret(), spec.namespace_, secret);
+  if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return Ok(created);
+  return Ok(kube::UpdateWithRetry(c, types::Secret(), spec.namespace_, want->secret, [&](json& live) {
+    const json before = live;
+    live["data"] = secret["data"];  // the type stays: the API server refuses to change it
+    return live != before;
   }));
 }
 
@@ -136,6 +176,13 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return DeleteIdempotent(c, types::PersistentVolumeClaim(), spec, naming::Pvc(spec.name, a.ordinal));
     case ActionKind::kRestartPod:
       return DeleteIdempotent(c, types::Pod(), spec, naming::Member(spec.name, a.ordinal));
+    case ActionKind::kCreateCa: {
+      auto ca = tls::MakeCa(spec.name + "-ca", spec.tls.ca_validity, a.at, KeyAlgorithmOf(spec));
+      if (!ca.ok()) return ca.status();
+      return CreateIdempotent(c, types::Secret(), spec, resources::CaSecret(spec, ca->cert_pem, ca->key_pem));
+    }
+    case ActionKind::kIssueCertificate:
+      return IssueCertificate(c, spec, a);
     case ActionKind::kReplacePod: {
       // Only the outdated incarnation: if the pod was re-created meanwhile, it is done.
       Status s = c.Delete(types::Pod(), spec.namespace_, naming::Member(spec.name, a.ordinal), a.pod_uid);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "operator/api/cluster_spec.h"
+#include "operator/etcd/membership_client.h"
 #include "operator/reconcile/observed.h"
 #include "server/common/status.h"
 
@@ -29,8 +30,9 @@ class Membership {
   virtual Status LinearizableRead() = 0;
 };
 
-using MembershipFactory =
-    std::function<std::unique_ptr<Membership>(const ClusterSpec& spec, const std::vector<std::string>& endpoints)>;
+// `tls`: the operator's client certificate and the CA for https endpoints.
+using MembershipFactory = std::function<std::unique_ptr<Membership>(
+    const ClusterSpec& spec, const std::vector<std::string>& endpoints, const ClientTls& tls)>;
 
 // The real thing: etcd v3 gRPC with the given per-call deadline.
 MembershipFactory EtcdMembershipFactory(std::chrono::milliseconds timeout);

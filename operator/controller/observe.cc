@@ -3,7 +3,10 @@
 #include <ctime>
 
 #include "operator/api/naming.h"
+#include "operator/api/base64.h"
+#include "operator/reconcile/certificates.h"
 #include "operator/resources/builders.h"
+#include "operator/tls/certs.h"
 
 namespace cairn::op {
 namespace {
@@ -30,6 +33,42 @@ std::string Label(const json& obj, const char* key) {
 bool PodReady(const json& pod) {
   for (const auto& c : pod.value("status", json::object()).value("conditions", json::array())) {
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  }
+  return false;
+}
+
+std::string SecretValue(const json& secret, const char* key) {
+  const json& data = secret.value("data", json::object());
+  if (!data.contains(key) || !data[key].is_string()) return "";
+  auto decoded = Base64Decode(data[key].get<std::string>());
+  return decoded.ok() ? *decoded : "";
+}
+
+CertState ParseSecret(const json& secret, const char* cert_key, const char* key_key) {
+  CertState c;
+  c.exists = true;
+  const std::string cert = SecretValue(secret, cert_key);
+  auto info = tls::ParseCert(cert);
+  if (!info.ok() || !tls::KeyMatches(cert, SecretValue(secret, key_key))) return c;
+  c.valid = true;
+  c.serial = info->serial_hex;
+  c.not_before = info->not_before;
+  c.not_after = info->not_after;
+  c.sans = info->dns_sans;
+  c.sans.insert(c.sans.end(), info->ip_sans.begin(), info->ip_sans.end());
+  c.subject_key_id = info->subject_key_id_hex;
+  c.authority_key_id = info->authority_key_id_hex;
+  c.ca_bundle = SecretValue(secret, "ca.crt");
+  if (info->is_ca) c.cert_pem = cert;
+  return c;
+}
+
+// The URL scheme the template's start script uses, from the container's environment.
+bool TemplateUsesTls(const json& sts, const char* env_name) {
+  for (const auto& c : sts["spec"]["template"]["spec"].value("containers", json::array())) {
+    for (const auto& e : c.value("env", json::array())) {
+      if (e.value("name", "") == env_name) return e.value("value", "") == "https";
+    }
   }
   return false;
 }
@@ -85,6 +124,8 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
                                        status.value("observedGeneration", int64_t{0}) >=
                                            sts["metadata"].value("generation", int64_t{1});
     o.stateful_set.template_changed_at = ParseTime(Annotation(sts, naming::kAnnotationTemplateChangedAt));
+    o.stateful_set.client_tls = TemplateUsesTls(sts, resources::kEnvClientScheme);
+    o.stateful_set.peer_tls = TemplateUsesTls(sts, resources::kEnvPeerScheme);
   }
   if (c.pdb) {
     o.pdb.exists = true;
@@ -114,6 +155,15 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
       auto ord = naming::OrdinalFromName(spec.name, name.substr(prefix.size()));
       if (!ord || name != naming::Pvc(spec.name, *ord)) continue;
       o.volumes[*ord] = VolumeState{true, Annotation(pvc, naming::kAnnotationMemberId), Created(pvc)};
+    }
+  }
+
+  if (auto ca = c.secrets.find(naming::CaSecret(spec.name)); ca != c.secrets.end()) {
+    o.tls.ca = ParseSecret(ca->second, "ca.crt", "ca.key");
+  }
+  for (const auto& want : NeededCertificates(spec)) {
+    if (auto leaf = c.secrets.find(want.secret); leaf != c.secrets.end()) {
+      o.tls.leaves[want.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");
     }
   }
 

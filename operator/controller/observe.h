@@ -4,10 +4,13 @@
 //   * pods and volumes are indexed by ordinal from their deterministic names;
 //   * a member's "volume" is its PVC (data-<cluster>-<ordinal>), or the pod itself when
 //     storage is emptyDir; its marker is the etcd.cairn.dev/member-id annotation there;
-//   * the bootstrap ConfigMap's per-member keys become MemberBootstrap entries.
+//   * the bootstrap ConfigMap's per-member keys become MemberBootstrap entries;
+//   * the TLS Secrets' certificates are parsed (a Secret whose certificate or key does
+//     not parse, or whose key does not match, is "not valid", never an error).
 // Thread-safety: stateless.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +26,7 @@ namespace cairn::op {
 struct ChildObjects {
   std::optional<nlohmann::json> peer_service, client_service, config_map, stateful_set, pdb;
   std::vector<nlohmann::json> pods, pvcs;
+  std::map<std::string, nlohmann::json> secrets;  // the TLS Secrets that exist, by name
 };
 
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,

@@ -1,9 +1,11 @@
 #include "operator/controller/reconciler.h"
 
+#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/observe.h"
 #include "operator/log/structured_log.h"
+#include "operator/reconcile/certificates.h"
 #include "operator/reconcile/status_builder.h"
 
 namespace cairn::op {
@@ -37,6 +39,16 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
     Status s = GetOptional(c, *type, ns, child_name, slot);
     if (!s.ok()) return s;
   }
+  if (spec.tls.Any()) {
+    std::vector<std::string> names = {naming::CaSecret(name)};
+    for (const auto& cert : NeededCertificates(spec)) names.push_back(cert.secret);
+    for (const auto& secret : names) {
+      std::optional<json> found;
+      Status s = GetOptional(c, types::Secret(), ns, secret, &found);
+      if (!s.ok()) return s;
+      if (found) children->secrets[secret] = std::move(*found);
+    }
+  }
   const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
   auto pods = c.List(types::Pod(), ns, selector);
   if (!pods.ok()) return pods.status();
@@ -54,9 +66,24 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas) {
   std::vector<std::string> out;
   for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
-    out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i));
+    out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, spec.tls.client.enabled));
   }
   return out;
+}
+
+ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec) {
+  ClientTls tls;
+  auto secret = children.secrets.find(naming::CertSecret(spec.name, "operator"));
+  if (!spec.tls.client.enabled || secret == children.secrets.end()) return tls;
+  const json data = secret->second.value("data", json::object());
+  auto field = [&](const char* key) {
+    auto v = Base64Decode(data.value(key, ""));
+    return v.ok() ? *v : "";
+  };
+  tls.ca_pem = field("ca.crt");
+  tls.cert_pem = field("tls.crt");
+  tls.key_pem = field("tls.key");
+  return tls;
 }
 
 Reconciler::Reconciler(kube::Client& client, ReconcilerOptions options) : client_(client), options_(std::move(options)) {}
@@ -84,7 +111,8 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   }
 
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
-  std::unique_ptr<Membership> membership = options_.membership(*spec, MemberEndpoints(*spec, sts_replicas));
+  std::unique_ptr<Membership> membership =
+      options_.membership(*spec, MemberEndpoints(*spec, sts_replicas), OperatorClientTls(children, *spec));
   Result<std::vector<MemberState>> members = Status::Unavailable("no member has been started");
   if (children.stateful_set) members = membership->Observe();
 

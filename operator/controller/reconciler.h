@@ -1,5 +1,5 @@
 // Reconciler: one level-triggered pass over one EtcdCluster:
-//   read the EtcdCluster and its children fresh from the API server (no cache, so a pass
+//   read the EtcdCluster and its children (the TLS Secrets too) fresh from the API server (no cache, so a pass
 //   never acts on a view older than its own previous write) and the member list ->
 //   ObserveObjects -> PlanNext -> write .status through the status subresource if it
 //   changed -> execute the plan's one action -> tell the caller when to look again.
@@ -19,6 +19,7 @@
 #include "operator/controller/event_recorder.h"
 #include "operator/controller/membership.h"
 #include "operator/controller/metrics.h"
+#include "operator/controller/observe.h"
 #include "operator/kube/client.h"
 #include "operator/reconcile/planner.h"
 
@@ -54,5 +55,7 @@ class Reconciler {
 
 // Member client URLs to ask for the member list: every ordinal that may run a member.
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas);
+// With client TLS, the operator's certificate from its Secret (empty until issued).
+ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec);
 
 }  // namespace cairn::op

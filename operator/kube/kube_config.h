@@ -39,6 +39,5 @@ Result<KubeConfig> InClusterConfig(const EnvLookup& env = ProcessEnv,
 Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context = "");
 
 Result<std::string> ReadFileToString(const std::string& path);
-Result<std::string> Base64Decode(const std::string& in);
 
 }  // namespace cairn::op::kube

@@ -32,6 +32,10 @@ const ResourceType& ConfigMap() {
   static const ResourceType t{"/api/v1", "configmaps", "ConfigMap", true, false};
   return t;
 }
+const ResourceType& Secret() {
+  static const ResourceType t{"/api/v1", "secrets", "Secret", true, false};
+  return t;
+}
 const ResourceType& StatefulSet() {
   static const ResourceType t{"/apis/apps/v1", "statefulsets", "StatefulSet", true, true};
   return t;

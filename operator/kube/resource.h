@@ -30,6 +30,7 @@ namespace types {
 const ResourceType& EtcdCluster();
 const ResourceType& Service();
 const ResourceType& ConfigMap();
+const ResourceType& Secret();
 const ResourceType& StatefulSet();
 const ResourceType& PodDisruptionBudget();
 const ResourceType& PersistentVolumeClaim();

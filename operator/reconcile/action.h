@@ -34,6 +34,8 @@ enum class ActionKind {
   kDeletePvc,            // ordinal
   kRestartPod,           // ordinal: pod must rerun its start script for a new identity
   kReplacePod,           // ordinal, pod_uid: re-create an outdated pod from the new template
+  kCreateCa,             // at: the cluster's CA Secret
+  kIssueCertificate,     // certificate (a use of certificates.h), at: issue it into its Secret
 };
 
 const char* ActionKindName(ActionKind k);
@@ -51,6 +53,7 @@ struct Action {
   std::string initial_cluster;
   std::string state;
   std::string pod_uid;  // delete only this incarnation of the pod
+  std::string certificate;  // which certificate to issue (certificates.h)
   std::chrono::system_clock::time_point at{};  // when the plan was made
   std::chrono::seconds requeue_after{0};  // 0: immediately (an action was taken)
 };

@@ -35,6 +35,8 @@ struct StatefulSetState {
   std::string update_revision;
   bool revision_observed = false;
   TimePoint template_changed_at{};  // when the operator last changed the template
+  bool client_tls = false;  // the template serves clients over TLS (https)
+  bool peer_tls = false;    // the template talks TLS to peers
 };
 
 struct PdbState {
@@ -90,6 +92,24 @@ struct MemberState {
   bool Answered() const { return healthy || !errors.empty(); }
 };
 
+// A certificate the operator keeps in a Secret (the CA's, or a leaf's), as parsed.
+struct CertState {
+  bool exists = false;  // the Secret exists
+  bool valid = false;   // it holds a parseable certificate and the key that matches it
+  std::string serial;
+  TimePoint not_before{}, not_after{};
+  std::vector<std::string> sans;     // DNS names, then IP addresses
+  std::string subject_key_id;        // a CA's, to recognise the leaves it signed
+  std::string authority_key_id;      // a leaf's: the key that signed it
+  std::string cert_pem;              // the CA's certificate (what leaves carry as ca.crt)
+  std::string ca_bundle;             // a leaf's ca.crt
+};
+
+struct TlsState {
+  CertState ca;
+  std::map<std::string, CertState> leaves;  // by use: server, peer, client, operator
+};
+
 struct ObservedState {
   ChildState peer_service;
   ChildState client_service;
@@ -103,6 +123,7 @@ struct ObservedState {
   std::string member_list_error;
   // Why the cluster did not answer a linearizable read; empty when it did.
   std::string linearizable_read_error;
+  TlsState tls;
 };
 
 }  // namespace cairn::op

@@ -6,6 +6,7 @@
 
 #include "operator/api/naming.h"
 #include "operator/api/version.h"
+#include "operator/reconcile/certificates.h"
 
 namespace cairn::op {
 namespace {
@@ -16,7 +17,7 @@ using std::chrono::seconds;
 // name, which a member publishes only once it has started).
 std::optional<int> OrdinalOf(const ClusterSpec& spec, const MemberState& m) {
   auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
-  if (!ord || m.peer_url != naming::PeerUrl(spec.name, spec.namespace_, *ord)) return std::nullopt;
+  if (!ord || m.peer_url != naming::PeerUrl(spec.name, spec.namespace_, *ord, spec.tls.peer.enabled)) return std::nullopt;
   if (!m.name.empty() && m.name != naming::Member(spec.name, *ord)) return std::nullopt;
   return ord;
 }
@@ -157,7 +158,49 @@ class Planner {
     return false;
   }
 
+  // The CA, then each certificate spec.tls needs, before anything that uses them; and no
+  // change of TLS under a running cluster, which needs a migration not written yet.
+  std::optional<Plan> EnsureTls() {
+    const auto& sts = obs_.stateful_set;
+    if (sts.exists && (sts.client_tls != spec_.tls.client.enabled || sts.peer_tls != spec_.tls.peer.enabled)) {
+      std::string why = "spec.tls changed for a running cluster (client TLS " + OnOff(sts.client_tls) + " -> " +
+                        OnOff(spec_.tls.client.enabled) + ", peer TLS " + OnOff(sts.peer_tls) + " -> " +
+                        OnOff(spec_.tls.peer.enabled) + "); turning TLS on or off is not supported yet";
+      plan_.problems.push_back(why);
+      plan_.phase = "Degraded";
+      return Blocked("TlsChangeNotSupported", why, cfg_.resync);
+    }
+    if (!spec_.tls.Any()) return std::nullopt;
+    const CertState& ca = obs_.tls.ca;
+    if (!ca.exists) {
+      Plan p = Act(ActionKind::kCreateCa, "CreatingCertificateAuthority",
+                   "creating the cluster's CA in Secret " + naming::CaSecret(spec_.name));
+      p.action.at = now_;
+      return p;
+    }
+    if (!ca.valid) {
+      std::string why = "Secret " + naming::CaSecret(spec_.name) + " holds no CA certificate with its key (ca.crt, ca.key)";
+      plan_.problems.push_back(why);
+      plan_.phase = "Degraded";
+      return Blocked("InvalidCertificateAuthority", why, cfg_.resync);
+    }
+    for (const auto& want : NeededCertificates(spec_)) {
+      auto have = obs_.tls.leaves.find(want.use);
+      auto reason = ReissueReason(want, have != obs_.tls.leaves.end() ? have->second : CertState{}, ca, now_);
+      if (!reason) continue;
+      const bool renewal = have != obs_.tls.leaves.end() && have->second.exists;
+      Plan p = Act(ActionKind::kIssueCertificate, renewal ? "RenewingCertificate" : "IssuingCertificate", *reason);
+      p.action.certificate = want.use;
+      p.action.at = now_;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  static std::string OnOff(bool on) { return on ? "on" : "off"; }
+
   std::optional<Plan> EnsureBasics() {
+    if (auto p = EnsureTls()) return p;
     if (!obs_.peer_service.exists) return Act(ActionKind::kCreatePeerService, "CreatingPeerService", "creating the headless peer Service");
     if (!obs_.peer_service.up_to_date) return Act(ActionKind::kUpdatePeerService, "UpdatingPeerService", "updating the peer Service");
     if (!obs_.client_service.exists) return Act(ActionKind::kCreateClientService, "CreatingClientService", "creating the client Service");
@@ -505,7 +548,7 @@ class Planner {
     Plan p = Act(ActionKind::kAddLearner, repair ? "ReAddingMember" : "AddingLearner",
                  "adding " + naming::Member(spec_.name, target) + " as a learner");
     p.action.member_name = naming::Member(spec_.name, target);
-    p.action.peer_url = naming::PeerUrl(spec_.name, spec_.namespace_, target);
+    p.action.peer_url = naming::PeerUrl(spec_.name, spec_.namespace_, target, spec_.tls.peer.enabled);
     return p;
   }
 
@@ -527,7 +570,7 @@ std::string BootstrapInitialCluster(const ClusterSpec& spec, int32_t replicas) {
   std::string out;
   for (int i = 0; i < replicas; ++i) {
     if (!out.empty()) out += ",";
-    out += naming::Member(spec.name, i) + "=" + naming::PeerUrl(spec.name, spec.namespace_, i);
+    out += naming::Member(spec.name, i) + "=" + naming::PeerUrl(spec.name, spec.namespace_, i, spec.tls.peer.enabled);
   }
   return out;
 }
@@ -570,6 +613,8 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kDeletePvc: return "DeletePvc";
     case ActionKind::kRestartPod: return "RestartPod";
     case ActionKind::kReplacePod: return "ReplacePod";
+    case ActionKind::kCreateCa: return "CreateCa";
+    case ActionKind::kIssueCertificate: return "IssueCertificate";
   }
   return "Unknown";
 }

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "operator/api/naming.h"
+#include "operator/reconcile/certificates.h"
 
 namespace cairn::op {
 namespace {
@@ -42,7 +43,7 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
   st["phase"] = plan.phase;
   st["observedGeneration"] = spec.generation;
   st["selector"] = std::string(naming::kLabelInstance) + "=" + spec.name + "," + naming::kLabelName + "=cairn";
-  st["clientEndpoint"] = naming::ClientEndpoint(spec.name, spec.namespace_);
+  st["clientEndpoint"] = naming::ClientEndpoint(spec.name, spec.namespace_, spec.tls.client.enabled);
   if (obs.config_map.exists) st["clusterToken"] = obs.config_map.token;
 
   int32_t ready = 0;
@@ -86,6 +87,26 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
   std::string idle_message = plan.blocked ? plan.action.message : "cluster matches the spec";
   conds.push_back(Condition("Progressing", progressing, progressing ? plan.action.reason : idle_reason,
                             progressing ? plan.action.message : idle_message, spec, previous, now));
+  if (spec.tls.Any()) {
+    nlohmann::json certs = nlohmann::json::object();
+    std::string pending;
+    auto record = [&](const std::string& use, const CertState& c) {
+      if (c.valid) certs[use] = {{"serial", c.serial}, {"notAfter", FormatTime(c.not_after)}};
+    };
+    record("ca", obs.tls.ca);
+    if (!obs.tls.ca.valid) pending = "the CA is not issued yet";
+    for (const auto& want : NeededCertificates(spec)) {
+      auto have = obs.tls.leaves.find(want.use);
+      const CertState leaf = have != obs.tls.leaves.end() ? have->second : CertState{};
+      record(want.use, leaf);
+      if (!pending.empty()) continue;
+      if (auto why = ReissueReason(want, leaf, obs.tls.ca, now)) pending = *why;
+    }
+    st["certificates"] = certs;
+    conds.push_back(Condition("CertificatesReady", pending.empty(), pending.empty() ? "Issued" : "Pending",
+                              pending.empty() ? "every certificate is issued by the cluster's CA and current" : pending,
+                              spec, previous, now));
+  }
   std::string problems;
   for (const auto& p : plan.problems) problems += (problems.empty() ? "" : "; ") + p;
   conds.push_back(Condition("Degraded", !plan.problems.empty(), plan.problems.empty() ? "AsExpected" : "MembersUnhealthy",

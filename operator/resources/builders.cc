@@ -3,12 +3,14 @@
 #include <cstdio>
 
 #include "operator/api/naming.h"
+#include "operator/api/base64.h"
 
 namespace cairn::op::resources {
 namespace {
 
 constexpr const char* kConfigDir = "/etc/cairn/bootstrap";
 constexpr const char* kDataRoot = "/var/lib/cairn";
+constexpr const char* kTlsDir = "/etc/cairn/tls";
 
 nlohmann::json Meta(const ClusterSpec& spec, const std::string& name) {
   nlohmann::json labels = Labels(spec);
@@ -87,14 +89,16 @@ if [ -n "$want_id" ]; then
   echo "$want_id" > "$root/member-id"
 fi
 host="$name.$PEER_SERVICE.$POD_NAMESPACE.svc"
+client="${CLIENT_SCHEME:-http}"
+peer="${PEER_SCHEME:-http}"
 exec "${CAIRN_BIN:-cairn}" \
   --name="$name" \
   --data-dir="$root/data" \
-  --listen-client-urls=http://0.0.0.0:2379 \
-  --advertise-client-urls="http://$host:2379" \
-  --listen-peer-urls=http://0.0.0.0:2380 \
+  --listen-client-urls="$client://0.0.0.0:2379" \
+  --advertise-client-urls="$client://$host:2379" \
+  --listen-peer-urls="$peer://0.0.0.0:2380" \
   --listen-metrics-urls=http://0.0.0.0:2381 \
-  --initial-advertise-peer-urls="http://$host:2380" \
+  --initial-advertise-peer-urls="$peer://$host:2380" \
   --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
   --initial-cluster-state="$(cat "$cfg/$name.initial-cluster-state")" \
   --initial-cluster-token="$(cat "$cfg/token")" \
@@ -121,6 +125,23 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
     if (!pod_labels.contains(k)) pod_labels[k] = v;  // never override the operator's labels
   }
   nlohmann::json args = nlohmann::json::array({std::string("/etc/cairn/bootstrap/") + naming::kKeyScript});
+  // Certificates come from Secret volumes, which the kubelet updates in place (an atomic
+  // ..data symlink swap); members re-read the files every second, so a renewed
+  // certificate is served without a restart.
+  if (spec.tls.client.enabled) {
+    const std::string dir = std::string(kTlsDir) + "/server/";
+    args.push_back("--cert-file=" + dir + "tls.crt");
+    args.push_back("--key-file=" + dir + "tls.key");
+    args.push_back("--trusted-ca-file=" + dir + "ca.crt");
+    if (spec.tls.client.client_cert_auth) args.push_back("--client-cert-auth");
+  }
+  if (spec.tls.peer.enabled) {
+    const std::string dir = std::string(kTlsDir) + "/peer/";
+    args.push_back("--peer-cert-file=" + dir + "tls.crt");
+    args.push_back("--peer-key-file=" + dir + "tls.key");
+    args.push_back("--peer-trusted-ca-file=" + dir + "ca.crt");
+    args.push_back("--peer-client-cert-auth");
+  }
   for (const auto& o : spec.options) args.push_back(o);
   nlohmann::json container = {
       {"name", "cairn"},
@@ -131,7 +152,9 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
       {"env",
        {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
         {{"name", "POD_NAMESPACE"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}},
-        {{"name", "PEER_SERVICE"}, {"value", naming::PeerService(spec.name)}}}},
+        {{"name", "PEER_SERVICE"}, {"value", naming::PeerService(spec.name)}},
+        {{"name", kEnvClientScheme}, {"value", spec.tls.client.enabled ? "https" : "http"}},
+        {{"name", kEnvPeerScheme}, {"value", spec.tls.peer.enabled ? "https" : "http"}}}},
       {"ports",
        {{{"name", "client"}, {"containerPort", naming::kClientPort}},
         {{"name", "peer"}, {"containerPort", naming::kPeerPort}},
@@ -151,6 +174,12 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
   if (!spec.resources.is_null()) container["resources"] = spec.resources;
 
   nlohmann::json volumes = {{{"name", "bootstrap"}, {"configMap", {{"name", naming::ConfigMap(spec.name)}}}}};
+  for (auto [use, on] : {std::pair{"server", spec.tls.client.enabled}, std::pair{"peer", spec.tls.peer.enabled}}) {
+    if (!on) continue;
+    volumes.push_back({{"name", std::string("tls-") + use}, {"secret", {{"secretName", naming::CertSecret(spec.name, use)}}}});
+    container["volumeMounts"].push_back(
+        {{"name", std::string("tls-") + use}, {"mountPath", std::string(kTlsDir) + "/" + use}, {"readOnly", true}});
+  }
   nlohmann::json pod_spec = {{"containers", {container}}, {"volumes", volumes}, {"terminationGracePeriodSeconds", 30}};
   if (!spec.pod.node_selector.empty()) pod_spec["nodeSelector"] = spec.pod.node_selector;
   if (!spec.pod.priority_class.empty()) pod_spec["priorityClassName"] = spec.pod.priority_class;
@@ -204,6 +233,26 @@ nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_availabl
           {"kind", "PodDisruptionBudget"},
           {"metadata", Meta(spec, naming::Pdb(spec.name))},
           {"spec", {{"minAvailable", min_available}, {"selector", {{"matchLabels", Labels(spec)}}}}}};
+}
+
+nlohmann::json CaSecret(const ClusterSpec& spec, const std::string& cert_pem, const std::string& key_pem) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", Meta(spec, naming::CaSecret(spec.name))},
+          {"type", "Opaque"},
+          {"data", {{"ca.crt", Base64Encode(cert_pem)}, {"ca.key", Base64Encode(key_pem)}}}};
+}
+
+nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, const std::string& cert_pem,
+                          const std::string& key_pem, const std::string& ca_pem) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", Meta(spec, name)},
+          {"type", "kubernetes.io/tls"},
+          {"data",
+           {{"tls.crt", Base64Encode(cert_pem)},
+            {"tls.key", Base64Encode(key_pem)},
+            {"ca.crt", Base64Encode(ca_pem)}}}};
 }
 
 std::string SpecHash(const nlohmann::json& desired) {

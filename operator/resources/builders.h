@@ -30,6 +30,16 @@ nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, Me
 nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas);
 nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_available);
 
+// Container environment the start script reads: "http" or "https" for each side.
+inline constexpr const char* kEnvClientScheme = "CLIENT_SCHEME";
+inline constexpr const char* kEnvPeerScheme = "PEER_SCHEME";
+
+// The Secrets of spec.tls (certificates.h): the CA's (ca.crt, ca.key) and a leaf's
+// (type kubernetes.io/tls: tls.crt, tls.key, ca.crt), owned by the cluster.
+nlohmann::json CaSecret(const ClusterSpec& spec, const std::string& cert_pem, const std::string& key_pem);
+nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, const std::string& cert_pem,
+                          const std::string& key_pem, const std::string& ca_pem);
+
 // The member start script (ConfigMap key run.sh). Reads its entry, refuses to start
 // without one, and discards a data dir that belongs to a removed identity.
 std::string StartScript();

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "operator/api/naming.h"
@@ -121,6 +123,51 @@ TEST(Builders, PdbAndConfigMap) {
   EXPECT_EQ(cm["data"]["c-1.member-id"], "00000000000000ab");
 }
 
+TEST(Builders, TlsMountsTheCertificateSecretsAndPassesTheirFilesToTheMember) {
+  auto spec = Spec({{"tls", {{"client", {{"auto", nlohmann::json::object()}}}, {"peer", {{"auto", nlohmann::json::object()}}}}}});
+  auto s = resources::StatefulSet(spec, 3);
+  const auto& pod = s["spec"]["template"]["spec"];
+  const auto& c = pod["containers"][0];
+  std::set<std::string> args;
+  for (const auto& a : c["args"]) args.insert(a.get<std::string>());
+  for (const char* want : {"--cert-file=/etc/cairn/tls/server/tls.crt", "--key-file=/etc/cairn/tls/server/tls.key",
+                           "--trusted-ca-file=/etc/cairn/tls/server/ca.crt", "--client-cert-auth",
+                           "--peer-cert-file=/etc/cairn/tls/peer/tls.crt", "--peer-key-file=/etc/cairn/tls/peer/tls.key",
+                           "--peer-trusted-ca-file=/etc/cairn/tls/peer/ca.crt", "--peer-client-cert-auth"}) {
+    EXPECT_TRUE(args.count(want)) << want;
+  }
+  std::map<std::string, std::string> env;
+  for (const auto& e : c["env"]) env[e["name"]] = e.value("value", "");
+  EXPECT_EQ(env[resources::kEnvClientScheme], "https");
+  EXPECT_EQ(env[resources::kEnvPeerScheme], "https");
+  std::map<std::string, std::string> secrets;
+  for (const auto& v : pod["volumes"]) {
+    if (v.contains("secret")) secrets[v["name"]] = v["secret"]["secretName"];
+  }
+  EXPECT_EQ(secrets, (std::map<std::string, std::string>{{"tls-peer", "c-peer-tls"}, {"tls-server", "c-server-tls"}}));
+  // Without client certificate authentication, and without TLS at all.
+  spec.tls.client.client_cert_auth = false;
+  for (const auto& a : resources::StatefulSet(spec, 3)["spec"]["template"]["spec"]["containers"][0]["args"]) {
+    EXPECT_NE(a, "--client-cert-auth");
+  }
+  const auto plain = resources::StatefulSet(Spec(), 3)["spec"]["template"]["spec"];
+  for (const auto& v : plain["volumes"]) EXPECT_FALSE(v.contains("secret"));
+}
+
+TEST(Builders, TlsSecretsCarryBase64PemsAndAreOwned) {
+  auto spec = Spec();
+  auto ca = resources::CaSecret(spec, "CERT", "KEY");
+  ExpectOwned(ca);
+  EXPECT_EQ(ca["metadata"]["name"], "c-ca");
+  EXPECT_EQ(ca["data"]["ca.crt"], "Q0VSVA==");
+  EXPECT_EQ(ca["data"]["ca.key"], "S0VZ");
+  auto leaf = resources::CertSecret(spec, "c-peer-tls", "C", "K", "CA");
+  ExpectOwned(leaf);
+  EXPECT_EQ(leaf["type"], "kubernetes.io/tls");
+  EXPECT_EQ(leaf["data"]["tls.crt"], "Qw==");
+  EXPECT_EQ(leaf["data"]["ca.crt"], "Q0E=");
+}
+
 // Runs the real start script with a fake `cairn` that records its arguments.
 class StartScriptTest : public ::testing::Test {
  protected:
@@ -136,8 +183,8 @@ class StartScriptTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   static void Write(const std::string& path, const std::string& content) { std::ofstream(path) << content; }
-  int Run() {
-    std::string cmd = "env POD_NAME=c-1 POD_NAMESPACE=ns PEER_SERVICE=c-peer CAIRN_BOOTSTRAP_DIR=" + dir_ +
+  int Run(const std::string& env = "") {
+    std::string cmd = "env " + env + " POD_NAME=c-1 POD_NAMESPACE=ns PEER_SERVICE=c-peer CAIRN_BOOTSTRAP_DIR=" + dir_ +
                       "/cfg CAIRN_DATA_ROOT=" + dir_ + "/root CAIRN_BIN=" + dir_ +
                       "/fake-cairn timeout 2 /bin/sh " + dir_ + "/cfg/run.sh --snapshot-count=7";
     return std::system(cmd.c_str());
@@ -164,6 +211,18 @@ TEST_F(StartScriptTest, StartsWithItsEntry) {
   EXPECT_NE(args.find("--data-dir=" + dir_ + "/root/data\n"), std::string::npos);
   EXPECT_NE(args.find("--snapshot-count=7\n"), std::string::npos);
   EXPECT_NE(args.find("--listen-metrics-urls=http://0.0.0.0:2381\n"), std::string::npos) << "the probes' port";
+}
+
+TEST_F(StartScriptTest, UsesHttpsUrlsForTheSidesWithTls) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-0=https://a:2380,c-1=https://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  ASSERT_EQ(Run("CLIENT_SCHEME=https PEER_SCHEME=https"), 0);
+  std::string args = Args();
+  EXPECT_NE(args.find("--listen-client-urls=https://0.0.0.0:2379\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--advertise-client-urls=https://c-1.c-peer.ns.svc:2379\n"), std::string::npos);
+  EXPECT_NE(args.find("--listen-peer-urls=https://0.0.0.0:2380\n"), std::string::npos);
+  EXPECT_NE(args.find("--initial-advertise-peer-urls=https://c-1.c-peer.ns.svc:2380\n"), std::string::npos);
+  EXPECT_NE(args.find("--listen-metrics-urls=http://0.0.0.0:2381\n"), std::string::npos) << "probes stay plain";
 }
 
 TEST_F(StartScriptTest, WaitsWithoutEntry) {

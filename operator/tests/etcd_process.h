@@ -58,8 +58,9 @@ struct EtcdMember {
   int peer_port;
   // "https" serves clients with TLS: give the member --cert-file/--key-file (extra args).
   std::string client_scheme = "http";
+  std::string peer_scheme = "http";  // "https": give --peer-cert-file/--peer-key-file
   std::string ClientUrl() const { return client_scheme + "://127.0.0.1:" + std::to_string(client_port); }
-  std::string PeerUrl() const { return "http://127.0.0.1:" + std::to_string(peer_port); }
+  std::string PeerUrl() const { return peer_scheme + "://127.0.0.1:" + std::to_string(peer_port); }
 };
 
 class EtcdProcess {

@@ -627,6 +627,32 @@ TEST(ClusterSpecParse, DefaultsAndRejections) {
   EXPECT_NE(bad.status().message().find("managed by the operator"), std::string::npos);
   EXPECT_FALSE(ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {"--listen-metrics-urls=http://0.0.0.0:9"}}}}}).ok())
       << "the probes depend on the metrics port";
+  for (const char* tls_flag : {"--cert-file=/x", "--peer-trusted-ca-file=/x", "--client-cert-auth", "--auto-tls"}) {
+    EXPECT_FALSE(ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"options", {tls_flag}}}}}).ok()) << tls_flag;
+  }
+  auto tls = ClusterSpec::Parse({{"metadata", {{"name", "x"}}},
+                                 {"spec", {{"tls", {{"client", {{"auto", nlohmann::json::object()}, {"clientCertAuth", false},
+                                                                {"extraSANs", {"a.example"}}}},
+                                                    {"keyAlgorithm", "RSA"},
+                                                    {"certificateValidity", "720h"},
+                                                    {"caValidity", "8760h30m"}}}}}});
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  EXPECT_TRUE(tls->tls.client.enabled);
+  EXPECT_FALSE(tls->tls.peer.enabled);
+  EXPECT_FALSE(tls->tls.client.client_cert_auth);
+  EXPECT_EQ(tls->tls.client.extra_sans, std::vector<std::string>{"a.example"});
+  EXPECT_TRUE(tls->tls.rsa);
+  EXPECT_EQ(tls->tls.certificate_validity, std::chrono::hours(720));
+  EXPECT_EQ(tls->tls.ca_validity, std::chrono::hours(8760) + std::chrono::minutes(30));
+  auto longer = ClusterSpec::Parse({{"metadata", {{"name", "x"}}},
+                                    {"spec", {{"tls", {{"peer", {{"auto", nlohmann::json::object()}}},
+                                                       {"certificateValidity", "9000h"},
+                                                       {"caValidity", "8000h"}}}}}});
+  ASSERT_FALSE(longer.ok());
+  EXPECT_NE(longer.status().message().find("shorter than spec.tls.caValidity"), std::string::npos);
+  EXPECT_FALSE(ParseDuration("90 days").has_value());
+  EXPECT_FALSE(ParseDuration("10d").has_value());
+  EXPECT_EQ(ParseDuration("1h30m5s"), std::chrono::seconds(5405));
   auto both = ClusterSpec::Parse(
       {{"metadata", {{"name", "x"}}}, {"spec", {{"storage", {{"emptyDir", nlohmann::json::object()}, {"storageClassName", "s"}}}}}});
   EXPECT_FALSE(both.ok());

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "operator/api/naming.h"
+#include "operator/reconcile/certificates.h"
 #include "operator/reconcile/planner.h"
 #include "operator/reconcile/status_builder.h"
 
@@ -34,14 +35,14 @@ inline ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) 
   o.peer_service = o.client_service = {true, true};
   o.config_map.exists = true;
   o.config_map.token = naming::ClusterToken(spec.name, spec.uid);
-  o.stateful_set = {true, true, n, n, "r1", true, t - seconds(3600)};
+  o.stateful_set = {true, true, n, n, "r1", true, t - seconds(3600), spec.tls.client.enabled, spec.tls.peer.enabled};
   o.pdb = {true, QuorumOf(n)};
   o.members.emplace();
   for (int i = 0; i < n; ++i) {
     MemberState m;
     m.id = 0x100 + i;
     m.name = naming::Member(spec.name, i);
-    m.peer_url = naming::PeerUrl(spec.name, spec.namespace_, i);
+    m.peer_url = naming::PeerUrl(spec.name, spec.namespace_, i, spec.tls.peer.enabled);
     m.healthy = true;
     m.is_leader = i == 0;
     m.raft_index = m.applied_index = 500;
@@ -54,9 +55,32 @@ inline ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) 
   return o;
 }
 
+// What the executor's CA and leaves look like to the planner once issued.
+inline CertState IssuedCa(TimePoint at, const std::string& key_id = "ca-key-1") {
+  CertState ca;
+  ca.exists = ca.valid = true;
+  ca.serial = "CA" + key_id;
+  ca.not_before = at;
+  ca.not_after = at + std::chrono::hours(24 * 365 * 5);
+  ca.subject_key_id = key_id;
+  ca.cert_pem = "PEM of " + key_id;
+  return ca;
+}
+inline CertState IssuedLeaf(const CertificateSpec& want, const CertState& ca, TimePoint at, std::chrono::seconds validity) {
+  CertState leaf;
+  leaf.exists = leaf.valid = true;
+  leaf.serial = want.use + "-" + std::to_string(at.time_since_epoch().count());
+  leaf.not_before = at;
+  leaf.not_after = at + validity;
+  leaf.sans = want.hosts;
+  leaf.authority_key_id = ca.subject_key_id;
+  leaf.ca_bundle = ca.cert_pem;
+  return leaf;
+}
+
 inline MemberState* Member(ObservedState& o, int ord) {
   for (auto& m : *o.members) {
-    if (m.peer_url == naming::PeerUrl("c", "ns", ord)) return &m;
+    if (naming::OrdinalFromPeerUrl("c", m.peer_url) == ord) return &m;
   }
   return nullptr;
 }
@@ -116,7 +140,7 @@ struct World {
           MemberState m;
           m.id = next_id++;
           m.name = name;
-          m.peer_url = naming::PeerUrl("c", "ns", *naming::OrdinalFromName("c", name));
+          m.peer_url = naming::PeerUrl("c", "ns", *naming::OrdinalFromName("c", name), spec.tls.peer.enabled);
           m.healthy = true;
           m.is_leader = i++ == 0;
           m.raft_index = m.applied_index = 10;
@@ -165,7 +189,7 @@ struct World {
         obs.config_map.configured_at.erase(a.member_name);
         break;
       case ActionKind::kCreateStatefulSet:
-        obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}};
+        obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}, spec.tls.client.enabled, spec.tls.peer.enabled};
         template_version = spec.version;
         break;
       case ActionKind::kUpdateStatefulSet:
@@ -231,6 +255,21 @@ struct World {
         break;
       }
       case ActionKind::kRestartPod: obs.pods[a.ordinal] = NewPod(); break;
+      case ActionKind::kCreateCa:
+        ASSERT_FALSE(obs.tls.ca.exists) << "a second CA would orphan every certificate";
+        obs.tls.ca = IssuedCa(a.at);
+        break;
+      case ActionKind::kIssueCertificate: {
+        ASSERT_TRUE(obs.tls.ca.valid);
+        bool found = false;
+        for (const auto& want : NeededCertificates(spec)) {
+          if (want.use != a.certificate) continue;
+          found = true;
+          obs.tls.leaves[want.use] = IssuedLeaf(want, obs.tls.ca, a.at, spec.tls.certificate_validity);
+        }
+        ASSERT_TRUE(found) << a.certificate;
+        break;
+      }
       case ActionKind::kReplacePod: {
         ASSERT_EQ(obs.pods[a.ordinal].uid, a.pod_uid);
         auto it = std::find_if(obs.members->begin(), obs.members->end(),

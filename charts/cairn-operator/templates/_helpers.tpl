@@ -88,7 +88,8 @@ and must equal deploy/operator/cluster_role.yaml (chart_deploy_parity_test compa
 Exactly the requests the operator makes (operator_controller_test's RBAC test fails on a
 missing or an unused grant). Pods: delete restarts a learner's pod and replaces outdated
 pods in a rollout, patch marks an emptyDir member's pod with its member ID; PVCs: patch
-marks a volume with the member ID it holds, delete cleans up after scale-down.
+marks a volume with the member ID it holds, delete cleans up after scale-down; Secrets:
+the CA and certificates of spec.tls, read, issued, renewed.
 */}}
 {{- define "cairn-operator.rules" -}}
 - apiGroups: [etcd.cairn.dev]
@@ -106,6 +107,9 @@ marks a volume with the member ID it holds, delete cleans up after scale-down.
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [get, list, watch, create, patch]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, create, update]
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, watch, patch, delete]

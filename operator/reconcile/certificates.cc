@@ -1,0 +1,52 @@
+#include "operator/reconcile/certificates.h"
+
+#include <algorithm>
+
+#include "operator/api/naming.h"
+
+namespace cairn::op {
+
+std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
+  std::vector<CertificateSpec> out;
+  const std::string& c = spec.name;
+  const std::string& ns = spec.namespace_;
+  const std::string members = "*." + naming::PeerService(c) + "." + ns + ".svc";
+  if (spec.tls.client.enabled) {
+    const std::string svc = naming::ClientService(c);
+    std::vector<std::string> hosts = {members,      members + ".cluster.local",
+                                      svc,          svc + "." + ns,
+                                      svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local",
+                                      "localhost",  "127.0.0.1"};
+    hosts.insert(hosts.end(), spec.tls.client.extra_sans.begin(), spec.tls.client.extra_sans.end());
+    out.push_back({"server", naming::CertSecret(c, "server"), c + "-server", hosts, true, false});
+  }
+  if (spec.tls.peer.enabled) {
+    out.push_back({"peer", naming::CertSecret(c, "peer"), c + "-peer",
+                   {members, members + ".cluster.local", "localhost", "127.0.0.1"}, true, true});
+  }
+  if (spec.tls.client.enabled) {
+    out.push_back({"client", naming::CertSecret(c, "client"), c + "-client", {}, false, true});
+    out.push_back({"operator", naming::CertSecret(c, "operator"), "cairn-operator", {}, false, true});
+  }
+  return out;
+}
+
+TimePoint RenewalTime(TimePoint not_before, TimePoint not_after) { return not_before + (not_after - not_before) * 2 / 3; }
+
+std::optional<std::string> ReissueReason(const CertificateSpec& want, const CertState& have, const CertState& ca,
+                                         TimePoint now) {
+  if (!have.exists) return "issuing the " + want.use + " certificate";
+  if (!have.valid) return "Secret " + want.secret + " holds no certificate with its key; issuing it again";
+  if (have.authority_key_id != ca.subject_key_id) return "the " + want.use + " certificate was signed by another CA";
+  if (have.ca_bundle != ca.cert_pem) return "the " + want.use + " certificate carries another CA bundle";
+  std::vector<std::string> have_sans = have.sans, want_sans = want.hosts;
+  std::sort(have_sans.begin(), have_sans.end());
+  std::sort(want_sans.begin(), want_sans.end());
+  if (have_sans != want_sans) return "the names of the " + want.use + " certificate changed";
+  if (now >= RenewalTime(have.not_before, have.not_after)) {
+    return "the " + want.use + " certificate (serial " + have.serial + ") has lived two thirds of its life; renewing it";
+  }
+  return std::nullopt;
+}
+
+}  // namespace cairn::op

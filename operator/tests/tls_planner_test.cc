@@ -1,0 +1,178 @@
+// spec.tls in the planner: a new cluster gets its CA and certificates before anything
+// that uses them, certificates are renewed at two thirds of their life and reissued when
+// their CA, bundle or names are not what they should be, a broken CA Secret or a TLS
+// change under a running cluster stops the operator with a reason, and the status shows
+// every certificate.
+#include <gtest/gtest.h>
+
+#include "operator/reconcile/certificates.h"
+#include "operator/reconcile/planner.h"
+#include "operator/reconcile/status_builder.h"
+#include "operator/tests/planner_world.h"
+
+namespace cairn::op {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+using namespace cairn::op::testing;
+
+ClusterSpec TlsSpec(int replicas) {
+  ClusterSpec spec = Spec(replicas);
+  spec.tls.client.enabled = spec.tls.peer.enabled = true;
+  return spec;
+}
+
+// A running TLS cluster whose certificates were all issued at `issued`.
+ObservedState TlsHealthy(const ClusterSpec& spec, TimePoint issued = kT0 - hours(24)) {
+  ObservedState o = Healthy(spec, 3);
+  o.tls.ca = IssuedCa(issued);
+  for (const auto& want : NeededCertificates(spec)) {
+    o.tls.leaves[want.use] = IssuedLeaf(want, o.tls.ca, issued, spec.tls.certificate_validity);
+  }
+  return o;
+}
+
+TEST(TlsPlanner, ANewClusterGetsItsCaAndEveryCertificateBeforeItsMembers) {
+  World w = MakeWorld(TlsSpec(3));
+  Plan p = w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  EXPECT_EQ(p.phase, "Running");
+  std::vector<std::string> issued;
+  size_t sts_created = 0;
+  for (size_t i = 0; i < w.actions.size(); ++i) {
+    if (w.actions[i].kind == ActionKind::kIssueCertificate) issued.push_back(w.actions[i].certificate);
+    if (w.actions[i].kind == ActionKind::kCreateStatefulSet) sts_created = i;
+  }
+  EXPECT_EQ(w.actions.front().kind, ActionKind::kCreateCa);
+  EXPECT_EQ(issued, (std::vector<std::string>{"server", "peer", "client", "operator"}));
+  EXPECT_GT(sts_created, issued.size()) << "members start only once their certificates exist";
+  // Members talk https to each other from the start.
+  for (const auto& m : *w.obs.members) EXPECT_EQ(m.peer_url.rfind("https://", 0), 0u) << m.peer_url;
+  for (const auto& [name, b] : w.obs.config_map.members) {
+    EXPECT_EQ(b.initial_cluster.find("http://"), std::string::npos) << b.initial_cluster;
+  }
+}
+
+TEST(TlsPlanner, OnlyTheCertificatesOfTheSidesWithTlsAreIssued) {
+  ClusterSpec spec = Spec(3);
+  spec.tls.peer.enabled = true;
+  std::vector<std::string> uses;
+  for (const auto& c : NeededCertificates(spec)) uses.push_back(c.use);
+  EXPECT_EQ(uses, std::vector<std::string>{"peer"});
+  spec.tls.peer.enabled = false;
+  spec.tls.client.enabled = true;
+  uses.clear();
+  for (const auto& c : NeededCertificates(spec)) uses.push_back(c.use);
+  EXPECT_EQ(uses, (std::vector<std::string>{"server", "client", "operator"}));
+}
+
+TEST(TlsPlanner, ServingCertificatesNameEveryWayToReachAMember) {
+  ClusterSpec spec = TlsSpec(3);
+  spec.tls.client.extra_sans = {"etcd.example.com", "10.0.0.9"};
+  auto certs = NeededCertificates(spec);
+  const auto& server = certs[0];
+  ASSERT_EQ(server.use, "server");
+  for (const char* host : {"*.c-peer.ns.svc", "*.c-peer.ns.svc.cluster.local", "c-client", "c-client.ns",
+                           "c-client.ns.svc", "c-client.ns.svc.cluster.local", "localhost", "127.0.0.1",
+                           "etcd.example.com", "10.0.0.9"}) {
+    EXPECT_NE(std::find(server.hosts.begin(), server.hosts.end(), host), server.hosts.end()) << host;
+  }
+  EXPECT_TRUE(server.server_auth);
+  EXPECT_FALSE(server.client_auth);
+  const auto& peer = certs[1];
+  EXPECT_TRUE(peer.server_auth && peer.client_auth) << "peers are servers and clients of each other";
+  EXPECT_EQ(certs[2].secret, "c-client-tls");
+  EXPECT_TRUE(certs[2].hosts.empty());
+}
+
+TEST(TlsPlanner, CertificatesAreRenewedAtTwoThirdsOfTheirLife) {
+  ClusterSpec spec = TlsSpec(3);
+  spec.tls.certificate_validity = hours(90);
+  ObservedState o = TlsHealthy(spec, kT0);
+  EXPECT_EQ(PlanNext(spec, o, kT0 + hours(59)).action.kind, ActionKind::kNone);
+  Plan p = PlanNext(spec, o, kT0 + hours(60));
+  ASSERT_EQ(p.action.kind, ActionKind::kIssueCertificate);
+  EXPECT_EQ(p.action.reason, "RenewingCertificate");
+  EXPECT_EQ(p.action.certificate, "server");
+  EXPECT_NE(p.action.message.find("two thirds"), std::string::npos) << p.action.message;
+  EXPECT_EQ(p.action.at, kT0 + hours(60)) << "the executor issues with the planner's clock";
+}
+
+TEST(TlsPlanner, ACertificateFromAnotherCaWithAnotherBundleOrOtherNamesIsReissued) {
+  ClusterSpec spec = TlsSpec(3);
+  struct Case {
+    const char* what;
+    std::function<void(ObservedState&, ClusterSpec&)> change;
+    const char* use;
+  };
+  const std::vector<Case> cases = {
+      {"signed by another CA", [](ObservedState& o, ClusterSpec&) { o.tls.leaves["peer"].authority_key_id = "old"; }, "peer"},
+      {"another CA bundle", [](ObservedState& o, ClusterSpec&) { o.tls.leaves["client"].ca_bundle = "old"; }, "client"},
+      {"names changed", [](ObservedState&, ClusterSpec& s) { s.tls.client.extra_sans = {"new.example"}; }, "server"},
+      {"key lost", [](ObservedState& o, ClusterSpec&) { o.tls.leaves["operator"].valid = false; }, "operator"},
+      {"deleted", [](ObservedState& o, ClusterSpec&) { o.tls.leaves.erase("peer"); }, "peer"},
+  };
+  for (const auto& c : cases) {
+    ObservedState o = TlsHealthy(spec);
+    ClusterSpec s = spec;
+    c.change(o, s);
+    Plan p = PlanNext(s, o, kT0);
+    EXPECT_EQ(p.action.kind, ActionKind::kIssueCertificate) << c.what;
+    EXPECT_EQ(p.action.certificate, c.use) << c.what;
+  }
+  // The same names in another order are the same certificate.
+  ObservedState o = TlsHealthy(spec);
+  std::reverse(o.tls.leaves["server"].sans.begin(), o.tls.leaves["server"].sans.end());
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone);
+}
+
+TEST(TlsPlanner, AnUnreadableCaSecretStopsTheOperatorInsteadOfReplacingIt) {
+  ClusterSpec spec = TlsSpec(3);
+  ObservedState o = TlsHealthy(spec);
+  o.tls.ca.valid = false;
+  Plan p = PlanNext(spec, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_TRUE(p.blocked);
+  EXPECT_EQ(p.action.reason, "InvalidCertificateAuthority");
+  EXPECT_NE(p.action.message.find("c-ca"), std::string::npos);
+}
+
+TEST(TlsPlanner, TurningTlsOnOrOffUnderARunningClusterIsRefusedNotRolledOut) {
+  ClusterSpec plain = Spec(3);
+  ObservedState o = Healthy(plain, 3);
+  ClusterSpec secure = TlsSpec(3);
+  Plan p = PlanNext(secure, o, kT0);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_TRUE(p.blocked);
+  EXPECT_EQ(p.action.reason, "TlsChangeNotSupported");
+  EXPECT_NE(p.action.message.find("client TLS off -> on"), std::string::npos) << p.action.message;
+  ObservedState s = TlsHealthy(secure);
+  EXPECT_EQ(PlanNext(plain, s, kT0).action.reason, "TlsChangeNotSupported");
+}
+
+TEST(TlsPlanner, StatusShowsEveryCertificateAndWhetherTheyAreReady) {
+  ClusterSpec spec = TlsSpec(3);
+  ObservedState o = TlsHealthy(spec, kT0);
+  Plan p = PlanNext(spec, o, kT0);
+  auto st = BuildStatus(spec, o, p, nlohmann::json::object(), kT0);
+  EXPECT_EQ(st["clientEndpoint"], "https://c-client.ns.svc:2379");
+  for (const char* use : {"ca", "server", "peer", "client", "operator"}) {
+    EXPECT_TRUE(st["certificates"].contains(use)) << use;
+  }
+  EXPECT_EQ(st["certificates"]["server"]["notAfter"], FormatTime(kT0 + spec.tls.certificate_validity));
+  auto ready = std::find_if(st["conditions"].begin(), st["conditions"].end(),
+                            [](const auto& c) { return c["type"] == "CertificatesReady"; });
+  ASSERT_NE(ready, st["conditions"].end());
+  EXPECT_EQ((*ready)["status"], "True");
+  const TimePoint later = kT0 + spec.tls.certificate_validity * 3 / 4;
+  st = BuildStatus(spec, o, PlanNext(spec, o, later), st, later);
+  ready = std::find_if(st["conditions"].begin(), st["conditions"].end(),
+                       [](const auto& c) { return c["type"] == "CertificatesReady"; });
+  EXPECT_EQ((*ready)["status"], "False");
+  EXPECT_NE((*ready)["message"].get<std::string>().find("renewing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::op
