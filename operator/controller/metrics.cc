@@ -25,6 +25,16 @@ void Metrics::SetLeader(bool leading) {
   leader_ = leading;
 }
 
+void Metrics::SetCertificateExpiry(const std::string& cluster, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  certificate_expiry_[cluster] = seconds;
+}
+
+void Metrics::ClearCertificateExpiry(const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mu_);
+  certificate_expiry_.erase(cluster);
+}
+
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -51,6 +61,11 @@ std::string Metrics::Render() const {
   o << "# HELP cairn_operator_leader Whether this replica holds the leader Lease.\n"
     << "# TYPE cairn_operator_leader gauge\n"
     << "cairn_operator_leader " << (leader_ ? 1 : 0) << "\n";
+  o << "# HELP cairn_operator_certificate_expiry_seconds Seconds until a cluster's earliest certificate expires.\n"
+    << "# TYPE cairn_operator_certificate_expiry_seconds gauge\n";
+  for (const auto& [cluster, seconds] : certificate_expiry_) {
+    o << "cairn_operator_certificate_expiry_seconds{cluster=\"" << cluster << "\"} " << seconds << "\n";
+  }
   return o.str();
 }
 

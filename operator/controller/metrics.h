@@ -5,6 +5,8 @@
 //   cairn_operator_reconcile_duration_seconds                         histogram
 //   cairn_operator_actions_total{action="..."}                        counter
 //   cairn_operator_leader                                             gauge (1 leading)
+//   cairn_operator_certificate_expiry_seconds{cluster="ns/name"}      gauge: until the
+//       earliest notAfter of a cluster's CA and certificates (spec.tls), for alerting
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -21,6 +23,9 @@ class Metrics {
   void RecordReconcile(const std::string& result, std::chrono::duration<double> took);
   void RecordAction(const std::string& action);
   void SetLeader(bool leading);
+  // `cluster` is "namespace/name"; Clear when it has no certificates (or is gone).
+  void SetCertificateExpiry(const std::string& cluster, double seconds);
+  void ClearCertificateExpiry(const std::string& cluster);
   std::string Render() const;
 
  private:
@@ -33,6 +38,7 @@ class Metrics {
   uint64_t count_ = 0;
   double sum_ = 0;
   bool leader_ = false;
+  std::map<std::string, double> certificate_expiry_;
 };
 
 }  // namespace cairn::op

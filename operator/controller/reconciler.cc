@@ -61,6 +61,21 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
   return Status::Ok();
 }
 
+// The earliest expiry among the CA and certificates a cluster has, or none.
+void RecordCertificateExpiry(Metrics& metrics, const std::string& cluster, const TlsState& tls, TimePoint now) {
+  std::optional<TimePoint> earliest;
+  auto consider = [&](const CertState& c) {
+    if (c.valid && (!earliest || c.not_after < *earliest)) earliest = c.not_after;
+  };
+  consider(tls.ca);
+  for (const auto& [use, leaf] : tls.leaves) consider(leaf);
+  if (!earliest) {
+    metrics.ClearCertificateExpiry(cluster);
+    return;
+  }
+  metrics.SetCertificateExpiry(cluster, std::chrono::duration<double>(*earliest - now).count());
+}
+
 }  // namespace
 
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas) {
@@ -93,6 +108,9 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   auto live = client_.Get(types::EtcdCluster(), ns, name);
   if (!live.ok()) {
     if (live.status().code() != StatusCode::kNotFound) out.status = live.status();
+    if (options_.metrics && live.status().code() == StatusCode::kNotFound) {
+      options_.metrics->ClearCertificateExpiry(ns + "/" + name);
+    }
     return out;  // deleted: its children are garbage-collected through owner references
   }
   auto spec = ClusterSpec::Parse(*live, options_.default_image_repository);
@@ -123,6 +141,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
     if (!read.ok()) observed.linearizable_read_error = read.message();
   }
   const Plan plan = PlanNext(*spec, observed, now, options_.planner);
+  if (options_.metrics) RecordCertificateExpiry(*options_.metrics, ns + "/" + name, observed.tls, now);
   out.action = plan.action.kind;
 
   if (!options_.may_act()) return {Status::Ok(), std::nullopt, ActionKind::kNone};

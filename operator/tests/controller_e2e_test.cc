@@ -293,6 +293,7 @@ class ControllerE2E : public ::testing::Test {
   std::unique_ptr<kube::Client> client_;
   EventRecorder events_{*client_, EventRecorderOptions{}};
   std::unique_ptr<Controller> controller_;
+  Metrics owned_metrics_;
   Metrics* metrics_ = nullptr;
   std::chrono::seconds resync_{30};
   std::jthread run_;
@@ -442,8 +443,7 @@ TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
   World world(fake_, sim_, "db", "etcd");
-  Metrics metrics;
-  metrics_ = &metrics;
+  metrics_ = &owned_metrics_;  // outlives the controller, which TearDown stops
   StartController();
   fake_.InjectError("POST /apis/apps/v1/namespaces/db/statefulsets", 500, "InternalError", 3);
   fake_.InjectError("PUT /api/v1/namespaces/db/configmaps/etcd-bootstrap", 503, "ServiceUnavailable", 3);
@@ -451,10 +451,9 @@ TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
   ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
   ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
   EXPECT_GE(fake_.CountRequests("POST /apis/apps/v1/namespaces/db/statefulsets"), 4);
-  EXPECT_NE(metrics.Render().find("cairn_operator_reconcile_errors_total "), std::string::npos);
-  EXPECT_EQ(metrics.Render().find("cairn_operator_reconcile_errors_total 0\n"), std::string::npos);
+  EXPECT_NE(owned_metrics_.Render().find("cairn_operator_reconcile_errors_total "), std::string::npos);
+  EXPECT_EQ(owned_metrics_.Render().find("cairn_operator_reconcile_errors_total 0\n"), std::string::npos);
   StopController();
-  metrics_ = nullptr;
 }
 
 TEST_F(ControllerE2E, ActionsAndFailuresAreRecordedAsEvents) {
@@ -511,10 +510,18 @@ TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
 TEST_F(ControllerE2E, TheClusterRoleGrantsExactlyTheRequestsTheOperatorMakes) {
   World world(fake_, sim_, "db", "etcd");
   resync_ = 2s;  // Secrets are not watched: a damaged one is mended at the next resync
+  metrics_ = &owned_metrics_;  // outlives the controller, which TearDown stops
   StartController();
   const json tls = {{"client", {{"auto", json::object()}}}, {"peer", {{"auto", json::object()}}}};
   ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}, {"tls", tls}}}}).ok());
   ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  // Alerting can see the earliest expiry: the 90-day leaves, not the 5-year CA.
+  const std::string gauge = "cairn_operator_certificate_expiry_seconds{cluster=\"db/etcd\"} ";
+  const std::string text = owned_metrics_.Render();
+  ASSERT_NE(text.find(gauge), std::string::npos) << text;
+  const double left = std::stod(text.substr(text.find(gauge) + gauge.size()));
+  EXPECT_GT(left, 89 * 86400.0);
+  EXPECT_LE(left, 90 * 86400.0 + 300);
   // A certificate whose Secret was damaged is issued again into the same Secret.
   json damaged = fake_.Object(types::Secret(), "db", "etcd-peer-tls").value();
   damaged["data"]["tls.key"] = "";

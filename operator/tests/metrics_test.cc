@@ -28,5 +28,17 @@ TEST(Metrics, RendersPrometheusTextFormat) {
   EXPECT_NE(t.find("cairn_operator_leader 1\n"), std::string::npos);
 }
 
+TEST(Metrics, CertificateExpiryIsAGaugePerClusterUntilCleared) {
+  Metrics m;
+  m.SetCertificateExpiry("db/etcd", 86400);
+  m.SetCertificateExpiry("db/other", 3600.5);
+  std::string t = m.Render();
+  EXPECT_NE(t.find("# TYPE cairn_operator_certificate_expiry_seconds gauge\n"), std::string::npos);
+  EXPECT_NE(t.find("cairn_operator_certificate_expiry_seconds{cluster=\"db/etcd\"} 86400\n"), std::string::npos);
+  EXPECT_NE(t.find("cairn_operator_certificate_expiry_seconds{cluster=\"db/other\"} 3600.5\n"), std::string::npos);
+  m.ClearCertificateExpiry("db/etcd");
+  EXPECT_EQ(m.Render().find("cluster=\"db/etcd\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::op
