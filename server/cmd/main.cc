@@ -107,6 +107,7 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
   o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
   o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
   o.auto_compaction_revisions = c.auto_compaction_revisions;
+  o.pre_vote = c.pre_vote;
   return o;
 }
 

@@ -156,6 +156,7 @@ Status EtcdServer::Open() {
   // Followers receive new entries while the leader is still writing them: the two
   // disk writes overlap instead of adding up on every commit.
   cfg.leader_persists_in_parallel = true;
+  cfg.pre_vote = options_.pre_vote;
   cfg.seed = identity_.member_id ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   auto node = raft::RawNode::Create(cfg);
   if (!node.ok()) return node.status();

@@ -78,6 +78,9 @@ struct ServerOptions {
   // must already list this member, added with MemberAdd) instead of bootstrapping one.
   bool join_existing_cluster = false;
   std::chrono::milliseconds heartbeat_interval{100};
+  // --pre-vote: a member that was cut off asks whether it could win before starting an
+  // election, so its return does not depose a healthy leader.
+  bool pre_vote = true;
   std::chrono::milliseconds election_timeout{1000};
   uint64_t max_request_bytes = 1572864;
   // Applied entries between log compactions: the store is made durable, a snapshot
