@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/transport/grpc_address.h"
+#include "server/transport/peer_keepalive.h"
 
 namespace cairn::transport {
 namespace {
@@ -17,10 +18,7 @@ std::shared_ptr<grpc::Channel> DialPeer(const std::string& url, const std::strin
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // Keepalives notice a peer that vanished without closing its connection.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  SetPeerKeepalive(args);
   args.SetMaxSendMessageSize(-1);
   args.SetMaxReceiveMessageSize(-1);
   return grpc::CreateCustomChannel(target, ChannelCredentialsFor(url, tls), args);

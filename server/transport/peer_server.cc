@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "server/transport/grpc_listener.h"
+#include "server/transport/peer_keepalive.h"
 
 namespace cairn::transport {
 
@@ -16,6 +17,7 @@ Result<std::unique_ptr<PeerServer>> PeerServer::Start(PeerHandler* handler, cons
   // Entry batches are bounded by Raft's max bytes per message, not by gRPC.
   builder.SetMaxReceiveMessageSize(INT_MAX);
   builder.SetMaxSendMessageSize(INT_MAX);
+  AcceptPeerKeepalive(builder);
   builder.RegisterService(&ps->service_);
   auto grpc_server = StartGrpcServer(builder, listen_urls, "peer traffic", tls);
   if (!grpc_server.ok()) return grpc_server.status();
