@@ -37,7 +37,7 @@ void ClusterService::Finish(Response* response) {
 
 template <typename Response, typename Local, typename Remote>
 grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote remote) {
-  const uint64_t leader = server_->GetStatus().leader;
+  const uint64_t leader = server_->Leader();
   if (leader == server_->member_id()) {
     Status st = local();
     if (!st.ok()) return ToGrpc(st);

@@ -65,7 +65,7 @@ class ServerWatchContext final : public WatchContext {
   uint64_t ClusterId() const override { return server_->cluster_id(); }
   uint64_t MemberId() const override { return server_->member_id(); }
   uint64_t RaftTerm() const override { return server_->term(); }
-  bool HasLeader() const override { return server_->GetStatus().leader != 0; }
+  bool HasLeader() const override { return server_->Leader() != 0; }
 
  private:
   etcdserver::EtcdServer* server_;

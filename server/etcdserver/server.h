@@ -160,6 +160,9 @@ class EtcdServer final : public transport::PeerHandler {
   lease::Lessor& lessor() { return *lessor_; }
   watch::WatchHub& watch_hub() { return *hub_; }
   bool IsLeader() const { return leader_.load() == identity_.member_id; }
+  // The leader this member knows of, 0 for none. Cheap (an atomic), unlike GetStatus(),
+  // which also asks the store for its size: for per-request and per-stream checks.
+  uint64_t Leader() const { return leader_.load(); }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
   // etcd's HashKV: a hash of every key revision up to `rev` (0 = current) above the
   // compacted revision, identical on members that applied the same log.

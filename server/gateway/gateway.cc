@@ -226,7 +226,7 @@ bool Gateway::Dispatch(const HttpRequest& request, HttpConnection& http) {
 
 bool Gateway::Health(const HttpRequest& request, HttpConnection& http) {
   std::string reason;
-  if (server_->GetStatus().leader == 0) {
+  if (server_->Leader() == 0) {
     reason = "RAFT NO LEADER";
   } else if (auto alarms = server_->RaisedAlarms(); !alarms.empty()) {
     reason = "ALARM " + etcdserverpb::AlarmType_Name(alarms.front().alarm());
@@ -251,7 +251,7 @@ bool Gateway::Ready(const HttpRequest& request, HttpConnection& http) {
   std::string reason;
   if (server_->IsLearner()) {
     reason = "LEARNER";
-  } else if (server_->GetStatus().leader == 0) {
+  } else if (server_->Leader() == 0) {
     reason = "RAFT NO LEADER";
   } else if (auto alarms = server_->RaisedAlarms();
              std::any_of(alarms.begin(), alarms.end(), [](const auto& a) { return a.alarm() == etcdserverpb::CORRUPT; })) {
