@@ -36,16 +36,19 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "etcd/api/mvccpb/kv.pb.h"
+#include "server/mvcc/history_reader.h"
 #include "server/mvcc/store.h"
 #include "server/watch/key_range.h"
 #include "server/watch/stream_queue.h"
@@ -58,8 +61,14 @@ struct HubOptions {
   std::chrono::milliseconds progress_interval{std::chrono::minutes(10)};
   // Revisions read from storage per catch-up read of one watcher.
   int64_t max_catchup_revisions = 10000;
-  // How often unsynced watchers are retried while their stream is full.
+  // How often unsynced watchers are retried while their stream is full (or after a
+  // failed read).
   std::chrono::milliseconds catchup_retry{10};
+  // Reads history for catch-up; a seam so tests can make a read fail. Only OutOfRange
+  // (compacted) cancels watchers; any other error leaves them unsynced, to be retried.
+  std::function<Status(mvcc::ReadTxn&, std::string_view key, std::string_view range_end, int64_t from, int64_t to,
+                       std::vector<mvccpb::Event>* out)>
+      read_history = mvcc::HistoryReader::Read;
 };
 
 // etcd's error texts for a watch that cannot be created.
@@ -148,6 +157,7 @@ class WatchHub {
   mvcc::Store* const store_;
   const HubOptions options_;
   std::atomic<int64_t> watchers_{0};
+  std::chrono::steady_clock::time_point last_read_error_log_{};  // background thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;  // wakes the background thread

@@ -4,6 +4,8 @@
 // A round plans under mu_ (which watchers, from which revision), reads without mu_ on
 // one ReadTxn snapshot (so OnCommitted is never held up by SQLite), then delivers under
 // mu_, skipping any watcher that was canceled or moved on meanwhile.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -70,6 +72,7 @@ void WatchHub::CatchUpRound() {
   if (groups.empty()) return;
   struct ReadResult {
     bool compacted = false;
+    bool failed = false;  // not compaction: try again next round
     int64_t to = 0;
     std::vector<SharedEvent> events;
   };
@@ -82,9 +85,17 @@ void WatchHub::CatchUpRound() {
       ReadResult& r = results[key];
       r.to = std::min({txn.Revision(), hub_rev, from + options_.max_catchup_revisions - 1});
       std::vector<mvccpb::Event> events;
-      Status st = mvcc::HistoryReader::Read(txn, range.key, range.range_end, from, r.to, &events);
+      Status st = options_.read_history(txn, range.key, range.range_end, from, r.to, &events);
       if (!st.ok()) {
-        r.compacted = true;
+        // Only compaction ends a watch (with its revision, as etcd reports it); a failed
+        // read is not the client's problem and must not look like one.
+        r.compacted = st.code() == StatusCode::kOutOfRange;
+        r.failed = !r.compacted;
+        const auto now = std::chrono::steady_clock::now();
+        if (r.failed && now - last_read_error_log_ >= std::chrono::seconds(1)) {  // retries come every few ms
+          last_read_error_log_ = now;
+          spdlog::error("watch catch-up read of revisions {}..{} failed, retrying: {}", from, r.to, st.message());
+        }
         continue;
       }
       r.events.reserve(events.size());
@@ -103,6 +114,7 @@ void WatchHub::CatchUpRound() {
       Watcher* w = it->second;
       if (w->synced || w->next_rev != key.second) continue;
       Stream& s = *w->stream;
+      if (r.failed) continue;  // still unsynced: the next round reads again
       if (r.compacted) {
         Delivery d;
         d.kind = Delivery::Kind::kCompacted;

@@ -205,6 +205,31 @@ TEST_F(WatchHubTest, WatchBelowTheCompactRevisionIsCanceledWithIt) {
   EXPECT_EQ(hub_->GetStats().synced, 1u);
 }
 
+// A read that fails for another reason than compaction (an I/O error) must not cancel
+// the watch with a made-up compact revision: the watcher waits and is caught up once
+// reads work again.
+TEST_F(WatchHubTest, AFailedCatchUpReadIsRetriedNotReportedAsCompaction) {
+  std::atomic<int> failures_left{5};
+  HubOptions options;
+  options.read_history = [&](mvcc::ReadTxn& txn, std::string_view key, std::string_view end, int64_t from, int64_t to,
+                             std::vector<mvccpb::Event>* out) {
+    if (failures_left.fetch_sub(1) > 0) return Status::Internal("io: read failed: Input/output error");
+    return mvcc::HistoryReader::Read(txn, key, end, from, to, out);
+  };
+  StartHub(options);
+  for (int i = 0; i < 3; ++i) Do({OpPut("k", std::to_string(i))});  // 2..4
+  TestStream& s = NewStream();
+  const int64_t id = Watch(s, Spec("k", "", 2));
+  ASSERT_TRUE(Eventually([&] {
+    s.Drain();
+    return hub_->GetStats().unsynced == 0;
+  }));
+  s.Drain();
+  for (const Delivery& d : s.got()) EXPECT_NE(d.kind, Kind::kCompacted) << "an I/O error is not a compaction";
+  EXPECT_EQ(s.Events(id), Strings({"P:k@2", "P:k@3", "P:k@4"}));
+  EXPECT_LE(failures_left.load(), 0) << "the failing reads were retried";
+}
+
 TEST_F(WatchHubTest, ProgressRequestWaitsUntilEveryWatcherOfTheStreamIsSynced) {
   TestStream& s = NewStream(2);
   const int64_t id = Watch(s, Spec("k"));
