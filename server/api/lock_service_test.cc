@@ -85,7 +85,9 @@ TEST_F(LockServiceTest, RevokingTheHoldersLeaseReleasesTheLock) {
     v3lockpb::LockResponse r;
     return Lock(b, &r).ok();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Held by a: b must wait (a lock that let both in would pass everything below).
+  ASSERT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "the second locker got the lock while the first held it";
   cairnpb::RaftRequest revoke;
   revoke.mutable_lease_revoke()->set_id(a);
   ASSERT_TRUE(server_->Propose(revoke).ok());
