@@ -13,6 +13,22 @@ def etcdctl_proc(member, *args):
                             env=dict(os.environ, ETCDCTL_API="3"))
 
 
+def read_available(proc):
+    """What the process has printed so far, without waiting for more."""
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
 def test_lock_critical_sections_never_overlap(member, tmp_path):
     log = tmp_path / "sections"
     section = 'echo "start $(date +%%s.%%N) %s" >> %s; sleep 0.4; echo "end $(date +%%s.%%N) %s" >> %s'
@@ -35,7 +51,10 @@ def test_elect_and_observe_leadership_changes(member):
     time.sleep(1.0)
     second = etcdctl_proc(member, "elect", "race", "beta")
     time.sleep(1.0)
-    assert second.poll() is None  # still campaigning behind alpha
+    # etcdctl elect prints its leader key and value once elected: alpha has, beta must
+    # not have while alpha leads (two leaders at once would show here).
+    assert read_available(first).strip().endswith("alpha"), "alpha was not elected"
+    assert second.poll() is None and read_available(second) == "", "beta was elected while alpha led"
     first.terminate()  # alpha resigns (etcdctl deletes its key on exit)
     first.wait(timeout=10)
     deadline = time.time() + 10
@@ -47,6 +66,12 @@ def test_elect_and_observe_leadership_changes(member):
             break
         time.sleep(0.2)
     assert leader == "beta"
+    deadline = time.time() + 10
+    beta_said = ""
+    while time.time() < deadline and not beta_said.strip().endswith("beta"):
+        beta_said += read_available(second)
+        time.sleep(0.1)
+    assert beta_said.strip().endswith("beta"), "beta was not told it leads: %r" % beta_said
     second.terminate()
     second.wait(timeout=10)
     time.sleep(0.5)
