@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from cluster import ETCDCTL, Cluster, wait_until
+from cluster import ETCDCTL, Cluster, b64, wait_until
 
 
 @pytest.fixture
@@ -69,16 +69,25 @@ class JsonWatch:
             return ""
 
 
-def writer(cluster, stop, counts):
+def writer(cluster, stop, counts, acked):
+    """Puts and deletes through random members; every acknowledged change is recorded as
+    the watch event it must produce: (revision, key, type, value), base64 as etcdctl's JSON."""
     rng = random.Random(7)
     i = 0
     while not stop.is_set():
         m = rng.choice(cluster.running())
         i += 1
         key = "w/k%d" % (i % 7)
-        args = ("del", key) if i % 5 == 0 else ("put", key, "v%d" % i)
-        r = m.etcdctl(*args, "--command-timeout", "3s", check=False)
+        delete = i % 5 == 0
+        args = ("del", key) if delete else ("put", key, "v%d" % i)
+        r = m.etcdctl(*args, "-w", "json", "--command-timeout", "3s", check=False)
         counts["ok" if r.returncode == 0 else "failed"] += 1
+        if r.returncode != 0:
+            continue
+        resp = json.loads(r.stdout)
+        if delete and not resp.get("deleted"):
+            continue  # nothing was there: no event
+        acked.append((resp["header"]["revision"], b64(key), 1 if delete else 0, None if delete else b64("v%d" % i)))
 
 
 def test_watch_is_ordered_unique_and_complete_across_leader_kill_and_member_restart(cluster3):
@@ -86,7 +95,8 @@ def test_watch_is_ordered_unique_and_complete_across_leader_kill_and_member_rest
     watch = JsonWatch(cluster3.endpoints, "--prefix", "w/", "--rev", str(start))
     stop = threading.Event()
     counts = {"ok": 0, "failed": 0}
-    t = threading.Thread(target=writer, args=(cluster3, stop, counts), daemon=True)
+    acked = []
+    t = threading.Thread(target=writer, args=(cluster3, stop, counts, acked), daemon=True)
     t.start()
     try:
         time.sleep(2)
@@ -112,6 +122,9 @@ def test_watch_is_ordered_unique_and_complete_across_leader_kill_and_member_rest
     revisions = [e[0] for e in seen]
     assert revisions == sorted(revisions)
     assert len(set(seen)) == len(seen), "duplicate events"
+    # Complete against what clients were told, not only against another watch.
+    missing = [a for a in acked if a not in set(seen)]
+    assert not missing, "acknowledged changes the watch never delivered: %s" % missing[:5]
     assert seen == truth
 
 
