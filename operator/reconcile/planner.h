@@ -13,7 +13,9 @@
 //   * never fewer than one member; nothing at all while paused;
 //   * a changed pod template is rolled out by the operator, one member at a time,
 //     leader last, with the gates of rollout.h; a version change etcd would refuse
-//     (version.h) is not applied at all.
+//     (version.h) is not applied at all;
+//   * with spec.tls, the CA and every certificate (certificates.h) exist before the
+//     members that use them; TLS is never turned on or off under a running cluster.
 // Thread-safety: stateless.
 #pragma once
 
