@@ -6,8 +6,6 @@
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
-#include <arpa/inet.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -17,11 +15,6 @@ namespace cairn::transport {
 namespace {
 
 using namespace ossl;
-
-bool IsIp(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 std::string CommonName(X509* cert) {
   char cn[256] = {};
@@ -93,7 +86,7 @@ Status CertPolicy::Check(std::string_view cert_pem) const {
     if (cn == allowed) return Status::Ok();
   }
   for (const auto& host : allowed_hostnames) {
-    const bool valid = IsIp(host) ? X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1
+    const bool valid = IsIpAddress(host) ? X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1
                                   : X509_check_host(cert.get(), host.c_str(), host.size(), 0, nullptr) == 1;
     if (valid) return Status::Ok();
   }

@@ -1,4 +1,5 @@
-// Owning pointers for OpenSSL objects, freed with their own free functions.
+// Owning pointers for OpenSSL objects, freed with their own free functions, and the
+// rule both certificate makers and checkers use to tell an IP SAN from a DNS one.
 // Thread-safety: as the objects they hold.
 #pragma once
 
@@ -7,7 +8,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <arpa/inet.h>
+
 #include <memory>
+#include <string>
 
 namespace cairn::transport::ossl {
 
@@ -23,3 +27,13 @@ using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using BigNum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 
 }  // namespace cairn::transport::ossl
+
+namespace cairn::transport {
+
+// An IPv4 or IPv6 literal: such a host is an IP SAN, anything else a DNS one.
+inline bool IsIpAddress(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+}  // namespace cairn::transport

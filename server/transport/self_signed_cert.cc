@@ -7,8 +7,6 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-
 #include <functional>
 #include <memory>
 
@@ -21,11 +19,6 @@ using namespace ossl;
 
 Status OpenSslError(const std::string& what) {
   return Status::Internal("auto TLS: " + what + " failed");
-}
-
-bool IsIp(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 Status AddExtension(X509* cert, int nid, const std::string& value) {
@@ -88,7 +81,7 @@ Result<TlsFiles> SelfSignedCert(FileSystem& fs, const std::string& dir, const st
     return OpenSslError("certificate fields");
   }
   std::string sans;
-  for (const auto& h : hosts) sans += (sans.empty() ? "" : ",") + std::string(IsIp(h) ? "IP:" : "DNS:") + h;
+  for (const auto& h : hosts) sans += (sans.empty() ? "" : ",") + std::string(IsIpAddress(h) ? "IP:" : "DNS:") + h;
   CAIRN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE"));
   CAIRN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment"));
   CAIRN_RETURN_IF_ERROR(AddExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth"));
