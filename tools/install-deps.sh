@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libsqlite3-dev libssl-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and clients for tests and benchmarks
   etcd-server etcd-client python3 python3-etcd3 python3-etcd3gw python3-pytest python3-jsonschema python3-grpcio
@@ -18,8 +18,8 @@ PACKAGES=(
   unzip
   # the S3 client's tests: botocore's signer as a reference, awscli as a second opinion
   python3-botocore awscli
-  # the backup schedule tests: IANA time zones
-  tzdata
+  # the backup tests: IANA time zones; gzip and zstd read what the operator compresses
+  tzdata gzip zstd
 )
 
 missing=()

@@ -27,6 +27,9 @@ grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const et
   CAIRN_CHECK(sha != nullptr && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1);
   etcdserverpb::SnapshotResponse response;
   FillHeader(response.mutable_header());
+  // The snapshot's own revision, not the store's now (later, if writes came meanwhile):
+  // a backup records it, and verifying a restore compares HashKV at exactly it.
+  response.mutable_header()->set_revision(snapshot->revision);
   std::string chunk(kChunkBytes, '\0');
   uint64_t remaining = snapshot->size;
   while (remaining > 0) {

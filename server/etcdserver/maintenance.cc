@@ -15,6 +15,9 @@
 namespace cairn::etcdserver {
 
 Result<EtcdServer::StoreSnapshot> EtcdServer::SnapshotStore() {
+  // Writes are answered before their batch is visible to readers; without the barrier a
+  // snapshot taken right after a put (a backup after a write) could miss it.
+  CAIRN_RETURN_IF_ERROR(LocalReadBarrier());
   // Removed at start-up if a crash leaves one behind (see Open).
   const std::string path = SnapshotDir() + "/client-" + std::to_string(next_client_snapshot_.fetch_add(1)) + ".db";
   std::remove(path.c_str());
@@ -26,6 +29,7 @@ Result<EtcdServer::StoreSnapshot> EtcdServer::SnapshotStore() {
   StoreSnapshot snapshot;
   std::error_code ec;
   snapshot.size = std::filesystem::file_size(path, ec);
+  snapshot.revision = copy->revision;
   snapshot.data.open(path, std::ios::binary);
   std::remove(path.c_str());
   if (ec || !snapshot.data) return Status::IoError("cannot read the store copy " + path);

@@ -208,6 +208,7 @@ class EtcdServer final : public transport::PeerHandler {
   struct StoreSnapshot {
     std::ifstream data;
     uint64_t size = 0;
+    int64_t revision = 0;  // the store's revision in the snapshot
   };
   Result<StoreSnapshot> SnapshotStore();
   // Maintenance.Defragment: rewrites this member's database without its free pages.

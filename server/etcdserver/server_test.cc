@@ -282,6 +282,9 @@ TEST(EtcdServerTest, ClientSnapshotsLeaveNoFileAndCrashLeftoversAreRemoved) {
     auto snapshot = (*server)->SnapshotStore();
     ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
     EXPECT_GT(snapshot->size, 0u);
+    EXPECT_EQ(snapshot->revision, (*server)->CurrentRevision());
+    Put(**server, "b", "2");
+    EXPECT_EQ(snapshot->revision + 1, (*server)->CurrentRevision()) << "the snapshot's revision, not the store's now";
     std::string data((std::istreambuf_iterator<char>(snapshot->data)), std::istreambuf_iterator<char>());
     EXPECT_EQ(data.size(), snapshot->size);
     EXPECT_EQ(data.rfind("SQLite format 3", 0), 0u);

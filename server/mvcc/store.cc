@@ -198,10 +198,11 @@ Result<Store::CopyInfo> Store::CopyTo(const std::string& path) {
   if (!copy.ok()) return copy.status();
   CopyInfo info;
   {
-    const Stmt state(copy->get(), "SELECT applied_index FROM store_state WHERE id = 0");
+    const Stmt state(copy->get(), "SELECT applied_index, current_rev FROM store_state WHERE id = 0");
     Query q(state);
     if (!q.Next()) return Status::DataLoss("store copy " + path + " has no state row");
     info.applied_index = static_cast<uint64_t>(q.Int(0));
+    info.revision = q.Int(1);
   }
   {
     const Stmt meta(copy->get(), "SELECT name, value FROM meta");

@@ -136,6 +136,7 @@ class Store {
   // ---- Snapshots: what a member too far behind for the log receives instead ----
   struct CopyInfo {
     uint64_t applied_index = 0;
+    int64_t revision = 0;  // the copy's current revision
     std::map<std::string, std::string> meta;  // the copy's meta table
   };
   // Any thread. Writes a consistent copy of the whole store, as of one applied index,
