@@ -497,4 +497,83 @@ Result<std::string> MembershipClient::ServedCertificate(const std::string& https
   return pem;
 }
 
+namespace {
+
+class GrpcSnapshotStream : public SnapshotStream {
+ public:
+  GrpcSnapshotStream(const std::shared_ptr<grpc::Channel>& channel, std::string url, std::chrono::seconds limit)
+      : stub_(channel), url_(std::move(url)) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + limit);
+    ctx_.set_wait_for_ready(true);
+    reader_ = stub_.Snapshot(&ctx_, pb::SnapshotRequest());
+  }
+  ~GrpcSnapshotStream() override {
+    if (!finished_) {
+      ctx_.TryCancel();
+      pb::SnapshotResponse drain;
+      while (reader_->Read(&drain)) {
+      }
+      (void)reader_->Finish();
+    }
+  }
+
+  Result<size_t> Read(char* buf, size_t cap) override {
+    while (pos_ == chunk_.size()) {
+      if (finished_) return size_t{0};
+      pb::SnapshotResponse resp;
+      if (!reader_->Read(&resp)) {
+        finished_ = true;
+        CAIRN_RETURN_IF_ERROR(FromGrpc(reader_->Finish(), "Snapshot " + url_));
+        CAIRN_RETURN_IF_ERROR(digest_.Finish());
+        return size_t{0};
+      }
+      if (revision_ == 0) {
+        revision_ = resp.header().revision();
+        member_id_ = resp.header().member_id();
+      }
+      chunk_ = std::move(*resp.mutable_blob());
+      pos_ = 0;
+      digest_.Add(chunk_.data(), chunk_.size());
+    }
+    const size_t n = std::min(cap, chunk_.size() - pos_);
+    std::memcpy(buf, chunk_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  int64_t revision() const override { return revision_; }
+  uint64_t member_id() const override { return member_id_; }
+  const SnapshotDigest& digest() const override { return digest_; }
+  void Cancel() override { ctx_.TryCancel(); }
+
+ private:
+  pb::Maintenance::Stub stub_;
+  std::string url_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<pb::SnapshotResponse>> reader_;
+  std::string chunk_;
+  size_t pos_ = 0;
+  bool finished_ = false;
+  int64_t revision_ = 0;
+  uint64_t member_id_ = 0;
+  SnapshotDigest digest_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SnapshotStream>> MembershipClient::OpenSnapshot(const std::string& client_url,
+                                                                       std::chrono::seconds limit) {
+  auto ch = impl_->Channel(client_url);
+  if (!ch.ok()) return ch.status();
+  return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit));
+}
+
+Result<KvHash> MembershipClient::HashKV(const std::string& client_url, int64_t revision) {
+  pb::HashKVRequest req;
+  req.set_revision(revision);
+  pb::HashKVResponse resp;
+  Status s = impl_->Call(client_url, &pb::Maintenance::Stub::HashKV, req, &resp, "HashKV");
+  if (!s.ok()) return s;
+  return KvHash{resp.hash(), resp.compact_revision(), resp.header().revision()};
+}
+
 }  // namespace cairn::op

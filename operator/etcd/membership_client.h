@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/etcd/snapshot_stream.h"
 #include "operator/reconcile/observed.h"
 #include "server/common/status.h"
 
@@ -42,6 +43,13 @@ struct MemberInfo {
   std::vector<std::string> peer_urls;
   std::vector<std::string> client_urls;
   bool is_learner = false;
+};
+
+// Maintenance.HashKV: the hash of the store's keys and history up to a revision.
+struct KvHash {
+  uint32_t hash = 0;
+  int64_t compact_revision = 0;
+  int64_t revision = 0;  // the member's revision when it answered
 };
 
 struct EndpointStatus {
@@ -84,6 +92,12 @@ class MembershipClient {
   // https, FailedPrecondition without TLS material, Unavailable if the connection or the
   // handshake (including verification) fails, DeadlineExceeded on timeout.
   Result<std::string> ServedCertificate(const std::string& https_url);
+
+  // Maintenance.Snapshot from the member at `client_url`, for backups. The whole stream
+  // must end within `limit` (a stuck member cannot hold a backup forever).
+  Result<std::unique_ptr<SnapshotStream>> OpenSnapshot(const std::string& client_url, std::chrono::seconds limit);
+  // Maintenance.HashKV at `revision` (0: the current one) on the member at `client_url`.
+  Result<KvHash> HashKV(const std::string& client_url, int64_t revision);
 
  private:
   class Impl;
