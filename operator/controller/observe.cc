@@ -79,12 +79,6 @@ TimePoint Created(const json& obj) { return ParseTime(obj["metadata"].value("cre
 
 }  // namespace
 
-TimePoint ParseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.size() < 20 || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return TimePoint{};
-  return Clock::from_time_t(timegm(&tm));
-}
-
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
                              const Result<std::vector<MemberState>>& members) {
   ObservedState o;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/cluster_spec.h"
+#include "operator/api/time_format.h"
 #include "operator/reconcile/observed.h"
 #include "server/common/status.h"
 
@@ -31,9 +32,5 @@ struct ChildObjects {
 
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
                              const Result<std::vector<MemberState>>& members);
-
-// metav1.Time ("2006-01-02T15:04:05Z", fractional seconds tolerated) to a TimePoint;
-// the epoch when absent or malformed.
-TimePoint ParseTime(const std::string& rfc3339);
 
 }  // namespace cairn::op

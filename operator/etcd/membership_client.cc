@@ -339,6 +339,8 @@ class MembershipClient::Impl {
     return last;
   }
 
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
   std::vector<std::string> endpoints_;
   std::chrono::milliseconds timeout_;
   ClientTls tls_;
@@ -504,7 +506,6 @@ class GrpcSnapshotStream : public SnapshotStream {
   GrpcSnapshotStream(const std::shared_ptr<grpc::Channel>& channel, std::string url, std::chrono::seconds limit)
       : stub_(channel), url_(std::move(url)) {
     ctx_.set_deadline(std::chrono::system_clock::now() + limit);
-    ctx_.set_wait_for_ready(true);
     reader_ = stub_.Snapshot(&ctx_, pb::SnapshotRequest());
   }
   ~GrpcSnapshotStream() override {
@@ -564,6 +565,11 @@ Result<std::unique_ptr<SnapshotStream>> MembershipClient::OpenSnapshot(const std
                                                                        std::chrono::seconds limit) {
   auto ch = impl_->Channel(client_url);
   if (!ch.ok()) return ch.status();
+  // The stream's own deadline is long (a big store takes minutes); reaching the member is
+  // bounded by the client's usual timeout, so an unreachable one is skipped quickly.
+  if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
+    return Status::Unavailable("Snapshot " + client_url + ": cannot connect");
+  }
   return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit));
 }
 

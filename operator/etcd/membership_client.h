@@ -93,8 +93,9 @@ class MembershipClient {
   // handshake (including verification) fails, DeadlineExceeded on timeout.
   Result<std::string> ServedCertificate(const std::string& https_url);
 
-  // Maintenance.Snapshot from the member at `client_url`, for backups. The whole stream
-  // must end within `limit` (a stuck member cannot hold a backup forever).
+  // Maintenance.Snapshot from the member at `client_url`, for backups: Unavailable if it
+  // cannot be reached within the client's timeout; the whole stream must end within
+  // `limit` (a stuck member cannot hold a backup forever).
   Result<std::unique_ptr<SnapshotStream>> OpenSnapshot(const std::string& client_url, std::chrono::seconds limit);
   // Maintenance.HashKV at `revision` (0: the current one) on the member at `client_url`.
   Result<KvHash> HashKV(const std::string& client_url, int64_t revision);

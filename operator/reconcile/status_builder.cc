@@ -28,15 +28,6 @@ nlohmann::json Condition(const std::string& type, bool status, const std::string
 
 }  // namespace
 
-std::string FormatTime(TimePoint t) {
-  std::time_t tt = Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, const Plan& plan,
                            const nlohmann::json& previous, TimePoint now) {
   nlohmann::json st = nlohmann::json::object();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/cluster_spec.h"
+#include "operator/api/time_format.h"
 #include "operator/reconcile/observed.h"
 #include "operator/reconcile/planner.h"
 
@@ -14,8 +15,5 @@ namespace cairn::op {
 
 nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& observed, const Plan& plan,
                            const nlohmann::json& previous_status, TimePoint now);
-
-// RFC 3339 in UTC with second precision, as metav1.Time serialises.
-std::string FormatTime(TimePoint t);
 
 }  // namespace cairn::op
