@@ -178,7 +178,7 @@ const defaultRules = find(defaults, "ClusterRole")?.rules;
     }
   }
   const crds = render("cairn-operator", undefined, undefined, ["--include-crds"]).filter((d) => d.kind === "CustomResourceDefinition");
-  check(eq(crds.map((d) => d.metadata.name), ["etcdclusters.etcd.cairn.dev"]), `${where}: --include-crds renders ${crds.map(objectId)}`);
+  check(eq(crds.map((d) => d.metadata.name).sort(), ["etcdbackups.etcd.cairn.dev", "etcdclusters.etcd.cairn.dev"]), `${where}: --include-crds renders ${crds.map(objectId)}`);
   const notes = renderNotes("cairn-operator");
   for (const want of ["kubectl -n default apply -f -", "kind: EtcdCluster", "kubectl -n default get etcdcluster example -w",
     "rollout status deployment/cairn-operator", "helm upgrade\" does not update CRDs", "deleting the CRD"]) {

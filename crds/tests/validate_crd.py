@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Checks the EtcdCluster CRD the way the API server would, without an API server.
+"""Checks the CRDs (those crds/kustomization.yaml installs) the way the API server would, without an API server.
 
 1. The schema is structural (the apiextensions.k8s.io/v1 rules the API server enforces on
    create): every node typed, no type/default/description inside junctors, properties only
    under objects, metadata unconstrained, defaults valid against their own schema.
 2. Subresource and printer-column JSON paths point at fields of the right type.
-3. Example manifests: crds/examples/valid/* are defaulted (CRD defaulting semantics) and must
+3. Example manifests, each against the CRD of its kind: crds/examples/valid/* are defaulted (CRD defaulting semantics) and must
    validate; crds/examples/invalid/* must be rejected with an error whose path and message
    contain every "# expect: <text>" line in the file.
 Exit status is non-zero on any failure; every failure is printed.
@@ -173,13 +173,17 @@ def expectations(path):
 
 def check_examples(crd):
     version = {v["name"]: v for v in crd["spec"]["versions"]}
+    crd_kind = crd["spec"]["names"]["kind"]
     for kind in ("valid", "invalid"):
-        files = sorted(glob.glob(os.path.join(CRD_DIR, "examples", kind, "*.yaml")))
-        if not files:
-            fail(f"no {kind} examples found")
-        for path in files:
+        files = []
+        for path in sorted(glob.glob(os.path.join(CRD_DIR, "examples", kind, "*.yaml"))):
             with open(path) as f:
                 obj = yaml.safe_load(f)
+            if obj.get("kind") == crd_kind:
+                files.append((path, obj))
+        if not files:
+            fail(f"no {kind} {crd_kind} examples found")
+        for path, obj in files:
             name = os.path.relpath(path, CRD_DIR)
             api_version = obj.get("apiVersion", "")
             group, _, ver = api_version.partition("/")
@@ -213,10 +217,20 @@ def check_examples(crd):
 
 
 def main():
-    with open(os.path.join(CRD_DIR, "etcd.cairn.dev_etcdclusters.yaml")) as f:
-        crd = yaml.safe_load(f)
-    check_crd(crd)
-    check_examples(crd)
+    with open(os.path.join(CRD_DIR, "kustomization.yaml")) as f:
+        files = yaml.safe_load(f)["resources"]
+    kinds = set()
+    for name in files:
+        with open(os.path.join(CRD_DIR, name)) as f:
+            crd = yaml.safe_load(f)
+        kinds.add(crd["spec"]["names"]["kind"])
+        check_crd(crd)
+        check_examples(crd)
+    for path in sorted(glob.glob(os.path.join(CRD_DIR, "examples", "*", "*.yaml"))):
+        with open(path) as f:
+            kind = yaml.safe_load(f).get("kind")
+        if kind not in kinds:
+            fail(f"{os.path.relpath(path, CRD_DIR)}: kind {kind} has no CRD here")
     for msg in failures:
         print("FAIL:", msg)
     print(f"{len(failures)} failure(s)")

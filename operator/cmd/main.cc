@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operator/controller/backup_controller.h"
 #include "operator/controller/controller.h"
 #include "operator/controller/event_recorder.h"
 #include "operator/controller/membership.h"
@@ -172,6 +173,13 @@ int main(int argc, char** argv) {
   options.reconciler.default_image_repository = flags->default_image;
   if (elector) options.reconciler.may_act = [e = elector.get()] { return e->IsLeader(); };
 
+  BackupControllerOptions backup_options;
+  backup_options.ns = flags->ns;
+  backup_options.metrics = &metrics;
+  backup_options.events = &events;
+  backup_options.default_image_repository = flags->default_image;
+  backup_options.may_act = options.reconciler.may_act;
+
   std::atomic<Controller*> active{nullptr};
   Probes probes;
   probes.ready = [&] {
@@ -187,8 +195,12 @@ int main(int argc, char** argv) {
             {"http", flags->http_address},
             {"leader_election", elector ? elector->config().identity : "off"}});
 
+  // Backups run beside the cluster controller, on their own workers and threads, so an
+  // upload never delays a reconcile.
   auto run_controller = [&](std::stop_token stop) {
     Controller controller(**client, options);
+    BackupController backups(**client, backup_options);
+    std::jthread backup_thread([&](std::stop_token) { backups.Run(stop); });
     active = &controller;
     controller.Run(stop);
     active = nullptr;

@@ -35,6 +35,20 @@ void Metrics::ClearCertificateExpiry(const std::string& cluster) {
   certificate_expiry_.erase(cluster);
 }
 
+void Metrics::RecordBackup(const std::string& cluster, bool succeeded, std::chrono::duration<double> took,
+                           uint64_t size, std::chrono::system_clock::time_point finished) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BackupStats& b = backups_[cluster];
+  b.last_duration = took.count();
+  if (succeeded) {
+    ++b.successes;
+    b.last_size = size;
+    b.last_success = std::chrono::duration<double>(finished.time_since_epoch()).count();
+  } else {
+    ++b.failures;
+  }
+}
+
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -65,6 +79,22 @@ std::string Metrics::Render() const {
     << "# TYPE cairn_operator_certificate_expiry_seconds gauge\n";
   for (const auto& [cluster, seconds] : certificate_expiry_) {
     o << "cairn_operator_certificate_expiry_seconds{cluster=\"" << cluster << "\"} " << seconds << "\n";
+  }
+  auto per_cluster = [&](const char* name, const char* type, const char* help, auto value) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    for (const auto& [cluster, b] : backups_) o << name << "{cluster=\"" << cluster << "\"} " << value(b) << "\n";
+  };
+  per_cluster("cairn_operator_backup_last_success_timestamp_seconds", "gauge",
+              "Unix time of a cluster's last successful backup.", [](const BackupStats& b) { return b.last_success; });
+  per_cluster("cairn_operator_backup_last_duration_seconds", "gauge", "How long a cluster's last backup run took.",
+              [](const BackupStats& b) { return b.last_duration; });
+  per_cluster("cairn_operator_backup_last_size_bytes", "gauge", "Size of a cluster's last good backup object.",
+              [](const BackupStats& b) { return b.last_size; });
+  o << "# HELP cairn_operator_backup_runs_total Finished backup runs by result.\n"
+    << "# TYPE cairn_operator_backup_runs_total counter\n";
+  for (const auto& [cluster, b] : backups_) {
+    o << "cairn_operator_backup_runs_total{cluster=\"" << cluster << "\",result=\"success\"} " << b.successes << "\n"
+      << "cairn_operator_backup_runs_total{cluster=\"" << cluster << "\",result=\"failure\"} " << b.failures << "\n";
   }
   return o.str();
 }

@@ -7,6 +7,10 @@
 //   cairn_operator_leader                                             gauge (1 leading)
 //   cairn_operator_certificate_expiry_seconds{cluster="ns/name"}      gauge: until the
 //       earliest notAfter of a cluster's CA and certificates (spec.tls), for alerting
+//   cairn_operator_backup_last_success_timestamp_seconds{cluster}     gauge (Unix time)
+//   cairn_operator_backup_last_duration_seconds{cluster}              gauge: the last backup's
+//   cairn_operator_backup_last_size_bytes{cluster}                    gauge: the last good object's
+//   cairn_operator_backup_runs_total{cluster,result="success|failure"} counter
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -26,6 +30,9 @@ class Metrics {
   // `cluster` is "namespace/name"; Clear when it has no certificates (or is gone).
   void SetCertificateExpiry(const std::string& cluster, double seconds);
   void ClearCertificateExpiry(const std::string& cluster);
+  // One finished backup run of `cluster` ("namespace/name"); size only counts on success.
+  void RecordBackup(const std::string& cluster, bool succeeded, std::chrono::duration<double> took, uint64_t size,
+                    std::chrono::system_clock::time_point finished);
   std::string Render() const;
 
  private:
@@ -39,6 +46,11 @@ class Metrics {
   double sum_ = 0;
   bool leader_ = false;
   std::map<std::string, double> certificate_expiry_;
+  struct BackupStats {
+    double last_success = 0, last_duration = 0;
+    uint64_t last_size = 0, successes = 0, failures = 0;
+  };
+  std::map<std::string, BackupStats> backups_;
 };
 
 }  // namespace cairn::op

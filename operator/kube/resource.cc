@@ -24,6 +24,10 @@ const ResourceType& EtcdCluster() {
   static const ResourceType t{"/apis/etcd.cairn.dev/v1alpha1", "etcdclusters", "EtcdCluster", true, true};
   return t;
 }
+const ResourceType& EtcdBackup() {
+  static const ResourceType t{"/apis/etcd.cairn.dev/v1alpha1", "etcdbackups", "EtcdBackup", true, true};
+  return t;
+}
 const ResourceType& Service() {
   static const ResourceType t{"/api/v1", "services", "Service", true, true};
   return t;

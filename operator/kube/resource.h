@@ -28,6 +28,7 @@ std::string ObjectPath(const ResourceType& type, const std::string& ns, const st
 
 namespace types {
 const ResourceType& EtcdCluster();
+const ResourceType& EtcdBackup();
 const ResourceType& Service();
 const ResourceType& ConfigMap();
 const ResourceType& Secret();

@@ -330,20 +330,22 @@ Result<std::unique_ptr<Client>> Client::Create(ClientConfig config) {
   if (config.max_attempts < 1 || config.get_range_size == 0) {
     return Status::InvalidArgument("s3: max_attempts and get_range_size must be positive");
   }
-  std::string ca_pem;
+  std::string ca_pem = config.ca_pem;
   if (!config.ca_file.empty()) {
     std::ifstream in(config.ca_file, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     if (!in) return Status::InvalidArgument("s3: cannot read CA bundle " + config.ca_file);
     ca_pem = ss.str();
+  }
+  if (!ca_pem.empty()) {
     // Checked here: cpprestsdk would only fail at the first TLS connection.
     try {
       boost::asio::ssl::context ctx(boost::asio::ssl::context::sslv23);
       ctx.add_certificate_authority(boost::asio::buffer(ca_pem));
     } catch (const std::exception& e) {
-      return Status::InvalidArgument("s3: CA bundle " + config.ca_file + " holds no usable PEM certificate: " +
-                                     e.what());
+      const std::string from = config.ca_file.empty() ? "" : " " + config.ca_file;
+      return Status::InvalidArgument("s3: CA bundle" + from + " holds no usable PEM certificate: " + e.what());
     }
   }
   try {

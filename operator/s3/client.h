@@ -47,6 +47,7 @@ struct ClientConfig {
   bool path_style = true;
   Credentials credentials;
   std::string ca_file;  // PEM bundle trusted in addition to the system's; empty: system only
+  std::string ca_pem;   // the same, given as PEM text (from a Secret); ca_file wins if both
   // "" (none), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS with the bucket's default key):
   // sent as x-amz-server-side-encryption with every object written.
   std::string server_side_encryption;

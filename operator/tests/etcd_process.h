@@ -110,6 +110,10 @@ class EtcdProcess {
     }
     Kill();
   }
+  // SIGSTOP / SIGCONT: a member that hangs without closing its connections.
+  void Signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
+  }
   // True if the process has exited on its own (e.g. after being removed).
   bool Exited() {
     if (pid_ <= 0) return true;

@@ -1,0 +1,78 @@
+// Backup resources as the operator needs them, parsed from the API server's JSON with
+// the CRDs' defaults applied again (so an object written before a default existed
+// behaves the same):
+//   * BackupDestination: where objects go (spec.backup.destination on an EtcdCluster,
+//     or spec.destination on an EtcdBackup): S3-compatible object storage;
+//   * BackupPolicy: spec.backup on an EtcdCluster: schedule, retention, compression;
+//   * EtcdBackupObject: one EtcdBackup: which cluster, where, and its recorded status.
+// Labels and annotations that tie scheduled EtcdBackups to their cluster are pinned here.
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "server/common/status.h"
+
+namespace cairn::op {
+
+// On EtcdBackups the schedule creates: "true", and when the slot was.
+inline constexpr const char* kLabelScheduled = "etcd.cairn.dev/scheduled";
+inline constexpr const char* kAnnotationScheduledAt = "etcd.cairn.dev/scheduled-at";
+
+struct SecretKeyRef {
+  std::string name;
+  std::string key;
+};
+
+struct S3Destination {
+  std::string endpoint;  // empty: AWS, https://s3.<region>.amazonaws.com
+  std::string bucket;
+  std::string prefix;    // object names start with "<prefix><namespace>/<cluster>/"
+  std::string region = "us-east-1";
+  bool force_path_style = false;
+  SecretKeyRef access_key_id, secret_access_key;
+  std::optional<SecretKeyRef> session_token;
+  std::optional<SecretKeyRef> ca_bundle;  // PEM trusted in addition to the system's
+  std::string server_side_encryption;     // "", "AES256", "aws:kms"
+
+  std::string Endpoint() const;  // endpoint, or AWS's for the region
+};
+
+struct BackupDestination {
+  S3Destination s3;
+  static Result<BackupDestination> Parse(const nlohmann::json& j, const std::string& where);
+};
+
+struct BackupPolicy {
+  std::string schedule;
+  std::string time_zone = "UTC";
+  bool suspend = false;
+  std::string compression = "zstd";
+  BackupDestination destination;
+  int32_t keep_last = 0;               // 0: unset
+  std::chrono::seconds max_age{0};     // 0: unset
+  // Absent when the cluster has no spec.backup.
+  static Result<std::optional<BackupPolicy>> Parse(const nlohmann::json& cluster);
+};
+
+enum class BackupPhase { kPending, kRunning, kSucceeded, kFailed };
+const char* BackupPhaseName(BackupPhase p);
+
+struct EtcdBackupObject {
+  std::string name, namespace_, uid, resource_version;
+  std::string cluster;  // spec.clusterName
+  std::optional<BackupDestination> destination;  // absent: the cluster's spec.backup.destination
+  std::optional<std::string> compression;        // absent: the cluster's, else zstd
+  bool scheduled = false;
+  std::chrono::system_clock::time_point scheduled_at{}, created{};
+  BackupPhase phase = BackupPhase::kPending;
+  std::chrono::system_clock::time_point completed{};  // Succeeded or Failed
+  static Result<EtcdBackupObject> Parse(const nlohmann::json& object);
+};
+
+}  // namespace cairn::op

@@ -1,0 +1,414 @@
+#include "operator/controller/backup_controller.h"
+
+#include <algorithm>
+
+#include "operator/api/base64.h"
+#include "operator/api/naming.h"
+#include "operator/api/time_format.h"
+#include "operator/backup/full_backup.h"
+#include "operator/backup/schedule_plan.h"
+#include "operator/controller/reconciler.h"
+#include "operator/log/structured_log.h"
+#include "operator/reconcile/certificates.h"
+
+namespace cairn::op {
+namespace {
+
+using json = nlohmann::json;
+namespace types = kube::types;
+
+constexpr const char* kBackupKey = "backup:";
+constexpr const char* kScheduleKey = "schedule:";
+
+json WithStatus(json object, const json& status) {
+  object["status"] = status;
+  return object;
+}
+
+std::string KeyOf(const json& obj) {
+  return obj["metadata"].value("namespace", "") + "/" + obj["metadata"].value("name", "");
+}
+
+Result<std::string> SecretValue(kube::Client& client, const std::string& ns, const SecretKeyRef& ref) {
+  auto secret = client.Get(types::Secret(), ns, ref.name);
+  if (!secret.ok()) return Status(secret.status().code(), "Secret " + ref.name + ": " + secret.status().message());
+  const json data = secret->value("data", json::object());
+  if (!data.contains(ref.key) || !data[ref.key].is_string()) {
+    return Status::FailedPrecondition("Secret " + ref.name + " has no key " + ref.key);
+  }
+  return Base64Decode(data[ref.key].get<std::string>());
+}
+
+// The cluster's TLS Secrets the operator's client certificate lives in.
+ChildObjects ClientSecrets(kube::Client& client, const ClusterSpec& spec) {
+  ChildObjects children;
+  if (!spec.tls.client.enabled) return children;
+  const std::string name = naming::CertSecret(spec.name, "operator");
+  auto secret = client.Get(types::Secret(), spec.namespace_, name);
+  if (secret.ok()) children.secrets[name] = *secret;
+  return children;
+}
+
+// Healthy followers first, the leader after them, then whatever else may serve: the copy
+// and the stream then cost the leader nothing. Member URLs are matched by the member's
+// name as their host's first label (<cluster>-<ordinal>.<peer service>...).
+std::vector<std::string> PreferFollowers(const std::vector<std::string>& urls,
+                                         const Result<std::vector<MemberState>>& observed) {
+  if (!observed.ok()) return urls;
+  std::vector<MemberState> order = *observed;
+  std::stable_sort(order.begin(), order.end(), [](const MemberState& a, const MemberState& b) {
+    return std::make_tuple(!a.healthy, a.is_leader) < std::make_tuple(!b.healthy, b.is_leader);
+  });
+  std::vector<std::string> out;
+  for (const auto& m : order) {
+    if (m.is_learner || m.name.empty()) continue;
+    for (const auto& url : urls) {
+      if (url.find("//" + m.name + ".") != std::string::npos) out.push_back(url);
+    }
+  }
+  for (const auto& url : urls) {
+    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(url);
+  }
+  return out;
+}
+
+}  // namespace
+
+BackupController::BackupController(kube::Client& client, BackupControllerOptions options)
+    : client_(client), options_(std::move(options)), queue_(options_.backoff_initial, options_.backoff_max) {
+  if (!options_.endpoints) {
+    options_.endpoints = [](const ClusterSpec& spec) { return MemberEndpoints(spec, spec.replicas); };
+  }
+  kube::InformerOptions backups = options_.informer;
+  backups.ns = options_.ns;
+  informers_.push_back(std::make_unique<kube::Informer>(
+      client_, types::EtcdBackup(), backups,
+      [this](const std::string&, const json& obj) { queue_.Add(kBackupKey + KeyOf(obj)); }));
+  kube::InformerOptions clusters = options_.informer;
+  clusters.ns = options_.ns;
+  informers_.push_back(std::make_unique<kube::Informer>(
+      client_, types::EtcdCluster(), clusters,
+      [this](const std::string&, const json& obj) { queue_.Add(kScheduleKey + KeyOf(obj)); }));
+}
+
+BackupController::~BackupController() {
+  std::vector<std::jthread> runners;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    runners.swap(runners_);
+  }
+  runners.clear();  // joins
+}
+
+bool BackupController::Synced() const {
+  return std::all_of(informers_.begin(), informers_.end(), [](const auto& i) { return i->HasSynced(); });
+}
+
+bool BackupController::Idle() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_.empty();
+}
+
+void BackupController::Run(std::stop_token stop) {
+  std::vector<std::jthread> threads;
+  for (auto& i : informers_) threads.emplace_back([&i, stop] { i->Run(stop); });
+  for (int w = 0; w < options_.workers; ++w) threads.emplace_back([this, stop] { Worker(stop); });
+  for (auto& t : threads) t.join();
+}
+
+void BackupController::Worker(std::stop_token stop) {
+  while (auto key = queue_.Get(stop)) {
+    const bool is_backup = key->rfind(kBackupKey, 0) == 0;
+    const std::string rest = key->substr(is_backup ? std::string(kBackupKey).size() : std::string(kScheduleKey).size());
+    const auto slash = rest.find('/');
+    const std::string ns = rest.substr(0, slash), name = rest.substr(slash + 1);
+    Status st = Status::Ok();
+    std::optional<std::chrono::milliseconds> requeue;
+    if (is_backup) {
+      st = ReconcileBackup(ns, name);
+    } else {
+      auto r = ReconcileSchedule(ns, name);
+      st = r.status();
+      if (r.ok() && r->count() > 0) requeue = *r;
+    }
+    if (!st.ok() && st.code() != StatusCode::kUnavailable) {
+      auto delay = queue_.Failure(*key);
+      log::Log(spdlog::level::warn, "backup pass failed",
+               {{"key", *key}, {"retry_in_ms", delay.count()}, {"error", st.ToString()}});
+    } else if (st.code() == StatusCode::kUnavailable) {
+      queue_.AddAfter(*key, options_.busy_retry);  // waiting for the cluster's current run
+    } else {
+      queue_.Forget(*key);
+      if (requeue) queue_.AddAfter(*key, *requeue);
+    }
+    queue_.Done(*key);
+  }
+}
+
+void BackupController::Report(const json& object, EventType type, const std::string& reason,
+                              const std::string& message) {
+  if (options_.events == nullptr || !options_.may_act()) return;
+  Status st = options_.events->Record(object, type, reason, message);
+  if (!st.ok()) log::Log(spdlog::level::warn, "event not recorded", {{"reason", reason}, {"error", st.ToString()}});
+}
+
+Status BackupController::WriteStatus(const std::string& ns, const std::string& name, const json& status) {
+  if (!options_.may_act()) return Status::Ok();
+  for (int attempt = 0;; ++attempt) {
+    auto live = client_.Get(types::EtcdBackup(), ns, name);
+    if (!live.ok()) return live.status();
+    auto written = client_.UpdateStatus(types::EtcdBackup(), ns, WithStatus(*live, status));
+    if (written.ok() || written.status().code() != StatusCode::kAborted || attempt == 4) return written.status();
+  }
+}
+
+Status BackupController::ReconcileBackup(const std::string& ns, const std::string& name) {
+  auto live = client_.Get(types::EtcdBackup(), ns, name);
+  if (!live.ok()) return live.status().code() == StatusCode::kNotFound ? Status::Ok() : live.status();
+  const json previous = live->value("status", json::object());
+  auto fail = [&](const std::string& reason, const std::string& message) {
+    json st = previous;
+    st["phase"] = "Failed";
+    st["reason"] = reason;
+    st["message"] = message;
+    st["completionTime"] = FormatTime(options_.clock());
+    if (!st.contains("startTime")) st["startTime"] = st["completionTime"];
+    Report(*live, EventType::kWarning, "BackupFailed", reason + ": " + message);
+    return options_.may_act() ? client_.UpdateStatus(types::EtcdBackup(), ns, WithStatus(*live, st)).status()
+                              : Status::Ok();
+  };
+  auto backup = EtcdBackupObject::Parse(*live);
+  if (!backup.ok()) {
+    if (previous.value("phase", "") == "Failed") return Status::Ok();
+    return fail("InvalidSpec", backup.status().message());
+  }
+  if (backup->phase == BackupPhase::kSucceeded || backup->phase == BackupPhase::kFailed) return Status::Ok();
+  const std::string cluster_key = ns + "/" + backup->cluster;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto running = running_.find(cluster_key);
+    if (backup->phase == BackupPhase::kRunning) {
+      if (running != running_.end() && running->second == ns + "/" + name) return Status::Ok();  // its runner reports
+    } else if (running != running_.end()) {
+      return Status::Unavailable("cluster " + cluster_key + " is being backed up by " + running->second);
+    }
+  }
+  if (backup->phase == BackupPhase::kRunning) {
+    return fail("Interrupted",
+                "the operator stopped while this backup ran; nothing was recorded as a backup (an object without "
+                "a manifest may remain in the destination)");
+  }
+
+  auto cluster_obj = client_.Get(types::EtcdCluster(), ns, backup->cluster);
+  if (!cluster_obj.ok()) {
+    if (cluster_obj.status().code() == StatusCode::kNotFound) {
+      return fail("ClusterNotFound", "EtcdCluster " + backup->cluster + " does not exist in namespace " + ns);
+    }
+    return cluster_obj.status();
+  }
+  auto cluster = ClusterSpec::Parse(*cluster_obj, options_.default_image_repository);
+  if (!cluster.ok()) return fail("InvalidCluster", cluster.status().message());
+  auto policy = BackupPolicy::Parse(*cluster_obj);
+  if (!policy.ok()) return fail("InvalidCluster", policy.status().message());
+  std::optional<BackupDestination> destination = backup->destination;
+  if (!destination && *policy) destination = (*policy)->destination;
+  if (!destination) {
+    return fail("NoDestination", "neither spec.destination nor the cluster's spec.backup.destination is set");
+  }
+  const std::string compression_name = backup->compression.value_or(*policy ? (*policy)->compression : "zstd");
+  auto compression = backup::ParseCompression(compression_name);
+  if (!compression) return fail("InvalidSpec", "unknown compression " + compression_name);
+  if (!options_.may_act()) return Status::Ok();
+
+  // Running is written before anything runs, conditional on the version read: of two
+  // operators (or two workers) only one gets past this line.
+  json st = previous;
+  st["phase"] = "Running";
+  st["startTime"] = FormatTime(options_.clock());
+  st["cluster"] = backup->cluster;
+  auto written = client_.UpdateStatus(types::EtcdBackup(), ns, WithStatus(*live, st));
+  if (!written.ok()) return written.status();
+  std::string version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);
+  StartRun(RunRequest{ns, name, cluster_key, *cluster, *destination, *compression, version});
+  return Status::Ok();
+}
+
+void BackupController::StartRun(RunRequest request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_[request.cluster_key] = request.ns + "/" + request.backup;
+  runners_.emplace_back([this, request = std::move(request)] {
+    RunBackup(request);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.erase(request.cluster_key);
+    }
+    idle_cv_.notify_all();
+    // Whatever waits on this cluster goes next; the schedule may now expire old backups.
+    queue_.Add(kScheduleKey + request.cluster_key);
+    queue_.Add(kBackupKey + request.ns + "/" + request.backup);
+  });
+}
+
+Result<std::unique_ptr<backup::ObjectStore>> BackupController::OpenStore(const std::string& ns,
+                                                                        const BackupDestination& d) {
+  s3::ClientConfig config;
+  config.endpoint = d.s3.Endpoint();
+  config.region = d.s3.region;
+  config.bucket = d.s3.bucket;
+  config.path_style = d.s3.force_path_style;
+  config.server_side_encryption = d.s3.server_side_encryption;
+  auto id = SecretValue(client_, ns, d.s3.access_key_id);
+  if (!id.ok()) return id.status();
+  auto secret = SecretValue(client_, ns, d.s3.secret_access_key);
+  if (!secret.ok()) return secret.status();
+  config.credentials = {*id, *secret, ""};
+  if (d.s3.session_token) {
+    auto token = SecretValue(client_, ns, *d.s3.session_token);
+    if (!token.ok()) return token.status();
+    config.credentials.session_token = *token;
+  }
+  if (d.s3.ca_bundle) {
+    auto ca = SecretValue(client_, ns, *d.s3.ca_bundle);
+    if (!ca.ok()) return ca.status();
+    config.ca_pem = *ca;
+  }
+  auto client = s3::Client::Create(std::move(config));
+  if (!client.ok()) return client.status();
+  return backup::NewS3Store(std::move(*client), d.s3.bucket);
+}
+
+void BackupController::RunBackup(const RunRequest& r) {
+  const auto started = std::chrono::steady_clock::now();
+  auto store = OpenStore(r.ns, r.destination);
+  auto run = [&]() -> Result<backup::BackupManifest> {
+    if (!store.ok()) return store.status();
+    MembershipClient members(options_.endpoints(r.cluster), options_.member_timeout,
+                             OperatorClientTls(ClientSecrets(client_, r.cluster), r.cluster));
+    backup::FullBackupRequest request;
+    request.cluster = r.cluster_key;
+    request.version = r.version;
+    request.prefix = r.destination.s3.prefix + r.ns + "/" + r.cluster.name + "/";
+    request.compression = r.compression;
+    request.limit = options_.snapshot_limit;
+    request.now = options_.clock;
+    request.endpoints = PreferFollowers(options_.endpoints(r.cluster), members.Observe());
+    return backup::RunFullBackup(members, **store, request);
+  };
+  const Result<backup::BackupManifest> result = run();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  if (options_.metrics != nullptr) {
+    options_.metrics->RecordBackup(r.cluster_key, result.ok(), took, result.ok() ? result->object_size : 0,
+                                   options_.clock());
+  }
+  json st;
+  auto live = client_.Get(types::EtcdBackup(), r.ns, r.backup);
+  if (live.ok()) st = live->value("status", json::object());
+  st["completionTime"] = FormatTime(options_.clock());
+  if (result.ok()) {
+    const auto& m = *result;
+    st["phase"] = "Succeeded";
+    st["objectURL"] = (*store)->Url(m.object);
+    st["objectKey"] = m.object;
+    st["size"] = m.object_size;
+    st["sha256"] = m.object_sha256;
+    st["revision"] = m.revision;
+    st["compression"] = backup::CompressionName(m.compression);
+    st["version"] = m.version;
+    st["memberID"] = m.member_id;
+    st.erase("reason");
+    st.erase("message");
+  } else {
+    st["phase"] = "Failed";
+    st["reason"] = "BackupFailed";
+    st["message"] = result.status().ToString();
+  }
+  log::Log(result.ok() ? spdlog::level::info : spdlog::level::warn, "backup finished",
+           {{"backup", r.ns + "/" + r.backup},
+            {"phase", st.value("phase", "")},
+            {"took_ms", static_cast<int64_t>(took.count() * 1000)},
+            {"error", result.ok() ? "" : result.status().ToString()}});
+  Status written = WriteStatus(r.ns, r.backup, st);
+  if (!written.ok()) {
+    log::Log(spdlog::level::warn, "backup status not written", {{"backup", r.ns + "/" + r.backup}, {"error", written.ToString()}});
+  }
+  if (live.ok()) {
+    Report(*live, result.ok() ? EventType::kNormal : EventType::kWarning, result.ok() ? "BackupSucceeded" : "BackupFailed",
+           result.ok() ? "stored " + st.value("objectURL", "") + " at revision " + std::to_string(result->revision)
+                       : result.status().ToString());
+  }
+}
+
+Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std::string& ns, const std::string& name) {
+  auto cluster_obj = client_.Get(types::EtcdCluster(), ns, name);
+  if (!cluster_obj.ok()) {
+    if (cluster_obj.status().code() == StatusCode::kNotFound) return std::chrono::milliseconds(0);
+    return cluster_obj.status();
+  }
+  auto policy = BackupPolicy::Parse(*cluster_obj);
+  if (!policy.ok()) {
+    Report(*cluster_obj, EventType::kWarning, "InvalidBackupPolicy", policy.status().message());
+    return std::chrono::milliseconds(0);
+  }
+  if (!*policy) return std::chrono::milliseconds(0);
+  auto schedule = backup::CronSchedule::Parse((*policy)->schedule, (*policy)->time_zone);
+  if (!schedule.ok()) {
+    Report(*cluster_obj, EventType::kWarning, "InvalidBackupSchedule", schedule.status().message());
+    return std::chrono::milliseconds(0);
+  }
+  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + kLabelScheduled + "=true";
+  auto listed = client_.List(types::EtcdBackup(), ns, selector);
+  if (!listed.ok()) return listed.status();
+  std::vector<EtcdBackupObject> scheduled;
+  std::map<std::string, json> by_name;
+  for (const auto& item : listed->items) {
+    auto b = EtcdBackupObject::Parse(item);
+    if (!b.ok() || b->cluster != name) continue;
+    by_name[b->name] = item;
+    scheduled.push_back(std::move(*b));
+  }
+  const TimePoint now = options_.clock();
+  const auto created = ParseTime(cluster_obj->value("metadata", json::object()).value("creationTimestamp", ""));
+  const backup::SchedulePlan plan = backup::PlanSchedule(*schedule, **policy, created, scheduled, now);
+  if (!options_.may_act()) return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
+
+  if (plan.create) {
+    const std::string backup_name = backup::ScheduledBackupName(name, *plan.create);
+    const json meta = cluster_obj->value("metadata", json::object());
+    json obj = {{"apiVersion", types::EtcdBackup().ApiVersion()},
+                {"kind", "EtcdBackup"},
+                {"metadata",
+                 {{"name", backup_name},
+                  {"namespace", ns},
+                  {"labels", {{naming::kLabelInstance, name}, {kLabelScheduled, "true"}}},
+                  {"annotations", {{kAnnotationScheduledAt, FormatTime(*plan.create)}}},
+                  {"ownerReferences",
+                   json::array({{{"apiVersion", types::EtcdCluster().ApiVersion()},
+                                 {"kind", "EtcdCluster"},
+                                 {"name", name},
+                                 {"uid", meta.value("uid", "")}}})}}},
+                {"spec", {{"clusterName", name}}}};
+    auto made = client_.Create(types::EtcdBackup(), ns, obj);
+    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
+    if (made.ok()) Report(*cluster_obj, EventType::kNormal, "BackupScheduled", "created EtcdBackup " + backup_name);
+  }
+  if (!plan.expire.empty()) {
+    auto store = OpenStore(ns, (*policy)->destination);
+    if (!store.ok()) return store.status();
+    for (const auto& expired : plan.expire) {
+      const json st = by_name[expired].value("status", json::object());
+      const std::string key = st.value("objectKey", "");
+      if (!key.empty()) {
+        // The manifest first: an interrupted expiry leaves an object that is no backup,
+        // never a manifest pointing at nothing.
+        CAIRN_RETURN_IF_ERROR((*store)->Delete(backup::ManifestName(key)));
+        CAIRN_RETURN_IF_ERROR((*store)->Delete(key));
+      }
+      Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
+      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+      log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});
+    }
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
+}
+
+}  // namespace cairn::op

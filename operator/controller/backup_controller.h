@@ -1,0 +1,105 @@
+// BackupController: EtcdBackup resources and the schedules in EtcdCluster spec.backup.
+//
+// Two kinds of keys share one WorkQueue (so one key is never handled by two workers):
+//   "backup:<ns>/<name>"   one EtcdBackup: Pending -> Running (status written first, with
+//                          the object's resourceVersion as precondition, so two operator
+//                          instances can never both start it) -> a runner thread streams
+//                          the snapshot to the destination (full_backup.h) -> Succeeded
+//                          or Failed with the reason. A Running backup with no runner in
+//                          this process was cut off by an operator restart: it is marked
+//                          Failed (reason Interrupted), never recorded as good; its object,
+//                          if any, has no manifest and is not a backup.
+//   "schedule:<ns>/<name>" one EtcdCluster with spec.backup: create the EtcdBackup of the
+//                          latest due slot, expire what retention lets go (manifest, then
+//                          object, then the EtcdBackup), requeue until the next slot.
+// At most one backup runs per cluster (others wait as Pending, in name order of arrival);
+// runs are on their own threads, so a long upload never holds a worker, and this
+// controller shares nothing with the cluster Reconciler: backups never delay reconciling.
+// `may_act` is asked before every write; a runner that loses leadership finishes its
+// upload but writes no status (the next leader finds it Running and marks it Interrupted).
+// Thread-safety: Run once; Synced() and Idle() from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "operator/api/backup_spec.h"
+#include "operator/api/cluster_spec.h"
+#include "operator/backup/object_store.h"
+#include "operator/controller/event_recorder.h"
+#include "operator/controller/metrics.h"
+#include "operator/controller/work_queue.h"
+#include "operator/etcd/membership_client.h"
+#include "operator/kube/client.h"
+#include "operator/kube/informer.h"
+
+namespace cairn::op {
+
+struct BackupControllerOptions {
+  std::string ns;  // empty: all namespaces
+  int workers = 1;
+  kube::InformerOptions informer;
+  std::function<TimePoint()> clock = [] { return Clock::now(); };
+  std::function<bool()> may_act = [] { return true; };
+  Metrics* metrics = nullptr;
+  EventRecorder* events = nullptr;
+  std::string default_image_repository = "cairn";
+  // Client URLs of a cluster's members, in the order to ask them; default: the members'
+  // DNS names (every ordinal the StatefulSet may run).
+  std::function<std::vector<std::string>(const ClusterSpec&)> endpoints;
+  std::chrono::milliseconds member_timeout{5000};
+  std::chrono::seconds snapshot_limit{3600};
+  std::chrono::milliseconds busy_retry{5000};  // a Pending backup waiting for its cluster's run
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{60000};
+};
+
+class BackupController {
+ public:
+  BackupController(kube::Client& client, BackupControllerOptions options);
+  ~BackupController();
+
+  void Run(std::stop_token stop);
+  bool Synced() const;
+  // No runner active (for tests and orderly shutdown).
+  bool Idle() const;
+
+  // One pass over one key; what the workers run. Public for tests.
+  Status ReconcileBackup(const std::string& ns, const std::string& name);
+  Result<std::chrono::milliseconds> ReconcileSchedule(const std::string& ns, const std::string& name);
+
+ private:
+  struct RunRequest {
+    std::string ns, backup, cluster_key;
+    ClusterSpec cluster;
+    BackupDestination destination;
+    backup::Compression compression;
+    std::string version;
+  };
+  void Worker(std::stop_token stop);
+  void StartRun(RunRequest request);
+  void RunBackup(const RunRequest& request);
+  Result<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& ns, const BackupDestination& d);
+  Status WriteStatus(const std::string& ns, const std::string& name, const nlohmann::json& status);
+  void Report(const nlohmann::json& object, EventType type, const std::string& reason, const std::string& message);
+
+  kube::Client& client_;
+  BackupControllerOptions options_;
+  WorkQueue queue_;
+  std::vector<std::unique_ptr<kube::Informer>> informers_;
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::map<std::string, std::string> running_;  // guarded by mu_: cluster "ns/name" -> backup "ns/name"
+  std::vector<std::jthread> runners_;           // guarded by mu_; joined at destruction
+};
+
+}  // namespace cairn::op

@@ -1,0 +1,347 @@
+// BackupController end to end: the fake API server holds the EtcdCluster, EtcdBackups and
+// the credentials Secret; a real Cairn member serves the snapshot; a real s3rver stores
+// it. Checks the life cycle of manual and scheduled backups, their failures, retention,
+// one run at a time per cluster, and the RBAC grants backups need.
+#include "operator/controller/backup_controller.h"
+
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+
+#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "operator/api/base64.h"
+#include "operator/api/naming.h"
+#include "operator/api/time_format.h"
+#include "operator/backup/full_backup.h"
+#include "operator/s3/tests/s3rver_process.h"
+#include "operator/tests/etcd_process.h"
+#include "operator/tests/fake_apiserver.h"
+#include "server/common/test_dir.h"
+
+namespace cairn::op {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+namespace types = kube::types;
+
+constexpr const char* kBucket = "etcd-backups";
+
+void Write(const testing::EtcdMember& m, int n) {
+  auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(m.client_port),
+                                                          grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < n; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    ctx.set_wait_for_ready(true);
+    etcdserverpb::PutRequest req;
+    req.set_key("k" + std::to_string(i));
+    req.set_value(std::string(200, static_cast<char>('a' + i % 26)));
+    etcdserverpb::PutResponse resp;
+    ASSERT_TRUE(kv->Put(&ctx, req, &resp).ok());
+  }
+}
+
+class BackupControllerTest : public ::testing::Test {
+ protected:
+  BackupControllerTest() : client_(std::move(kube::Client::Create(fake_.Config(), kube::ClientOptions{5s})).value()) {}
+
+  void SetUp() override {
+    if (std::getenv("CAIRN_MEMBERSHIP_SERVER") == nullptr) GTEST_SKIP() << "needs CAIRN_MEMBERSHIP_SERVER=<cairn>";
+    if (!s3::testing::S3rverInstalled()) GTEST_SKIP() << "s3rver is not installed: run tools/install-s3rver.sh";
+    const int base = testing::PortBase();
+    member_ = {"etcd-0", base, base + 1};
+    proc_ = std::make_unique<testing::EtcdProcess>(member_, "etcd-0=" + member_.PeerUrl(), "new", dir_.Join("m"));
+    Write(member_, 200);
+    s3rver_ = std::make_unique<s3::testing::S3rverProcess>(dir_.path(), kBucket);
+    ASSERT_TRUE(s3rver_->WaitReady()) << s3rver_->Log();
+    fake_.Upsert(types::Secret(), "db",
+                 {{"metadata", {{"name", "s3-creds"}, {"namespace", "db"}}},
+                  {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("S3RVER")}, {"AWS_SECRET_ACCESS_KEY", Base64Encode("S3RVER")}}}});
+    fake_.Upsert(types::Secret(), "db",
+                 {{"metadata", {{"name", "wrong-creds"}, {"namespace", "db"}}},
+                  {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("NOBODY")}, {"AWS_SECRET_ACCESS_KEY", Base64Encode("x")}}}});
+  }
+  void TearDown() override { StopController(); }
+
+  json Destination(const std::string& secret = "s3-creds") {
+    return {{"s3",
+             {{"endpoint", "http://127.0.0.1:" + std::to_string(s3rver_->port())},
+              {"bucket", kBucket},
+              {"prefix", "prod"},
+              {"forcePathStyle", true},
+              {"credentialsSecret", {{"name", secret}}}}}};
+  }
+  void CreateCluster(json backup = nullptr) {
+    json spec = {{"replicas", 1}};
+    if (!backup.is_null()) spec["backup"] = backup;
+    // Created now, as a real API server would stamp it (the schedule counts from it).
+    fake_.Upsert(types::EtcdCluster(), "db",
+                 {{"metadata", {{"name", "etcd"}, {"namespace", "db"}, {"creationTimestamp", FormatTime(Clock::now())}}},
+                  {"spec", spec}});
+  }
+  void CreateBackup(const std::string& name, json spec) {
+    ASSERT_TRUE(client_->Create(types::EtcdBackup(), "db", {{"metadata", {{"name", name}}}, {"spec", spec}}).ok());
+  }
+  BackupControllerOptions Options() {
+    BackupControllerOptions o;
+    o.informer.backoff_initial = 20ms;
+    o.informer.backoff_max = 200ms;
+    o.backoff_initial = 20ms;
+    o.backoff_max = 500ms;
+    o.busy_retry = 100ms;
+    o.member_timeout = 2s;
+    o.metrics = &metrics_;
+    o.clock = [this] { return Clock::now() + std::chrono::seconds(clock_offset_.load()); };
+    o.endpoints = [this](const ClusterSpec&) { return std::vector<std::string>{member_.ClientUrl()}; };
+    return o;
+  }
+  void StartController() {
+    controller_ = std::make_unique<BackupController>(*client_, Options());
+    run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  }
+  void StopController() {
+    if (!controller_) return;
+    if (run_.joinable()) {
+      run_.request_stop();
+      run_.join();
+    }
+    controller_.reset();
+  }
+  std::optional<json> Backup(const std::string& name) { return fake_.Object(types::EtcdBackup(), "db", name); }
+  std::string Phase(const std::string& name) {
+    auto b = Backup(name);
+    return b ? b->value("status", json::object()).value("phase", "") : "<gone>";
+  }
+  template <typename F>
+  bool Eventually(F f, std::chrono::milliseconds limit = 30s) {
+    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
+      if (f()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return f();
+  }
+  std::unique_ptr<backup::ObjectStore> Store() {
+    s3::ClientConfig c;
+    c.endpoint = "http://127.0.0.1:" + std::to_string(s3rver_->port());
+    c.bucket = kBucket;
+    c.credentials = {"S3RVER", "S3RVER", ""};
+    return backup::NewS3Store(std::move(s3::Client::Create(c).value()), kBucket);
+  }
+  int64_t Revision() {
+    auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(member_.client_port),
+                                                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    etcdserverpb::RangeRequest req;
+    req.set_key("k0");
+    etcdserverpb::RangeResponse resp;
+    EXPECT_TRUE(kv->Range(&ctx, req, &resp).ok());
+    return resp.header().revision();
+  }
+
+  TempDir dir_;
+  testing::FakeApiServer fake_;
+  std::unique_ptr<kube::Client> client_;
+  testing::EtcdMember member_;
+  std::unique_ptr<testing::EtcdProcess> proc_;
+  std::unique_ptr<s3::testing::S3rverProcess> s3rver_;
+  Metrics metrics_;
+  std::atomic<int64_t> clock_offset_{0};
+  std::unique_ptr<BackupController> controller_;
+  std::jthread run_;
+};
+
+TEST_F(BackupControllerTest, AnEtcdBackupStreamsToS3AndRecordsWhatItStored) {
+  CreateCluster();
+  StartController();
+  CreateBackup("now", {{"clusterName", "etcd"}, {"destination", Destination()}, {"compression", "gzip"}});
+  ASSERT_TRUE(Eventually([&] { return Phase("now") == "Succeeded"; })) << Backup("now")->dump(2);
+  const json st = Backup("now")->at("status");
+  EXPECT_EQ(st.value("revision", 0), Revision());
+  EXPECT_EQ(st.value("compression", ""), "gzip");
+  EXPECT_EQ(st.value("version", ""), "0.1.0");
+  EXPECT_EQ(st.value("cluster", ""), "etcd");
+  EXPECT_EQ(st.value("sha256", "").size(), 64u);
+  const std::string key = st.value("objectKey", "");
+  EXPECT_EQ(key.rfind("prod/db/etcd/full-", 0), 0u) << key;
+  EXPECT_EQ(st.value("objectURL", ""), std::string("s3://") + kBucket + "/" + key);
+  EXPECT_FALSE(st.value("startTime", "").empty());
+  EXPECT_FALSE(st.value("completionTime", "").empty());
+  // The object restores: its manifest agrees with the status, and fetching checks every byte.
+  auto store = Store();
+  size_t bytes = 0;
+  auto fetched = backup::FetchBackup(*store, backup::ManifestName(key), [&](const char*, size_t n) {
+    bytes += n;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->object_sha256, st.value("sha256", ""));
+  EXPECT_EQ(fetched->object_size, st.value("size", uint64_t{0}));
+  EXPECT_EQ(bytes, fetched->store_bytes + 32);
+  const std::string metrics = metrics_.Render();
+  EXPECT_NE(metrics.find("cairn_operator_backup_runs_total{cluster=\"db/etcd\",result=\"success\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("cairn_operator_backup_last_size_bytes{cluster=\"db/etcd\"} " + std::to_string(fetched->object_size)),
+            std::string::npos)
+      << metrics;
+}
+
+TEST_F(BackupControllerTest, FailuresAreRecordedWithTheirReasonAndNothingIsStored) {
+  CreateCluster();
+  StartController();
+  CreateBackup("wrong-key", {{"clusterName", "etcd"}, {"destination", Destination("wrong-creds")}});
+  CreateBackup("no-secret", {{"clusterName", "etcd"}, {"destination", Destination("missing")}});
+  CreateBackup("no-cluster", {{"clusterName", "nope"}, {"destination", Destination()}});
+  CreateBackup("no-destination", {{"clusterName", "etcd"}});
+  for (const char* name : {"wrong-key", "no-secret", "no-cluster", "no-destination"}) {
+    ASSERT_TRUE(Eventually([&] { return Phase(name) == "Failed"; })) << Backup(name)->dump(2);
+  }
+  auto message = [&](const char* name) { return Backup(name)->at("status").value("message", ""); };
+  auto reason = [&](const char* name) { return Backup(name)->at("status").value("reason", ""); };
+  EXPECT_EQ(reason("wrong-key"), "BackupFailed");
+  EXPECT_NE(message("wrong-key").find("InvalidAccessKeyId"), std::string::npos) << message("wrong-key");
+  EXPECT_NE(message("no-secret").find("Secret missing"), std::string::npos) << message("no-secret");
+  EXPECT_EQ(reason("no-cluster"), "ClusterNotFound");
+  EXPECT_EQ(reason("no-destination"), "NoDestination");
+  auto keys = Store()->List("");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(keys->empty());
+  EXPECT_NE(metrics_.Render().find("cairn_operator_backup_runs_total{cluster=\"db/etcd\",result=\"failure\"} 2"),
+            std::string::npos);
+}
+
+// After an operator restart a Running backup has no runner: it must end Failed, never Succeeded.
+TEST_F(BackupControllerTest, ABackupLeftRunningByARestartIsMarkedInterrupted) {
+  CreateCluster();
+  CreateBackup("cut-off", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  json b = Backup("cut-off").value();
+  b["status"] = {{"phase", "Running"}, {"startTime", "2026-12-07T08:00:00Z"}};
+  fake_.Upsert(types::EtcdBackup(), "db", b);
+  StartController();
+  ASSERT_TRUE(Eventually([&] { return Phase("cut-off") == "Failed"; })) << Backup("cut-off")->dump(2);
+  EXPECT_EQ(Backup("cut-off")->at("status").value("reason", ""), "Interrupted");
+  EXPECT_EQ(Backup("cut-off")->at("status").value("startTime", ""), "2026-12-07T08:00:00Z");
+}
+
+// While one backup of a cluster runs (here: stuck on a member that hangs), another waits
+// as Pending, and runs once the first has ended.
+TEST_F(BackupControllerTest, BackupsOfOneClusterRunOneAtATime) {
+  CreateCluster();
+  CreateBackup("a", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  CreateBackup("b", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  controller_ = std::make_unique<BackupController>(*client_, Options());
+  proc_->Signal(SIGSTOP);
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "a").ok());
+  EXPECT_EQ(Phase("a"), "Running");
+  Status second = controller_->ReconcileBackup("db", "b");
+  EXPECT_EQ(second.code(), StatusCode::kUnavailable) << second.ToString();
+  EXPECT_NE(second.message().find("db/a"), std::string::npos) << second.ToString();
+  EXPECT_EQ(Phase("b"), "");
+  EXPECT_FALSE(controller_->Idle());
+  ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }, 20s));
+  proc_->Signal(SIGCONT);
+  EXPECT_EQ(Phase("a"), "Failed") << Backup("a")->dump(2);
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "b").ok());
+  ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }));
+  EXPECT_EQ(Phase("b"), "Succeeded") << Backup("b")->dump(2);
+}
+
+TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWithTheirObjects) {
+  CreateCluster({{"schedule", "* * * * *"}, {"retention", {{"keepLast", 2}}}, {"destination", Destination()}});
+  controller_ = std::make_unique<BackupController>(*client_, Options());
+  auto scheduled = [&] {
+    auto list = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    std::vector<std::string> names;
+    for (const auto& item : list->items) names.push_back(item["metadata"].value("name", ""));
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  // Nothing is due before the cluster existed (a second earlier than its creation).
+  clock_offset_ = -1;
+  auto requeue = controller_->ReconcileSchedule("db", "etcd");
+  ASSERT_TRUE(requeue.ok()) << requeue.status().ToString();
+  EXPECT_LE(*requeue, 61s);
+  EXPECT_TRUE(scheduled().empty());
+  std::vector<std::string> keys_seen;
+  for (int minute = 1; minute <= 3; ++minute) {
+    clock_offset_ = 60 * minute;
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok()) << "a second pass is a no-op";
+    auto names = scheduled();
+    ASSERT_EQ(names.size(), static_cast<size_t>(minute));
+    const std::string latest = names.back();
+    EXPECT_EQ(latest.rfind("etcd-", 0), 0u);
+    EXPECT_EQ(Backup(latest)->at("metadata")["ownerReferences"][0].value("kind", ""), "EtcdCluster");
+    ASSERT_TRUE(controller_->ReconcileBackup("db", latest).ok());
+    ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }));
+    ASSERT_EQ(Phase(latest), "Succeeded") << Backup(latest)->dump(2);
+    keys_seen.push_back(Backup(latest)->at("status").value("objectKey", ""));
+  }
+  // Three good backups, keepLast 2: the oldest goes, manifest and object first.
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  EXPECT_EQ(scheduled().size(), 2u);
+  auto keys = Store()->List("prod/db/etcd/");
+  ASSERT_TRUE(keys.ok());
+  std::vector<std::string> want = {keys_seen[1], backup::ManifestName(keys_seen[1]), keys_seen[2],
+                                   backup::ManifestName(keys_seen[2])};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(*keys, want);
+  // Suspended: no new backups, however late.
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"suspend", true}}}}}}).ok());
+  clock_offset_ = 60 * 10;
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  EXPECT_EQ(scheduled().size(), 2u);
+}
+
+std::set<testing::FakeApiServer::RbacUse> Granted() {
+  std::set<testing::FakeApiServer::RbacUse> out;
+  YAML::Node role = YAML::LoadFile(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
+  for (const auto& rule : role["rules"]) {
+    for (const auto& g : rule["apiGroups"]) {
+      for (const auto& r : rule["resources"]) {
+        for (const auto& v : rule["verbs"]) out.insert({g.as<std::string>(), r.as<std::string>(), v.as<std::string>()});
+      }
+    }
+  }
+  return out;
+}
+
+// Everything backups do is granted, and every EtcdBackup grant is used (the cluster
+// Controller's RBAC test covers the rest of the ClusterRole).
+TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
+  CreateCluster({{"schedule", "* * * * *"}, {"retention", {{"keepLast", 1}}}, {"destination", Destination()}});
+  EventRecorder events(*client_, EventRecorderOptions{});
+  BackupControllerOptions o = Options();
+  o.events = &events;
+  controller_ = std::make_unique<BackupController>(*client_, o);
+  run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  for (int minute = 1; minute <= 2; ++minute) {
+    clock_offset_ = 60 * minute;
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    ASSERT_TRUE(Eventually([&] {
+      auto list = client_->List(types::EtcdBackup(), "db", "");
+      return !list->items.empty() && std::all_of(list->items.begin(), list->items.end(), [](const json& b) {
+        return b.value("status", json::object()).value("phase", "") == "Succeeded";
+      });
+    }));
+  }
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());  // expires the first
+  auto granted = Granted();
+  std::set<testing::FakeApiServer::RbacUse> used;
+  for (const auto& u : fake_.RbacUses()) {
+    if (u.resource == "etcdclusters" && u.verb == "create") continue;  // the test's own
+    used.insert(u);
+  }
+  for (const auto& u : used) {
+    EXPECT_TRUE(granted.count(u)) << "backups " << u.verb << " " << u.resource << " but the ClusterRole does not allow it";
+  }
+  for (const auto& g : granted) {
+    if (g.resource.rfind("etcdbackups", 0) != 0) continue;
+    EXPECT_TRUE(used.count(g)) << "the ClusterRole grants " << g.verb << " on " << g.resource << ", never used";
+  }
+}
+
+}  // namespace
+}  // namespace cairn::op
