@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operator/cmd/fetch_backup.h"
 #include "operator/controller/backup_controller.h"
 #include "operator/controller/controller.h"
 #include "operator/controller/event_recorder.h"
@@ -50,6 +51,9 @@ Reconciles EtcdCluster resources (etcd.cairn.dev/v1alpha1) into Cairn clusters.
   --default-cairn-image=REPOSITORY  image of clusters without spec.image, tagged with
                                     their spec.version (default cairn)
   --help                            this text
+
+       cairn-operator fetch-backup --help
+Downloads and verifies one backup, for `cairn snapshot restore`.
 )";
 
 struct Flags {
@@ -116,6 +120,7 @@ int Fail(const std::string& what, const Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "fetch-backup") return FetchBackupMain(argc, argv);
   auto flags = ParseFlags(argc, argv);
   auto format = flags.ok() ? log::ParseFormat(flags->log_format) : Result<log::Format>(log::Format::kText);
   log::Init(format.ok() ? *format : log::Format::kText);

@@ -1,0 +1,14 @@
+// `cairn-operator fetch-backup`: downloads one backup from S3-compatible storage into a
+// file that `cairn snapshot restore` (or `etcdutl snapshot restore`) takes, checking the
+// object against its manifest and the snapshot against its own SHA-256 on the way
+// (backup/full_backup.h). The file appears only once complete and verified: it is
+// written beside its name and renamed. Credentials come from the environment as for
+// the AWS CLI: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN.
+// Exit status: 0 fetched; 1 the backup is damaged or missing; 2 bad usage.
+#pragma once
+
+namespace cairn::op {
+
+int FetchBackupMain(int argc, char** argv);
+
+}  // namespace cairn::op
