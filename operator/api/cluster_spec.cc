@@ -137,6 +137,16 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
     }
 
+    const nlohmann::json restore = spec.value("bootstrap", nlohmann::json::object()).value("restore", nlohmann::json::object());
+    c.restore.backup_name = restore.value("backupName", "");
+    if (restore.contains("source")) {
+      c.restore.source_object = restore["source"].value("object", "");
+      c.restore.source_destination = restore["source"].value("destination", nlohmann::json());
+    }
+    if (!c.restore.backup_name.empty() && !c.restore.source_object.empty()) {
+      return Status::InvalidArgument("spec.bootstrap.restore: set exactly one of backupName and source");
+    }
+
     for (const auto& o : spec.value("options", nlohmann::json::array())) {
       std::string opt = o.get<std::string>();
       if (opt.rfind("--", 0) != 0) return Status::InvalidArgument("spec.options: \"" + opt + "\" is not a --flag");
@@ -150,6 +160,29 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
     return c;
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("malformed EtcdCluster: ") + e.what());
+  }
+}
+
+nlohmann::json ResolvedRestore::ToJson() const {
+  return {{"image", image}, {"endpoint", endpoint}, {"bucket", bucket}, {"region", region},
+          {"pathStyle", path_style}, {"manifest", manifest}, {"ca", has_ca}};
+}
+
+std::optional<ResolvedRestore> ResolvedRestore::FromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    ResolvedRestore r;
+    r.image = j.at("image").get<std::string>();
+    r.endpoint = j.at("endpoint").get<std::string>();
+    r.bucket = j.at("bucket").get<std::string>();
+    r.region = j.at("region").get<std::string>();
+    r.path_style = j.at("pathStyle").get<bool>();
+    r.manifest = j.at("manifest").get<std::string>();
+    r.has_ca = j.at("ca").get<bool>();
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
   }
 }
 

@@ -57,6 +57,26 @@ struct TlsSpec {
   bool Any() const { return client.enabled || peer.enabled; }
 };
 
+// spec.bootstrap.restore: start the cluster from a backup.
+struct RestoreSpec {
+  std::string backup_name;          // an EtcdBackup in the namespace, or
+  nlohmann::json source_destination;  // a destination (backup_spec.h's BackupDestination) ...
+  std::string source_object;        // ... and an object (or manifest) key in it
+  bool Requested() const { return !backup_name.empty() || !source_object.empty(); }
+};
+
+// What the members' init containers fetch, resolved by the controller from RestoreSpec
+// (and the EtcdBackup it names) before bootstrap, then read back from the ConfigMap.
+struct ResolvedRestore {
+  std::string image;  // cairn-operator's image, which runs `fetch-backup`
+  std::string endpoint, bucket, region, manifest;
+  bool path_style = false;
+  bool has_ca = false;  // the restore Secret holds ca.crt
+  std::map<std::string, std::string> secret_data;  // the restore Secret's content; empty once recorded
+  nlohmann::json ToJson() const;
+  static std::optional<ResolvedRestore> FromJson(const std::string& text);
+};
+
 struct ClusterSpec {
   // Identity.
   std::string name;
@@ -77,6 +97,8 @@ struct ClusterSpec {
   PodOverrides pod;
   std::vector<std::string> options;
   TlsSpec tls;
+  RestoreSpec restore;
+  std::optional<ResolvedRestore> resolved_restore;  // filled by the controller, not Parse
 
   // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
   // that would override a flag the operator owns (the schema cannot express that).

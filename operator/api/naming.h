@@ -51,6 +51,10 @@ inline std::string ClusterToken(const std::string& cluster, const std::string& u
 // applications and for the operator's own calls.
 inline std::string CaSecret(const std::string& cluster) { return cluster + "-ca"; }
 inline std::string CertSecret(const std::string& cluster, const std::string& use) { return cluster + "-" + use + "-tls"; }
+// spec.bootstrap.restore: the operator's copy of the backup destination's credentials
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN and ca.crt), for
+// the members' init containers.
+inline std::string RestoreSecret(const std::string& cluster) { return cluster + "-restore"; }
 
 // Ordinal of a member given its name or peer URL (http or https), if it belongs to this cluster.
 std::optional<int> OrdinalFromName(const std::string& cluster, const std::string& member_name);
@@ -63,6 +67,11 @@ inline std::string KeyMemberId(const std::string& member) { return member + ".me
 inline std::string KeyConfiguredAt(const std::string& member) { return member + ".configured-at"; }
 inline constexpr const char* kKeyToken = "token";
 inline constexpr const char* kKeyScript = "run.sh";
+// spec.bootstrap.restore as resolved at bootstrap: the one file the init containers read
+// (JSON: image, endpoint, bucket, region, pathStyle, manifest). Recorded once, so the pod
+// template never changes afterwards (not when the EtcdBackup is deleted, nor when the
+// operator's own image changes).
+inline constexpr const char* kKeyRestore = "restore.json";
 
 // Labels and annotations.
 inline constexpr const char* kLabelName = "app.kubernetes.io/name";

@@ -50,6 +50,8 @@ Reconciles EtcdCluster resources (etcd.cairn.dev/v1alpha1) into Cairn clusters.
   --log-format=FORMAT               text (logfmt) or json, one record per line (default text)
   --default-cairn-image=REPOSITORY  image of clusters without spec.image, tagged with
                                     their spec.version (default cairn)
+  --operator-image=IMAGE            this operator's image, which restores run in the
+                                    members' init containers (default: $OPERATOR_IMAGE)
   --help                            this text
 
        cairn-operator fetch-backup --help
@@ -58,7 +60,7 @@ Downloads and verifies one backup, for `cairn snapshot restore`.
 
 struct Flags {
   std::string kubeconfig, ns, le_namespace, le_id, http_address = "0.0.0.0:8080", log_level = "info",
-      log_format = "text", default_image = "cairn";
+      log_format = "text", default_image = "cairn", operator_image = kube::ProcessEnv("OPERATOR_IMAGE");
   bool help = false;
 };
 
@@ -71,7 +73,8 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                                {"--http-address", &f.http_address},
                                                {"--log-level", &f.log_level},
                                                {"--log-format", &f.log_format},
-                                               {"--default-cairn-image", &f.default_image}};
+                                               {"--default-cairn-image", &f.default_image},
+                                               {"--operator-image", &f.operator_image}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     if (arg == "--help" || arg == "-h") {
@@ -176,6 +179,7 @@ int main(int argc, char** argv) {
   options.reconciler.metrics = &metrics;
   options.reconciler.events = &events;
   options.reconciler.default_image_repository = flags->default_image;
+  options.reconciler.operator_image = flags->operator_image;
   if (elector) options.reconciler.may_act = [e = elector.get()] { return e->IsLeader(); };
 
   BackupControllerOptions backup_options;

@@ -8,6 +8,7 @@
 #include "operator/backup/full_backup.h"
 #include "operator/backup/schedule_plan.h"
 #include "operator/controller/reconciler.h"
+#include "operator/controller/restore_source.h"
 #include "operator/log/structured_log.h"
 #include "operator/reconcile/certificates.h"
 
@@ -27,16 +28,6 @@ json WithStatus(json object, const json& status) {
 
 std::string KeyOf(const json& obj) {
   return obj["metadata"].value("namespace", "") + "/" + obj["metadata"].value("name", "");
-}
-
-Result<std::string> SecretValue(kube::Client& client, const std::string& ns, const SecretKeyRef& ref) {
-  auto secret = client.Get(types::Secret(), ns, ref.name);
-  if (!secret.ok()) return Status(secret.status().code(), "Secret " + ref.name + ": " + secret.status().message());
-  const json data = secret->value("data", json::object());
-  if (!data.contains(ref.key) || !data[ref.key].is_string()) {
-    return Status::FailedPrecondition("Secret " + ref.name + " has no key " + ref.key);
-  }
-  return Base64Decode(data[ref.key].get<std::string>());
 }
 
 // The cluster's TLS Secrets the operator's client certificate lives in.
@@ -211,7 +202,11 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
   auto policy = BackupPolicy::Parse(*cluster_obj);
   if (!policy.ok()) return fail("InvalidCluster", policy.status().message());
   std::optional<BackupDestination> destination = backup->destination;
-  if (!destination && *policy) destination = (*policy)->destination;
+  json destination_json = live->value("spec", json::object()).value("destination", json());
+  if (!destination && *policy) {
+    destination = (*policy)->destination;
+    destination_json = cluster_obj->value("spec", json::object()).value("backup", json::object()).value("destination", json());
+  }
   if (!destination) {
     return fail("NoDestination", "neither spec.destination nor the cluster's spec.backup.destination is set");
   }
@@ -226,6 +221,9 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
   st["phase"] = "Running";
   st["startTime"] = FormatTime(options_.clock());
   st["cluster"] = backup->cluster;
+  // Where it goes, as given: a restore by backupName reads it from here, even once the
+  // source cluster and its spec.backup are gone.
+  st["destination"] = destination_json;
   auto written = client_.UpdateStatus(types::EtcdBackup(), ns, WithStatus(*live, st));
   if (!written.ok()) return written.status();
   std::string version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);

@@ -114,6 +114,8 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return CreateIdempotent(c, types::Service(), spec, resources::ClientService(spec));
     case ActionKind::kUpdateClientService:
       return UpdateMerged(c, types::Service(), spec, resources::ClientService(spec));
+    case ActionKind::kCreateRestoreSecret:
+      return CreateIdempotent(c, types::Secret(), spec, resources::RestoreSecret(spec));
     case ActionKind::kCreateConfigMap:
       return CreateIdempotent(c, types::ConfigMap(), spec, resources::ConfigMap(spec, BootstrapMembers(spec, a)));
     case ActionKind::kWriteMemberBootstrap:

@@ -89,6 +89,7 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     o.config_map.exists = true;
     const json data = c.config_map->value("data", json::object());
     o.config_map.token = data.value(naming::kKeyToken, "");
+    o.config_map.restore = data.value(naming::kKeyRestore, "");
     const std::string suffix = ".initial-cluster";
     for (const auto& [key, value] : data.items()) {
       if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
@@ -152,6 +153,7 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     }
   }
 
+  o.restore_secret = c.secrets.count(naming::RestoreSecret(spec.name)) > 0;
   if (auto ca = c.secrets.find(naming::CaSecret(spec.name)); ca != c.secrets.end()) {
     o.tls.ca = ParseSecret(ca->second, "ca.crt", "ca.key");
   }

@@ -4,6 +4,7 @@
 #include "operator/api/naming.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/observe.h"
+#include "operator/controller/restore_source.h"
 #include "operator/log/structured_log.h"
 #include "operator/reconcile/certificates.h"
 #include "operator/reconcile/status_builder.h"
@@ -38,6 +39,12 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
         std::tuple{&types::PodDisruptionBudget(), naming::Pdb(name), &children->pdb}}) {
     Status s = GetOptional(c, *type, ns, child_name, slot);
     if (!s.ok()) return s;
+  }
+  if (spec.restore.Requested()) {
+    std::optional<json> found;
+    Status s = GetOptional(c, types::Secret(), ns, naming::RestoreSecret(name), &found);
+    if (!s.ok()) return s;
+    if (found) children->secrets[naming::RestoreSecret(name)] = std::move(*found);
   }
   if (spec.tls.Any()) {
     std::vector<std::string> names = {naming::CaSecret(name)};
@@ -128,6 +135,12 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
     return out;
   }
 
+  auto unresolved = ResolveRestore(client_, children, options_.operator_image, *spec);
+  if (!unresolved.ok()) {
+    out.status = unresolved.status();
+    return out;
+  }
+
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
   std::unique_ptr<Membership> membership =
       options_.membership(*spec, MemberEndpoints(*spec, sts_replicas), OperatorClientTls(children, *spec));
@@ -136,6 +149,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
 
   const TimePoint now = options_.clock();
   ObservedState observed = ObserveObjects(*spec, children, members);
+  observed.restore_unresolved = *unresolved;
   if (members.ok()) {
     Status read = membership->LinearizableRead();
     if (!read.ok()) observed.linearizable_read_error = read.message();

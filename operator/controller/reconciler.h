@@ -33,6 +33,7 @@ struct ReconcilerOptions {
   Metrics* metrics = nullptr;  // optional
   EventRecorder* events = nullptr;  // optional
   std::string default_image_repository = "cairn";  // image of clusters without spec.image
+  std::string operator_image;  // cairn-operator's own image: restores run its fetch-backup
 };
 
 struct ReconcileOutcome {

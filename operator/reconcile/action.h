@@ -36,6 +36,7 @@ enum class ActionKind {
   kReplacePod,           // ordinal, pod_uid: re-create an outdated pod from the new template
   kCreateCa,             // at: the cluster's CA Secret
   kIssueCertificate,     // certificate (a use of certificates.h), at: issue it into its Secret
+  kCreateRestoreSecret,  // spec.bootstrap.restore: the backup's credentials for the init containers
 };
 
 const char* ActionKindName(ActionKind k);

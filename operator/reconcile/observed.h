@@ -71,6 +71,7 @@ struct ConfigMapState {
   bool exists = false;
   std::string token;
   std::map<std::string, MemberBootstrap> members;  // by member name
+  std::string restore;  // spec.bootstrap.restore as recorded at bootstrap (naming::kKeyRestore)
   // When each member's entry was last written. A pod older than its entry may still see
   // the previous one: the kubelet refreshes a mounted ConfigMap only after a minute or so.
   std::map<std::string, TimePoint> configured_at;
@@ -124,6 +125,10 @@ struct ObservedState {
   // Why the cluster did not answer a linearizable read; empty when it did.
   std::string linearizable_read_error;
   TlsState tls;
+  // spec.bootstrap.restore: whether the restore Secret exists, and why the backup it
+  // names cannot be used yet (empty when it can, or when no restore is asked for).
+  bool restore_secret = false;
+  std::string restore_unresolved;
 };
 
 }  // namespace cairn::op

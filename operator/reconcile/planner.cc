@@ -205,6 +205,17 @@ class Planner {
     if (!obs_.peer_service.up_to_date) return Act(ActionKind::kUpdatePeerService, "UpdatingPeerService", "updating the peer Service");
     if (!obs_.client_service.exists) return Act(ActionKind::kCreateClientService, "CreatingClientService", "creating the client Service");
     if (!obs_.client_service.up_to_date) return Act(ActionKind::kUpdateClientService, "UpdatingClientService", "updating the client Service");
+    if (spec_.restore.Requested() && !obs_.stateful_set.exists) {
+      if (!spec_.resolved_restore) {
+        plan_.phase = "Creating";
+        return Blocked("RestoreSourceNotReady", obs_.restore_unresolved, seconds(10));
+      }
+      if (!obs_.restore_secret) {
+        plan_.phase = "Creating";
+        return Act(ActionKind::kCreateRestoreSecret, "Restoring",
+                   "copying the backup destination's credentials for the members' init containers");
+      }
+    }
     if (!obs_.config_map.exists) {
       plan_.phase = "Creating";
       Plan p = Act(ActionKind::kCreateConfigMap, "Bootstrapping", "writing the bootstrap configuration");
@@ -598,6 +609,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kCreateClientService: return "CreateClientService";
     case ActionKind::kUpdateClientService: return "UpdateClientService";
     case ActionKind::kCreateConfigMap: return "CreateConfigMap";
+    case ActionKind::kCreateRestoreSecret: return "CreateRestoreSecret";
     case ActionKind::kWriteMemberBootstrap: return "WriteMemberBootstrap";
     case ActionKind::kDeleteMemberBootstrap: return "DeleteMemberBootstrap";
     case ActionKind::kCreateStatefulSet: return "CreateStatefulSet";

@@ -11,6 +11,7 @@ namespace {
 constexpr const char* kConfigDir = "/etc/cairn/bootstrap";
 constexpr const char* kDataRoot = "/var/lib/cairn";
 constexpr const char* kTlsDir = "/etc/cairn/tls";
+constexpr const char* kKeyRestoreScript = "fetch-backup.sh";
 
 nlohmann::json Meta(const ClusterSpec& spec, const std::string& name) {
   nlohmann::json labels = Labels(spec);
@@ -67,19 +68,25 @@ nlohmann::json ClientService(const ClusterSpec& spec) {
                          {"ports", nlohmann::json::array({Ports()[0]})}}}});
 }
 
+// Both scripts' start: where the ConfigMap and the volume are, which pod this is, and a
+// wait until the operator has written this member's entry (`entry_key` of it).
+static std::string ScriptPreamble(const std::string& entry_key) {
+  return R"SH(set -eu
+cfg="${CAIRN_BOOTSTRAP_DIR:-)SH" + std::string(kConfigDir) + R"SH(}"
+root="${CAIRN_DATA_ROOT:-)SH" + std::string(kDataRoot) + R"SH(}"
+name="${POD_NAME:?POD_NAME is required}"
+while [ ! -f "$cfg/$name.)SH" + entry_key + R"SH(" ]; do
+  echo "waiting for the operator to configure $name" >&2
+  sleep 2
+done
+)SH";
+}
+
 std::string StartScript() {
   return R"SH(#!/bin/sh
 # Started by the member container. The operator writes one entry per member into this
 # ConfigMap; a pod without an entry is not (yet) a member and must not start.
-set -eu
-cfg="${CAIRN_BOOTSTRAP_DIR:-)SH" + std::string(kConfigDir) + R"SH(}"
-root="${CAIRN_DATA_ROOT:-)SH" + std::string(kDataRoot) + R"SH(}"
-name="${POD_NAME:?POD_NAME is required}"
-while [ ! -f "$cfg/$name.initial-cluster" ]; do
-  echo "waiting for the operator to configure $name" >&2
-  sleep 2
-done
-want_id="$(cat "$cfg/$name.member-id" 2>/dev/null || true)"
+)SH" + ScriptPreamble("initial-cluster") + R"SH(want_id="$(cat "$cfg/$name.member-id" 2>/dev/null || true)"
 if [ -n "$want_id" ]; then
   have_id="$(cat "$root/member-id" 2>/dev/null || true)"
   if [ -n "$have_id" ] && [ "$have_id" != "$want_id" ]; then
@@ -91,6 +98,17 @@ fi
 host="$name.$PEER_SERVICE.$POD_NAMESPACE.svc"
 client="${CLIENT_SCHEME:-http}"
 peer="${PEER_SCHEME:-http}"
+if [ -f "$root/restore.db" ] && [ ! -d "$root/data" ] && [ "$(cat "$cfg/$name.initial-cluster-state")" = new ]; then
+  echo "restoring $name from the fetched backup" >&2
+  "${CAIRN_BIN:-cairn}" snapshot restore "$root/restore.db" \
+    --name="$name" \
+    --data-dir="$root/data.restoring" \
+    --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
+    --initial-advertise-peer-urls="$peer://$host:2380" \
+    --initial-cluster-token="$(cat "$cfg/token")" || { rm -rf "$root/data.restoring"; exit 1; }
+  mv "$root/data.restoring" "$root/data"
+  rm -f "$root/restore.db"
+fi
 exec "${CAIRN_BIN:-cairn}" \
   --name="$name" \
   --data-dir="$root/data" \
@@ -106,9 +124,36 @@ exec "${CAIRN_BIN:-cairn}" \
 )SH";
 }
 
+std::string RestoreFetchScript() {
+  return ScriptPreamble("initial-cluster-state") + R"SH(if [ "$(cat "$cfg/$name.initial-cluster-state")" != new ] || [ -d "$root/data" ] || [ -f "$root/restore.db" ]; then
+  exit 0
+fi
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\1/p" "$cfg/)SH" + std::string(naming::kKeyRestore) + R"SH("; }
+set -- --endpoint="$(field endpoint)" --bucket="$(field bucket)" --region="$(field region)" --manifest="$(field manifest)" --out="$root/restore.db"
+[ "$(field pathStyle)" = true ] && set -- "$@" --path-style
+[ "$(field ca)" = true ] && set -- "$@" --ca-file=/etc/cairn/restore/ca.crt
+exec "${CAIRN_OPERATOR_BIN:-cairn-operator}" fetch-backup "$@"
+)SH";
+}
+
+nlohmann::json RestoreSecret(const ClusterSpec& spec) {
+  CAIRN_CHECK(spec.resolved_restore.has_value());
+  nlohmann::json data = nlohmann::json::object();
+  for (const auto& [k, v] : spec.resolved_restore->secret_data) data[k] = Base64Encode(v);
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", Meta(spec, naming::RestoreSecret(spec.name))},
+          {"type", "Opaque"},
+          {"data", data}};
+}
+
 nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, MemberBootstrap>& members) {
   nlohmann::json data = {{naming::kKeyToken, naming::ClusterToken(spec.name, spec.uid)},
                          {naming::kKeyScript, StartScript()}};
+  if (spec.resolved_restore) {
+    data[naming::kKeyRestore] = spec.resolved_restore->ToJson().dump();
+    data[kKeyRestoreScript] = RestoreFetchScript();
+  }
   for (const auto& [name, b] : members) {
     data[naming::KeyInitialCluster(name)] = b.initial_cluster;
     data[naming::KeyState(name)] = b.state;
@@ -181,6 +226,32 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
         {{"name", std::string("tls-") + use}, {"mountPath", std::string(kTlsDir) + "/" + use}, {"readOnly", true}});
   }
   nlohmann::json pod_spec = {{"containers", {container}}, {"volumes", volumes}, {"terminationGracePeriodSeconds", 30}};
+  if (spec.resolved_restore) {
+    // Runs cairn-operator's image: it has the S3 client. As root, like the member, since
+    // it writes into the member's volume.
+    nlohmann::json mounts = {{{"name", naming::VolumeClaimTemplate()}, {"mountPath", kDataRoot}},
+                             {{"name", "bootstrap"}, {"mountPath", kConfigDir}, {"readOnly", true}}};
+    pod_spec["volumes"].push_back({{"name", "restore"}, {"secret", {{"secretName", naming::RestoreSecret(spec.name)}}}});
+    mounts.push_back({{"name", "restore"}, {"mountPath", "/etc/cairn/restore"}, {"readOnly", true}});
+    pod_spec["initContainers"] = nlohmann::json::array(
+        {{{"name", "fetch-backup"},
+          {"image", spec.resolved_restore->image},
+          {"imagePullPolicy", spec.image_pull_policy},
+          {"command", {"/bin/sh", std::string(kConfigDir) + "/" + kKeyRestoreScript}},
+          {"env",
+           {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
+            {{"name", "AWS_ACCESS_KEY_ID"},
+             {"valueFrom", {{"secretKeyRef", {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_ACCESS_KEY_ID"}}}}}},
+            {{"name", "AWS_SECRET_ACCESS_KEY"},
+             {"valueFrom",
+              {{"secretKeyRef", {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_SECRET_ACCESS_KEY"}}}}}},
+            {{"name", "AWS_SESSION_TOKEN"},
+             {"valueFrom",
+              {{"secretKeyRef",
+                {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_SESSION_TOKEN"}, {"optional", true}}}}}}}},
+          {"securityContext", {{"runAsUser", 0}}},
+          {"volumeMounts", mounts}}});
+  }
   if (!spec.pod.node_selector.empty()) pod_spec["nodeSelector"] = spec.pod.node_selector;
   if (!spec.pod.priority_class.empty()) pod_spec["priorityClassName"] = spec.pod.priority_class;
   if (!spec.pod.affinity.is_null()) pod_spec["affinity"] = spec.pod.affinity;

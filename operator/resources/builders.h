@@ -40,9 +40,18 @@ nlohmann::json CaSecret(const ClusterSpec& spec, const std::string& cert_pem, co
 nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, const std::string& cert_pem,
                           const std::string& key_pem, const std::string& ca_pem);
 
+// spec.bootstrap.restore: the backup destination's credentials (REQUIRES resolved_restore).
+nlohmann::json RestoreSecret(const ClusterSpec& spec);
+
 // The member start script (ConfigMap key run.sh). Reads its entry, refuses to start
-// without one, and discards a data dir that belongs to a removed identity.
+// without one, and discards a data dir that belongs to a removed identity. An initial
+// member ("new") without a data dir that finds a fetched backup (restore.db, written by
+// the init container) restores it with `cairn snapshot restore` first.
 std::string StartScript();
+// The restore init container's script: for an initial member without data, waits for its
+// entry and fetches the recorded backup with `cairn-operator fetch-backup`; otherwise
+// does nothing (a member added later, or restarted, never restores).
+std::string RestoreFetchScript();
 
 // Stable hash of an object's desired content (hex), stored in the spec-hash annotation.
 std::string SpecHash(const nlohmann::json& desired);

@@ -15,6 +15,7 @@
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
 #include "operator/backup/full_backup.h"
+#include "operator/controller/reconciler.h"
 #include "operator/s3/tests/s3rver_process.h"
 #include "operator/tests/etcd_process.h"
 #include "operator/tests/fake_apiserver.h"
@@ -255,6 +256,72 @@ TEST_F(BackupControllerTest, ANewClusterRestoredFromTheBucketHasEveryKeyAndRevis
     EXPECT_EQ(rev, source_rev) << m.name;
     EXPECT_NE(cluster, source_cluster) << "a restored cluster is a new cluster";
   }
+}
+
+// spec.bootstrap.restore end to end: the Reconciler waits for the named EtcdBackup,
+// copies its credentials, records the source in the ConfigMap and adds the init
+// container; then the ConfigMap's own scripts, run for real (fetch with cairn-operator,
+// restore and start with cairn), bring the backup's data back.
+TEST_F(BackupControllerTest, ANewClusterBootstrapsFromANamedBackup) {
+  CreateCluster();
+  ReconcilerOptions ro;
+  ro.operator_image = "cairn-operator:test";
+  ro.membership = EtcdMembershipFactory(1s);
+  Reconciler reconciler(*client_, ro);
+  fake_.Upsert(types::EtcdCluster(), "db",
+               {{"metadata", {{"name", "copy"}, {"namespace", "db"}, {"uid", "uid-copy"}}},
+                {"spec", {{"replicas", 1}, {"bootstrap", {{"restore", {{"backupName", "src"}}}}}}}});
+  auto pass = [&] { return reconciler.Reconcile("db", "copy"); };
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(pass().status.ok());
+  EXPECT_FALSE(fake_.Object(types::StatefulSet(), "db", "copy").has_value()) << "no backup yet: no members";
+  EXPECT_FALSE(fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).has_value());
+  StartController();
+  CreateBackup("src", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return Phase("src") == "Succeeded"; })) << Backup("src")->dump(2);
+  int64_t source_rev = 0;
+  uint64_t source_cluster = 0;
+  const auto source = ReadAll(member_, &source_rev, &source_cluster);
+  for (int i = 0; i < 6 && !fake_.Object(types::StatefulSet(), "db", "copy"); ++i) ASSERT_TRUE(pass().status.ok());
+  auto sts = fake_.Object(types::StatefulSet(), "db", "copy");
+  ASSERT_TRUE(sts.has_value());
+  EXPECT_EQ(sts->at("spec")["template"]["spec"]["initContainers"][0].value("image", ""), "cairn-operator:test");
+  const json secret = fake_.Object(types::Secret(), "db", naming::RestoreSecret("copy")).value();
+  EXPECT_EQ(secret["data"].value("AWS_ACCESS_KEY_ID", ""), Base64Encode("S3RVER"));
+  const json data = fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).value()["data"];
+
+  // What the kubelet would mount, and the two containers of copy-0.
+  const std::string cfg = dir_.Join("copy-cfg"), root = dir_.Join("copy-root");
+  std::filesystem::create_directories(cfg);
+  std::filesystem::create_directories(root);
+  for (const auto& [key, value] : data.items()) std::ofstream(cfg + "/" + key) << value.get<std::string>();
+  const std::string env = "POD_NAME=copy-0 POD_NAMESPACE=db PEER_SERVICE=copy-peer CAIRN_BOOTSTRAP_DIR=" + cfg +
+                          " CAIRN_DATA_ROOT=" + root + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+  const std::string fetch = "env " + env + " CAIRN_OPERATOR_BIN=" + CAIRN_OPERATOR_BIN + " /bin/sh " + cfg +
+                            "/fetch-backup.sh > " + dir_.Join("fetch.log") + " 2>&1";
+  ASSERT_EQ(std::system(fetch.c_str()), 0) << fetch;
+  ASSERT_TRUE(std::filesystem::exists(root + "/restore.db"));
+  const int base = member_.client_port + 2;
+  testing::EtcdMember copy{"copy-0", base, base + 1};
+  const std::string start = "env " + env + " CAIRN_BIN=" + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " + cfg +
+                            "/run.sh --listen-client-urls=" + copy.ClientUrl() + " --listen-peer-urls=" +
+                            copy.PeerUrl() + " --listen-metrics-urls=http://127.0.0.1:" + std::to_string(base + 2) +
+                            " > " + dir_.Join("copy.log") + " 2>&1 & echo $! > " + dir_.Join("copy.pid");
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  int64_t rev = 0;
+  uint64_t cluster = 0;
+  std::map<std::string, std::pair<std::string, int64_t>> restored;
+  Eventually([&] {
+    restored = ReadAll(copy, &rev, &cluster);
+    return !restored.empty();
+  }, 20s);
+  std::ifstream pid_file(dir_.Join("copy.pid"));
+  int pid = 0;
+  pid_file >> pid;
+  if (pid > 0) kill(pid, SIGKILL);
+  EXPECT_EQ(restored, source);
+  EXPECT_EQ(rev, source_rev);
+  EXPECT_NE(cluster, source_cluster);
+  EXPECT_FALSE(std::filesystem::exists(root + "/restore.db")) << "the fetched file is removed once restored";
 }
 
 TEST_F(BackupControllerTest, FailuresAreRecordedWithTheirReasonAndNothingIsStored) {

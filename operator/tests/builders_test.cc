@@ -168,6 +168,45 @@ TEST(Builders, TlsSecretsCarryBase64PemsAndAreOwned) {
   EXPECT_EQ(leaf["data"]["ca.crt"], "Q0E=");
 }
 
+ClusterSpec RestoringSpec() {
+  ClusterSpec spec = Spec({{"bootstrap", {{"restore", {{"backupName", "nightly"}}}}}});
+  ResolvedRestore r;
+  r.image = "cairn-operator:0.1.0";
+  r.endpoint = "https://minio:9000";
+  r.bucket = "backups";
+  r.region = "eu-west-1";
+  r.path_style = true;
+  r.manifest = "prod/ns/c/full-20261207T060000Z-00000000000000000042.db.zst.manifest.json";
+  r.has_ca = true;
+  r.secret_data = {{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "key"}, {"ca.crt", "PEM"}};
+  spec.resolved_restore = r;
+  return spec;
+}
+
+TEST(Builders, RestoreFetchesInAnInitContainerFromTheRecordedSource) {
+  EXPECT_FALSE(resources::StatefulSet(Spec(), 3)["spec"]["template"]["spec"].contains("initContainers"));
+  const ClusterSpec spec = RestoringSpec();
+  auto sts = resources::StatefulSet(spec, 3);
+  const auto& init = sts["spec"]["template"]["spec"]["initContainers"].at(0);
+  EXPECT_EQ(init["image"], "cairn-operator:0.1.0");
+  EXPECT_EQ(init["command"][1], "/etc/cairn/bootstrap/fetch-backup.sh");
+  EXPECT_EQ(init["env"][1]["valueFrom"]["secretKeyRef"]["name"], "c-restore");
+  auto cm = resources::ConfigMap(spec, {});
+  auto recorded = ResolvedRestore::FromJson(cm["data"]["restore.json"].get<std::string>());
+  ASSERT_TRUE(recorded.has_value());
+  EXPECT_EQ(recorded->manifest, spec.resolved_restore->manifest);
+  EXPECT_TRUE(recorded->secret_data.empty()) << "credentials go to the Secret, never the ConfigMap";
+  EXPECT_EQ(cm["data"].dump().find("\"key\""), std::string::npos);
+  auto secret = resources::RestoreSecret(spec);
+  ExpectOwned(secret);
+  EXPECT_EQ(secret["metadata"]["name"], "c-restore");
+  EXPECT_EQ(secret["data"]["AWS_SECRET_ACCESS_KEY"], "a2V5");
+  // Read back from the ConfigMap, the template is the same: it never changes after bootstrap.
+  ClusterSpec again = Spec({{"bootstrap", {{"restore", {{"backupName", "nightly"}}}}}});
+  again.resolved_restore = recorded;
+  EXPECT_EQ(resources::StatefulSet(again, 3), sts);
+}
+
 // Runs the real start script with a fake `cairn` that records its arguments.
 class StartScriptTest : public ::testing::Test {
  protected:
@@ -242,6 +281,60 @@ TEST_F(StartScriptTest, DiscardsDataOfRemovedIdentityKeepsOwn) {
   std::filesystem::create_directories(dir_ + "/root/data/member");
   ASSERT_EQ(Run(), 0);
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/root/data/member")) << "own data discarded";
+}
+
+TEST_F(StartScriptTest, RestoresAFetchedBackupOnlyAsANewMemberWithoutData) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-0=http://a:2380,c-1=http://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
+  Write(dir_ + "/fake-cairn", "#!/bin/sh\nif [ \"$1\" = snapshot ]; then\n  for a in \"$@\"; do echo \"$a\"; done > " + dir_ +
+                                   "/restore-args\n  mkdir -p " + dir_ + "/root/data.restoring/member\nfi\n");
+  Write(dir_ + "/root/restore.db", "snapshot");
+  ASSERT_EQ(Run(), 0);
+  std::ifstream in(dir_ + "/restore-args");
+  std::stringstream args;
+  args << in.rdbuf();
+  EXPECT_NE(args.str().find("restore\n" + dir_ + "/root/restore.db\n--name=c-1\n"), std::string::npos) << args.str();
+  EXPECT_NE(args.str().find("--initial-cluster=c-0=http://a:2380,c-1=http://b:2380\n"), std::string::npos);
+  EXPECT_NE(args.str().find("--initial-cluster-token=tok\n"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/root/data/member"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/restore.db"));
+  // With data already there, or as a member added later, nothing is restored.
+  std::filesystem::remove(dir_ + "/restore-args");
+  Write(dir_ + "/root/restore.db", "snapshot");
+  ASSERT_EQ(Run(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/restore-args"));
+  std::filesystem::remove_all(dir_ + "/root/data");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  ASSERT_EQ(Run(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/restore-args"));
+}
+
+TEST_F(StartScriptTest, FetchScriptFetchesTheRecordedBackupOnlyForANewMemberWithoutData) {
+  Write(dir_ + "/cfg/fetch.sh", resources::RestoreFetchScript());
+  Write(dir_ + "/cfg/restore.json", RestoringSpec().resolved_restore->ToJson().dump());
+  Write(dir_ + "/fake-operator", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/fetch-args\n");
+  std::filesystem::permissions(dir_ + "/fake-operator", std::filesystem::perms::owner_all);
+  auto fetch = [&] {
+    const std::string cmd = "env POD_NAME=c-1 CAIRN_BOOTSTRAP_DIR=" + dir_ + "/cfg CAIRN_DATA_ROOT=" + dir_ +
+                            "/root CAIRN_OPERATOR_BIN=" + dir_ + "/fake-operator timeout 5 /bin/sh " + dir_ + "/cfg/fetch.sh";
+    return std::system(cmd.c_str());
+  };
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
+  ASSERT_EQ(fetch(), 0);
+  std::ifstream in(dir_ + "/fetch-args");
+  std::stringstream args;
+  args << in.rdbuf();
+  EXPECT_EQ(args.str(), "fetch-backup\n--endpoint=https://minio:9000\n--bucket=backups\n--region=eu-west-1\n--manifest=" +
+                            RestoringSpec().resolved_restore->manifest + "\n--out=" + dir_ +
+                            "/root/restore.db\n--path-style\n--ca-file=/etc/cairn/restore/ca.crt\n");
+  std::filesystem::remove(dir_ + "/fetch-args");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  ASSERT_EQ(fetch(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/fetch-args")) << "a member added later never restores";
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
+  std::filesystem::create_directories(dir_ + "/root/data");
+  ASSERT_EQ(fetch(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/fetch-args")) << "a member with data never restores";
 }
 
 TEST_F(StartScriptTest, AdoptsUnmarkedDataOfSealedBootstrapMember) {

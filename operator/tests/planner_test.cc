@@ -44,6 +44,34 @@ TEST(Planner, BootstrapCreatesChildrenInOrder) {
   EXPECT_TRUE(p.problems.empty()) << "bootstrapping is progress, not degradation";
 }
 
+// spec.bootstrap.restore: nothing that starts members before the backup is usable, and
+// the credentials Secret before the ConfigMap that points the init containers at it.
+TEST(Planner, RestoreWaitsForItsBackupThenCopiesCredentialsBeforeBootstrap) {
+  World w = MakeWorld(Spec(3));
+  w.spec.restore.backup_name = "nightly";
+  w.obs.restore_unresolved = "EtcdBackup nightly has not succeeded (phase Running)";
+  w.Apply(PlanNext(w.spec, w.obs, w.now).action);
+  w.Apply(PlanNext(w.spec, w.obs, w.now).action);
+  Plan p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_TRUE(p.blocked);
+  EXPECT_EQ(p.action.reason, "RestoreSourceNotReady");
+  EXPECT_EQ(p.action.message, w.obs.restore_unresolved);
+  w.spec.resolved_restore = ResolvedRestore{};
+  w.obs.restore_unresolved.clear();
+  p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kCreateRestoreSecret);
+  w.Apply(p.action);
+  EXPECT_EQ(PlanNext(w.spec, w.obs, w.now).action.kind, ActionKind::kCreateConfigMap);
+  w.Apply(PlanNext(w.spec, w.obs, w.now).action);
+  EXPECT_EQ(PlanNext(w.spec, w.obs, w.now).action.kind, ActionKind::kCreateStatefulSet);
+  w.Apply(PlanNext(w.spec, w.obs, w.now).action);
+  // Once members run, a vanished backup changes nothing.
+  w.spec.resolved_restore.reset();
+  w.obs.restore_unresolved = "EtcdBackup nightly does not exist";
+  EXPECT_FALSE(PlanNext(w.spec, w.obs, w.now).blocked);
+}
+
 TEST(Planner, FullBootstrapConvergesAndSealsBootstrapEntries) {
   World w = MakeWorld(Spec(3));
   Plan p = w.Converge();

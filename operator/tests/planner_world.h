@@ -175,6 +175,7 @@ struct World {
       case ActionKind::kNone: case ActionKind::kWait: break;
       case ActionKind::kCreatePeerService: case ActionKind::kUpdatePeerService: obs.peer_service = {true, true}; break;
       case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
+      case ActionKind::kCreateRestoreSecret: obs.restore_secret = true; break;
       case ActionKind::kCreateConfigMap:
         obs.config_map.exists = true;
         obs.config_map.token = naming::ClusterToken("c", spec.uid);
