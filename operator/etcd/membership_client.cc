@@ -295,6 +295,10 @@ class MembershipClient::Impl {
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      // A fixed flow-control window: BDP probing lets a snapshot stream grow it to many
+      // MiB of data buffered while a backup uploads a part, and the operator's memory
+      // with it. Nothing else the operator reads is bulk.
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
       std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
       if (secure) {
         // The target keeps the URL's host, so the member's certificate is checked
