@@ -17,6 +17,7 @@ std::string HexId(uint64_t id) {
 struct OpenedSnapshot {
   std::unique_ptr<SnapshotStream> stream;
   std::string first;
+  std::string url;
 };
 
 Result<OpenedSnapshot> OpenFirst(MembershipClient& members, const FullBackupRequest& request) {
@@ -35,7 +36,7 @@ Result<OpenedSnapshot> OpenFirst(MembershipClient& members, const FullBackupRequ
       return last;
     }
     first.resize(*n);
-    return OpenedSnapshot{std::move(*stream), std::move(first)};
+    return OpenedSnapshot{std::move(*stream), std::move(first), url};
   }
   return last;
 }
@@ -71,6 +72,10 @@ Result<BackupManifest> RunFullBackup(MembershipClient& members, ObjectStore& sto
   m.object_sha256 = stored->sha256;
   m.store_bytes = stream.digest().store_bytes();
   m.store_sha256 = stream.digest().store_sha256_hex();
+  if (m.revision > 0) {
+    auto hash = members.HashKV(opened->url, m.revision);
+    if (hash.ok()) m.hash_kv = hash->hash;
+  }
   m.completed = request.now();
 
   const std::string manifest = m.ToJson().dump(2) + "\n";

@@ -10,7 +10,7 @@ namespace cairn::op::backup {
 using nlohmann::json;
 
 json BackupManifest::ToJson() const {
-  return json{{"format", kManifestFormat},
+  json j{{"format", kManifestFormat},
               {"cluster", cluster},
               {"object", object},
               {"objectSize", object_size},
@@ -23,6 +23,8 @@ json BackupManifest::ToJson() const {
               {"version", version},
               {"started", FormatTime(started)},
               {"completed", FormatTime(completed)}};
+  if (hash_kv) j["hashKV"] = *hash_kv;
+  return j;
 }
 
 Result<BackupManifest> BackupManifest::Parse(const json& j) {
@@ -57,6 +59,10 @@ Result<BackupManifest> BackupManifest::Parse(const json& j) {
   if (!str("version", m.version)) return bad("version");
   if (!str("started", started) || ParseTime(started) == TimePoint{}) return bad("started");
   if (!str("completed", completed) || ParseTime(completed) == TimePoint{}) return bad("completed");
+  if (j.contains("hashKV")) {
+    if (!j["hashKV"].is_number_unsigned()) return bad("hashKV");
+    m.hash_kv = j["hashKV"].get<uint32_t>();
+  }
   m.started = ParseTime(started);
   m.completed = ParseTime(completed);
   return m;

@@ -36,6 +36,10 @@ struct BackupManifest {
   uint64_t store_bytes = 0;    // the snapshot without its trailer, uncompressed
   std::string store_sha256;    // the snapshot's own trailer
   std::string member_id;       // hex, the member that served the snapshot
+  // That member's HashKV at `revision`, asked right after the snapshot: a member restored
+  // from this backup must answer the same (`etcdctl endpoint hashkv --rev`). Absent when
+  // the member could not say (the revision compacted meanwhile, or etcd 3.4's unknown revision).
+  std::optional<uint32_t> hash_kv;
   std::string version;         // the cluster's Cairn version
   TimePoint started{}, completed{};
 

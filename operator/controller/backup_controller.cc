@@ -313,6 +313,7 @@ void BackupController::RunBackup(const RunRequest& r) {
     st["compression"] = backup::CompressionName(m.compression);
     st["version"] = m.version;
     st["memberID"] = m.member_id;
+    if (m.hash_kv) st["hashKV"] = *m.hash_kv;
     st.erase("reason");
     st.erase("message");
   } else {

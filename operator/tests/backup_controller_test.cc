@@ -317,11 +317,22 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsFromANamedBackup) {
   std::ifstream pid_file(dir_.Join("copy.pid"));
   int pid = 0;
   pid_file >> pid;
-  if (pid > 0) kill(pid, SIGKILL);
+  struct KillAtEnd {
+    int pid;
+    ~KillAtEnd() {
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+  } kill_at_end{pid};
   EXPECT_EQ(restored, source);
   EXPECT_EQ(rev, source_rev);
   EXPECT_NE(cluster, source_cluster);
   EXPECT_FALSE(std::filesystem::exists(root + "/restore.db")) << "the fetched file is removed once restored";
+  // The restored member's HashKV at the backup's revision is the one the backup recorded.
+  MembershipClient restored_client({copy.ClientUrl()}, 5s);
+  auto hash = restored_client.HashKV(copy.ClientUrl(), source_rev);
+  ASSERT_TRUE(hash.ok()) << hash.status().ToString();
+  ASSERT_TRUE(Backup("src")->at("status").contains("hashKV"));
+  EXPECT_EQ(hash->hash, Backup("src")->at("status").value("hashKV", uint32_t{0}));
 }
 
 TEST_F(BackupControllerTest, FailuresAreRecordedWithTheirReasonAndNothingIsStored) {
