@@ -68,6 +68,7 @@ static Result<std::optional<BackupPolicy>> ParsePolicy(const json& cluster) {
   p.time_zone = b.value("timeZone", "UTC");
   p.suspend = b.value("suspend", false);
   p.compression = b.value("compression", "zstd");
+  p.verify = b.value("verify", true);
   auto dest = BackupDestination::Parse(b.value("destination", json()), "spec.backup.destination");
   if (!dest.ok()) return dest.status();
   p.destination = *dest;
@@ -111,12 +112,14 @@ static Result<EtcdBackupObject> ParseBackup(const json& object) {
     b.destination = *d;
   }
   if (spec.contains("compression")) b.compression = spec.value("compression", "zstd");
+  b.verify = spec.value("verify", true);
   const json status = object.value("status", json::object());
   const std::string phase = status.value("phase", "Pending");
   for (auto p : {BackupPhase::kPending, BackupPhase::kRunning, BackupPhase::kSucceeded, BackupPhase::kFailed}) {
     if (phase == BackupPhaseName(p)) b.phase = p;
   }
   b.completed = ParseTime(status.value("completionTime", ""));
+  if (status.contains("verified")) b.verified = status.value("verified", false);
   return b;
 }
 

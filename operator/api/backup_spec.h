@@ -56,6 +56,7 @@ struct BackupPolicy {
   BackupDestination destination;
   int32_t keep_last = 0;               // 0: unset
   std::chrono::seconds max_age{0};     // 0: unset
+  bool verify = true;                  // copied into each scheduled EtcdBackup
   // Absent when the cluster has no spec.backup.
   static Result<std::optional<BackupPolicy>> Parse(const nlohmann::json& cluster);
 };
@@ -68,10 +69,12 @@ struct EtcdBackupObject {
   std::string cluster;  // spec.clusterName
   std::optional<BackupDestination> destination;  // absent: the cluster's spec.backup.destination
   std::optional<std::string> compression;        // absent: the cluster's, else zstd
+  bool verify = true;  // restore it into a scratch member and compare HashKV once it succeeded
   bool scheduled = false;
   std::chrono::system_clock::time_point scheduled_at{}, created{};
   BackupPhase phase = BackupPhase::kPending;
   std::chrono::system_clock::time_point completed{};  // Succeeded or Failed
+  std::optional<bool> verified;                        // absent: not verified (yet)
   static Result<EtcdBackupObject> Parse(const nlohmann::json& object);
 };
 

@@ -188,6 +188,7 @@ int main(int argc, char** argv) {
   backup_options.events = &events;
   backup_options.default_image_repository = flags->default_image;
   backup_options.may_act = options.reconciler.may_act;
+  backup_options.operator_image = flags->operator_image;
 
   std::atomic<Controller*> active{nullptr};
   Probes probes;

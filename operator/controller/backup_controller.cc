@@ -10,6 +10,7 @@
 #include "operator/controller/reconciler.h"
 #include "operator/controller/restore_source.h"
 #include "operator/log/structured_log.h"
+#include "operator/resources/verify_pod.h"
 #include "operator/reconcile/certificates.h"
 
 namespace cairn::op {
@@ -69,6 +70,12 @@ BackupController::BackupController(kube::Client& client, BackupControllerOptions
     : client_(client), options_(std::move(options)), queue_(options_.backoff_initial, options_.backoff_max) {
   if (!options_.endpoints) {
     options_.endpoints = [](const ClusterSpec& spec) { return MemberEndpoints(spec, spec.replicas); };
+  }
+  if (!options_.verify_url) {
+    options_.verify_url = [](const json& pod) {
+      const std::string ip = pod.value("status", json::object()).value("podIP", "");
+      return ip.empty() ? std::string() : "http://" + ip + ":2379";
+    };
   }
   kube::InformerOptions backups = options_.informer;
   backups.ns = options_.ns;
@@ -173,6 +180,7 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
     if (previous.value("phase", "") == "Failed") return Status::Ok();
     return fail("InvalidSpec", backup.status().message());
   }
+  if (backup->phase == BackupPhase::kSucceeded && backup->verify && !backup->verified) return Verify(*live, *backup);
   if (backup->phase == BackupPhase::kSucceeded || backup->phase == BackupPhase::kFailed) return Status::Ok();
   const std::string cluster_key = ns + "/" + backup->cluster;
   {
@@ -337,6 +345,79 @@ void BackupController::RunBackup(const RunRequest& r) {
   }
 }
 
+Status BackupController::Verify(const json& live, const EtcdBackupObject& backup) {
+  if (options_.operator_image.empty() || !options_.may_act()) return Status::Ok();
+  const std::string& ns = backup.namespace_;
+  const std::string pod_name = resources::VerifyPodName(backup.name);
+  const json status = live.value("status", json::object());
+  auto finish = [&](bool verified, const std::string& message) -> Status {
+    json st = status;
+    st["verified"] = verified;
+    st["verificationMessage"] = message;
+    CAIRN_RETURN_IF_ERROR(WriteStatus(ns, backup.name, st));
+    Report(live, verified ? EventType::kNormal : EventType::kWarning, verified ? "BackupVerified" : "BackupVerificationFailed",
+           message);
+    Status deleted = client_.Delete(types::Pod(), ns, pod_name);
+    return deleted.code() == StatusCode::kNotFound ? Status::Ok() : deleted;
+  };
+  auto pod = client_.Get(types::Pod(), ns, pod_name);
+  if (!pod.ok()) {
+    if (pod.status().code() != StatusCode::kNotFound) return pod.status();
+    auto cluster_obj = client_.Get(types::EtcdCluster(), ns, backup.cluster);
+    auto cluster = cluster_obj.ok() ? ClusterSpec::Parse(*cluster_obj, options_.default_image_repository)
+                                    : Result<ClusterSpec>(cluster_obj.status());
+    auto destination = BackupDestination::Parse(status.value("destination", json()), "status.destination");
+    if (!cluster.ok() || !destination.ok()) {
+      return finish(false, "cannot verify: " + (cluster.ok() ? destination.status() : cluster.status()).message());
+    }
+    resources::VerifyPodParams params;
+    params.ns = ns;
+    params.backup = backup.name;
+    params.backup_uid = backup.uid;
+    params.cairn_image = cluster->image;
+    params.image_pull_policy = cluster->image_pull_policy;
+    params.operator_image = options_.operator_image;
+    params.destination = *destination;
+    params.manifest = backup::ManifestName(status.value("objectKey", ""));
+    auto made = client_.Create(types::Pod(), ns, resources::VerifyPod(params));
+    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
+    return Status::Unavailable("verifying " + ns + "/" + backup.name + ": scratch Pod created");
+  }
+  const json pod_status = pod->value("status", json::object());
+  const std::string phase = pod_status.value("phase", "Pending");
+  const TimePoint created = ParseTime(pod->value("metadata", json::object()).value("creationTimestamp", ""));
+  if (phase == "Failed" || phase == "Succeeded") {
+    return finish(false, "the scratch restore ended (Pod phase " + phase + ") before it could be asked for HashKV");
+  }
+  const std::string url = options_.verify_url(*pod);
+  if (phase == "Running" && !url.empty()) {
+    MembershipClient scratch({url}, options_.member_timeout);
+    const int64_t revision = status.value("revision", int64_t{0});
+    auto hash = scratch.HashKV(url, revision);
+    if (hash.ok()) {
+      if (!status.contains("hashKV")) {
+        return finish(true, "restored into a scratch member at revision " + std::to_string(revision) +
+                                " (no HashKV was recorded to compare)");
+      }
+      const uint32_t want = status.value("hashKV", uint32_t{0});
+      if (hash->hash == want) {
+        return finish(true, "restored into a scratch member: HashKV at revision " + std::to_string(revision) +
+                                " matches the cluster's (" + std::to_string(want) + ")");
+      }
+      return finish(false, "restored into a scratch member: HashKV at revision " + std::to_string(revision) + " is " +
+                               std::to_string(hash->hash) + ", the cluster's was " + std::to_string(want));
+    }
+    if (hash.status().code() != StatusCode::kUnavailable && hash.status().code() != StatusCode::kDeadlineExceeded) {
+      return finish(false, "the scratch member refused HashKV: " + hash.status().ToString());
+    }
+  }
+  if (created != TimePoint{} && options_.clock() - created > options_.verify_timeout) {
+    return finish(false, "the scratch restore did not answer within " +
+                             std::to_string(options_.verify_timeout.count()) + " s");
+  }
+  return Status::Unavailable("verifying " + ns + "/" + backup.name + ": waiting for the scratch member");
+}
+
 Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std::string& ns, const std::string& name) {
   auto cluster_obj = client_.Get(types::EtcdCluster(), ns, name);
   if (!cluster_obj.ok()) {
@@ -385,7 +466,7 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
                                  {"kind", "EtcdCluster"},
                                  {"name", name},
                                  {"uid", meta.value("uid", "")}}})}}},
-                {"spec", {{"clusterName", name}}}};
+                {"spec", {{"clusterName", name}, {"verify", (*policy)->verify}}}};
     auto made = client_.Create(types::EtcdBackup(), ns, obj);
     if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     if (made.ok()) Report(*cluster_obj, EventType::kNormal, "BackupScheduled", "created EtcdBackup " + backup_name);

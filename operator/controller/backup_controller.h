@@ -9,6 +9,10 @@
 //                          this process was cut off by an operator restart: it is marked
 //                          Failed (reason Interrupted), never recorded as good; its object,
 //                          if any, has no manifest and is not a backup.
+//                          Once Succeeded (and spec.verify), the backup is restored into a
+//                          scratch Pod (resources/verify_pod.h); HashKV at its revision
+//                          must equal the recorded one: status.verified, a Warning Event
+//                          when not; then the Pod is deleted.
 //   "schedule:<ns>/<name>" one EtcdCluster with spec.backup: create the EtcdBackup of the
 //                          latest due slot, expire what retention lets go (manifest, then
 //                          object, then the EtcdBackup), requeue until the next slot.
@@ -58,6 +62,12 @@ struct BackupControllerOptions {
   std::chrono::milliseconds member_timeout{5000};
   std::chrono::seconds snapshot_limit{3600};
   std::chrono::milliseconds busy_retry{5000};  // a Pending backup waiting for its cluster's run
+  // Verification (spec.verify): the scratch Pod runs this image's fetch-backup; empty
+  // leaves backups unverified. verify_url: where the scratch member answers (default
+  // http://<podIP>:2379); verify_timeout: how long the Pod may take before verified=false.
+  std::string operator_image;
+  std::function<std::string(const nlohmann::json& pod)> verify_url;
+  std::chrono::seconds verify_timeout{900};
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{60000};
 };
@@ -89,6 +99,7 @@ class BackupController {
   void RunBackup(const RunRequest& request);
   Result<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& ns, const BackupDestination& d);
   Status WriteStatus(const std::string& ns, const std::string& name, const nlohmann::json& status);
+  Status Verify(const nlohmann::json& backup, const EtcdBackupObject& parsed);
   void Report(const nlohmann::json& object, EventType type, const std::string& reason, const std::string& message);
 
   kube::Client& client_;

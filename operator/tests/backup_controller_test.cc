@@ -335,6 +335,65 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsFromANamedBackup) {
   EXPECT_EQ(hash->hash, Backup("src")->at("status").value("hashKV", uint32_t{0}));
 }
 
+// The scratch Pod, played by the test as the kubelet would run it: its init container's
+// fetch-backup, then its container's script, on loopback ports. verified=true when the
+// scratch member's HashKV matches the recorded one, false (and a Warning) when not.
+TEST_F(BackupControllerTest, BackupsAreVerifiedByRestoringThemIntoAScratchMember) {
+  CreateCluster();
+  const int port = member_.client_port + 2;
+  BackupControllerOptions o = Options();
+  o.operator_image = "cairn-operator:test";
+  o.verify_timeout = std::chrono::hours(24 * 400);  // the fake dates every Pod 2026-01-01
+  o.verify_url = [port](const json&) { return "http://127.0.0.1:" + std::to_string(port); };
+  controller_ = std::make_unique<BackupController>(*client_, o);
+  run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  for (const char* name : {"good", "tampered"}) {
+    SCOPED_TRACE(name);
+    CreateBackup(name, {{"clusterName", "etcd"}, {"destination", Destination()}});
+    ASSERT_TRUE(Eventually([&] { return fake_.Object(types::Pod(), "db", std::string(name) + "-verify").has_value(); }))
+        << Backup(name)->dump(2);
+    ASSERT_EQ(Phase(name), "Succeeded");
+    if (std::string(name) == "tampered") {
+      json b = Backup(name).value();
+      b["status"]["hashKV"] = b["status"].value("hashKV", uint32_t{0}) ^ 1u;
+      fake_.Upsert(types::EtcdBackup(), "db", b);
+    }
+    const json pod = fake_.Object(types::Pod(), "db", std::string(name) + "-verify").value();
+    const std::string work = dir_.Join(std::string(name) + "-work");
+    std::filesystem::create_directories(work);
+    auto localize = [&](std::string text) {
+      for (size_t at; (at = text.find("/work")) != std::string::npos;) text.replace(at, 5, work);
+      return text;
+    };
+    std::string fetch = std::string("AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER ") + CAIRN_OPERATOR_BIN;
+    for (const auto& a : pod["spec"]["initContainers"][0]["args"]) fetch += " '" + localize(a.get<std::string>()) + "'";
+    ASSERT_EQ(std::system((fetch + " > " + work + ".fetch.log 2>&1").c_str()), 0) << fetch;
+    const std::string script = localize(pod["spec"]["containers"][0]["command"][2].get<std::string>());
+    std::ofstream(work + ".sh") << script;
+    const std::string serve = std::string("CAIRN_BIN=") + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " + work +
+                              ".sh --listen-client-urls=http://127.0.0.1:" + std::to_string(port) +
+                              " --listen-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
+                              " --initial-advertise-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
+                              " --initial-cluster=verify=http://127.0.0.1:" + std::to_string(port + 1) + " > " + work +
+                              ".log 2>&1 & echo $! > " + work + ".pid";
+    ASSERT_EQ(std::system(serve.c_str()), 0);
+    json running = pod;
+    running["status"] = {{"phase", "Running"}, {"podIP", "127.0.0.1"}};
+    fake_.Upsert(types::Pod(), "db", running);
+    const bool answered = Eventually([&] { return Backup(name)->at("status").contains("verified"); }, 30s);
+    std::ifstream pid_file(work + ".pid");
+    int pid = 0;
+    pid_file >> pid;
+    if (pid > 0) kill(pid, SIGKILL);
+    ASSERT_TRUE(answered) << Backup(name)->dump(2);
+    const json st = Backup(name)->at("status");
+    EXPECT_EQ(st.value("verified", false), std::string(name) == "good") << st.dump(2);
+    EXPECT_NE(st.value("verificationMessage", "").find("HashKV at revision"), std::string::npos) << st.dump(2);
+    EXPECT_TRUE(Eventually([&] { return !fake_.Object(types::Pod(), "db", std::string(name) + "-verify"); }))
+        << "the scratch Pod is deleted once it answered";
+  }
+}
+
 TEST_F(BackupControllerTest, FailuresAreRecordedWithTheirReasonAndNothingIsStored) {
   CreateCluster();
   StartController();
@@ -462,6 +521,9 @@ TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
   EventRecorder events(*client_, EventRecorderOptions{});
   BackupControllerOptions o = Options();
   o.events = &events;
+  // Verification Pods are created, and (no kubelet here; the fake API server dates every
+  // object 2026-01-01) at once given up on and deleted.
+  o.operator_image = "cairn-operator:test";
   controller_ = std::make_unique<BackupController>(*client_, o);
   run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
   for (int minute = 1; minute <= 2; ++minute) {
@@ -470,7 +532,8 @@ TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
     ASSERT_TRUE(Eventually([&] {
       auto list = client_->List(types::EtcdBackup(), "db", "");
       return !list->items.empty() && std::all_of(list->items.begin(), list->items.end(), [](const json& b) {
-        return b.value("status", json::object()).value("phase", "") == "Succeeded";
+        const json st = b.value("status", json::object());
+        return st.value("phase", "") == "Succeeded" && st.contains("verified");
       });
     }));
   }
@@ -485,7 +548,8 @@ TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
     EXPECT_TRUE(granted.count(u)) << "backups " << u.verb << " " << u.resource << " but the ClusterRole does not allow it";
   }
   for (const auto& g : granted) {
-    if (g.resource.rfind("etcdbackups", 0) != 0) continue;
+    const bool verification = g.resource == "pods" && (g.verb == "create" || g.verb == "get" || g.verb == "delete");
+    if (g.resource.rfind("etcdbackups", 0) != 0 && !verification) continue;
     EXPECT_TRUE(used.count(g)) << "the ClusterRole grants " << g.verb << " on " << g.resource << ", never used";
   }
 }

@@ -118,7 +118,7 @@ the CA and certificates of spec.tls, read, issued, renewed.
   verbs: [get, create, update]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
   verbs: [list, watch, patch, delete]

@@ -1,0 +1,29 @@
+// VerifyPod: the short-lived Pod that proves a backup restores. Its init container
+// (cairn-operator's image) fetches and checks the backup with `fetch-backup`; its
+// container (the cluster's Cairn image) restores it into an emptyDir with `cairn snapshot
+// restore` and serves it as a scratch single-member cluster, whose HashKV at the backup's
+// revision the BackupController compares with the one the backup recorded. Owned by the
+// EtcdBackup, restartPolicy Never, deleted by the controller once it has the answer.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/backup_spec.h"
+
+namespace cairn::op::resources {
+
+struct VerifyPodParams {
+  std::string ns, backup, backup_uid;
+  std::string cairn_image, image_pull_policy = "IfNotPresent";
+  std::string operator_image;
+  BackupDestination destination;
+  std::string manifest;  // the backup's manifest key
+};
+
+std::string VerifyPodName(const std::string& backup);
+nlohmann::json VerifyPod(const VerifyPodParams& p);
+
+}  // namespace cairn::op::resources
