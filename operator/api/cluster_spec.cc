@@ -137,6 +137,9 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
     }
 
+    if (spec.contains("backup") && spec["backup"].is_object()) {
+      c.backup_before_upgrade = spec["backup"].value("beforeUpgrade", true);
+    }
     const nlohmann::json restore = spec.value("bootstrap", nlohmann::json::object()).value("restore", nlohmann::json::object());
     c.restore.backup_name = restore.value("backupName", "");
     if (restore.contains("source")) {

@@ -99,6 +99,9 @@ struct ClusterSpec {
   TlsSpec tls;
   RestoreSpec restore;
   std::optional<ResolvedRestore> resolved_restore;  // filled by the controller, not Parse
+  // spec.backup.beforeUpgrade (default true with spec.backup): a version change waits for
+  // a Succeeded EtcdBackup of the cluster as it was (naming::PreUpgradeBackup).
+  bool backup_before_upgrade = false;
 
   // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
   // that would override a flag the operator owns (the schema cannot express that).

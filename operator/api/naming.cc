@@ -1,5 +1,7 @@
 #include "operator/api/naming.h"
 
+#include <cctype>
+
 #include <cstdio>
 
 namespace cairn::op::naming {
@@ -55,6 +57,12 @@ std::optional<uint64_t> ParseMemberIdHex(const std::string& hex) {
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   return v;
+}
+
+std::string PreUpgradeBackup(const std::string& cluster, const std::string& version) {
+  std::string v;
+  for (char ch : version) v += (std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '-');
+  return cluster + "-before-" + v;
 }
 
 }  // namespace cairn::op::naming

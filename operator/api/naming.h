@@ -55,6 +55,8 @@ inline std::string CertSecret(const std::string& cluster, const std::string& use
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN and ca.crt), for
 // the members' init containers.
 inline std::string RestoreSecret(const std::string& cluster) { return cluster + "-restore"; }
+// The EtcdBackup taken before the members move to `version` ("c-before-0-2-0").
+std::string PreUpgradeBackup(const std::string& cluster, const std::string& version);
 
 // Ordinal of a member given its name or peer URL (http or https), if it belongs to this cluster.
 std::optional<int> OrdinalFromName(const std::string& cluster, const std::string& member_name);

@@ -114,6 +114,20 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return CreateIdempotent(c, types::Service(), spec, resources::ClientService(spec));
     case ActionKind::kUpdateClientService:
       return UpdateMerged(c, types::Service(), spec, resources::ClientService(spec));
+    case ActionKind::kCreatePreUpgradeBackup: {
+      json backup = {{"apiVersion", types::EtcdBackup().ApiVersion()},
+                     {"kind", "EtcdBackup"},
+                     {"metadata",
+                      {{"name", naming::PreUpgradeBackup(spec.name, spec.version)},
+                       {"namespace", spec.namespace_},
+                       {"labels", resources::Labels(spec)},
+                       {"ownerReferences", json::array({resources::OwnerReference(spec)})}}},
+                     {"spec", {{"clusterName", spec.name}}}};
+      // The BackupController's object from here on: not controlled by the cluster.
+      backup["metadata"]["ownerReferences"][0]["controller"] = false;
+      auto made = c.Create(types::EtcdBackup(), spec.namespace_, backup);
+      return made.ok() || made.status().code() == StatusCode::kAlreadyExists ? Status::Ok() : made.status();
+    }
     case ActionKind::kCreateRestoreSecret:
       return CreateIdempotent(c, types::Secret(), spec, resources::RestoreSecret(spec));
     case ActionKind::kCreateConfigMap:

@@ -150,6 +150,18 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   const TimePoint now = options_.clock();
   ObservedState observed = ObserveObjects(*spec, children, members);
   observed.restore_unresolved = *unresolved;
+  if (spec->backup_before_upgrade) {
+    auto before = client_.Get(types::EtcdBackup(), ns, naming::PreUpgradeBackup(name, spec->version));
+    if (!before.ok() && before.status().code() != StatusCode::kNotFound) {
+      out.status = before.status();
+      return out;
+    }
+    if (before.ok()) {
+      const json st = before->value("status", json::object());
+      observed.pre_upgrade_backup_phase = st.value("phase", "Pending");
+      observed.pre_upgrade_backup_message = st.value("message", "");
+    }
+  }
   if (members.ok()) {
     Status read = membership->LinearizableRead();
     if (!read.ok()) observed.linearizable_read_error = read.message();

@@ -37,6 +37,7 @@ enum class ActionKind {
   kCreateCa,             // at: the cluster's CA Secret
   kIssueCertificate,     // certificate (a use of certificates.h), at: issue it into its Secret
   kCreateRestoreSecret,  // spec.bootstrap.restore: the backup's credentials for the init containers
+  kCreatePreUpgradeBackup,  // an EtcdBackup of the cluster before its members change version
 };
 
 const char* ActionKindName(ActionKind k);

@@ -129,6 +129,10 @@ struct ObservedState {
   // names cannot be used yet (empty when it can, or when no restore is asked for).
   bool restore_secret = false;
   std::string restore_unresolved;
+  // With spec.backup.beforeUpgrade: the EtcdBackup naming::PreUpgradeBackup(spec.version)
+  // names, as read ("" phase: it does not exist).
+  std::string pre_upgrade_backup_phase;
+  std::string pre_upgrade_backup_message;
 };
 
 }  // namespace cairn::op

@@ -70,6 +70,8 @@ class Planner {
       } else if (healthy_voting_ < static_cast<int>(voting_.size())) {
         return Wait("WaitingForHealthyMembers", "pod template change waits until every member is healthy",
                     cfg_.wait_requeue);
+      } else if (auto backup = BackupBeforeUpgrade()) {
+        return *backup;
       } else {
         Plan p = Act(ActionKind::kUpdateStatefulSet, "UpdatingPodTemplate",
                      "recording the new pod template; members are replaced one at a time");
@@ -115,6 +117,29 @@ class Planner {
     // Pods made before versions were recorded carry no label: nothing to compare with.
     if (!from || !to || *from == *to) return "";
     return RefuseVersionChange(*from, *to, spec_.allow_downgrade);
+  }
+
+  // A version change with spec.backup waits for a good backup of the cluster as it is.
+  std::optional<Plan> BackupBeforeUpgrade() {
+    auto from = Version::Parse(plan_.running_version);
+    auto to = Version::Parse(spec_.version);
+    if (!spec_.backup_before_upgrade || !from || !to || *from == *to) return std::nullopt;
+    const std::string name = naming::PreUpgradeBackup(spec_.name, spec_.version);
+    const std::string& phase = obs_.pre_upgrade_backup_phase;
+    if (phase.empty()) {
+      return Act(ActionKind::kCreatePreUpgradeBackup, "BackingUpBeforeUpgrade",
+                 "backing up the cluster (EtcdBackup " + name + ") before its members move to " + spec_.version);
+    }
+    if (phase == "Failed") {
+      std::string why = "the backup before the upgrade to " + spec_.version + " (EtcdBackup " + name +
+                        ") failed: " + obs_.pre_upgrade_backup_message + "; delete it to try again";
+      plan_.problems.push_back(why);
+      return Blocked("PreUpgradeBackupFailed", why, cfg_.resync);
+    }
+    if (phase != "Succeeded") {
+      return Wait("BackingUpBeforeUpgrade", "waiting for EtcdBackup " + name + " (" + phase + ")", cfg_.wait_requeue);
+    }
+    return std::nullopt;
   }
 
   std::optional<Plan> Rollout() {
@@ -610,6 +635,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kUpdateClientService: return "UpdateClientService";
     case ActionKind::kCreateConfigMap: return "CreateConfigMap";
     case ActionKind::kCreateRestoreSecret: return "CreateRestoreSecret";
+    case ActionKind::kCreatePreUpgradeBackup: return "CreatePreUpgradeBackup";
     case ActionKind::kWriteMemberBootstrap: return "WriteMemberBootstrap";
     case ActionKind::kDeleteMemberBootstrap: return "DeleteMemberBootstrap";
     case ActionKind::kCreateStatefulSet: return "CreateStatefulSet";

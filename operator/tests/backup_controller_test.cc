@@ -15,6 +15,7 @@
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
 #include "operator/backup/full_backup.h"
+#include "operator/controller/executor.h"
 #include "operator/controller/reconciler.h"
 #include "operator/s3/tests/s3rver_process.h"
 #include "operator/tests/etcd_process.h"
@@ -392,6 +393,27 @@ TEST_F(BackupControllerTest, BackupsAreVerifiedByRestoringThemIntoAScratchMember
     EXPECT_TRUE(Eventually([&] { return !fake_.Object(types::Pod(), "db", std::string(name) + "-verify"); }))
         << "the scratch Pod is deleted once it answered";
   }
+}
+
+// The planner's kCreatePreUpgradeBackup makes an EtcdBackup the BackupController runs to
+// Succeeded, which is what lets the upgrade go on.
+TEST_F(BackupControllerTest, TheBackupBeforeAnUpgradeIsAnEtcdBackupThatRuns) {
+  CreateCluster({{"schedule", "@daily"}, {"destination", Destination()}});
+  auto spec = ClusterSpec::Parse(fake_.Object(types::EtcdCluster(), "db", "etcd").value());
+  ASSERT_TRUE(spec.ok());
+  EXPECT_TRUE(spec->backup_before_upgrade);
+  spec->version = "0.2.0";
+  auto membership = EtcdMembershipFactory(1s)(*spec, {}, ClientTls{});
+  Action a;
+  a.kind = ActionKind::kCreatePreUpgradeBackup;
+  ASSERT_TRUE(ExecuteAction(*client_, *membership, *spec, ObservedState{}, a).ok());
+  ASSERT_TRUE(ExecuteAction(*client_, *membership, *spec, ObservedState{}, a).ok()) << "idempotent";
+  StartController();
+  ASSERT_TRUE(Eventually([&] { return Phase("etcd-before-0-2-0") == "Succeeded"; }))
+      << Backup("etcd-before-0-2-0")->dump(2);
+  const json meta = Backup("etcd-before-0-2-0")->at("metadata");
+  EXPECT_EQ(meta["ownerReferences"][0].value("kind", ""), "EtcdCluster");
+  EXPECT_FALSE(meta["labels"].contains(kLabelScheduled)) << "never expired by the schedule's retention";
 }
 
 TEST_F(BackupControllerTest, FailuresAreRecordedWithTheirReasonAndNothingIsStored) {

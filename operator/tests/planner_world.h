@@ -176,6 +176,7 @@ struct World {
       case ActionKind::kCreatePeerService: case ActionKind::kUpdatePeerService: obs.peer_service = {true, true}; break;
       case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
       case ActionKind::kCreateRestoreSecret: obs.restore_secret = true; break;
+      case ActionKind::kCreatePreUpgradeBackup: obs.pre_upgrade_backup_phase = "Pending"; break;
       case ActionKind::kCreateConfigMap:
         obs.config_map.exists = true;
         obs.config_map.token = naming::ClusterToken("c", spec.uid);

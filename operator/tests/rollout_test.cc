@@ -207,6 +207,38 @@ TEST(RolloutFlow, UpgradeReplacesFollowersThenMovesLeadershipOnceThenTheOldLeade
   w.ExpectConverged(3);
 }
 
+// With spec.backup, a version change first backs the cluster up and waits for the backup;
+// a failed backup stops the upgrade; other template changes need none.
+TEST(RolloutFlow, AnUpgradeWaitsForABackupOfTheClusterAsItWas) {
+  World w = RolloutWorld(Spec(3), 3);
+  w.spec.backup_before_upgrade = true;
+  w.spec.version = "0.2.0";
+  w.obs.stateful_set.template_up_to_date = false;
+  Plan p = PlanNext(w.spec, w.obs, w.now);
+  ASSERT_EQ(p.action.kind, ActionKind::kCreatePreUpgradeBackup) << p.action.message;
+  EXPECT_NE(p.action.message.find("c-before-0-2-0"), std::string::npos) << p.action.message;
+  w.Apply(p.action);
+  p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kWait);
+  EXPECT_EQ(p.action.reason, "BackingUpBeforeUpgrade");
+  w.obs.pre_upgrade_backup_phase = "Failed";
+  w.obs.pre_upgrade_backup_message = "s3 PutObject: AccessDenied";
+  p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_TRUE(p.blocked);
+  EXPECT_EQ(p.action.reason, "PreUpgradeBackupFailed");
+  EXPECT_NE(p.action.message.find("AccessDenied"), std::string::npos);
+  w.obs.pre_upgrade_backup_phase = "Succeeded";
+  p = w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ExpectAllUpdated(w, "0.2.0");
+  EXPECT_EQ(Replaced(w), (std::vector<int>{2, 1, 0}));
+  // An image change without a version change rolls out without a backup.
+  World image = RolloutWorld(Spec(3), 3);
+  image.spec.backup_before_upgrade = true;
+  image.obs.stateful_set.template_up_to_date = false;
+  EXPECT_EQ(PlanNext(image.spec, image.obs, image.now).action.kind, ActionKind::kUpdateStatefulSet);
+}
+
 TEST(RolloutFlow, FiveMembersAnOperatorCrashAtAnyPointResumesAndConverges) {
   World start = RolloutWorld(Spec(5), 5);
   start.spec.version = "0.2.0";
