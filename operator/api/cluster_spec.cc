@@ -138,6 +138,7 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
     }
 
     if (spec.contains("backup") && spec["backup"].is_object()) {
+      c.backup_scheduled = true;
       c.backup_before_upgrade = spec["backup"].value("beforeUpgrade", true);
     }
     const nlohmann::json restore = spec.value("bootstrap", nlohmann::json::object()).value("restore", nlohmann::json::object());

@@ -102,6 +102,7 @@ struct ClusterSpec {
   // spec.backup.beforeUpgrade (default true with spec.backup): a version change waits for
   // a Succeeded EtcdBackup of the cluster as it was (naming::PreUpgradeBackup).
   bool backup_before_upgrade = false;
+  bool backup_scheduled = false;  // spec.backup is set: status reports the newest backup
 
   // Parses an EtcdCluster object. Fails on shapes the CRD schema forbids and on options
   // that would override a flag the operator owns (the schema cannot express that).

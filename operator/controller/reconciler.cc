@@ -83,6 +83,26 @@ void RecordCertificateExpiry(Metrics& metrics, const std::string& cluster, const
   metrics.SetCertificateExpiry(cluster, std::chrono::duration<double>(*earliest - now).count());
 }
 
+// The newest finished (Succeeded or Failed) EtcdBackup of `cluster`, by completion time.
+std::optional<ObservedState::LastBackup> LastFinishedBackup(const std::vector<json>& items, const std::string& cluster) {
+  std::optional<ObservedState::LastBackup> last;
+  for (const auto& item : items) {
+    if (item.value("spec", json::object()).value("clusterName", "") != cluster) continue;
+    const json st = item.value("status", json::object());
+    const std::string phase = st.value("phase", "");
+    if (phase != "Succeeded" && phase != "Failed") continue;
+    ObservedState::LastBackup b;
+    b.name = item["metadata"].value("name", "");
+    b.phase = phase;
+    b.message = st.value("message", "");
+    b.completed = ParseTime(st.value("completionTime", ""));
+    if (st.contains("verified")) b.verified = st.value("verified", false);
+    b.verification_message = st.value("verificationMessage", "");
+    if (!last || std::tie(b.completed, b.name) > std::tie(last->completed, last->name)) last = b;
+  }
+  return last;
+}
+
 }  // namespace
 
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas) {
@@ -150,6 +170,14 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   const TimePoint now = options_.clock();
   ObservedState observed = ObserveObjects(*spec, children, members);
   observed.restore_unresolved = *unresolved;
+  if (spec->backup_scheduled) {
+    auto backups = client_.List(types::EtcdBackup(), ns);
+    if (!backups.ok()) {
+      out.status = backups.status();
+      return out;
+    }
+    observed.last_backup = LastFinishedBackup(backups->items, name);
+  }
   if (spec->backup_before_upgrade) {
     auto before = client_.Get(types::EtcdBackup(), ns, naming::PreUpgradeBackup(name, spec->version));
     if (!before.ok() && before.status().code() != StatusCode::kNotFound) {

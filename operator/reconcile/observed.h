@@ -133,6 +133,14 @@ struct ObservedState {
   // names, as read ("" phase: it does not exist).
   std::string pre_upgrade_backup_phase;
   std::string pre_upgrade_backup_message;
+  // With spec.backup: the cluster's most recently finished EtcdBackup (any kind).
+  struct LastBackup {
+    std::string name, phase, message;  // phase Succeeded or Failed
+    TimePoint completed{};
+    std::optional<bool> verified;
+    std::string verification_message;
+  };
+  std::optional<LastBackup> last_backup;
 };
 
 }  // namespace cairn::op

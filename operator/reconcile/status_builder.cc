@@ -98,6 +98,25 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
                               pending.empty() ? "every certificate is issued by the cluster's CA and current" : pending,
                               spec, previous, now));
   }
+  if (spec.backup_scheduled) {
+    const auto& b = obs.last_backup;
+    if (!b) {
+      conds.push_back(Condition("BackupHealthy", std::string("Unknown"), "NoBackupYet", "no backup has finished yet",
+                                spec, previous, now));
+    } else {
+      st["lastBackup"] = {{"name", b->name}, {"phase", b->phase}, {"completionTime", FormatTime(b->completed)}};
+      if (b->verified) st["lastBackup"]["verified"] = *b->verified;
+      if (b->phase == "Failed") {
+        conds.push_back(Condition("BackupHealthy", false, "BackupFailed", b->name + ": " + b->message, spec, previous, now));
+      } else if (b->verified == false) {
+        conds.push_back(Condition("BackupHealthy", false, "VerificationFailed", b->name + ": " + b->verification_message,
+                                  spec, previous, now));
+      } else {
+        conds.push_back(Condition("BackupHealthy", true, b->verified ? "Verified" : "Succeeded",
+                                  b->name + (b->verified ? " restored and verified" : " succeeded"), spec, previous, now));
+      }
+    }
+  }
   std::string problems;
   for (const auto& p : plan.problems) problems += (problems.empty() ? "" : "; ") + p;
   conds.push_back(Condition("Degraded", !plan.problems.empty(), plan.problems.empty() ? "AsExpected" : "MembersUnhealthy",

@@ -635,6 +635,33 @@ TEST(Status, ReflectsMembersAndKeepsTransitionTimes) {
   EXPECT_EQ(down["conditions"][2]["status"], "True");
 }
 
+// With spec.backup, BackupHealthy says whether the newest finished backup is good.
+TEST(Status, BackupHealthyFollowsTheNewestFinishedBackup) {
+  auto spec = Spec(3);
+  spec.backup_scheduled = true;
+  auto o = Healthy(spec, 3);
+  Plan p = PlanNext(spec, o, kT0);
+  auto condition = [&](const ObservedState& obs) {
+    auto st = BuildStatus(spec, obs, p, nlohmann::json::object(), kT0);
+    for (const auto& c : st["conditions"]) {
+      if (c["type"] == "BackupHealthy") return c["status"].get<std::string>() + "/" + c["reason"].get<std::string>();
+    }
+    return std::string("absent");
+  };
+  EXPECT_EQ(condition(o), "Unknown/NoBackupYet");
+  o.last_backup = ObservedState::LastBackup{"c-202612070600", "Succeeded", "", kT0, std::nullopt, ""};
+  EXPECT_EQ(condition(o), "True/Succeeded");
+  o.last_backup->verified = true;
+  EXPECT_EQ(condition(o), "True/Verified");
+  o.last_backup->verified = false;
+  o.last_backup->verification_message = "HashKV differs";
+  EXPECT_EQ(condition(o), "False/VerificationFailed");
+  o.last_backup = ObservedState::LastBackup{"c-202612070700", "Failed", "AccessDenied", kT0, std::nullopt, ""};
+  EXPECT_EQ(condition(o), "False/BackupFailed");
+  spec.backup_scheduled = false;
+  EXPECT_EQ(condition(o), "absent");
+}
+
 TEST(ClusterSpecParse, DefaultsAndRejections) {
   auto r = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}});
   ASSERT_TRUE(r.ok());
