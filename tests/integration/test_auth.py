@@ -245,11 +245,12 @@ def test_tokens_expire_after_the_ttl_unused(tmp_path):
         m.stop()
 
 
-def first_watch_response(member, token, key):
-    """The first response of a raw watch stream that asks to watch `key` as `token`'s user."""
+def first_watch_response(member, token, key, range_end=""):
+    """The first response of a raw watch stream that asks to watch a range as `token`'s user."""
     from etcd3 import etcdrpc
     stub = etcdrpc.WatchStub(py_client(member).channel)
-    create = etcdrpc.WatchRequest(create_request=etcdrpc.WatchCreateRequest(key=key.encode()))
+    create = etcdrpc.WatchRequest(create_request=etcdrpc.WatchCreateRequest(key=key.encode(),
+                                                                             range_end=range_end.encode()))
     responses = stub.Watch(iter([create]), timeout=10, metadata=[("token", token)])
     first = next(responses)
     responses.cancel()
