@@ -33,4 +33,25 @@ inline Status ErrInvalidAuthToken() { return {StatusCode::kUnauthenticated, "etc
 inline Status ErrInvalidAuthMgmt() { return Status::InvalidArgument("etcdserver: invalid auth management"); }
 inline Status ErrAuthOldRevision() { return Status::InvalidArgument("etcdserver: revision of auth store is old"); }
 
+// An auth error as etcd 3.4's Maintenance service answers it: the auth store's own error
+// (code Unknown, "auth: ..." text), which that service never translated. Other errors
+// pass unchanged.
+inline Status AsMaintenanceError(const Status& st) {
+  if (st == ErrPermissionDenied()) return {StatusCode::kUnknown, "auth: permission denied"};
+  if (st == ErrUserEmpty()) return {StatusCode::kUnknown, "auth: user name is empty"};
+  if (st == ErrUserNotFound()) return {StatusCode::kUnknown, "auth: user not found"};
+  if (st == ErrInvalidAuthToken()) return {StatusCode::kUnknown, "auth: invalid auth token"};
+  return st;
+}
+
+// An auth error as etcd 3.4's Lock and Election services answer it: they call the KV
+// service through an in-process client, so its errors reach their callers with code
+// Unknown and etcd's usual text. Other errors pass unchanged.
+inline Status AsRecipeError(const Status& st) {
+  for (const Status& auth : {ErrPermissionDenied(), ErrUserEmpty(), ErrInvalidAuthToken(), ErrAuthOldRevision()}) {
+    if (st == auth) return {StatusCode::kUnknown, st.message()};
+  }
+  return st;
+}
+
 }  // namespace cairn::auth
