@@ -51,9 +51,9 @@ Result<auth::AuthInfo> CallerOf(etcdserver::EtcdServer& server, const grpc::Serv
   const auth::AuthStore& store = server.auth_store();
   const uint64_t revision = store.revision();
   if (auto token = TokenOf(context)) {
-    auto user = server.tokens().Lookup(*token);
-    if (!user) return auth::ErrInvalidAuthToken();
-    return auth::AuthInfo{std::move(*user), revision};
+    auto info = server.tokens().Info(*token, revision);
+    if (!info) return auth::ErrInvalidAuthToken();
+    return std::move(*info);
   }
   if (server.options().client_tls.client_cert_auth) {
     std::string cn = CertificateCommonName(context);

@@ -1,7 +1,8 @@
 // Who a client call comes from, for the auth checks (etcd's AuthInfoFromCtx): the user
-// of the simple token in the call's "token" metadata (or "authorization", the gateway's
+// of the token in the call's "token" metadata (or "authorization", the gateway's
 // header); with --client-cert-auth and no token, the common name of the client
-// certificate; otherwise nobody. The caller's auth revision is the store's current one.
+// certificate; otherwise nobody. The caller's auth revision is the store's current one,
+// or for a JWT the one it was issued at.
 // Also the helpers that make every proposal carry its caller.
 // Thread-safety: thread-safe (the server's auth store and tokens are).
 #pragma once

@@ -7,7 +7,7 @@ namespace {
 
 using R = cairnpb::RaftRequest;
 
-Status ApplyChange(AuthStore& store, SimpleTokens& tokens, const R& request) {
+Status ApplyChange(AuthStore& store, TokenProvider& tokens, const R& request) {
   switch (request.request_case()) {
     case R::kAuthEnable:
       return store.Enable();
@@ -75,14 +75,15 @@ bool IsAuthRequest(const R& request) {
 
 AuthInfo InfoOf(const cairnpb::RequestHeader& header) { return AuthInfo{header.username(), header.auth_revision()}; }
 
-Result<apply::Response> ApplyAuthRequest(AuthStore& store, SimpleTokens& tokens, const R& request, uint64_t index) {
+Result<apply::Response> ApplyAuthRequest(AuthStore& store, TokenProvider& tokens, const R& request, uint64_t index) {
   if (request.has_authenticate()) {
     // The password was checked when proposed; the user may have gone since.
     if (!store.enabled()) return ErrAuthNotEnabled();
     if (!store.UserExists(request.authenticate().name())) return ErrAuthFailed();
+    auto token = tokens.Assign(request.authenticate().name(), store.revision(), request.authenticate().token(), index);
+    if (!token.ok()) return token.status();
     etcdserverpb::AuthenticateResponse response;
-    response.set_token(SimpleTokens::TokenFor(request.authenticate().token(), index));
-    tokens.Assign(response.token(), request.authenticate().name());
+    response.set_token(std::move(token.value()));
     return apply::Response(std::move(response));
   }
   CAIRN_RETURN_IF_ERROR(store.IsAdminPermitted(InfoOf(request.header())));

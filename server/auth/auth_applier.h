@@ -11,7 +11,7 @@
 #include "cairn/internal.pb.h"
 #include "server/apply/applier.h"
 #include "server/auth/auth_store.h"
-#include "server/auth/simple_tokens.h"
+#include "server/auth/token_provider.h"
 
 namespace cairn::auth {
 
@@ -21,7 +21,7 @@ bool IsAuthRequest(const cairnpb::RaftRequest& request);
 AuthInfo InfoOf(const cairnpb::RequestHeader& header);
 
 // REQUIRES: IsAuthRequest(request); `index` is the entry's Raft index.
-Result<apply::Response> ApplyAuthRequest(AuthStore& store, SimpleTokens& tokens, const cairnpb::RaftRequest& request,
+Result<apply::Response> ApplyAuthRequest(AuthStore& store, TokenProvider& tokens, const cairnpb::RaftRequest& request,
                                          uint64_t index);
 
 }  // namespace cairn::auth

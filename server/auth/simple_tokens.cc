@@ -28,11 +28,20 @@ void SimpleTokens::DropExpiredLocked(std::chrono::steady_clock::time_point now) 
   next_sweep_ = now + ttl_;
 }
 
-void SimpleTokens::Assign(const std::string& token, const std::string& user) {
+Result<std::string> SimpleTokens::Assign(const std::string& user, uint64_t, const std::string& prefix,
+                                         uint64_t index) {
+  std::string token = TokenFor(prefix, index);
   const auto now = clock_();
   std::lock_guard lock(mu_);
   DropExpiredLocked(now);
   tokens_[token] = Entry{user, now + ttl_};
+  return token;
+}
+
+std::optional<AuthInfo> SimpleTokens::Info(const std::string& token, uint64_t current_revision) {
+  auto user = Lookup(token);
+  if (!user) return std::nullopt;
+  return AuthInfo{std::move(*user), current_revision};
 }
 
 std::optional<std::string> SimpleTokens::Lookup(const std::string& token) {

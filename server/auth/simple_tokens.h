@@ -17,9 +17,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/auth/token_provider.h"
+
 namespace cairn::auth {
 
-class SimpleTokens {
+class SimpleTokens final : public TokenProvider {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   SimpleTokens(std::chrono::seconds ttl, Clock clock) : ttl_(ttl), clock_(std::move(clock)) {}
@@ -28,12 +30,16 @@ class SimpleTokens {
   static std::string NewPrefix();
   static std::string TokenFor(const std::string& prefix, uint64_t index);
 
-  void Assign(const std::string& token, const std::string& user);
+  // TokenProvider: the token is TokenFor(prefix, index), for `user`.
+  Result<std::string> Assign(const std::string& user, uint64_t revision, const std::string& prefix,
+                             uint64_t index) override;
+  // Restarts the token's TTL.
+  std::optional<AuthInfo> Info(const std::string& token, uint64_t current_revision) override;
+  void InvalidateUser(const std::string& user) override;
+  void InvalidateAll() override;
+
   // The token's user, restarting its TTL; nullopt if unknown or expired.
   std::optional<std::string> Lookup(const std::string& token);
-  // Drops every token of `user` (deleted, or its password changed).
-  void InvalidateUser(const std::string& user);
-  void InvalidateAll();
 
  private:
   struct Entry {

@@ -34,11 +34,7 @@ uint64_t DecodeReadCtx(const std::string& s) {
 
 }  // namespace
 
-EtcdServer::EtcdServer(ServerOptions options)
-    : options_(std::move(options)),
-      tokens_(std::make_unique<auth::SimpleTokens>(options_.auth_token_ttl,
-                                                   [] { return std::chrono::steady_clock::now(); })),
-      peer_client_(options_.peer_tls) {}
+EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)), peer_client_(options_.peer_tls) {}
 
 EtcdServer::~EtcdServer() { Stop(); }
 
@@ -54,6 +50,9 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
 
 Status EtcdServer::Open() {
   fs_ = options_.fs != nullptr ? options_.fs : PosixFileSystem();
+  auto tokens = auth::NewTokenProvider(options_.auth_token, options_.auth_token_ttl);
+  if (!tokens.ok()) return tokens.status();
+  tokens_ = std::move(tokens.value());
   const DataDir& dir = options_.data_dir;
   CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MemberDir()));
   auto lock = fs_->LockFile(dir.LockPath());

@@ -3,6 +3,7 @@ subcommands, `--user`, and python-etcd3 with user and password, against real ser
 processes. Every expectation holds for etcd 3.4 too (CAIRN_TEST_AGAINST=etcd), except
 where a test says it checks something etcd 3.4 lacks."""
 import json
+import subprocess
 import time
 
 import grpc
@@ -318,5 +319,36 @@ def test_client_certificate_common_name_is_the_user_without_a_token(tmp_path):
         assert "etcdserver: permission denied" in fails(m, "get", "x")
         # A token names its user even over a certificate that names another.
         assert m.etcdctl(*ROOT, "get", "x", "--print-value-only").stdout == "by-root\n"
+    finally:
+        m.stop()
+
+
+def test_jwt_tokens_carry_user_and_revision_and_go_stale_when_the_store_changes(tmp_path):
+    import base64
+    from etcd3 import etcdrpc
+    key, pub = str(tmp_path / "jwt.key"), str(tmp_path / "jwt.pub")
+    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
+    subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], check=True, capture_output=True)
+    m = Member(tmp_path / "data", extra_args=FAST + [
+        "--auth-token", "jwt,pub-key=%s,priv-key=%s,sign-method=RS256,ttl=10m" % (pub, key)]).start()
+    try:
+        user_with_role(m, "u", "pw", "r", "readwrite", "k")
+        enable_auth(m)
+        m.etcdctl("--user", "u:pw", "put", "k", "v")
+        token = authenticate(m, "u", "pw")
+        header, claims, _ = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "RS256"
+        assert claims["username"] == "u" and claims["revision"] > 1
+        kv = etcdrpc.KVStub(py_client(m).channel)
+        assert kv.Range(etcdrpc.RangeRequest(key=b"k"), timeout=10, metadata=[("token", token)]).kvs[0].value == b"v"
+        m.etcdctl(*ROOT, "role", "add", "another")
+        assert raw_error(kv.Range, etcdrpc.RangeRequest(key=b"k"), token) == \
+            (grpc.StatusCode.INVALID_ARGUMENT, "etcdserver: revision of auth store is old")
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        assert raw_error(kv.Range, etcdrpc.RangeRequest(key=b"k"), forged) == \
+            (grpc.StatusCode.UNAUTHENTICATED, "etcdserver: invalid auth token")
+        # etcdctl authenticates again, with the store's new revision.
+        assert m.etcdctl("--user", "u:pw", "get", "k", "--print-value-only").stdout == "v\n"
     finally:
         m.stop()

@@ -22,7 +22,7 @@ TEST_F(SimpleTokensTest, PrefixesAreRandomLetters) {
 }
 
 TEST_F(SimpleTokensTest, TokenExpiresAfterTtlUnused) {
-  tokens_.Assign("t.1", "alice");
+  ASSERT_EQ(tokens_.Assign("alice", 5, "t", 1).value(), "t.1");
   now_ += 9s;
   EXPECT_EQ(tokens_.Lookup("t.1"), "alice");
   now_ += 9s;  // 18 s after assignment, 9 s after the last use
@@ -33,13 +33,15 @@ TEST_F(SimpleTokensTest, TokenExpiresAfterTtlUnused) {
 }
 
 TEST_F(SimpleTokensTest, InvalidateUserDropsOnlyThatUsersTokens) {
-  tokens_.Assign("a.1", "alice");
-  tokens_.Assign("a.2", "alice");
-  tokens_.Assign("b.3", "bob");
+  ASSERT_TRUE(tokens_.Assign("alice", 5, "a", 1).ok());
+  ASSERT_TRUE(tokens_.Assign("alice", 5, "a", 2).ok());
+  ASSERT_TRUE(tokens_.Assign("bob", 5, "b", 3).ok());
   tokens_.InvalidateUser("alice");
   EXPECT_EQ(tokens_.Lookup("a.1"), std::nullopt);
   EXPECT_EQ(tokens_.Lookup("a.2"), std::nullopt);
   EXPECT_EQ(tokens_.Lookup("b.3"), "bob");
+  // A simple token is as fresh as the store: it carries no revision of its own.
+  EXPECT_EQ(tokens_.Info("b.3", 9)->revision, 9u);
   tokens_.InvalidateAll();
   EXPECT_EQ(tokens_.Lookup("b.3"), std::nullopt);
 }
