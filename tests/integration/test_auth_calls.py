@@ -103,6 +103,9 @@ def test_gateway_takes_the_token_in_the_authorization_header(member):
     assert (status, body["code"], body["error"]) == (400, 3, "etcdserver: user name is empty")
     status, body = http(member, "/v3/kv/range", {"key": b64("l/gw")}, "bogus.1")
     assert (status, body["code"], body["error"]) == (401, 16, "etcdserver: invalid auth token")
+    if AGAINST != "etcd":  # AuthStatus came with etcd 3.5
+        status, body = http(member, "/v3/auth/status", {}, token)
+        assert status == 200 and body["enabled"] is True and int(body["authRevision"]) > 1
     status, body = http(member, "/v3/auth/authenticate", {"name": "u", "password": "nope"})
     assert (status, body["error"]) == (400, "etcdserver: authentication failed, invalid user ID or password")
 
