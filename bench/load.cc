@@ -7,6 +7,7 @@
 //
 //   cairn-load --endpoint 127.0.0.1:2379 --op put   --clients 100 --total 20000
 //   cairn-load --endpoint 127.0.0.1:2379 --op range --clients 100 --total 20000 [--serializable]
+//   ... --user name:password   (authenticates once; every request carries the token)
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -37,12 +38,14 @@ struct Options {
   int value_size = 256;
   long key_space = 100000;
   bool serializable = false;
+  std::string user;  // "name:password"; empty = no auth
 };
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "cairn-load: %s\nusage: cairn-load [--endpoint host:port] [--op put|range] [--clients N] "
-               "[--conns N] [--total N] [--key-size N] [--value-size N] [--key-space N] [--serializable]\n",
+               "[--conns N] [--total N] [--key-size N] [--value-size N] [--key-space N] [--serializable] "
+               "[--user name:password]\n",
                why);
   std::exit(2);
 }
@@ -64,6 +67,7 @@ Options Parse(int argc, char** argv) {
     else if (a == "--value-size") o.value_size = std::stoi(next());
     else if (a == "--key-space") o.key_space = std::stol(next());
     else if (a == "--serializable") o.serializable = true;
+    else if (a == "--user") o.user = next();
     else Usage(("unknown argument " + a).c_str());
   }
   if (o.op != "put" && o.op != "range") Usage("--op must be put or range");
@@ -89,6 +93,24 @@ class Load {
           grpc::CreateCustomChannel(o.endpoint, grpc::InsecureChannelCredentials(), args)));
     }
     latencies_.resize(static_cast<size_t>(o.total));
+  }
+
+  // Gets the token every request will carry, if --user was given. False on failure.
+  bool Authenticate(std::shared_ptr<grpc::Channel> channel) {
+    if (o_.user.empty()) return true;
+    const size_t colon = o_.user.find(':');
+    etcdserverpb::AuthenticateRequest request;
+    request.set_name(o_.user.substr(0, colon));
+    request.set_password(colon == std::string::npos ? "" : o_.user.substr(colon + 1));
+    etcdserverpb::AuthenticateResponse response;
+    grpc::ClientContext ctx;
+    grpc::Status st = etcdserverpb::Auth::NewStub(channel)->Authenticate(&ctx, request, &response);
+    if (!st.ok()) {
+      std::fprintf(stderr, "cairn-load: authenticate: %s\n", st.error_message().c_str());
+      return false;
+    }
+    token_ = response.token();
+    return true;
   }
 
   int Run() {
@@ -126,6 +148,7 @@ class Load {
       return;
     }
     auto call = std::make_shared<Call>();
+    if (!token_.empty()) call->ctx.AddMetadata("token", token_);
     const std::string key = MakeKey(static_cast<long>((*rng)() % static_cast<uint64_t>(o_.key_space)), o_.key_size);
     auto* stub = stubs_[static_cast<size_t>(client % o_.conns)].get();
     call->started = Clock::now();
@@ -152,6 +175,7 @@ class Load {
 
   const Options o_;
   const std::string value_;
+  std::string token_;  // set before the load starts
   std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> stubs_;
   std::vector<double> latencies_;  // slot i written once by the completion of request i
   std::atomic<long> issued_{0};
@@ -168,5 +192,7 @@ class Load {
 
 int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
-  return Load(o).Run();
+  Load load(o);
+  if (!load.Authenticate(grpc::CreateChannel(o.endpoint, grpc::InsecureChannelCredentials()))) return 1;
+  return load.Run();
 }

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libssl-dev libcrypt-dev zlib1g-dev libzstd-dev libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and clients for tests and benchmarks
   etcd-server etcd-client python3 python3-etcd3 python3-etcd3gw python3-pytest python3-jsonschema python3-grpcio

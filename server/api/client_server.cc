@@ -51,6 +51,7 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, MillisOrNever(o.grpc_keepalive_interval));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, MillisOrNever(o.grpc_keepalive_timeout));
   builder.RegisterService(&cs->kv_);
+  builder.RegisterService(&cs->auth_);
   builder.RegisterService(&cs->maintenance_);
   builder.RegisterService(&cs->cluster_);
   builder.RegisterService(&cs->lease_);

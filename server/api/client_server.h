@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "server/api/auth_service.h"
 #include "server/api/cluster_service.h"
 #include "server/api/election_service.h"
 #include "server/api/kv_service.h"
@@ -46,6 +47,7 @@ class ClientServer {
  private:
   explicit ClientServer(etcdserver::EtcdServer* server) : reads_(kReadThreads),
         kv_(server, &reads_),
+        auth_(server),
         maintenance_(server),
         cluster_(server),
         lease_(server, &long_calls_),
@@ -63,6 +65,7 @@ class ClientServer {
   ReadExecutor reads_;
   LongCalls long_calls_;
   KvService kv_;
+  AuthService auth_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
   LeaseService lease_;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <future>
 
+#include "server/api/caller.h"
 #include "server/api/grpc_status.h"
 #include "server/etcdserver/errors.h"
 #include "server/transport/grpc_address.h"
@@ -36,7 +37,8 @@ void ClusterService::Finish(Response* response) {
 }
 
 template <typename Response, typename Local, typename Remote>
-grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote remote) {
+grpc::Status ClusterService::OnLeader(const grpc::ServerContext& caller, Response* response, Local local,
+                                      Remote remote) {
   const uint64_t leader = server_->Leader();
   if (leader == server_->member_id()) {
     Status st = local();
@@ -65,6 +67,11 @@ grpc::Status ClusterService::OnLeader(Response* response, Local local, Remote re
   auto stub = etcdserverpb::Cluster::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // The leader checks the caller again: it must see the same token.
+  for (const char* name : {"token", "authorization"}) {
+    auto it = caller.client_metadata().find(name);
+    if (it != caller.client_metadata().end()) context.AddMetadata(name, std::string(it->second.data(), it->second.size()));
+  }
   grpc::Status status = remote(*stub, context);
   if (!status.ok()) return status;
   // The change is applied on the leader; make it visible here too before answering, so
@@ -94,10 +101,11 @@ grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb
   return grpc::Status::OK;
 }
 
-grpc::Status ClusterService::MemberAdd(grpc::ServerContext*, const etcdserverpb::MemberAddRequest* request,
+grpc::Status ClusterService::MemberAdd(grpc::ServerContext* context, const etcdserverpb::MemberAddRequest* request,
                                        etcdserverpb::MemberAddResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(st);
   return OnLeader(
-      response,
+      *context, response,
       [&]() -> Status {
         auto added = server_->AddMember({request->peerurls().begin(), request->peerurls().end()},
                                         request->islearner());
@@ -108,29 +116,32 @@ grpc::Status ClusterService::MemberAdd(grpc::ServerContext*, const etcdserverpb:
       [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) { return stub.MemberAdd(&ctx, *request, response); });
 }
 
-grpc::Status ClusterService::MemberRemove(grpc::ServerContext*, const etcdserverpb::MemberRemoveRequest* request,
+grpc::Status ClusterService::MemberRemove(grpc::ServerContext* context, const etcdserverpb::MemberRemoveRequest* request,
                                           etcdserverpb::MemberRemoveResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(st);
   return OnLeader(
-      response, [&] { return server_->RemoveMember(request->id()); },
+      *context, response, [&] { return server_->RemoveMember(request->id()); },
       [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
         return stub.MemberRemove(&ctx, *request, response);
       });
 }
 
-grpc::Status ClusterService::MemberUpdate(grpc::ServerContext*, const etcdserverpb::MemberUpdateRequest* request,
+grpc::Status ClusterService::MemberUpdate(grpc::ServerContext* context, const etcdserverpb::MemberUpdateRequest* request,
                                           etcdserverpb::MemberUpdateResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(st);
   return OnLeader(
-      response,
+      *context, response,
       [&] { return server_->UpdateMember(request->id(), {request->peerurls().begin(), request->peerurls().end()}); },
       [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
         return stub.MemberUpdate(&ctx, *request, response);
       });
 }
 
-grpc::Status ClusterService::MemberPromote(grpc::ServerContext*, const etcdserverpb::MemberPromoteRequest* request,
+grpc::Status ClusterService::MemberPromote(grpc::ServerContext* context, const etcdserverpb::MemberPromoteRequest* request,
                                            etcdserverpb::MemberPromoteResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(st);
   return OnLeader(
-      response, [&] { return server_->PromoteMember(request->id()); },
+      *context, response, [&] { return server_->PromoteMember(request->id()); },
       [&](etcdserverpb::Cluster::Stub& stub, grpc::ClientContext& ctx) {
         return stub.MemberPromote(&ctx, *request, response);
       });

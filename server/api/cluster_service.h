@@ -1,7 +1,8 @@
 // The etcd v3 Cluster service: MemberList from the applied membership; MemberAdd,
 // MemberRemove, MemberUpdate and MemberPromote executed by the leader (which alone
 // knows which members are started and how far a learner has got). A follower
-// forwards those four to the leader's client URL, as etcd does for promote.
+// forwards those four to the leader's client URL, as etcd does for promote, with the
+// caller's token. With auth on, the four need the root role; MemberList does not.
 // Thread-safety: called concurrently by gRPC worker threads; the channel cache is
 // guarded by its own mutex.
 #pragma once
@@ -36,7 +37,7 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
  private:
   // Runs `local` on the leader; elsewhere sends the request to the leader with `remote`.
   template <typename Response, typename Local, typename Remote>
-  grpc::Status OnLeader(Response* response, Local local, Remote remote);
+  grpc::Status OnLeader(const grpc::ServerContext& caller, Response* response, Local local, Remote remote);
   // Fills the header and the member list of a membership-change response.
   template <typename Response>
   void Finish(Response* response);

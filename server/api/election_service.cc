@@ -1,6 +1,7 @@
 #include "server/api/election_service.h"
 
-#include "server/api/grpc_status.h"
+#include "server/api/caller.h"
+#include "server/auth/request_permissions.h"
 #include "server/api/recipes.h"
 
 namespace cairn::api {
@@ -34,7 +35,7 @@ void ElectionService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t r
   header->set_revision(revision);
 }
 
-Result<etcdserverpb::TxnResponse> ElectionService::IfStillOwner(const v3electionpb::LeaderKey& leader,
+Result<etcdserverpb::TxnResponse> ElectionService::IfStillOwner(grpc::ServerContext* context, const v3electionpb::LeaderKey& leader,
                                                                 etcdserverpb::RequestOp op) {
   cairnpb::RaftRequest request;
   auto* txn = request.mutable_txn();
@@ -44,14 +45,19 @@ Result<etcdserverpb::TxnResponse> ElectionService::IfStillOwner(const v3election
   owner->set_result(etcdserverpb::Compare::EQUAL);
   owner->set_create_revision(leader.rev());
   *txn->add_success() = std::move(op);
-  auto result = server_->Propose(std::move(request));
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(request));
   if (!result.ok()) return result.status();
   return std::get<etcdserverpb::TxnResponse>(std::move(result.value()));
 }
 
-Result<etcdserverpb::RangeResponse> ElectionService::CurrentLeader(const std::string& prefix) {
+Result<etcdserverpb::RangeResponse> ElectionService::CurrentLeader(grpc::ServerContext* context,
+                                                                   const std::string& prefix) {
   CAIRN_RETURN_IF_ERROR(server_->ReadBarrier());
-  return server_->applier().Range(FirstCreatedOp(prefix).request_range());
+  const etcdserverpb::RangeRequest range = FirstCreatedOp(prefix).request_range();
+  auto caller = CallerOf(*server_, *context);
+  if (!caller.ok()) return caller.status();
+  CAIRN_RETURN_IF_ERROR(auth::CheckRange(server_->auth_store(), *caller, range));
+  return server_->applier().Range(range);
 }
 
 grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3electionpb::CampaignRequest* request,
@@ -67,8 +73,8 @@ grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3ele
   absent->set_create_revision(0);
   *txn->add_success() = PutOp(key, request->value(), request->lease(), /*keep_lease=*/false);
   txn->add_failure()->mutable_request_range()->set_key(key);
-  auto result = server_->Propose(std::move(raft_request));
-  if (!result.ok()) return ToGrpc(result.status());
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
+  if (!result.ok()) return RecipeStatus(result.status());
   const auto& created = std::get<etcdserverpb::TxnResponse>(result.value());
   v3electionpb::LeaderKey leader;
   leader.set_name(request->name());
@@ -81,36 +87,36 @@ grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3ele
     const auto& existing = created.responses(0).response_range().kvs(0);
     leader.set_rev(existing.create_revision());
     if (existing.value() != request->value()) {
-      auto proclaimed = IfStillOwner(leader, PutOp(key, request->value(), 0, /*keep_lease=*/true));
-      if (!proclaimed.ok()) return ToGrpc(proclaimed.status());
+      auto proclaimed = IfStillOwner(context, leader, PutOp(key, request->value(), 0, /*keep_lease=*/true));
+      if (!proclaimed.ok()) return RecipeStatus(proclaimed.status());
     }
   }
   Status waited = WaitDeletes(server_, prefix, leader.rev() - 1, context, *calls_);
   if (!waited.ok()) {
     etcdserverpb::RequestOp resign;
     resign.mutable_request_delete_range()->set_key(key);
-    (void)IfStillOwner(leader, std::move(resign));  // leave the queue, as clientv3 does
-    return ToGrpc(waited);
+    (void)IfStillOwner(context, leader, std::move(resign));  // leave the queue, as clientv3 does
+    return RecipeStatus(waited);
   }
   FillHeader(response->mutable_header(), server_->CurrentRevision());
   *response->mutable_leader() = std::move(leader);
   return grpc::Status::OK;
 }
 
-grpc::Status ElectionService::Proclaim(grpc::ServerContext*, const v3electionpb::ProclaimRequest* request,
+grpc::Status ElectionService::Proclaim(grpc::ServerContext* context, const v3electionpb::ProclaimRequest* request,
                                        v3electionpb::ProclaimResponse* response) {
   if (!request->has_leader()) return MissingLeaderKey();
-  auto result = IfStillOwner(request->leader(), PutOp(request->leader().key(), request->value(), 0, true));
-  if (!result.ok()) return ToGrpc(result.status());
+  auto result = IfStillOwner(context, request->leader(), PutOp(request->leader().key(), request->value(), 0, true));
+  if (!result.ok()) return RecipeStatus(result.status());
   if (!result->succeeded()) return NotLeader();
   FillHeader(response->mutable_header(), result->header().revision());
   return grpc::Status::OK;
 }
 
-grpc::Status ElectionService::Leader(grpc::ServerContext*, const v3electionpb::LeaderRequest* request,
+grpc::Status ElectionService::Leader(grpc::ServerContext* context, const v3electionpb::LeaderRequest* request,
                                      v3electionpb::LeaderResponse* response) {
-  auto leader = CurrentLeader(request->name() + "/");
-  if (!leader.ok()) return ToGrpc(leader.status());
+  auto leader = CurrentLeader(context, request->name() + "/");
+  if (!leader.ok()) return RecipeStatus(leader.status());
   if (leader->kvs_size() == 0) return NoLeader();
   FillHeader(response->mutable_header(), leader->header().revision());
   *response->mutable_kv() = leader->kvs(0);
@@ -134,15 +140,15 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
     return writer->Write(response);
   };
   while (!context->IsCancelled()) {
-    auto leader = CurrentLeader(prefix);
-    if (!leader.ok()) return ToGrpc(leader.status());
+    auto leader = CurrentLeader(context, prefix);
+    if (!leader.ok()) return RecipeStatus(leader.status());
     watch::WatchSpec next_change;
     next_change.start_revision = leader->header().revision() + 1;
     if (leader->kvs_size() == 0) {
       next_change.key = prefix;  // wait for the first campaigner
       next_change.range_end = PrefixRangeEnd(prefix);
       auto first = WaitForEvents(server_->watch_hub(), next_change, context, *calls_);
-      if (!first.ok()) return ToGrpc(first.status());
+      if (!first.ok()) return RecipeStatus(first.status());
       continue;
     }
     const mvccpb::KeyValue& kv = leader->kvs(0);
@@ -150,7 +156,7 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
     next_change.key = kv.key();
     for (bool deleted = false; !deleted;) {
       auto events = WaitForEvents(server_->watch_hub(), next_change, context, *calls_);
-      if (!events.ok()) return ToGrpc(events.status());
+      if (!events.ok()) return RecipeStatus(events.status());
       if (events->empty()) break;  // compacted: read the leader again
       for (const auto& e : *events) {
         if (e->type() == mvccpb::Event::DELETE) {
@@ -165,13 +171,13 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
   return grpc::Status::OK;
 }
 
-grpc::Status ElectionService::Resign(grpc::ServerContext*, const v3electionpb::ResignRequest* request,
+grpc::Status ElectionService::Resign(grpc::ServerContext* context, const v3electionpb::ResignRequest* request,
                                      v3electionpb::ResignResponse* response) {
   if (!request->has_leader()) return MissingLeaderKey();
   etcdserverpb::RequestOp del;
   del.mutable_request_delete_range()->set_key(request->leader().key());
-  auto result = IfStillOwner(request->leader(), std::move(del));
-  if (!result.ok()) return ToGrpc(result.status());
+  auto result = IfStillOwner(context, request->leader(), std::move(del));
+  if (!result.ok()) return RecipeStatus(result.status());
   FillHeader(response->mutable_header(), result->header().revision());
   return grpc::Status::OK;
 }

@@ -35,9 +35,10 @@ class ElectionService final : public v3electionpb::Election::Service {
 
  private:
   // Txn on the leader key guarded by "its create revision is still leader.rev()".
-  Result<etcdserverpb::TxnResponse> IfStillOwner(const v3electionpb::LeaderKey& leader, etcdserverpb::RequestOp op);
+  Result<etcdserverpb::TxnResponse> IfStillOwner(grpc::ServerContext* context, const v3electionpb::LeaderKey& leader,
+                                                 etcdserverpb::RequestOp op);
   // The first-created kv under `prefix` (none: empty), read linearizably.
-  Result<etcdserverpb::RangeResponse> CurrentLeader(const std::string& prefix);
+  Result<etcdserverpb::RangeResponse> CurrentLeader(grpc::ServerContext* context, const std::string& prefix);
   void FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const;
 
   etcdserver::EtcdServer* server_;

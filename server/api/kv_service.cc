@@ -3,7 +3,9 @@
 #include <chrono>
 #include <thread>
 
+#include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/auth/request_permissions.h"
 #include "server/apply/validate.h"
 #include "server/etcdserver/errors.h"
 
@@ -37,8 +39,9 @@ void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
 }
 
 template <typename Response>
-void KvService::ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor) {
-  server_->ProposeAsync(std::move(request), [this, response, reactor](etcdserver::ApplyResult result) {
+void KvService::ReplicateInto(grpc::CallbackServerContext* context, cairnpb::RaftRequest request, Response* response,
+                              grpc::ServerUnaryReactor* reactor) {
+  ProposeAsCaller(*server_, *context, std::move(request), [this, response, reactor](etcdserver::ApplyResult result) {
     if (result.ok()) {
       *response = std::move(std::get<Response>(result.value()));
       FillHeader(response->mutable_header());
@@ -66,7 +69,13 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* context,
                                            etcdserverpb::RangeResponse* response) {
   if (Status st = apply::ValidateRange(*request); !st.ok()) return Finished(context, st);
   auto* reactor = context->DefaultReactor();
-  AfterReadPoint(request->serializable(), reactor, [this, request, response, reactor] {
+  AfterReadPoint(request->serializable(), reactor, [this, context, request, response, reactor] {
+    if (Status st = CheckRead(*context, [&](const auth::AuthInfo& caller) {
+          return auth::CheckRange(server_->auth_store(), caller, *request);
+        });
+        !st.ok()) {
+      return reactor->Finish(ToGrpc(st));
+    }
     auto result = server_->applier().Range(*request);
     if (result.ok()) {
       *response = std::move(result.value());
@@ -84,7 +93,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context, c
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_put() = *request;
   auto* reactor = context->DefaultReactor();
-  ReplicateInto(std::move(raft_request), response, reactor);
+  ReplicateInto(context, std::move(raft_request), response, reactor);
   return reactor;
 }
 
@@ -95,12 +104,24 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* co
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_delete_range() = *request;
   auto* reactor = context->DefaultReactor();
-  ReplicateInto(std::move(raft_request), response, reactor);
+  ReplicateInto(context, std::move(raft_request), response, reactor);
   return reactor;
 }
 
-void KvService::ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
-                            grpc::ServerUnaryReactor* reactor) {
+Status KvService::CheckRead(const grpc::CallbackServerContext& context,
+                           const std::function<Status(const auth::AuthInfo&)>& check) const {
+  auto caller = CallerOf(*server_, context);
+  return caller.ok() ? check(*caller) : caller.status();
+}
+
+void KvService::ReadOnlyTxn(grpc::CallbackServerContext* context, const etcdserverpb::TxnRequest* request,
+                            etcdserverpb::TxnResponse* response, grpc::ServerUnaryReactor* reactor) {
+  if (Status st = CheckRead(*context, [&](const auth::AuthInfo& caller) {
+        return auth::CheckTxn(server_->auth_store(), caller, *request, [](int64_t) { return std::vector<std::string>{}; });
+      });
+      !st.ok()) {
+    return reactor->Finish(ToGrpc(st));
+  }
   auto result = server_->applier().TxnReadOnly(*request);
   if (result.ok()) {
     *response = std::move(result.value());
@@ -119,10 +140,10 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context, c
     if (Status st = server_->CheckQuota(); !st.ok()) return Finished(context, st);
     cairnpb::RaftRequest raft_request;
     *raft_request.mutable_txn() = *request;
-    ReplicateInto(std::move(raft_request), response, reactor);
+    ReplicateInto(context, std::move(raft_request), response, reactor);
   } else {
     AfterReadPoint(IsSerializable(*request), reactor,
-                   [this, request, response, reactor] { ReadOnlyTxn(request, response, reactor); });
+                   [this, context, request, response, reactor] { ReadOnlyTxn(context, request, response, reactor); });
   }
   return reactor;
 }
@@ -131,7 +152,7 @@ grpc::Status KvService::Compact(grpc::ServerContext* context, const etcdserverpb
                                 etcdserverpb::CompactionResponse* response) {
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_compaction() = *request;
-  auto result = server_->Propose(std::move(raft_request));
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::CompactionResponse>(result.value()));
   if (request->physical()) {

@@ -8,6 +8,8 @@
 // not the log, also through the callback API: no thread waits for a ReadIndex round
 // either. A read whose read point is already reached runs at once on the gRPC thread;
 // one that had to wait runs on the read executor.
+// Every call is checked against the auth store for its caller (api/caller.h): reads once
+// their read point is reached, writes when applied (auth/request_permissions.h).
 // Thread-safety: called concurrently by gRPC threads; holds no mutable state.
 #pragma once
 
@@ -15,6 +17,7 @@
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/read_executor.h"
+#include "server/auth/auth_store.h"
 #include "server/etcdserver/server.h"
 
 namespace cairn::api {
@@ -41,12 +44,17 @@ class KvService final : public KvServiceBase {
   // Replicates `request` and finishes `reactor` when it is applied, moving the applied
   // response (of type Response) into `response` with a full header.
   template <typename Response>
-  void ReplicateInto(cairnpb::RaftRequest request, Response* response, grpc::ServerUnaryReactor* reactor);
+  void ReplicateInto(grpc::CallbackServerContext* context, cairnpb::RaftRequest request, Response* response,
+                     grpc::ServerUnaryReactor* reactor);
   // Runs `read` once the read point is reached (see above); finishes `reactor` with the
   // barrier's error instead when there is one.
   void AfterReadPoint(bool serializable, grpc::ServerUnaryReactor* reactor, std::function<void()> read);
-  void ReadOnlyTxn(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
-                   grpc::ServerUnaryReactor* reactor);
+  void ReadOnlyTxn(grpc::CallbackServerContext* context, const etcdserverpb::TxnRequest* request,
+                   etcdserverpb::TxnResponse* response, grpc::ServerUnaryReactor* reactor);
+  // Reads are checked once their read point is reached, against the auth store then
+  // (etcd checks them the same way, outside the log).
+  Status CheckRead(const grpc::CallbackServerContext& context,
+                   const std::function<Status(const auth::AuthInfo&)>& check) const;
   void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned

@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/auth/request_permissions.h"
 
 namespace cairn::api {
 
@@ -29,7 +31,7 @@ void LeaseService::FillHeader(etcdserverpb::ResponseHeader* header) const {
   if (header->revision() == 0) header->set_revision(server_->CurrentRevision());
 }
 
-grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*, const etcdserverpb::LeaseGrantRequest* request,
+grpc::Status LeaseService::LeaseGrant(grpc::ServerContext* context, const etcdserverpb::LeaseGrantRequest* request,
                                       etcdserverpb::LeaseGrantResponse* response) {
   if (request->ttl() > lease::kMaxLeaseTtl) return ToGrpc(lease::ErrLeaseTtlTooLarge());
   if (cairn::Status st = server_->CheckQuota(); !st.ok()) return ToGrpc(st);
@@ -37,18 +39,18 @@ grpc::Status LeaseService::LeaseGrant(grpc::ServerContext*, const etcdserverpb::
   auto* grant = raft_request.mutable_lease_grant();
   grant->set_id(request->id() != 0 ? request->id() : NextLeaseId());
   grant->set_ttl(server_->lessor().EffectiveTtl(request->ttl()));
-  auto result = server_->Propose(std::move(raft_request));
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::LeaseGrantResponse>(result.value()));
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
 }
 
-grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext*, const etcdserverpb::LeaseRevokeRequest* request,
+grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext* context, const etcdserverpb::LeaseRevokeRequest* request,
                                        etcdserverpb::LeaseRevokeResponse* response) {
   cairnpb::RaftRequest raft_request;
   raft_request.mutable_lease_revoke()->set_id(request->id());
-  auto result = server_->Propose(std::move(raft_request));
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::LeaseRevokeResponse>(result.value()));
   FillHeader(response->mutable_header());
@@ -77,8 +79,20 @@ grpc::Status LeaseService::LeaseKeepAlive(
   return grpc::Status::OK;
 }
 
-grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext*, const etcdserverpb::LeaseTimeToLiveRequest* request,
+grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext* context,
+                                           const etcdserverpb::LeaseTimeToLiveRequest* request,
                                            etcdserverpb::LeaseTimeToLiveResponse* response) {
+  // Its keys are the lease's secret: the caller must be able to read each of them.
+  if (server_->auth_store().enabled()) {
+    auto caller = CallerOf(*server_, *context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto lease_keys = [this](int64_t id) {
+      auto ttl = server_->lessor().TimeToLive(id, true);
+      return ttl ? std::move(ttl->keys) : std::vector<std::string>{};
+    };
+    Status st = auth::CheckLeaseKeys(server_->auth_store(), *caller, request->id(), lease_keys, /*write=*/false);
+    if (!st.ok()) return ToGrpc(st);
+  }
   auto answer = server_->LeaseTimeToLive(*request);
   if (!answer.ok()) return ToGrpc(answer.status());
   *response = std::move(answer.value());

@@ -1,6 +1,6 @@
 #include "server/api/lock_service.h"
 
-#include "server/api/grpc_status.h"
+#include "server/api/caller.h"
 #include "server/api/recipes.h"
 
 namespace cairn::api {
@@ -12,10 +12,10 @@ void LockService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revis
   header->set_revision(revision);
 }
 
-etcdserver::ApplyResult LockService::DeleteKey(const std::string& key) {
+etcdserver::ApplyResult LockService::DeleteKey(grpc::ServerContext* context, const std::string& key) {
   cairnpb::RaftRequest request;
   request.mutable_delete_range()->set_key(key);
-  return server_->Propose(std::move(request));
+  return ProposeAsCallerAndWait(*server_, *context, std::move(request));
 }
 
 grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::LockRequest* request,
@@ -37,8 +37,8 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
   *txn->add_success() = FirstCreatedOp(prefix);
   txn->add_failure()->mutable_request_range()->set_key(my_key);
   *txn->add_failure() = FirstCreatedOp(prefix);
-  auto result = server_->Propose(std::move(raft_request));
-  if (!result.ok()) return ToGrpc(result.status());
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
+  if (!result.ok()) return RecipeStatus(result.status());
   const auto& txn_response = std::get<etcdserverpb::TxnResponse>(result.value());
   const int64_t my_rev = txn_response.succeeded()
                              ? txn_response.header().revision()
@@ -48,8 +48,8 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
   if (owner.kvs_size() == 0 || owner.kvs(0).create_revision() != my_rev) {
     Status waited = WaitDeletes(server_, prefix, my_rev - 1, context, *calls_);
     if (!waited.ok()) {
-      (void)DeleteKey(my_key);  // give up our place in line, as clientv3's Mutex does
-      return ToGrpc(waited);
+      (void)DeleteKey(context, my_key);  // give up our place in line, as clientv3's Mutex does
+      return RecipeStatus(waited);
     }
     revision = server_->CurrentRevision();
   }
@@ -58,10 +58,10 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
   return grpc::Status::OK;
 }
 
-grpc::Status LockService::Unlock(grpc::ServerContext*, const v3lockpb::UnlockRequest* request,
+grpc::Status LockService::Unlock(grpc::ServerContext* context, const v3lockpb::UnlockRequest* request,
                                  v3lockpb::UnlockResponse* response) {
-  auto result = DeleteKey(request->key());
-  if (!result.ok()) return ToGrpc(result.status());
+  auto result = DeleteKey(context, request->key());
+  if (!result.ok()) return RecipeStatus(result.status());
   FillHeader(response->mutable_header(),
              std::get<etcdserverpb::DeleteRangeResponse>(result.value()).header().revision());
   return grpc::Status::OK;

@@ -22,7 +22,7 @@ class LockService final : public v3lockpb::Lock::Service {
   grpc::Status Unlock(grpc::ServerContext*, const v3lockpb::UnlockRequest*, v3lockpb::UnlockResponse*) override;
 
  private:
-  etcdserver::ApplyResult DeleteKey(const std::string& key);
+  etcdserver::ApplyResult DeleteKey(grpc::ServerContext* context, const std::string& key);
   void FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const;
 
   etcdserver::EtcdServer* server_;

@@ -6,7 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/auth/errors.h"
 
 namespace cairn::api {
 
@@ -19,6 +21,7 @@ void MaintenanceService::FillHeader(etcdserverpb::ResponseHeader* header) const 
 
 grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const etcdserverpb::SnapshotRequest*,
                                           grpc::ServerWriter<etcdserverpb::SnapshotResponse>* writer) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(auth::AsMaintenanceError(st));
   // etcd's snapshotSendBufferSize.
   constexpr size_t kChunkBytes = 32 * 1024;
   auto snapshot = server_->SnapshotStore();
@@ -55,19 +58,20 @@ grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const et
   return grpc::Status::OK;
 }
 
-grpc::Status MaintenanceService::Alarm(grpc::ServerContext*, const etcdserverpb::AlarmRequest* request,
+grpc::Status MaintenanceService::Alarm(grpc::ServerContext* context, const etcdserverpb::AlarmRequest* request,
                                        etcdserverpb::AlarmResponse* response) {
   cairnpb::RaftRequest raft_request;
   *raft_request.mutable_alarm() = *request;
-  auto result = server_->Propose(std::move(raft_request));
+  auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::AlarmResponse>(result.value()));
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
 }
 
-grpc::Status MaintenanceService::Defragment(grpc::ServerContext*, const etcdserverpb::DefragmentRequest*,
+grpc::Status MaintenanceService::Defragment(grpc::ServerContext* context, const etcdserverpb::DefragmentRequest*,
                                             etcdserverpb::DefragmentResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(auth::AsMaintenanceError(st));
   if (cairn::Status st = server_->Defragment(); !st.ok()) return ToGrpc(st);
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
@@ -94,8 +98,9 @@ grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb
   return grpc::Status::OK;
 }
 
-grpc::Status MaintenanceService::HashKV(grpc::ServerContext*, const etcdserverpb::HashKVRequest* request,
+grpc::Status MaintenanceService::HashKV(grpc::ServerContext* context, const etcdserverpb::HashKVRequest* request,
                                         etcdserverpb::HashKVResponse* response) {
+  if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(auth::AsMaintenanceError(st));
   auto hash = server_->HashKV(request->revision());
   if (!hash.ok()) return ToGrpc(hash.status());
   FillHeader(response->mutable_header());

@@ -1,5 +1,10 @@
 #include "server/api/recipes.h"
 
+#include "server/api/caller.h"
+#include "server/api/grpc_status.h"
+#include "server/auth/errors.h"
+#include "server/auth/request_permissions.h"
+
 #include <cstdio>
 
 #include <chrono>
@@ -76,6 +81,8 @@ etcdserverpb::RequestOp FirstCreatedOp(const std::string& prefix) {
   return op;
 }
 
+grpc::Status RecipeStatus(const Status& st) { return ToGrpc(auth::AsRecipeError(st)); }
+
 std::string PrefixRangeEnd(const std::string& prefix) {
   std::string end = prefix;
   while (!end.empty()) {
@@ -100,6 +107,9 @@ Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, in
     newest_before.set_sort_target(etcdserverpb::RangeRequest::CREATE);
     newest_before.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
     newest_before.set_limit(1);
+    auto caller = CallerOf(*server, *context);
+    if (!caller.ok()) return caller.status();
+    CAIRN_RETURN_IF_ERROR(auth::CheckRange(server->auth_store(), *caller, newest_before));
     auto result = server->applier().Range(newest_before);
     if (!result.ok()) return result.status();
     if (result->kvs_size() == 0) return Status::Ok();

@@ -15,6 +15,10 @@
 
 namespace cairn::api {
 
+// The gRPC status of a Lock or Election call: auth errors as etcd 3.4 answers them there
+// (auth::AsRecipeError), everything else as usual.
+grpc::Status RecipeStatus(const Status& st);
+
 // The key range of every key starting with `prefix` (etcd's GetPrefixRangeEnd).
 std::string PrefixRangeEnd(const std::string& prefix);
 
@@ -32,8 +36,9 @@ Result<std::vector<watch::SharedEvent>> WaitForEvents(watch::WatchHub& hub, cons
                                                       grpc::ServerContext* context, const LongCalls& calls);
 
 // Blocks until no key under `prefix` was created at or before `max_create_revision`,
-// i.e. every earlier contender is gone (etcd's waitDeletes).
-// Errors: as WaitForEvents, or a read failed.
+// i.e. every earlier contender is gone (etcd's waitDeletes). Its reads of the prefix
+// are the caller's: they need read permission on it.
+// Errors: as WaitForEvents, or a read failed or was not permitted.
 Status WaitDeletes(etcdserver::EtcdServer* server, const std::string& prefix, int64_t max_create_revision,
                    grpc::ServerContext* context, const LongCalls& calls);
 

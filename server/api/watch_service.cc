@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "server/api/caller.h"
 #include "server/api/watch_response_encoder.h"
 #include "server/watch/stream_queue.h"
 
@@ -22,6 +23,9 @@ const grpc::Status& Stopped() {
   static const grpc::Status kStatus(grpc::StatusCode::UNAVAILABLE, "etcdserver: server stopped");
   return kStatus;
 }
+
+// etcd sends its gRPC error's text: "rpc error: code = PermissionDenied desc = ...".
+constexpr const char* kPermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
 
 bool WantsLeader(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
@@ -178,7 +182,11 @@ class WatchStream {
   void Handle(const WatchRequest& req) {
     watch::WatchHub& hub = *service_->hub_;
     if (req.has_create_request()) {
-      hub.Watch(stream_, SpecOf(req.create_request()));
+      watch::WatchSpec spec = SpecOf(req.create_request());
+      if (!service_->member_->CheckWatch(context_, spec.key, spec.range_end).ok()) {
+        return hub.Refuse(stream_, spec.watch_id, kPermissionDeniedReason);
+      }
+      hub.Watch(stream_, spec);
     } else if (req.has_cancel_request()) {
       hub.Cancel(stream_, req.cancel_request().watch_id());
     } else if (req.has_progress_request()) {
@@ -243,6 +251,14 @@ class WatchStream {
   bool closing_ = false;        // guarded by mu_
   grpc::Status final_status_;  // written once under mu_ before the queue closes
 };
+
+Status ServerWatchContext::CheckWatch(const grpc::ServerContext& context, const std::string& key,
+                                      const std::string& range_end) const {
+  if (!server_->auth_store().enabled()) return Status::Ok();
+  auto caller = CallerOf(*server_, context);
+  if (!caller.ok()) return caller.status();
+  return server_->auth_store().IsRangePermitted(*caller, key, range_end);
+}
 
 WatchService::WatchService(const WatchContext* member, watch::WatchHub* hub, WatchServiceOptions options)
     : member_(member), hub_(hub), options_(options), monitor_([this] { MonitorLeader(); }) {

@@ -15,6 +15,9 @@
 // asked for fragments and the response exceeds max_response_bytes — etcd's
 // sendFragments) with a full header (watch_response_encoder.h). At most one write is in
 // flight per stream (the queue's single-writer handshake).
+// A watcher is created only if the stream's caller may read its range (checked at
+// creation, as etcd does); otherwise the stream gets a created+canceled response with
+// etcd's reason and stays open.
 // Streams whose call carries the "hasleader" metadata are refused with "etcdserver: no
 // leader" when the member has none, and are ended with it when the member has had no
 // leader for leader_loss_grace (etcd's monitorLeader).
@@ -56,6 +59,9 @@ class WatchContext {
   virtual uint64_t MemberId() const = 0;
   virtual uint64_t RaftTerm() const = 0;
   virtual bool HasLeader() const = 0;
+  // Whether the stream's caller may watch the range (etcd's forms): Ok, or why not.
+  virtual Status CheckWatch(const grpc::ServerContext& context, const std::string& key,
+                            const std::string& range_end) const = 0;
 };
 
 // WatchContext of an EtcdServer (not owned; must outlive the adapter).
@@ -66,6 +72,8 @@ class ServerWatchContext final : public WatchContext {
   uint64_t MemberId() const override { return server_->member_id(); }
   uint64_t RaftTerm() const override { return server_->term(); }
   bool HasLeader() const override { return server_->Leader() != 0; }
+  Status CheckWatch(const grpc::ServerContext& context, const std::string& key,
+                    const std::string& range_end) const override;
 
  private:
   etcdserver::EtcdServer* server_;

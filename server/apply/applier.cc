@@ -73,6 +73,19 @@ Result<Response> Applier::Apply(mvcc::ApplyBatch& batch, const cairnpb::RaftRequ
     case cairnpb::RaftRequest::kMemberUpdate:
     case cairnpb::RaftRequest::kAlarm:
       return Status::Unimplemented("membership and alarm requests are applied by the server");
+    case cairnpb::RaftRequest::kAuthEnable:
+    case cairnpb::RaftRequest::kAuthDisable:
+    case cairnpb::RaftRequest::kAuthUserAdd:
+    case cairnpb::RaftRequest::kAuthUserDelete:
+    case cairnpb::RaftRequest::kAuthUserChangePassword:
+    case cairnpb::RaftRequest::kAuthUserGrantRole:
+    case cairnpb::RaftRequest::kAuthUserRevokeRole:
+    case cairnpb::RaftRequest::kAuthRoleAdd:
+    case cairnpb::RaftRequest::kAuthRoleDelete:
+    case cairnpb::RaftRequest::kAuthRoleGrantPermission:
+    case cairnpb::RaftRequest::kAuthRoleRevokePermission:
+    case cairnpb::RaftRequest::kAuthenticate:
+      return Status::Unimplemented("auth requests are applied by the auth module");
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }

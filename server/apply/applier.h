@@ -31,7 +31,10 @@ namespace cairn::apply {
 using Response = std::variant<etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
                               etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
                               etcdserverpb::LeaseGrantResponse, etcdserverpb::LeaseRevokeResponse,
-                              etcdserverpb::LeaseCheckpointResponse, etcdserverpb::AlarmResponse>;
+                              etcdserverpb::LeaseCheckpointResponse, etcdserverpb::AlarmResponse,
+                              // auth: Authenticate's token; every other auth change
+                              // answers with the auth store's status after it.
+                              etcdserverpb::AuthenticateResponse, etcdserverpb::AuthStatusResponse>;
 
 // True when no op anywhere in the txn (either branch, nested) writes.
 bool IsReadOnlyTxn(const etcdserverpb::TxnRequest& req);

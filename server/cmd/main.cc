@@ -100,6 +100,9 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
   o.watch_progress_notify_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.experimental_watch_progress_notify_interval);
   o.max_txn_ops = static_cast<int>(c.max_txn_ops);
+  o.auth_token = c.auth_token;
+  o.auth_token_ttl = std::chrono::seconds(c.auth_token_ttl_seconds);
+  o.bcrypt_cost = static_cast<int>(c.bcrypt_cost);
   o.auto_compaction_mode = c.auto_compaction_mode == cairn::config::AutoCompactionMode::kRevision
                               ? cairn::etcdserver::AutoCompactor::Mode::kRevision
                               : cairn::etcdserver::AutoCompactor::Mode::kPeriodic;

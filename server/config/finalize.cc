@@ -124,6 +124,10 @@ Status FinalizeConfig(ServerConfig& c, const ExplicitlySet& set,
                    std::to_string(kMaxElectionMs) + "ms");
   }
   CAIRN_RETURN_IF_ERROR(ParseRetention(c));
+  // bcrypt's own bounds (etcd refuses the same).
+  if (c.bcrypt_cost < 4 || c.bcrypt_cost > 31) {
+    return Invalid("--bcrypt-cost " + std::to_string(c.bcrypt_cost) + " is outside bcrypt's range 4..31");
+  }
   return CheckTls(c);
 }
 

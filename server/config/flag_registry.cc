@@ -264,9 +264,9 @@ const FlagSpec kFlags[] = {
     {"cors", K::kString, kIgn, "*", "", kSecurity, "Comma-separated whitelist of origins for CORS.", CheckAny},
     {"host-whitelist", K::kString, kIgn, "*", "", kSecurity, "Acceptable hostnames from HTTP client requests, if server is not secure.", CheckAny},
 
-    {"auth-token", K::kString, kRef, "simple", "", kAuth, "Specify a v3 authentication token type and its options ('simple' or 'jwt').", SetString<&C::auth_token>},
-    {"bcrypt-cost", K::kUint, kIgn, "10", "", kAuth, "Cost of the bcrypt algorithm for hashing auth passwords.", SetUint<&C::bcrypt_cost>},
-    {"auth-token-ttl", K::kUint, kIgn, "300", "", kAuth, "Time (in seconds) of the auth-token-ttl.", SetUint<&C::auth_token_ttl_seconds>},
+    {"auth-token", K::kString, kImpl, "simple", "", kAuth, "Specify a v3 authentication token type and its options ('simple' or 'jwt').", SetString<&C::auth_token>},
+    {"bcrypt-cost", K::kUint, kImpl, "10", "", kAuth, "Cost of the bcrypt algorithm for hashing auth passwords.", SetUint<&C::bcrypt_cost>},
+    {"auth-token-ttl", K::kUint, kImpl, "300", "", kAuth, "Time (in seconds) of the auth-token-ttl.", SetUint<&C::auth_token_ttl_seconds>},
 
     {"enable-pprof", K::kBool, kIgn, "false", "", kMonitor, "Enable runtime profiling data via HTTP server.", SetBool<&C::enable_pprof>},
     {"metrics", K::kString, kIgn, "basic", "", kMonitor, "Set level of detail for exported metrics ('basic' or 'extensive').", SetMetrics},

@@ -7,7 +7,7 @@
 // parse, heartbeat/election timing is consistent and initial_cluster_members matches
 // initial_cluster. Plain value type; not synchronized.
 //
-// Some fields are stored although Cairn does not act on them yet (auth, metrics, some TLS
+// Some fields are stored although Cairn does not act on them yet (metrics, some TLS
 // options that the cairn binary refuses):
 // the flag registry (flag_registry.h) says which ones warn as ignored.
 #pragma once

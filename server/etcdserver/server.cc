@@ -8,6 +8,8 @@
 #include <iterator>
 #include <utility>
 
+#include "server/auth/auth_applier.h"
+#include "server/auth/request_permissions.h"
 #include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/store_meta.h"
@@ -48,6 +50,9 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
 
 Status EtcdServer::Open() {
   fs_ = options_.fs != nullptr ? options_.fs : PosixFileSystem();
+  auto tokens = auth::NewTokenProvider(options_.auth_token, options_.auth_token_ttl);
+  if (!tokens.ok()) return tokens.status();
+  tokens_ = std::move(tokens.value());
   const DataDir& dir = options_.data_dir;
   CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MemberDir()));
   auto lock = fs_->LockFile(dir.LockPath());
@@ -104,6 +109,7 @@ Status EtcdServer::Open() {
     mvcc::ReadTxn read = store_->BeginRead();
     CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
     CAIRN_RETURN_IF_ERROR(alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or("")));
+    CAIRN_RETURN_IF_ERROR(auth_store_.Restore(read.GetMeta(kAuthMeta).value_or("")));
   }
   transport_ = std::make_unique<transport::PeerTransport>(
       identity_.cluster_id,
@@ -736,14 +742,55 @@ void EtcdServer::StepCompaction() {
   batch.Commit(store_->AppliedIndex());
 }
 
+ApplyResult EtcdServer::ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
+                                     AppliedChanges* changes) {
+  if (GrowsDatabase(request) && alarms_.Raised(etcdserverpb::NOSPACE)) return ErrNoSpace();
+  if (request.has_alarm()) {
+    etcdserverpb::AlarmResponse response;
+    if (alarms_.Apply(request.alarm(), &response)) {
+      changes->alarms = true;
+      spdlog::warn("alarm {} for member {} {}", etcdserverpb::AlarmType_Name(request.alarm().alarm()),
+                   HexId(request.alarm().memberid()),
+                   request.alarm().action() == etcdserverpb::AlarmRequest::ACTIVATE ? "raised" : "disarmed");
+    }
+    return apply::Response(std::move(response));
+  }
+  if (request.has_member_attributes()) {
+    membership_.SetAttributes(request.member_attributes());
+    changes->membership = true;
+    return apply::Response{};
+  }
+  if (request.has_member_update()) {
+    const auto& update = request.member_update();
+    membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
+    changes->membership = true;
+    changes->peer_urls = true;
+    return apply::Response{};
+  }
+  if (auth::IsAuthRequest(request)) {
+    ApplyResult result = auth::ApplyAuthRequest(auth_store_, *tokens_, request, index);
+    changes->auth = changes->auth || (result.ok() && !request.has_authenticate());
+    return result;
+  }
+  // Client requests are checked as etcd's auth applier does: against the auth store as
+  // of this entry, with the revision they were authorized at (auth_applier.h).
+  if (request.header().auth_revision() != 0) {
+    auto lease_keys = [this](int64_t lease) {
+      auto ttl = lessor_->TimeToLive(lease, true);
+      return ttl ? std::move(ttl->keys) : std::vector<std::string>{};
+    };
+    CAIRN_RETURN_IF_ERROR(auth::CheckWrite(auth_store_, auth::InfoOf(request.header()), request, lease_keys));
+  }
+  if (lease::IsLeaseRequest(request)) return lease::ApplyLeaseRequest(batch, *lessor_, request);
+  return applier_->Apply(batch, request);
+}
+
 void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   const uint64_t already_applied = store_->AppliedIndex();
   std::vector<std::pair<uint64_t, ApplyResult>> results;
   std::vector<raft::ConfChange> conf_changes;
   std::vector<uint64_t> changed_members;
-  bool membership_changed = false;
-  bool alarms_changed = false;
-  bool peer_urls_changed = false;
+  AppliedChanges changes;
   mvcc::ApplyBatch batch(*store_);
   // Events cost copies; collect them only while someone watches (the hub catches a
   // watcher created mid-batch up from storage).
@@ -758,7 +805,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
         if (Status st = membership_.Apply(cc.value()); !st.ok()) {
           Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
         }
-        membership_changed = true;
+        changes.membership = true;
         changed_members.push_back(cc->node_id);
         if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) OnRemoved();
       }
@@ -768,31 +815,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
       if (!request.ParseFromString(entry.data)) {
         Panic("undecodable request at raft index " + std::to_string(entry.index));
       }
-      ApplyResult result = apply::Response{};
-      if (GrowsDatabase(request) && alarms_.Raised(etcdserverpb::NOSPACE)) {
-        result = ErrNoSpace();
-      } else if (request.has_alarm()) {
-        etcdserverpb::AlarmResponse response;
-        if (alarms_.Apply(request.alarm(), &response)) {
-          alarms_changed = true;
-          spdlog::warn("alarm {} for member {} {}", etcdserverpb::AlarmType_Name(request.alarm().alarm()),
-                       HexId(request.alarm().memberid()),
-                       request.alarm().action() == etcdserverpb::AlarmRequest::ACTIVATE ? "raised" : "disarmed");
-        }
-        result = apply::Response(std::move(response));
-      } else if (request.has_member_attributes()) {
-        membership_.SetAttributes(request.member_attributes());
-        membership_changed = true;
-      } else if (request.has_member_update()) {
-        const auto& update = request.member_update();
-        membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
-        membership_changed = true;
-        peer_urls_changed = true;
-      } else if (lease::IsLeaseRequest(request)) {
-        result = lease::ApplyLeaseRequest(batch, *lessor_, request);
-      } else {
-        result = applier_->Apply(batch, request);
-      }
+      ApplyResult result = ApplyRequest(batch, request, entry.index, &changes);
       if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
     }
     if (entry.index > last_index) {
@@ -801,8 +824,9 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     }
   }
   // Persisted with the batch that changed it, once however many entries did.
-  if (membership_changed) batch.SetMeta(kMembershipMeta, membership_.Encode());
-  if (alarms_changed) batch.SetMeta(kAlarmsMeta, alarms_.Encode());
+  if (changes.membership) batch.SetMeta(kMembershipMeta, membership_.Encode());
+  if (changes.alarms) batch.SetMeta(kAlarmsMeta, alarms_.Encode());
+  if (changes.auth) batch.SetMeta(kAuthMeta, auth_store_.Encode());
   // A snapshot's metadata needs the term of its last entry; it changes once per election.
   if (last_index > already_applied && last_term != recorded_applied_term_) {
     batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));
@@ -835,11 +859,11 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
   applied_index_ = std::max(applied_index_.load(), last_index);
   // Conf changes reach the Raft loop before any log compaction that covers them, so the
   // snapshot marker records the membership as of its index.
-  if (!conf_changes.empty() || peer_urls_changed) {
+  if (!conf_changes.empty() || changes.peer_urls) {
     {
       std::lock_guard lock(loop_mu_);
       conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), conf_changes.begin(), conf_changes.end());
-      peer_urls_changed_ = peer_urls_changed_ || peer_urls_changed;
+      peer_urls_changed_ = peer_urls_changed_ || changes.peer_urls;
     }
     WakeRaftLoop();
   }

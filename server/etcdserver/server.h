@@ -43,6 +43,8 @@
 
 #include "cairn/internal.pb.h"
 #include "server/apply/applier.h"
+#include "server/auth/auth_store.h"
+#include "server/auth/token_provider.h"
 #include "server/common/fs.h"
 #include "server/common/histogram.h"
 #include "server/etcdserver/alarms.h"
@@ -104,6 +106,11 @@ struct ServerOptions {
   std::chrono::nanoseconds auto_compaction_period{0};
   int64_t auto_compaction_revisions = 0;
   int max_txn_ops = 128;
+  // --auth-token (auth/token_provider.h), --auth-token-ttl: how long a simple token
+  // lives unused. --bcrypt-cost: for the passwords this member hashes before proposing.
+  std::string auth_token = "simple";
+  std::chrono::seconds auth_token_ttl{300};
+  int bcrypt_cost = 10;
   // TLS for peer connections (dialing https peers) and for the client listener and the
   // connections made to other members' client URLs.
   transport::TlsFiles peer_tls;
@@ -159,6 +166,9 @@ class EtcdServer final : public transport::PeerHandler {
   apply::Applier& applier() { return *applier_; }
   lease::Lessor& lessor() { return *lessor_; }
   watch::WatchHub& watch_hub() { return *hub_; }
+  // Changed by the apply loop only; checks and queries from any thread.
+  const auth::AuthStore& auth_store() const { return auth_store_; }
+  auth::TokenProvider& tokens() { return *tokens_; }
   bool IsLeader() const { return leader_.load() == identity_.member_id; }
   // The leader this member knows of, 0 for none. Cheap (an atomic), unlike GetStatus(),
   // which also asks the store for its size: for per-request and per-stream checks.
@@ -265,6 +275,16 @@ class EtcdServer final : public transport::PeerHandler {
   void ApplyLoop();
   void AutoCompactLoop();
   void ApplyEntries(std::vector<raft::Entry> entries);
+  // What applied entries changed besides the key space, to persist once per batch.
+  struct AppliedChanges {
+    bool membership = false;
+    bool alarms = false;
+    bool peer_urls = false;
+    bool auth = false;
+  };
+  // Applies one committed client or member request (not a conf change) to the batch.
+  ApplyResult ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
+                           AppliedChanges* changes);
   void StepCompaction();
   void CompactLog(uint64_t index);
   void ReleaseReaders(uint64_t applied);
@@ -299,6 +319,8 @@ class EtcdServer final : public transport::PeerHandler {
 
   Membership membership_;  // written by the apply loop only
   Alarms alarms_;          // written by the apply loop only
+  auth::AuthStore auth_store_;  // written by the apply loop only
+  std::unique_ptr<auth::TokenProvider> tokens_;  // set by Open()
   std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
 

@@ -110,6 +110,7 @@ void EtcdServer::InstallStore(const std::string& path) {
     mvcc::ReadTxn read = store_->BeginRead();
     st = membership_.Restore(read.GetMeta(kMembershipMeta).value_or(""));
     if (st.ok()) st = alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or(""));
+    if (st.ok()) st = auth_store_.Restore(read.GetMeta(kAuthMeta).value_or(""));
     if (!st.ok()) Panic("installed snapshot: " + st.ToString());
     recorded_applied_term_ = std::stoull(read.GetMeta(kAppliedTermMeta).value_or("0"));
   }

@@ -10,6 +10,8 @@ namespace cairn::etcdserver {
 inline const std::string kMembershipMeta = "membership";
 // The encoded alarm set (alarms.h).
 inline const std::string kAlarmsMeta = "alarms";
+// The encoded auth store (auth/auth_store.h).
+inline const std::string kAuthMeta = "auth";
 // The term of the last applied entry: a snapshot's metadata needs it.
 inline const std::string kAppliedTermMeta = "applied_term";
 // The applied index of a snapshot installed from the leader, until the WAL records it.

@@ -86,6 +86,13 @@ grpc::Status FromJson(const std::string& body, google::protobuf::Message* m) {
   return grpc::Status::OK;
 }
 
+// etcd's gateway passes the HTTP Authorization header on as "authorization" metadata,
+// which the server takes as the auth token (api/caller.h).
+void ForwardToken(const HttpRequest& request, grpc::ClientContext& context) {
+  auto it = request.headers.find("authorization");
+  if (it != request.headers.end()) context.AddMetadata("authorization", it->second);
+}
+
 template <typename Stub, typename Request, typename Response>
 std::function<bool(const HttpRequest&, HttpConnection&)> Unary(
     std::shared_ptr<Stub> stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*)) {
@@ -95,6 +102,7 @@ std::function<bool(const HttpRequest&, HttpConnection&)> Unary(
     Response out;
     if (st.ok()) {
       grpc::ClientContext context;
+      ForwardToken(request, context);
       st = ((*stub).*method)(&context, in, &out);
     }
     if (!st.ok()) return RespondError(http, st, request.keep_alive);
@@ -132,11 +140,13 @@ Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, etcdserver::EtcdServer*
       server_(server),
       version_(std::move(version)),
       max_body_bytes_(server->options().max_request_bytes + kBodyOverheadBytes) {
+  using etcdserverpb::Auth;
   using etcdserverpb::Cluster;
   using etcdserverpb::KV;
   using etcdserverpb::Lease;
   using etcdserverpb::Maintenance;
   auto kv = std::make_shared<KV::Stub>(channel_);
+  auto auth = std::make_shared<Auth::Stub>(channel_);
   auto lease = std::make_shared<Lease::Stub>(channel_);
   auto cluster = std::make_shared<Cluster::Stub>(channel_);
   auto maintenance = std::make_shared<Maintenance::Stub>(channel_);
@@ -171,6 +181,23 @@ Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, etcdserver::EtcdServer*
       {"election/proclaim", Unary(election, &v3electionpb::Election::Stub::Proclaim)},
       {"election/leader", Unary(election, &v3electionpb::Election::Stub::Leader)},
       {"election/resign", Unary(election, &v3electionpb::Election::Stub::Resign)},
+      {"auth/enable", Unary(auth, &Auth::Stub::AuthEnable)},
+      {"auth/disable", Unary(auth, &Auth::Stub::AuthDisable)},
+      {"auth/status", Unary(auth, &Auth::Stub::AuthStatus)},
+      {"auth/authenticate", Unary(auth, &Auth::Stub::Authenticate)},
+      {"auth/user/add", Unary(auth, &Auth::Stub::UserAdd)},
+      {"auth/user/get", Unary(auth, &Auth::Stub::UserGet)},
+      {"auth/user/list", Unary(auth, &Auth::Stub::UserList)},
+      {"auth/user/delete", Unary(auth, &Auth::Stub::UserDelete)},
+      {"auth/user/changepw", Unary(auth, &Auth::Stub::UserChangePassword)},
+      {"auth/user/grant", Unary(auth, &Auth::Stub::UserGrantRole)},
+      {"auth/user/revoke", Unary(auth, &Auth::Stub::UserRevokeRole)},
+      {"auth/role/add", Unary(auth, &Auth::Stub::RoleAdd)},
+      {"auth/role/get", Unary(auth, &Auth::Stub::RoleGet)},
+      {"auth/role/list", Unary(auth, &Auth::Stub::RoleList)},
+      {"auth/role/delete", Unary(auth, &Auth::Stub::RoleDelete)},
+      {"auth/role/grant", Unary(auth, &Auth::Stub::RoleGrantPermission)},
+      {"auth/role/revoke", Unary(auth, &Auth::Stub::RoleRevokePermission)},
   };
 }
 
@@ -274,6 +301,7 @@ bool Gateway::Watch(const HttpRequest& request, HttpConnection& http) {
   if (grpc::Status st = FromJson(request.body, &in); !st.ok()) return RespondError(http, st, request.keep_alive);
   etcdserverpb::Watch::Stub stub(channel_);
   grpc::ClientContext context;
+  ForwardToken(request, context);
   auto stream = stub.Watch(&context);
   if (!stream->Write(in)) {
     context.TryCancel();
@@ -308,6 +336,7 @@ bool Gateway::KeepAlive(const HttpRequest& request, HttpConnection& http) {
   if (grpc::Status st = FromJson(request.body, &in); !st.ok()) return RespondError(http, st, request.keep_alive);
   etcdserverpb::Lease::Stub stub(channel_);
   grpc::ClientContext context;
+  ForwardToken(request, context);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto stream = stub.LeaseKeepAlive(&context);
   etcdserverpb::LeaseKeepAliveResponse out;

@@ -10,7 +10,8 @@
 // gRPC call: same validation, same errors. Errors answer grpc-gateway's HTTP status for
 // the gRPC code and {"error", "message", "code"}. /v3/watch and /v3/lease/keepalive
 // stream: each response is one chunk {"result": ...}\n; a watch runs until the client
-// disconnects.
+// disconnects. The Authorization header carries the auth token, as in etcd: get one
+// from POST /v3/auth/authenticate; every /v3/auth/* call of etcd's gateway is served.
 // Thread-safety: Serve() runs concurrently on many connections; the routes are
 // immutable after construction.
 #pragma once

@@ -112,6 +112,16 @@ void WatchHub::Watch(StreamId id, const WatchSpec& spec) {
   }
 }
 
+void WatchHub::Refuse(StreamId id, int64_t watch_id, std::string reason) {
+  std::lock_guard lock(mu_);
+  Delivery refused;
+  refused.kind = Delivery::Kind::kCreated;
+  refused.revision = revision_;
+  refused.watch_id = watch_id;
+  refused.cancel_reason = std::move(reason);
+  StreamLocked(id).queue->Push(std::move(refused));
+}
+
 void WatchHub::Cancel(StreamId id, int64_t watch_id) {
   std::lock_guard lock(mu_);
   Stream& s = StreamLocked(id);

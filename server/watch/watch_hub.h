@@ -106,6 +106,10 @@ class WatchHub {
   // Creates a watcher and queues its created response (or a created+canceled one with
   // etcd's reason). REQUIRES: `id` is open.
   void Watch(StreamId id, const WatchSpec& spec);
+  // Queues a created+canceled response for a watcher that may not be created (etcd's
+  // answer to a watch without read permission), leaving the stream open.
+  // REQUIRES: `id` is open.
+  void Refuse(StreamId id, int64_t watch_id, std::string reason);
   // Cancels the stream's watcher `watch_id` and queues etcd's canceled response; an
   // unknown id is ignored (as etcd does). REQUIRES: `id` is open.
   void Cancel(StreamId id, int64_t watch_id);

@@ -20,6 +20,15 @@ TEST(InvalidValuesTest, Numbers) {
   EXPECT_EQ(hex->config.max_request_bytes, 0x200000u);
 }
 
+TEST(InvalidValuesTest, BcryptCostOutsideBcryptsRange) {
+  EXPECT_THAT(LoadError({"--bcrypt-cost=3"}), HasSubstr("--bcrypt-cost 3 is outside bcrypt's range 4..31"));
+  EXPECT_THAT(LoadError({"--bcrypt-cost=32"}), HasSubstr("outside bcrypt's range"));
+  auto ok = Load({"--bcrypt-cost=4", "--auth-token-ttl=7"});
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->config.bcrypt_cost, 4u);
+  EXPECT_EQ(ok->config.auth_token_ttl_seconds, 7u);
+}
+
 TEST(InvalidValuesTest, Durations) {
   EXPECT_THAT(LoadError({"--grpc-keepalive-timeout=10"}), HasSubstr("missing unit in duration"));
   EXPECT_THAT(LoadError({"--grpc-keepalive-timeout=10x"}), HasSubstr("unknown unit"));

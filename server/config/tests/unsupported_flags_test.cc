@@ -38,7 +38,7 @@ TEST(UnsupportedFlagsTest, IgnoredFlagsAreStillTypeChecked) {
 TEST(UnsupportedFlagsTest, RefusedFlagsFail) {
   for (const char* arg :
        {"--discovery=https://discovery.etcd.io/abc", "--discovery-srv=example.com", "--proxy=on",
-        "--enable-v2", "--auth-token=jwt,pub-key=a,priv-key=b", "--experimental-enable-v2v3=/v2",
+        "--enable-v2", "--experimental-enable-v2v3=/v2",
         "--force-new-cluster", "--unsafe-no-fsync", "--discovery-endpoints=http://x:2379",
         "--experimental-enable-lease-checkpoint"}) {
     const std::string flag = std::string(arg).substr(0, std::string(arg).find('='));

@@ -34,6 +34,9 @@ class FakeMember final : public api::WatchContext {
   uint64_t MemberId() const override { return 0x5678; }
   uint64_t RaftTerm() const override { return 3; }
   bool HasLeader() const override { return has_leader.load(); }
+  Status CheckWatch(const grpc::ServerContext&, const std::string& key, const std::string&) const override {
+    return key.starts_with("secret") ? Status::PermissionDenied("etcdserver: permission denied") : Status::Ok();
+  }
   std::atomic<bool> has_leader{true};
 };
 

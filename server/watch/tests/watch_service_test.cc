@@ -80,6 +80,25 @@ TEST(WatchServiceTest, CreateEventsCancelAndProgressLookLikeEtcd) {
   EXPECT_FALSE(r[4].created() || r[4].canceled());
 }
 
+TEST(WatchServiceTest, AWatchTheCallerMayNotReadIsRefusedAndTheStreamGoesOn) {
+  WatchServer server({}, {});
+  WatchClient client(server.channel());
+  WatchCreateRequest refused = Create("secret/a");
+  refused.set_watch_id(7);
+  ASSERT_TRUE(client.Create(refused));
+  ASSERT_TRUE(client.Create(Create("k")));
+  ASSERT_TRUE(client.WaitFor(HasAtLeast(2)));
+  server.Apply({OpPut("secret/a", "x"), OpPut("k", "v")});
+  ASSERT_TRUE(client.WaitFor(HasAtLeast(3)));
+  const Responses r = client.Responses();
+  EXPECT_TRUE(r[0].created() && r[0].canceled());
+  EXPECT_EQ(r[0].watch_id(), 7);
+  EXPECT_EQ(r[0].cancel_reason(), "rpc error: code = PermissionDenied desc = etcdserver: permission denied");
+  EXPECT_TRUE(r[1].created() && !r[1].canceled());
+  ASSERT_EQ(r[2].events_size(), 1);
+  EXPECT_EQ(r[2].events(0).kv().key(), "k");
+}
+
 TEST(WatchServiceTest, EmptyKeyIsTheSmallestKeySoFromKeyWatchesEverything) {
   WatchServer server({}, {});
   WatchClient client(server.channel());
