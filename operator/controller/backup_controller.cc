@@ -1,6 +1,7 @@
 #include "operator/controller/backup_controller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "operator/api/base64.h"
 #include "operator/api/naming.h"
@@ -418,6 +419,24 @@ Status BackupController::Verify(const json& live, const EtcdBackupObject& backup
   return Status::Unavailable("verifying " + ns + "/" + backup.name + ": waiting for the scratch member");
 }
 
+Status BackupController::RemoveObjectsWithoutManifest(backup::ObjectStore& store, const std::string& prefix,
+                                                      const std::string& cluster_key) {
+  // Held throughout, so no run of this cluster starts meanwhile: a run's object exists
+  // without its manifest for a moment, and must not be taken for an orphan.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_.count(cluster_key)) return Status::Ok();
+  auto keys = store.List(prefix);
+  if (!keys.ok()) return keys.status();
+  const std::set<std::string> present(keys->begin(), keys->end());
+  for (const auto& key : *keys) {
+    if (backup::IsManifestName(key) || present.count(backup::ManifestName(key))) continue;
+    CAIRN_RETURN_IF_ERROR(store.Delete(key));
+    log::Log(spdlog::level::info, "removed an object without a manifest (a run cut off before it finished)",
+             {{"object", store.Url(key)}});
+  }
+  return Status::Ok();
+}
+
 Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std::string& ns, const std::string& name) {
   auto cluster_obj = client_.Get(types::EtcdCluster(), ns, name);
   if (!cluster_obj.ok()) {
@@ -471,23 +490,23 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
     if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     if (made.ok()) Report(*cluster_obj, EventType::kNormal, "BackupScheduled", "created EtcdBackup " + backup_name);
   }
-  if (!plan.expire.empty()) {
-    auto store = OpenStore(ns, (*policy)->destination);
-    if (!store.ok()) return store.status();
-    for (const auto& expired : plan.expire) {
-      const json st = by_name[expired].value("status", json::object());
-      const std::string key = st.value("objectKey", "");
-      if (!key.empty()) {
-        // The manifest first: an interrupted expiry leaves an object that is no backup,
-        // never a manifest pointing at nothing.
-        CAIRN_RETURN_IF_ERROR((*store)->Delete(backup::ManifestName(key)));
-        CAIRN_RETURN_IF_ERROR((*store)->Delete(key));
-      }
-      Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
-      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
-      log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});
+  auto store = OpenStore(ns, (*policy)->destination);
+  if (!store.ok()) return store.status();
+  for (const auto& expired : plan.expire) {
+    const json st = by_name[expired].value("status", json::object());
+    const std::string key = st.value("objectKey", "");
+    if (!key.empty()) {
+      // The manifest first: an interrupted expiry leaves an object that is no backup,
+      // never a manifest pointing at nothing.
+      CAIRN_RETURN_IF_ERROR((*store)->Delete(backup::ManifestName(key)));
+      CAIRN_RETURN_IF_ERROR((*store)->Delete(key));
     }
+    Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+    log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});
   }
+  CAIRN_RETURN_IF_ERROR(
+      RemoveObjectsWithoutManifest(**store, (*policy)->destination.s3.prefix + ns + "/" + name + "/", ns + "/" + name));
   return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
 }
 

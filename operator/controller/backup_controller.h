@@ -15,7 +15,8 @@
 //                          when not; then the Pod is deleted.
 //   "schedule:<ns>/<name>" one EtcdCluster with spec.backup: create the EtcdBackup of the
 //                          latest due slot, expire what retention lets go (manifest, then
-//                          object, then the EtcdBackup), requeue until the next slot.
+//                          object, then the EtcdBackup), remove objects left without a
+//                          manifest by an interrupted run, requeue until the next slot.
 // At most one backup runs per cluster (others wait as Pending, in name order of arrival);
 // runs are on their own threads, so a long upload never holds a worker, and this
 // controller shares nothing with the cluster Reconciler: backups never delay reconciling.
@@ -100,6 +101,10 @@ class BackupController {
   Result<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& ns, const BackupDestination& d);
   Status WriteStatus(const std::string& ns, const std::string& name, const nlohmann::json& status);
   Status Verify(const nlohmann::json& backup, const EtcdBackupObject& parsed);
+  // Objects under the cluster's prefix whose manifest is missing: what a run cut off
+  // between its object and its manifest (an operator crash) leaves behind.
+  Status RemoveObjectsWithoutManifest(backup::ObjectStore& store, const std::string& prefix,
+                                      const std::string& cluster_key);
   void Report(const nlohmann::json& object, EventType type, const std::string& reason, const std::string& message);
 
   kube::Client& client_;

@@ -516,6 +516,14 @@ TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWit
                                    backup::ManifestName(keys_seen[2])};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(*keys, want);
+  // An object a crashed run left without its manifest is removed; backups are not.
+  auto orphan = Store()->Put("prod/db/etcd/full-20261207T000000Z-00000000000000000007.db.zst",
+                             [](char*, size_t) -> Result<size_t> { return size_t{0}; });
+  ASSERT_TRUE(orphan.ok());
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  keys = Store()->List("prod/db/etcd/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, want);
   // Suspended: no new backups, however late.
   ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"suspend", true}}}}}}).ok());
   clock_offset_ = 60 * 10;
