@@ -99,9 +99,6 @@ static Result<EtcdBackupObject> ParseBackup(const json& object) {
   b.namespace_ = meta.value("namespace", "");
   b.uid = meta.value("uid", "");
   b.resource_version = meta.value("resourceVersion", "");
-  b.created = ParseTime(meta.value("creationTimestamp", ""));
-  const json labels = meta.value("labels", json::object());
-  b.scheduled = labels.value(kLabelScheduled, "") == "true";
   b.scheduled_at = ParseTime(meta.value("annotations", json::object()).value(kAnnotationScheduledAt, ""));
   const json spec = object.value("spec", json::object());
   b.cluster = spec.value("clusterName", "");

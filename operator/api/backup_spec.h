@@ -70,8 +70,7 @@ struct EtcdBackupObject {
   std::optional<BackupDestination> destination;  // absent: the cluster's spec.backup.destination
   std::optional<std::string> compression;        // absent: the cluster's, else zstd
   bool verify = true;  // restore it into a scratch member and compare HashKV once it succeeded
-  bool scheduled = false;
-  std::chrono::system_clock::time_point scheduled_at{}, created{};
+  std::chrono::system_clock::time_point scheduled_at{};  // scheduled ones: the slot
   BackupPhase phase = BackupPhase::kPending;
   std::chrono::system_clock::time_point completed{};  // Succeeded or Failed
   std::optional<bool> verified;                        // absent: not verified (yet)

@@ -15,7 +15,6 @@ EtcdBackupObject Scheduled(const std::string& slot, BackupPhase phase, const std
   EtcdBackupObject b;
   b.name = ScheduledBackupName("etcd", At(slot));
   b.cluster = "etcd";
-  b.scheduled = true;
   b.scheduled_at = At(slot);
   b.phase = phase;
   b.completed = completed.empty() ? TimePoint{} : At(completed);

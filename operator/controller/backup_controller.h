@@ -17,9 +17,10 @@
 //                          latest due slot, expire what retention lets go (manifest, then
 //                          object, then the EtcdBackup), remove objects left without a
 //                          manifest by an interrupted run, requeue until the next slot.
-// At most one backup runs per cluster (others wait as Pending, in name order of arrival);
-// runs are on their own threads, so a long upload never holds a worker, and this
-// controller shares nothing with the cluster Reconciler: backups never delay reconciling.
+// At most one backup runs per cluster (others wait as Pending and look again every
+// busy_retry). Runs are on their own threads, so a long upload never holds a worker, and
+// this controller shares nothing with the cluster Reconciler: backups never delay
+// reconciling.
 // `may_act` is asked before every write; a runner that loses leadership finishes its
 // upload but writes no status (the next leader finds it Running and marks it Interrupted).
 // Thread-safety: Run once; Synced() and Idle() from any thread.
