@@ -1,16 +1,11 @@
 #include "operator/backup/full_backup.h"
 
-#include <cstdio>
 #include <cstring>
+
+#include "operator/api/naming.h"
 
 namespace cairn::op::backup {
 namespace {
-
-std::string HexId(uint64_t id) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 // Opens a snapshot on the first member that streams, and reads its first bytes (which
 // carry the revision the object is named after).
@@ -53,7 +48,7 @@ Result<BackupManifest> RunFullBackup(MembershipClient& members, ObjectStore& sto
   if (!opened.ok()) return opened.status();
   SnapshotStream& stream = *opened->stream;
   m.revision = stream.revision();
-  m.member_id = HexId(stream.member_id());
+  m.member_id = naming::MemberIdHex(stream.member_id());
   m.object = FullBackupObjectName(request.prefix, m.started, m.revision, m.compression);
 
   size_t first_pos = 0;

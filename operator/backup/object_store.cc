@@ -1,13 +1,14 @@
 #include "operator/backup/object_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "operator/s3/sigv4.h"
 
 namespace cairn::op::backup {
 namespace {
@@ -41,32 +42,6 @@ class S3Store : public ObjectStore {
  private:
   std::unique_ptr<s3::Client> client_;
   std::string bucket_;
-};
-
-std::string Hex(const unsigned char* p, unsigned int n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < n; ++i) {
-    s += kHex[p[i] >> 4];
-    s += kHex[p[i] & 15];
-  }
-  return s;
-}
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { CAIRN_CHECK(ctx_ && EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) == 1); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  void Add(const char* p, size_t n) { CAIRN_CHECK(EVP_DigestUpdate(ctx_, p, n) == 1); }
-  std::string Hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    CAIRN_CHECK(EVP_DigestFinal_ex(ctx_, md, &len) == 1);
-    return backup::Hex(md, len);
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
 };
 
 class Fd {
@@ -120,7 +95,7 @@ class DirectoryStore : public ObjectStore {
       if (errno == ENOENT) return Status::NotFound("no object " + Url(key));
       return Errno("open " + path);
     }
-    Sha256 sha;
+    s3::Sha256 sha;
     StoredObject out{key, 0, ""};
     std::vector<char> buf(1 << 20);
     for (;;) {
@@ -128,11 +103,11 @@ class DirectoryStore : public ObjectStore {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Errno("read " + path);
       if (n == 0) break;
-      sha.Add(buf.data(), static_cast<size_t>(n));
+      sha.Update(buf.data(), static_cast<size_t>(n));
       out.size += static_cast<uint64_t>(n);
       CAIRN_RETURN_IF_ERROR(write(buf.data(), static_cast<size_t>(n)));
     }
-    out.sha256 = sha.Hex();
+    out.sha256 = sha.HexDigest();
     return out;
   }
 
@@ -168,14 +143,14 @@ class DirectoryStore : public ObjectStore {
   }
   // Size and SHA-256 of what was copied.
   static Result<std::pair<uint64_t, std::string>> Copy(const ByteReader& read, int fd, const std::string& path) {
-    Sha256 sha;
+    s3::Sha256 sha;
     uint64_t size = 0;
     std::vector<char> buf(1 << 20);
     for (;;) {
       auto n = read(buf.data(), buf.size());
       if (!n.ok()) return n.status();
       if (*n == 0) break;
-      sha.Add(buf.data(), *n);
+      sha.Update(buf.data(), *n);
       for (size_t off = 0; off < *n;) {
         const ssize_t w = ::write(fd, buf.data() + off, *n - off);
         if (w < 0 && errno == EINTR) continue;
@@ -184,7 +159,7 @@ class DirectoryStore : public ObjectStore {
       }
       size += *n;
     }
-    return std::make_pair(size, sha.Hex());
+    return std::make_pair(size, sha.HexDigest());
   }
 
   std::string root_;

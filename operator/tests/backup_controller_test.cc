@@ -19,6 +19,7 @@
 #include "operator/controller/reconciler.h"
 #include "operator/s3/tests/s3rver_process.h"
 #include "operator/tests/etcd_process.h"
+#include "operator/tests/cluster_role.h"
 #include "operator/tests/fake_apiserver.h"
 #include "server/common/test_dir.h"
 
@@ -531,19 +532,6 @@ TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWit
   EXPECT_EQ(scheduled().size(), 2u);
 }
 
-std::set<testing::FakeApiServer::RbacUse> Granted() {
-  std::set<testing::FakeApiServer::RbacUse> out;
-  YAML::Node role = YAML::LoadFile(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
-  for (const auto& rule : role["rules"]) {
-    for (const auto& g : rule["apiGroups"]) {
-      for (const auto& r : rule["resources"]) {
-        for (const auto& v : rule["verbs"]) out.insert({g.as<std::string>(), r.as<std::string>(), v.as<std::string>()});
-      }
-    }
-  }
-  return out;
-}
-
 // Everything backups do is granted, and every EtcdBackup grant is used (the cluster
 // Controller's RBAC test covers the rest of the ClusterRole).
 TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
@@ -568,7 +556,7 @@ TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
     }));
   }
   ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());  // expires the first
-  auto granted = Granted();
+  auto granted = testing::GrantedByClusterRole(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
   std::set<testing::FakeApiServer::RbacUse> used;
   for (const auto& u : fake_.RbacUses()) {
     if (u.resource == "etcdclusters" && u.verb == "create") continue;  // the test's own

@@ -24,6 +24,7 @@
 #include "operator/kube/client.h"
 #include "operator/reconcile/status_builder.h"
 #include "operator/resources/builders.h"
+#include "operator/tests/cluster_role.h"
 #include "operator/tests/fake_apiserver.h"
 
 namespace cairn::op {
@@ -215,19 +216,6 @@ class World {
 };
 
 // (group, resource, verb) granted by a ClusterRole or Role manifest.
-std::set<testing::FakeApiServer::RbacUse> Granted(const std::string& path) {
-  std::set<testing::FakeApiServer::RbacUse> out;
-  YAML::Node role = YAML::LoadFile(path);
-  for (const auto& rule : role["rules"]) {
-    for (const auto& g : rule["apiGroups"]) {
-      for (const auto& r : rule["resources"]) {
-        for (const auto& v : rule["verbs"]) out.insert({g.as<std::string>(), r.as<std::string>(), v.as<std::string>()});
-      }
-    }
-  }
-  return out;
-}
-
 class ControllerE2E : public ::testing::Test {
  protected:
   ControllerE2E() : client_(std::move(kube::Client::Create(fake_.Config(), kube::ClientOptions{5s})).value()) {}
@@ -408,7 +396,7 @@ TEST_F(ControllerE2E, EmptyDirClustersMarkMembersOnTheirPods) {
   // The one request only emptyDir clusters make; the RBAC test below covers the rest.
   const testing::FakeApiServer::RbacUse patch_pods{"", "pods", "patch"};
   EXPECT_TRUE(fake_.RbacUses().count(patch_pods));
-  EXPECT_TRUE(Granted(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml").count(patch_pods));
+  EXPECT_TRUE(testing::GrantedByClusterRole(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml").count(patch_pods));
 }
 
 TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
@@ -543,7 +531,7 @@ TEST_F(ControllerE2E, TheClusterRoleGrantsExactlyTheRequestsTheOperatorMakes) {
     return fake_.Object(types::Service(), "db", naming::ClientService("etcd")).value()["metadata"]["annotations"][naming::kAnnotationSpecHash] != "stale";
   }));
 
-  auto granted = Granted(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
+  auto granted = testing::GrantedByClusterRole(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
   std::set<testing::FakeApiServer::RbacUse> used;
   for (const auto& u : fake_.RbacUses()) {
     // The test's own requests (creating and patching the EtcdCluster) are the user's.
