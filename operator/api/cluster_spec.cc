@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "operator/api/naming.h"
 #include "operator/api/version.h"
 
 namespace cairn::op {
@@ -124,6 +125,8 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       for (const auto& san : s.value("extraSANs", nlohmann::json::array())) side->extra_sans.push_back(san.get<std::string>());
     }
     c.tls.rsa = tls.value("keyAlgorithm", "ECDSA") == "RSA";
+    const nlohmann::json annotations = md.value("annotations", nlohmann::json::object());
+    if (annotations.is_object()) c.tls.rotate_ca_request = annotations.value(naming::kAnnotationRotateCa, "");
     for (auto [key, out] : {std::pair{"certificateValidity", &c.tls.certificate_validity},
                             std::pair{"caValidity", &c.tls.ca_validity}}) {
       if (!tls.contains(key)) continue;

@@ -53,6 +53,9 @@ struct TlsSpec {
   bool rsa = false;  // keyAlgorithm RSA (2048) instead of ECDSA P-256
   std::chrono::seconds certificate_validity{std::chrono::hours(24 * 90)};
   std::chrono::seconds ca_validity{std::chrono::hours(24 * 365 * 5)};
+  // metadata.annotations[naming::kAnnotationRotateCa]: a value the CA has not been
+  // rotated for yet asks for a CA rotation (ca_rotation.h). Empty: none asked for.
+  std::string rotate_ca_request;
 
   bool Any() const { return client.enabled || peer.enabled; }
 };

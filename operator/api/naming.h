@@ -90,6 +90,14 @@ inline constexpr const char* kLabelRevision = "controller-revision-hash";
 // start of the rollout that replaces the member pods.
 inline constexpr const char* kAnnotationTemplateChangedAt = "etcd.cairn.dev/template-changed-at";
 
+// On the EtcdCluster, set by users: a new value starts a CA rotation. On the CA Secret,
+// set by the operator: the value the last rotation answered.
+inline constexpr const char* kAnnotationRotateCa = "etcd.cairn.dev/rotate-ca";
+// On the CA Secret during a CA rotation (RFC 3339): when the next CA was added to the
+// trust bundles, and when it replaced the CA as the signer.
+inline constexpr const char* kAnnotationCaRotationStarted = "etcd.cairn.dev/ca-rotation-started-at";
+inline constexpr const char* kAnnotationCaSwitched = "etcd.cairn.dev/ca-switched-at";
+
 std::string MemberIdHex(uint64_t id);
 std::optional<uint64_t> ParseMemberIdHex(const std::string& hex);
 

@@ -2,6 +2,8 @@
 
 #include "operator/api/base64.h"
 #include "operator/api/naming.h"
+#include "operator/api/time_format.h"
+#include "operator/controller/observe.h"
 #include "operator/kube/conflict_retry.h"
 #include "operator/reconcile/certificates.h"
 #include "operator/reconcile/planner.h"
@@ -65,20 +67,47 @@ tls::KeyAlgorithm KeyAlgorithmOf(const ClusterSpec& spec) {
   return spec.tls.rsa ? tls::KeyAlgorithm::kRsa2048 : tls::KeyAlgorithm::kEcdsaP256;
 }
 
+Result<CertificateSpec> Wanted(const ClusterSpec& spec, const std::string& use) {
+  for (auto& cert : NeededCertificates(spec)) {
+    if (cert.use == use) return cert;
+  }
+  return Status::InvalidArgument("no certificate \"" + use + "\" is needed");
+}
+
+// The CA Secret as it is now: its raw data, and its parsed state (for the bundle).
+struct CaSecretNow {
+  json data;
+  TlsState tls;
+};
+Result<CaSecretNow> ReadCaSecret(kube::Client& c, const ClusterSpec& spec) {
+  auto secret = c.Get(types::Secret(), spec.namespace_, naming::CaSecret(spec.name));
+  if (!secret.ok()) return secret.status();
+  CaSecretNow now;
+  now.data = secret->value("data", json::object());
+  ObserveCaSecret(*secret, &now.tls);
+  if (!now.tls.ca.valid) return Status::FailedPrecondition("Secret " + naming::CaSecret(spec.name) + " holds no usable CA");
+  return now;
+}
+
+// Replaces a leaf Secret's data, or creates the Secret.
+Status WriteLeafSecret(kube::Client& c, const ClusterSpec& spec, const json& secret) {
+  auto created = c.Create(types::Secret(), spec.namespace_, secret);
+  if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return Ok(created);
+  return Ok(kube::UpdateWithRetry(c, types::Secret(), spec.namespace_, secret["metadata"]["name"].get<std::string>(),
+                                  [&](json& live) {
+                                    const json before = live;
+                                    live["data"] = secret["data"];  // the type stays: the API server refuses to change it
+                                    return live != before;
+                                  }));
+}
+
 // Issues one certificate of certificates.h from the CA Secret as it is now, into its own
 // Secret (created, or its data replaced).
 Status IssueCertificate(kube::Client& c, const ClusterSpec& spec, const Action& a) {
-  std::optional<CertificateSpec> want;
-  for (auto& cert : NeededCertificates(spec)) {
-    if (cert.use == a.certificate) want = cert;
-  }
-  if (!want) return Status::InvalidArgument("no certificate \"" + a.certificate + "\" is needed");
-  auto ca_secret = c.Get(types::Secret(), spec.namespace_, naming::CaSecret(spec.name));
-  if (!ca_secret.ok()) return ca_secret.status();
-  const json data = ca_secret->value("data", json::object());
-  auto ca_cert = Base64Decode(data.value("ca.crt", ""));
-  auto ca_key = Base64Decode(data.value("ca.key", ""));
-  if (!ca_cert.ok() || !ca_key.ok()) return Status::InvalidArgument("Secret " + naming::CaSecret(spec.name) + " is not base64");
+  auto want = Wanted(spec, a.certificate);
+  if (!want.ok()) return want.status();
+  auto ca = ReadCaSecret(c, spec);
+  if (!ca.ok()) return ca.status();
   tls::LeafRequest req;
   req.common_name = want->common_name;
   req.hosts = want->hosts;
@@ -86,16 +115,73 @@ Status IssueCertificate(kube::Client& c, const ClusterSpec& spec, const Action& 
   req.client_auth = want->client_auth;
   req.validity = spec.tls.certificate_validity;
   req.alg = KeyAlgorithmOf(spec);
-  auto leaf = tls::IssueLeaf({*ca_cert, *ca_key}, req, a.at);
+  auto key = Base64Decode(ca->data.value(kCaKey, ""));
+  if (!key.ok()) return Status::InvalidArgument("Secret " + naming::CaSecret(spec.name) + " is not base64");
+  auto leaf = tls::IssueLeaf({ca->tls.ca.cert_pem, *key}, req, a.at);
   if (!leaf.ok()) return leaf.status();
-  const json secret = resources::CertSecret(spec, want->secret, leaf->cert_pem, leaf->key_pem, *ca_cert);
-  auto created = c.Create(types::Secret(), spec.namespace_, secret);
-  if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return Ok(created);
+  return WriteLeafSecret(
+      c, spec, resources::CertSecret(spec, want->secret, leaf->cert_pem, leaf->key_pem, TrustBundle(ca->tls)));
+}
+
+// Rewrites only a leaf Secret's ca.crt, to the bundle the CA Secret implies now.
+Status UpdateTrustBundle(kube::Client& c, const ClusterSpec& spec, const Action& a) {
+  auto want = Wanted(spec, a.certificate);
+  if (!want.ok()) return want.status();
+  auto ca = ReadCaSecret(c, spec);
+  if (!ca.ok()) return ca.status();
+  const std::string bundle = Base64Encode(TrustBundle(ca->tls));
   return Ok(kube::UpdateWithRetry(c, types::Secret(), spec.namespace_, want->secret, [&](json& live) {
     const json before = live;
-    live["data"] = secret["data"];  // the type stays: the API server refuses to change it
+    live["data"]["ca.crt"] = bundle;
     return live != before;
   }));
+}
+
+// One step of ca_rotation.h on the CA Secret. `edit` changes its data and annotations
+// and returns false when the step is already taken (a retry after a crash or conflict).
+Status EditCaSecret(kube::Client& c, const ClusterSpec& spec, const std::function<bool(json& data, json& annotations)>& edit) {
+  return Ok(kube::UpdateWithRetry(c, types::Secret(), spec.namespace_, naming::CaSecret(spec.name), [&](json& live) {
+    json& data = live["data"];
+    json& annotations = live["metadata"]["annotations"];
+    if (annotations.is_null()) annotations = json::object();
+    return edit(data, annotations);
+  }));
+}
+
+Status StartCaRotation(kube::Client& c, const ClusterSpec& spec, const Action& a) {
+  auto next = tls::MakeCa(spec.name + "-ca", spec.tls.ca_validity, a.at, KeyAlgorithmOf(spec));
+  if (!next.ok()) return next.status();
+  return EditCaSecret(c, spec, [&](json& data, json& annotations) {
+    if (data.contains(kNextCaCert) || data.contains(kPreviousCaCert)) return false;
+    data[kNextCaCert] = Base64Encode(next->cert_pem);
+    data[kNextCaKey] = Base64Encode(next->key_pem);
+    annotations[naming::kAnnotationRotateCa] = spec.tls.rotate_ca_request;
+    annotations[naming::kAnnotationCaRotationStarted] = FormatTime(a.at);
+    return true;
+  });
+}
+
+Status SwitchCa(kube::Client& c, const ClusterSpec& spec, const Action& a) {
+  return EditCaSecret(c, spec, [&](json& data, json& annotations) {
+    if (!data.contains(kNextCaCert) || !data.contains(kNextCaKey)) return false;
+    data[kPreviousCaCert] = data[kCaCert];
+    data[kCaCert] = data[kNextCaCert];
+    data[kCaKey] = data[kNextCaKey];
+    data.erase(kNextCaCert);
+    data.erase(kNextCaKey);
+    annotations[naming::kAnnotationCaSwitched] = FormatTime(a.at);
+    return true;
+  });
+}
+
+Status FinishCaRotation(kube::Client& c, const ClusterSpec& spec) {
+  return EditCaSecret(c, spec, [&](json& data, json& annotations) {
+    if (!data.contains(kPreviousCaCert)) return false;
+    data.erase(kPreviousCaCert);
+    annotations.erase(naming::kAnnotationCaRotationStarted);
+    annotations.erase(naming::kAnnotationCaSwitched);
+    return true;
+  });
 }
 
 }  // namespace
@@ -199,6 +285,14 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
     }
     case ActionKind::kIssueCertificate:
       return IssueCertificate(c, spec, a);
+    case ActionKind::kUpdateTrustBundle:
+      return UpdateTrustBundle(c, spec, a);
+    case ActionKind::kStartCaRotation:
+      return StartCaRotation(c, spec, a);
+    case ActionKind::kSwitchCa:
+      return SwitchCa(c, spec, a);
+    case ActionKind::kFinishCaRotation:
+      return FinishCaRotation(c, spec);
     case ActionKind::kReplacePod: {
       // Only the outdated incarnation: if the pod was re-created meanwhile, it is done.
       Status s = c.Delete(types::Pod(), spec.namespace_, naming::Member(spec.name, a.ordinal), a.pod_uid);

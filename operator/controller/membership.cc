@@ -18,6 +18,9 @@ class EtcdMembership : public Membership {
   Status Remove(uint64_t id) override { return client_.Remove(id); }
   Status MoveLeader(uint64_t to) override { return client_.MoveLeader(to); }
   Status LinearizableRead() override { return client_.LinearizableRead(); }
+  Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as) override {
+    return client_.ProbeTls(https_url, as);
+  }
 
  private:
   MembershipClient client_;

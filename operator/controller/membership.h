@@ -28,6 +28,8 @@ class Membership {
   virtual Status MoveLeader(uint64_t to) = 0;
   // A quorum read through any member: the rollout's proof that the cluster serves.
   virtual Status LinearizableRead() = 0;
+  // tls_probe.h's probe of a member's https listener, presenting `as`.
+  virtual Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as) = 0;
 };
 
 // `tls`: the operator's client certificate and the CA for https endpoints.

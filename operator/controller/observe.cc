@@ -63,6 +63,32 @@ CertState ParseSecret(const json& secret, const char* cert_key, const char* key_
   return c;
 }
 
+}  // namespace
+
+void ObserveCaSecret(const json& secret, TlsState* tls) {
+  tls->ca = ParseSecret(secret, kCaCert, kCaKey);
+  const json& data = secret.value("data", json::object());
+  if (data.contains(kNextCaCert) || data.contains(kNextCaKey)) tls->next_ca = ParseSecret(secret, kNextCaCert, kNextCaKey);
+  if (data.contains(kPreviousCaCert)) {
+    const std::string pem = SecretValue(secret, kPreviousCaCert);
+    auto info = tls::ParseCert(pem);
+    tls->previous_ca.exists = true;
+    tls->previous_ca.valid = info.ok() && info->is_ca;
+    if (tls->previous_ca.valid) {
+      tls->previous_ca.serial = info->serial_hex;
+      tls->previous_ca.not_before = info->not_before;
+      tls->previous_ca.not_after = info->not_after;
+      tls->previous_ca.subject_key_id = info->subject_key_id_hex;
+      tls->previous_ca.cert_pem = pem;
+    }
+  }
+  tls->rotation_answered = Annotation(secret, naming::kAnnotationRotateCa);
+  tls->rotation_started = ParseTime(Annotation(secret, naming::kAnnotationCaRotationStarted));
+  tls->ca_switched = ParseTime(Annotation(secret, naming::kAnnotationCaSwitched));
+}
+
+namespace {
+
 // The URL scheme the template's start script uses, from the container's environment.
 bool TemplateUsesTls(const json& sts, const char* env_name) {
   for (const auto& c : sts["spec"]["template"]["spec"].value("containers", json::array())) {
@@ -154,9 +180,7 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
   }
 
   o.restore_secret = c.secrets.count(naming::RestoreSecret(spec.name)) > 0;
-  if (auto ca = c.secrets.find(naming::CaSecret(spec.name)); ca != c.secrets.end()) {
-    o.tls.ca = ParseSecret(ca->second, "ca.crt", "ca.key");
-  }
+  if (auto ca = c.secrets.find(naming::CaSecret(spec.name)); ca != c.secrets.end()) ObserveCaSecret(ca->second, &o.tls);
   for (const auto& want : NeededCertificates(spec)) {
     if (auto leaf = c.secrets.find(want.secret); leaf != c.secrets.end()) {
       o.tls.leaves[want.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");

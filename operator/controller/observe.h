@@ -30,6 +30,10 @@ struct ChildObjects {
   std::map<std::string, nlohmann::json> secrets;  // the TLS Secrets that exist, by name
 };
 
+// The CA Secret's part of TlsState: the CA, the next or previous CA of a rotation, and
+// the rotation's annotations. Unparseable times read as the epoch.
+void ObserveCaSecret(const nlohmann::json& secret, TlsState* tls);
+
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
                              const Result<std::vector<MemberState>>& members);
 

@@ -6,6 +6,7 @@
 #include "operator/controller/observe.h"
 #include "operator/controller/restore_source.h"
 #include "operator/log/structured_log.h"
+#include "operator/controller/tls_observer.h"
 #include "operator/reconcile/certificates.h"
 #include "operator/reconcile/status_builder.h"
 
@@ -170,6 +171,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   const TimePoint now = options_.clock();
   ObservedState observed = ObserveObjects(*spec, children, members);
   observed.restore_unresolved = *unresolved;
+  if (members.ok()) ProbeMemberTls(*spec, children, *members, *membership, now, &observed);
   if (spec->backup_scheduled) {
     auto backups = client_.List(types::EtcdBackup(), ns);
     if (!backups.ok()) {

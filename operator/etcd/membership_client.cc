@@ -1,18 +1,8 @@
 #include "operator/etcd/membership_client.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -24,7 +14,6 @@ namespace cairn::op {
 namespace {
 
 namespace pb = etcdserverpb;
-using SteadyClock = std::chrono::steady_clock;
 
 Status FromGrpc(const grpc::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -62,201 +51,6 @@ Result<Url> ParseUrl(const std::string& url) {
   if (!rest.empty()) u.port = rest.substr(1);
   if (u.host.empty()) return Status::InvalidArgument("endpoint " + url + " has no host");
   return u;
-}
-
-// C objects owned by unique_ptr, freed with their library's function.
-template <auto Free>
-struct FreeWith {
-  template <typename T>
-  void operator()(T* p) const { Free(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeWith<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, FreeWith<SSL_free>>;
-using BioPtr = std::unique_ptr<BIO, FreeWith<BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, FreeWith<X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, FreeWith<EVP_PKEY_free>>;
-
-// `what` followed by the reasons on this thread's OpenSSL error queue, which it empties.
-std::string OpensslError(std::string what) {
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    what += std::string(": ") + buf;
-  }
-  return what;
-}
-
-BioPtr PemBio(const std::string& pem) { return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))); }
-
-// A client context that verifies the peer against tls.ca_pem and presents tls.cert_pem
-// (leaf first, then any intermediates) with tls.key_pem when a certificate is given.
-Result<SslCtxPtr> TlsContext(const ClientTls& tls) {
-  ERR_clear_error();
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return Status::Internal(OpensslError("SSL_CTX_new"));
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  BioPtr ca = PemBio(tls.ca_pem);
-  int cas = 0;
-  for (X509Ptr c(PEM_read_bio_X509(ca.get(), nullptr, nullptr, nullptr)); c;
-       c.reset(PEM_read_bio_X509(ca.get(), nullptr, nullptr, nullptr)), ++cas) {
-    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), c.get()) != 1) {
-      return Status::InvalidArgument(OpensslError("ClientTls.ca_pem"));
-    }
-  }
-  ERR_clear_error();  // the read past the last certificate
-  if (cas == 0) return Status::InvalidArgument("ClientTls.ca_pem holds no certificate");
-  if (tls.cert_pem.empty()) return ctx;
-  BioPtr chain = PemBio(tls.cert_pem);
-  X509Ptr leaf(PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr));
-  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf.get()) != 1) {
-    return Status::InvalidArgument(OpensslError("ClientTls.cert_pem"));
-  }
-  for (X509Ptr c(PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr)); c;
-       c.reset(PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr))) {
-    if (SSL_CTX_add1_chain_cert(ctx.get(), c.get()) != 1) {
-      return Status::InvalidArgument(OpensslError("ClientTls.cert_pem"));
-    }
-  }
-  ERR_clear_error();
-  BioPtr key_bio = PemBio(tls.key_pem);
-  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return Status::InvalidArgument(OpensslError("ClientTls.key_pem"));
-  }
-  return ctx;
-}
-
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// Waits until `fd` is ready for `events` (or has an error the next call reports).
-Status Await(int fd, short events, SteadyClock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
-    if (left <= 0) return Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
-    pollfd p{fd, events, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
-    if (n > 0) return Status::Ok();
-    if (n < 0 && errno != EINTR) return Status::Unavailable(Errno("poll"));
-  }
-}
-
-// Closes a socket on scope exit.
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() { if (fd_ >= 0) close(fd_); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// A non-blocking TCP connection to the first of host's addresses that accepts one.
-Result<std::unique_ptr<Socket>> Dial(const std::string& host, const std::string& port,
-                                     SteadyClock::time_point deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Status::Unavailable("resolving " + host + ": " + gai_strerror(rc));
-  }
-  std::unique_ptr<addrinfo, FreeWith<freeaddrinfo>> addrs(found);
-  Status last = Status::Unavailable("no address for " + host);
-  for (const addrinfo* a = addrs.get(); a != nullptr; a = a->ai_next) {
-    auto s = std::make_unique<Socket>(
-        socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
-    if (s->fd() < 0) {
-      last = Status::Unavailable(Errno("socket"));
-      continue;
-    }
-    if (connect(s->fd(), a->ai_addr, a->ai_addrlen) == 0) return s;
-    if (errno != EINPROGRESS) {
-      last = Status::Unavailable(Errno("connect " + host + ":" + port));
-      continue;
-    }
-    last = Await(s->fd(), POLLOUT, deadline);
-    if (last.code() == StatusCode::kDeadlineExceeded) return last;
-    if (!last.ok()) continue;
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(s->fd(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err == 0) return s;
-    errno = err;
-    last = Status::Unavailable(Errno("connect " + host + ":" + port));
-  }
-  return last;
-}
-
-// Sends what OpenSSL wrote to `out` over `fd`. MSG_NOSIGNAL: a member that resets the
-// connection must not raise SIGPIPE in the operator (hence memory BIOs, not a socket BIO).
-Status Flush(int fd, BIO* out, SteadyClock::time_point deadline) {
-  char buf[16384];
-  for (int n = BIO_read(out, buf, sizeof buf); n > 0; n = BIO_read(out, buf, sizeof buf)) {
-    for (int sent = 0; sent < n;) {
-      ssize_t w = send(fd, buf + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
-      if (w >= 0) {
-        sent += static_cast<int>(w);
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        CAIRN_RETURN_IF_ERROR(Await(fd, POLLOUT, deadline));
-      } else if (errno != EINTR) {
-        return Status::Unavailable(Errno("send"));
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-// The certificate the peer on `fd` serves, as PEM, after a handshake that verifies it
-// for `host`.
-Result<std::string> PeerCertificate(SSL_CTX* ctx, int fd, const std::string& host, SteadyClock::time_point deadline) {
-  SslPtr ssl(SSL_new(ctx));
-  BIO* in = BIO_new(BIO_s_mem());
-  BIO* out = BIO_new(BIO_s_mem());
-  if (!ssl || in == nullptr || out == nullptr) {
-    BIO_free(in);
-    BIO_free(out);
-    return Status::Internal(OpensslError("SSL_new"));
-  }
-  BIO_set_mem_eof_return(in, -1);  // no data yet is "retry", not end of stream
-  SSL_set_bio(ssl.get(), in, out);  // ssl owns both
-  unsigned char ip[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), ip) == 1 || inet_pton(AF_INET6, host.c_str(), ip) == 1) {
-    // No SNI for an address (RFC 6066); the certificate must name it in an IP SAN.
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), host.c_str());
-  } else {
-    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
-    SSL_set1_host(ssl.get(), host.c_str());
-  }
-  for (;;) {
-    ERR_clear_error();
-    int r = SSL_connect(ssl.get());
-    int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl.get(), r);
-    Status sent = Flush(fd, out, deadline);  // the next flight, or the alert that ends the handshake
-    if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ) {
-      long verify = SSL_get_verify_result(ssl.get());
-      std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : OpensslError("failed");
-      return Status::Unavailable("TLS handshake: " + why);
-    }
-    CAIRN_RETURN_IF_ERROR(sent);
-    if (err == SSL_ERROR_NONE) break;
-    CAIRN_RETURN_IF_ERROR(Await(fd, POLLIN, deadline));
-    char buf[16384];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n == 0) return Status::Unavailable("connection closed during the TLS handshake");
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return Status::Unavailable(Errno("recv"));
-    if (n > 0) BIO_write(in, buf, static_cast<int>(n));
-  }
-  X509Ptr served(SSL_get1_peer_certificate(ssl.get()));
-  BioPtr pem(BIO_new(BIO_s_mem()));
-  if (!served || !pem || PEM_write_bio_X509(pem.get(), served.get()) != 1) {
-    return Status::Internal(OpensslError("writing the served certificate"));
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(pem.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
 }
 
 MemberInfo FromPb(const pb::Member& m) {
@@ -484,23 +278,19 @@ Result<std::vector<MemberState>> MembershipClient::Observe() {
   return out;
 }
 
-Result<std::string> MembershipClient::ServedCertificate(const std::string& https_url) {
-  auto deadline = SteadyClock::now() + impl_->timeout_;
+Result<TlsProbe> MembershipClient::ProbeTls(const std::string& https_url, const ClientTls& as) {
   auto u = ParseUrl(https_url);
   if (!u.ok()) return u.status();
-  if (u->scheme != "https") return Status::InvalidArgument("ServedCertificate: " + https_url + " is not an https URL");
-  if (!impl_->tls_.Enabled()) {
-    return Status::FailedPrecondition("ServedCertificate " + https_url + ": the client has no CA to verify it with");
-  }
-  auto pem = [&]() -> Result<std::string> {
-    auto ctx = TlsContext(impl_->tls_);
-    if (!ctx.ok()) return ctx.status();
-    auto sock = Dial(u->host, u->port.empty() ? "443" : u->port, deadline);
-    if (!sock.ok()) return sock.status();
-    return PeerCertificate(ctx->get(), (*sock)->fd(), u->host, deadline);
-  }();
-  if (!pem.ok()) return Status(pem.status().code(), "ServedCertificate " + https_url + ": " + pem.status().message());
-  return pem;
+  if (u->scheme != "https") return Status::InvalidArgument("probing " + https_url + ": not an https URL");
+  auto probe = op::ProbeTls(u->host, u->port.empty() ? "443" : u->port, as, impl_->timeout_);
+  if (!probe.ok()) return Status(probe.status().code(), "probing " + https_url + ": " + probe.status().message());
+  return probe;
+}
+
+Result<std::string> MembershipClient::ServedCertificate(const std::string& https_url) {
+  auto probe = ProbeTls(https_url, impl_->tls_);
+  if (!probe.ok()) return probe.status();
+  return probe->served_pem;
 }
 
 namespace {

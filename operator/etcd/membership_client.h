@@ -24,18 +24,10 @@
 
 #include "operator/etcd/snapshot_stream.h"
 #include "operator/reconcile/observed.h"
+#include "operator/etcd/tls_probe.h"
 #include "server/common/status.h"
 
 namespace cairn::op {
-
-// PEM material for https endpoints: the CA bundle that verifies the members' serving
-// certificates, and the operator's client certificate and key (mTLS).
-struct ClientTls {
-  std::string ca_pem;
-  std::string cert_pem;  // optional (with key_pem): the certificate chain presented to members
-  std::string key_pem;
-  bool Enabled() const { return !ca_pem.empty(); }
-};
 
 struct MemberInfo {
   uint64_t id = 0;
@@ -84,13 +76,12 @@ class MembershipClient {
   // URL): what the planner consumes. A member that does not answer is unhealthy.
   Result<std::vector<MemberState>> Observe();
 
-  // The certificate the member at `https_url` serves, as PEM: a TLS handshake with the
-  // URL's host:port (SNI when the host is a DNS name; the certificate verified against
-  // ca_pem and the URL's host; the client certificate presented if any), e.g. to confirm
-  // a rotated certificate is in use. Connecting and the handshake end by the timeout; name resolution is the
-  // system resolver's and is not bounded by it. InvalidArgument for a URL that is not
-  // https, FailedPrecondition without TLS material, Unavailable if the connection or the
-  // handshake (including verification) fails, DeadlineExceeded on timeout.
+  // tls_probe.h's probe of the listener at `https_url` (a client or peer URL),
+  // presenting `as` instead of the client's own certificate: InvalidArgument for a URL
+  // that is not https, otherwise as ProbeTls, with the client's timeout.
+  Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as);
+  // The certificate the member at `https_url` serves, as PEM: ProbeTls with the client's
+  // own certificate and CA, e.g. to confirm a rotated certificate is in use.
   Result<std::string> ServedCertificate(const std::string& https_url);
 
   // Maintenance.Snapshot from the member at `client_url`, for backups: Unavailable if it

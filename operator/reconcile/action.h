@@ -36,6 +36,10 @@ enum class ActionKind {
   kReplacePod,           // ordinal, pod_uid: re-create an outdated pod from the new template
   kCreateCa,             // at: the cluster's CA Secret
   kIssueCertificate,     // certificate (a use of certificates.h), at: issue it into its Secret
+  kUpdateTrustBundle,    // certificate: rewrite only its Secret's ca.crt (certificates.h's bundle)
+  kStartCaRotation,      // at: a next CA into the CA Secret (ca_rotation.h)
+  kSwitchCa,             // at: the next CA becomes the CA, the CA the previous one
+  kFinishCaRotation,     // the previous CA leaves the CA Secret
   kCreateRestoreSecret,  // spec.bootstrap.restore: the backup's credentials for the init containers
   kCreatePreUpgradeBackup,  // an EtcdBackup of the cluster before its members change version
 };

@@ -33,18 +33,30 @@ std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
 
 TimePoint RenewalTime(TimePoint not_before, TimePoint not_after) { return not_before + (not_after - not_before) * 2 / 3; }
 
-std::optional<std::string> ReissueReason(const CertificateSpec& want, const CertState& have, const CertState& ca,
-                                         TimePoint now) {
-  if (!have.exists) return "issuing the " + want.use + " certificate";
-  if (!have.valid) return "Secret " + want.secret + " holds no certificate with its key; issuing it again";
-  if (have.authority_key_id != ca.subject_key_id) return "the " + want.use + " certificate was signed by another CA";
-  if (have.ca_bundle != ca.cert_pem) return "the " + want.use + " certificate carries another CA bundle";
+std::string TrustBundle(const TlsState& tls) {
+  if (tls.previous_ca.exists) return tls.previous_ca.cert_pem + tls.ca.cert_pem;
+  if (tls.next_ca.exists) return tls.ca.cert_pem + tls.next_ca.cert_pem;
+  return tls.ca.cert_pem;
+}
+
+std::optional<CertificateChange> NeededChange(const CertificateSpec& want, const CertState& have, const TlsState& tls,
+                                              TimePoint now) {
+  auto reissue = [](std::string why) { return CertificateChange{false, std::move(why)}; };
+  if (!have.exists) return reissue("issuing the " + want.use + " certificate");
+  if (!have.valid) return reissue("Secret " + want.secret + " holds no certificate with its key; issuing it again");
+  if (have.authority_key_id != tls.ca.subject_key_id) {
+    return reissue("the " + want.use + " certificate was signed by another CA");
+  }
   std::vector<std::string> have_sans = have.sans, want_sans = want.hosts;
   std::sort(have_sans.begin(), have_sans.end());
   std::sort(want_sans.begin(), want_sans.end());
-  if (have_sans != want_sans) return "the names of the " + want.use + " certificate changed";
+  if (have_sans != want_sans) return reissue("the names of the " + want.use + " certificate changed");
   if (now >= RenewalTime(have.not_before, have.not_after)) {
-    return "the " + want.use + " certificate (serial " + have.serial + ") has lived two thirds of its life; renewing it";
+    return reissue("the " + want.use + " certificate (serial " + have.serial +
+                   ") has lived two thirds of its life; renewing it");
+  }
+  if (have.ca_bundle != TrustBundle(tls)) {
+    return CertificateChange{true, "updating the trust bundle (ca.crt) of the " + want.use + " certificate"};
   }
   return std::nullopt;
 }

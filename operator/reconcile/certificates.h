@@ -2,8 +2,10 @@
 // certificate must be issued again. Pure; the planner decides with it and the executor
 // issues from it, so both agree on every name and every rule.
 //
-// One CA per cluster (Secret <cluster>-ca) signs four leaf certificates, each in a
-// Secret of its own with tls.crt, tls.key and ca.crt:
+// One CA per cluster (Secret <cluster>-ca, keys kCaCert and kCaKey; during a CA rotation
+// also kNextCaCert/kNextCaKey or kPreviousCaCert, see ca_rotation.h) signs four leaf
+// certificates, each in a Secret of its own with tls.crt, tls.key and ca.crt (the trust
+// bundle: the CA, plus the other CA while a rotation is under way):
 //   server   (client TLS): what members serve to clients. Wildcards cover every member's
 //            pod name under the peer Service, so scaling needs no new certificate; plus
 //            the client Service's names, localhost, 127.0.0.1 and spec.tls.client.extraSANs.
@@ -11,8 +13,9 @@
 //   client   (client TLS): for applications (documented: <cluster>-client-tls).
 //   operator (client TLS): for the operator's own calls to the members.
 // A leaf is issued again when it is missing or unreadable, was signed by another CA
-// key, carries another CA bundle or other names than wanted, or has lived two thirds of
-// its life (renewal ahead of expiry, as cert-manager does by default).
+// key than the CA's, carries other names than wanted, or has lived two thirds of its
+// life (renewal ahead of expiry, as cert-manager does by default). A leaf that is fine
+// but carries another bundle only has its ca.crt rewritten: its holder keeps its key.
 // Thread-safety: stateless.
 #pragma once
 
@@ -25,6 +28,13 @@
 
 namespace cairn::op {
 
+// Keys of the CA Secret.
+inline constexpr const char* kCaCert = "ca.crt";
+inline constexpr const char* kCaKey = "ca.key";
+inline constexpr const char* kNextCaCert = "next.crt";
+inline constexpr const char* kNextCaKey = "next.key";
+inline constexpr const char* kPreviousCaCert = "previous.crt";
+
 struct CertificateSpec {
   std::string use;     // "server", "peer", "client", "operator"
   std::string secret;  // naming::CertSecret(cluster, use)
@@ -36,9 +46,20 @@ struct CertificateSpec {
 
 std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec);
 
-// Why `have` must be issued again (the event message); nullopt when it is fine.
-std::optional<std::string> ReissueReason(const CertificateSpec& want, const CertState& have, const CertState& ca,
-                                         TimePoint now);
+// What every leaf's ca.crt holds: the previous CA and the CA, or the CA and the next
+// CA, or the CA alone. Old before new in both halves of a rotation, so the switch
+// between them leaves the bundle byte for byte as it was.
+std::string TrustBundle(const TlsState& tls);
+
+struct CertificateChange {
+  bool bundle_only = false;  // only ca.crt must change
+  std::string reason;        // the event message
+};
+
+// What must change about `have` so that it is `want`, issued by tls.ca and carrying
+// TrustBundle(tls); nullopt when it is fine.
+std::optional<CertificateChange> NeededChange(const CertificateSpec& want, const CertState& have, const TlsState& tls,
+                                              TimePoint now);
 
 // When a certificate valid over [not_before, not_after) is renewed.
 TimePoint RenewalTime(TimePoint not_before, TimePoint not_after);

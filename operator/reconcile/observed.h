@@ -106,9 +106,34 @@ struct CertState {
   std::string ca_bundle;             // a leaf's ca.crt
 };
 
+// What one https listener of a member showed to a TLS probe (tls_probe.h).
+struct ServedState {
+  bool reached = false;  // the handshake finished and the served certificate verified
+  std::string error;     // why not, when !reached
+  std::string serial;
+  TimePoint not_after{};
+  std::string authority_key_id;  // the CA key that signed what it serves
+  bool accepted = false;         // it accepted the probe's client certificate
+  std::string refusal;           // why not, when reached && !accepted
+};
+
+struct MemberTlsState {
+  std::optional<ServedState> client, peer;  // nullopt: that side has no TLS
+};
+
 struct TlsState {
+  // The CA Secret (certificates.h): the CA that signs, and during a CA rotation
+  // (ca_rotation.h) the next CA before it signs, or the previous one after.
   CertState ca;
+  CertState next_ca;
+  CertState previous_ca;  // its key is not kept: valid means its certificate parses
+  std::string rotation_answered;  // the CA Secret's rotate-ca annotation
+  TimePoint rotation_started{}, ca_switched{};
   std::map<std::string, CertState> leaves;  // by use: server, peer, client, operator
+  // Started members by ordinal, as probed by connecting. The probe presents a client
+  // certificate signed by the next CA during a rotation before the switch (so
+  // `accepted` says the member trusts it), else by the CA.
+  std::map<int, MemberTlsState> members;
 };
 
 struct ObservedState {

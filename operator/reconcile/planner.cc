@@ -6,6 +6,7 @@
 
 #include "operator/api/naming.h"
 #include "operator/api/version.h"
+#include "operator/reconcile/ca_rotation.h"
 #include "operator/reconcile/certificates.h"
 
 namespace cairn::op {
@@ -80,6 +81,7 @@ class Planner {
       }
     }
     if (auto p = Rollout()) return *p;
+    if (auto p = CaRotation()) return *p;
     if (refused) return *refused;
     if (!plan_.problems.empty()) plan_.phase = "Degraded";
     return Done("Reconciled", "cluster matches the spec");
@@ -203,23 +205,49 @@ class Planner {
       p.action.at = now_;
       return p;
     }
-    if (!ca.valid) {
-      std::string why = "Secret " + naming::CaSecret(spec_.name) + " holds no CA certificate with its key (ca.crt, ca.key)";
+    for (auto [state, keys] : {std::pair{&ca, "ca.crt, ca.key"}, std::pair{&obs_.tls.next_ca, "next.crt, next.key"},
+                               std::pair{&obs_.tls.previous_ca, "previous.crt"}}) {
+      if (!state->exists || state->valid) continue;
+      std::string why = "Secret " + naming::CaSecret(spec_.name) + " holds no CA certificate with its key (" + keys + ")";
       plan_.problems.push_back(why);
       plan_.phase = "Degraded";
       return Blocked("InvalidCertificateAuthority", why, cfg_.resync);
     }
     for (const auto& want : NeededCertificates(spec_)) {
       auto have = obs_.tls.leaves.find(want.use);
-      auto reason = ReissueReason(want, have != obs_.tls.leaves.end() ? have->second : CertState{}, ca, now_);
-      if (!reason) continue;
+      auto change = NeededChange(want, have != obs_.tls.leaves.end() ? have->second : CertState{}, obs_.tls, now_);
+      if (!change) continue;
       const bool renewal = have != obs_.tls.leaves.end() && have->second.exists;
-      Plan p = Act(ActionKind::kIssueCertificate, renewal ? "RenewingCertificate" : "IssuingCertificate", *reason);
+      Plan p = change->bundle_only
+                   ? Act(ActionKind::kUpdateTrustBundle, "UpdatingTrustBundle", change->reason)
+                   : Act(ActionKind::kIssueCertificate, renewal ? "RenewingCertificate" : "IssuingCertificate",
+                         change->reason);
       p.action.certificate = want.use;
       p.action.at = now_;
       return p;
     }
     return std::nullopt;
+  }
+
+  // The next step of a CA rotation, once nothing else is to be done.
+  std::optional<Plan> CaRotation() {
+    if (!spec_.tls.Any()) return std::nullopt;
+    std::vector<int> started;
+    for (const auto& [ord, m] : by_ordinal_) {
+      if (!m->name.empty()) started.push_back(ord);
+    }
+    CaRotationStep step = PlanCaRotation(spec_, obs_.tls, started, now_, cfg_.ca_rotation_grace);
+    ActionKind kind = ActionKind::kNone;
+    switch (step.kind) {
+      case CaRotationStep::Kind::kNone: return std::nullopt;
+      case CaRotationStep::Kind::kWait: return Wait(step.reason, step.message, cfg_.wait_requeue);
+      case CaRotationStep::Kind::kStart: kind = ActionKind::kStartCaRotation; break;
+      case CaRotationStep::Kind::kSwitch: kind = ActionKind::kSwitchCa; break;
+      case CaRotationStep::Kind::kFinish: kind = ActionKind::kFinishCaRotation; break;
+    }
+    Plan p = Act(kind, step.reason, step.message);
+    p.action.at = now_;
+    return p;
   }
 
   static std::string OnOff(bool on) { return on ? "on" : "off"; }
@@ -653,6 +681,10 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kReplacePod: return "ReplacePod";
     case ActionKind::kCreateCa: return "CreateCa";
     case ActionKind::kIssueCertificate: return "IssueCertificate";
+    case ActionKind::kUpdateTrustBundle: return "UpdateTrustBundle";
+    case ActionKind::kStartCaRotation: return "StartCaRotation";
+    case ActionKind::kSwitchCa: return "SwitchCa";
+    case ActionKind::kFinishCaRotation: return "FinishCaRotation";
   }
   return "Unknown";
 }

@@ -15,7 +15,9 @@
 //     leader last, with the gates of rollout.h; a version change etcd would refuse
 //     (version.h) is not applied at all;
 //   * with spec.tls, the CA and every certificate (certificates.h) exist before the
-//     members that use them; TLS is never turned on or off under a running cluster.
+//     members that use them; TLS is never turned on or off under a running cluster;
+//     the CA is rotated (ca_rotation.h) only on an otherwise converged cluster, and each
+//     of its steps waits until members are seen, by connecting, to have taken the last.
 // Thread-safety: stateless.
 #pragma once
 
@@ -38,6 +40,10 @@ struct PlannerConfig {
   uint64_t catch_up_max_lag = 1000;
   std::chrono::seconds wait_requeue{5};
   std::chrono::seconds resync{30};
+  // How long each half of a CA rotation (ca_rotation.h) waits, at least, for
+  // applications to reload the Secrets they mount: the kubelet updates a Secret volume
+  // within its sync period plus its cache TTL, a minute each by default.
+  std::chrono::seconds ca_rotation_grace{300};
   RolloutConfig rollout;
 };
 

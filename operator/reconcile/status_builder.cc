@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "operator/api/naming.h"
+#include "operator/reconcile/ca_rotation.h"
 #include "operator/reconcile/certificates.h"
 
 namespace cairn::op {
@@ -50,6 +51,15 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
       auto pod = ord ? obs.pods.find(*ord) : obs.pods.end();
       if (pod != obs.pods.end() && !pod->second.version.empty()) e["version"] = pod->second.version;
       if (!m.api_version.empty()) e["apiVersion"] = m.api_version;
+      if (auto served = ord ? obs.tls.members.find(*ord) : obs.tls.members.end(); served != obs.tls.members.end()) {
+        nlohmann::json certs = nlohmann::json::object();
+        for (auto [key, side] : {std::pair{"serving", &served->second.client}, std::pair{"peer", &served->second.peer}}) {
+          if (*side && (*side)->reached) {
+            certs[key] = {{"serial", (*side)->serial}, {"notAfter", FormatTime((*side)->not_after)}};
+          }
+        }
+        if (!certs.empty()) e["certificates"] = certs;
+      }
       if (m.healthy && !m.is_learner) ++ready;
       members.push_back(std::move(e));
     }
@@ -85,18 +95,23 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
       if (c.valid) certs[use] = {{"serial", c.serial}, {"notAfter", FormatTime(c.not_after)}};
     };
     record("ca", obs.tls.ca);
+    record("nextCa", obs.tls.next_ca);
+    record("previousCa", obs.tls.previous_ca);
     if (!obs.tls.ca.valid) pending = "the CA is not issued yet";
     for (const auto& want : NeededCertificates(spec)) {
       auto have = obs.tls.leaves.find(want.use);
       const CertState leaf = have != obs.tls.leaves.end() ? have->second : CertState{};
       record(want.use, leaf);
       if (!pending.empty()) continue;
-      if (auto why = ReissueReason(want, leaf, obs.tls.ca, now)) pending = *why;
+      if (auto change = NeededChange(want, leaf, obs.tls, now)) pending = change->reason;
     }
     st["certificates"] = certs;
-    conds.push_back(Condition("CertificatesReady", pending.empty(), pending.empty() ? "Issued" : "Pending",
-                              pending.empty() ? "every certificate is issued by the cluster's CA and current" : pending,
-                              spec, previous, now));
+    const bool rotating = PhaseOf(obs.tls) != CaRotationPhase::kNone;
+    std::string reason = !pending.empty() ? "Pending" : rotating ? "RotatingCertificateAuthority" : "Issued";
+    std::string message = !pending.empty() ? pending
+                          : rotating       ? "certificates are current; the CA is being rotated"
+                                           : "every certificate is issued by the cluster's CA and current";
+    conds.push_back(Condition("CertificatesReady", pending.empty(), reason, message, spec, previous, now));
   }
   if (spec.backup_scheduled) {
     const auto& b = obs.last_backup;

@@ -307,11 +307,16 @@ nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_availabl
 }
 
 nlohmann::json CaSecret(const ClusterSpec& spec, const std::string& cert_pem, const std::string& key_pem) {
-  return {{"apiVersion", "v1"},
-          {"kind", "Secret"},
-          {"metadata", Meta(spec, naming::CaSecret(spec.name))},
-          {"type", "Opaque"},
-          {"data", {{"ca.crt", Base64Encode(cert_pem)}, {"ca.key", Base64Encode(key_pem)}}}};
+  nlohmann::json secret = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"metadata", Meta(spec, naming::CaSecret(spec.name))},
+                           {"type", "Opaque"},
+                           {"data", {{"ca.crt", Base64Encode(cert_pem)}, {"ca.key", Base64Encode(key_pem)}}}};
+  // A CA made while a rotation is asked for is already the one asked for.
+  if (!spec.tls.rotate_ca_request.empty()) {
+    secret["metadata"]["annotations"][naming::kAnnotationRotateCa] = spec.tls.rotate_ca_request;
+  }
+  return secret;
 }
 
 nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, const std::string& cert_pem,

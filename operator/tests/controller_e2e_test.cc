@@ -92,6 +92,9 @@ class FakeMembership : public Membership {
     return Status::Ok();
   }
   Status LinearizableRead() override { return Status::Ok(); }
+  Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls&) override {
+    return Status::Unavailable("the simulated members have no TLS listener: " + https_url);
+  }
 
  private:
   SimCluster& c_;

@@ -403,6 +403,38 @@ TEST_F(MembershipEtcdTest, MutualTlsRefusesUnverifiedEitherWay) {
   EXPECT_EQ(bare.status().code(), StatusCode::kFailedPrecondition) << bare.status().ToString();
 }
 
+// The probe the operator waits on during CA rotation: it tells a client certificate the
+// member accepts from one it refuses, which under TLS 1.3 only shows after the handshake.
+TEST_F(MembershipEtcdTest, TlsProbeTellsAnAcceptedClientCertificateFromARefusedOne) {
+  Pki pki(root_ + "/pki", "ca");
+  auto server = pki.Issue("server");
+  auto op = pki.Issue("operator");
+  StartMutualTls(pki, server);
+  auto c = Client({0}, pki.Tls(op));
+  ASSERT_TRUE(AllHealthy(*c, 1));
+  const std::string url = members_[0].ClientUrl();
+
+  auto trusted = c->ProbeTls(url, pki.Tls(op));
+  ASSERT_TRUE(trusted.ok()) << trusted.status().ToString();
+  EXPECT_TRUE(trusted->accepted) << trusted->refusal;
+  EXPECT_EQ(WithoutSpace(trusted->served_pem), WithoutSpace(ReadFile(server.crt)));
+
+  Pki other(root_ + "/other", "other-ca");
+  auto stranger = other.Issue("stranger");
+  auto refused = c->ProbeTls(url, ClientTls{ReadFile(pki.ca()), ReadFile(stranger.crt), ReadFile(stranger.key)});
+  ASSERT_TRUE(refused.ok()) << "a refused client certificate is an answer, not an error: " << refused.status().ToString();
+  EXPECT_FALSE(refused->accepted);
+  EXPECT_FALSE(refused->refusal.empty());
+  EXPECT_EQ(WithoutSpace(refused->served_pem), WithoutSpace(ReadFile(server.crt)));
+
+  auto anonymous = c->ProbeTls(url, ClientTls{ReadFile(pki.ca()), "", ""});
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status().ToString();
+  EXPECT_FALSE(anonymous->accepted);
+
+  auto plain = c->ProbeTls("http://127.0.0.1:1", pki.Tls(op));
+  EXPECT_EQ(plain.status().code(), StatusCode::kInvalidArgument);
+}
+
 // The member's certificate is checked against the URL's host: a certificate that names
 // only "localhost" is good for https://localhost:port and not for the same member's
 // https://127.0.0.1:port.

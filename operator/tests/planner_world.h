@@ -63,7 +63,7 @@ inline CertState IssuedCa(TimePoint at, const std::string& key_id = "ca-key-1") 
   ca.not_before = at;
   ca.not_after = at + std::chrono::hours(24 * 365 * 5);
   ca.subject_key_id = key_id;
-  ca.cert_pem = "PEM of " + key_id;
+  ca.cert_pem = "[PEM of " + key_id + "]";  // bracketed: bundles are checked by substring
   return ca;
 }
 inline CertState IssuedLeaf(const CertificateSpec& want, const CertState& ca, TimePoint at, std::chrono::seconds validity) {
@@ -85,6 +85,23 @@ inline MemberState* Member(ObservedState& o, int ord) {
   return nullptr;
 }
 
+inline ClusterSpec SecureSpec(int replicas) {
+  ClusterSpec spec = Spec(replicas);
+  spec.tls.client.enabled = spec.tls.peer.enabled = true;
+  return spec;
+}
+
+// A running TLS cluster of 3 whose CA ("ca-key-1") and certificates were all issued at
+// `issued`.
+inline ObservedState TlsHealthy(const ClusterSpec& spec, TimePoint issued = kT0 - std::chrono::hours(24)) {
+  ObservedState o = Healthy(spec, 3);
+  o.tls.ca = IssuedCa(issued, "ca-key-1");
+  for (const auto& want : NeededCertificates(spec)) {
+    o.tls.leaves[want.use] = IssuedLeaf(want, o.tls.ca, issued, spec.tls.certificate_validity);
+  }
+  return o;
+}
+
 // ---------------------------------------------------------------- world simulator
 struct World {
   ClusterSpec spec;
@@ -95,6 +112,7 @@ struct World {
   int revisions = 1;             // the StatefulSet's template revisions so far
   std::string template_version;  // spec.version when the template was last written
   int pods_made = 0;
+  int cas_made = 0;
   std::set<uint64_t> restarting;  // members whose pod was replaced: back on the next Settle
   std::vector<std::string> trace;
   std::vector<Action> actions;
@@ -259,7 +277,29 @@ struct World {
       case ActionKind::kRestartPod: obs.pods[a.ordinal] = NewPod(); break;
       case ActionKind::kCreateCa:
         ASSERT_FALSE(obs.tls.ca.exists) << "a second CA would orphan every certificate";
-        obs.tls.ca = IssuedCa(a.at);
+        obs.tls.ca = IssuedCa(a.at, "ca-key-" + std::to_string(++cas_made));
+        obs.tls.rotation_answered = spec.tls.rotate_ca_request;
+        break;
+      case ActionKind::kUpdateTrustBundle:
+        ASSERT_TRUE(obs.tls.leaves[a.certificate].valid) << a.certificate;
+        obs.tls.leaves[a.certificate].ca_bundle = TrustBundle(obs.tls);
+        break;
+      case ActionKind::kStartCaRotation:
+        ASSERT_FALSE(obs.tls.next_ca.exists || obs.tls.previous_ca.exists) << "a rotation is already under way";
+        obs.tls.next_ca = IssuedCa(a.at, "ca-key-" + std::to_string(++cas_made));
+        obs.tls.rotation_answered = spec.tls.rotate_ca_request;
+        obs.tls.rotation_started = a.at;
+        break;
+      case ActionKind::kSwitchCa:
+        ASSERT_TRUE(obs.tls.next_ca.valid) << "switched without a next CA";
+        obs.tls.previous_ca = obs.tls.ca;
+        obs.tls.ca = obs.tls.next_ca;
+        obs.tls.next_ca = {};
+        obs.tls.ca_switched = a.at;
+        break;
+      case ActionKind::kFinishCaRotation:
+        ASSERT_TRUE(obs.tls.previous_ca.exists) << "finished a rotation that was not switched";
+        obs.tls.previous_ca = {};
         break;
       case ActionKind::kIssueCertificate: {
         ASSERT_TRUE(obs.tls.ca.valid);
@@ -268,6 +308,7 @@ struct World {
           if (want.use != a.certificate) continue;
           found = true;
           obs.tls.leaves[want.use] = IssuedLeaf(want, obs.tls.ca, a.at, spec.tls.certificate_validity);
+          obs.tls.leaves[want.use].ca_bundle = TrustBundle(obs.tls);
         }
         ASSERT_TRUE(found) << a.certificate;
         break;

@@ -25,6 +25,7 @@
 #include "operator/reconcile/certificates.h"
 #include "operator/resources/builders.h"
 #include "operator/tests/etcd_process.h"
+#include "operator/tests/secret_volume.h"
 #include "operator/tls/certs.h"
 
 namespace cairn::op {
@@ -34,25 +35,10 @@ using namespace std::chrono_literals;
 using testing::EtcdMember;
 using testing::EtcdProcess;
 using testing::Eventually;
+using testing::WriteSecretVolume;
 namespace fs = std::filesystem;
 
 constexpr int kMembers = 3;
-
-// A Secret volume as the kubelet lays it out: files are symlinks through ..data, which
-// an update swaps atomically to a new timestamped directory.
-void WriteSecretVolume(const fs::path& dir, const std::map<std::string, std::string>& files, int generation) {
-  fs::create_directories(dir);
-  const fs::path version = dir / ("..gen_" + std::to_string(generation));
-  fs::create_directories(version);
-  for (const auto& [name, content] : files) std::ofstream(version / name) << content;
-  const fs::path tmp = dir / "..data_tmp";
-  fs::remove(tmp);
-  fs::create_directory_symlink(version.filename(), tmp);
-  fs::rename(tmp, dir / "..data");
-  for (const auto& [name, content] : files) {
-    if (!fs::is_symlink(dir / name)) fs::create_symlink(fs::path("..data") / name, dir / name);
-  }
-}
 
 std::string Shell(const std::string& cmd) {
   std::string out;

@@ -1,0 +1,24 @@
+// What each started member of a TLS cluster serves and trusts, seen by connecting to its
+// client and peer listeners (tls_probe.h): the served certificates for status, and the
+// evidence ca_rotation.h waits for. The kubelet updates mounted Secrets late and the
+// member reloads them later still, so only a handshake tells what a member uses.
+//
+// The probe presents a short-lived client certificate the operator issues in memory
+// from the CA Secret: from the next CA while a rotation waits for members to trust it,
+// else from the CA. It verifies what members serve against TrustBundle.
+// Thread-safety: stateless; calls `membership` from the calling thread.
+#pragma once
+
+#include <vector>
+
+#include "operator/controller/membership.h"
+#include "operator/controller/observe.h"
+
+namespace cairn::op {
+
+// REQUIRES: observed->tls was filled from the CA Secret (ObserveObjects).
+// Fills observed->tls.members for every member in `members` that has started.
+void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const std::vector<MemberState>& members,
+                    Membership& membership, TimePoint now, ObservedState* observed);
+
+}  // namespace cairn::op
