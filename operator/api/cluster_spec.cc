@@ -120,7 +120,22 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
     const nlohmann::json tls = spec.value("tls", nlohmann::json::object());
     for (auto [key, side] : {std::pair{"client", &c.tls.client}, std::pair{"peer", &c.tls.peer}}) {
       const nlohmann::json s = tls.value(key, nlohmann::json::object());
-      side->enabled = s.contains("auto") && s["auto"].is_object();
+      const bool issued = s.contains("auto") && s["auto"].is_object();
+      side->provided = s.contains("secret") && s["secret"].is_object();
+      if (issued && side->provided) {
+        return Status::InvalidArgument(std::string("spec.tls.") + key + " takes one of auto and secret, not both");
+      }
+      side->enabled = issued || side->provided;
+      if (side->provided) {
+        const nlohmann::json& secret = s["secret"];
+        const bool client = side == &c.tls.client;
+        side->secret_name = secret.value(client ? "serverSecretName" : "secretName", "");
+        if (client) side->operator_secret_name = secret.value("operatorSecretName", "");
+        if (side->secret_name.empty() || (client && side->operator_secret_name.empty())) {
+          return Status::InvalidArgument(std::string("spec.tls.") + key + ".secret needs " +
+                                         (client ? "serverSecretName and operatorSecretName" : "secretName"));
+        }
+      }
       side->client_cert_auth = s.value("clientCertAuth", true);
       for (const auto& san : s.value("extraSANs", nlohmann::json::array())) side->extra_sans.push_back(san.get<std::string>());
     }
@@ -136,7 +151,7 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       }
       *out = *d;
     }
-    if (c.tls.Any() && c.tls.certificate_validity >= c.tls.ca_validity) {
+    if (c.tls.AnyAuto() && c.tls.certificate_validity >= c.tls.ca_validity) {
       return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
     }
 
@@ -191,6 +206,13 @@ std::optional<ResolvedRestore> ResolvedRestore::FromJson(const std::string& text
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
+}
+
+std::string TlsSecretName(const ClusterSpec& spec, const std::string& use) {
+  if (spec.tls.client.provided && use == "server") return spec.tls.client.secret_name;
+  if (spec.tls.client.provided && use == "operator") return spec.tls.client.operator_secret_name;
+  if (spec.tls.peer.provided && use == "peer") return spec.tls.peer.secret_name;
+  return naming::CertSecret(spec.name, use);
 }
 
 }  // namespace cairn::op

@@ -40,11 +40,17 @@ struct PodOverrides {
   nlohmann::json topology_spread;             // null or array
 };
 
-// spec.tls: certificates the operator issues from a CA of its own per cluster ("auto").
+// spec.tls, per side: certificates the operator issues from a CA of its own per cluster
+// ("auto"), or Secrets the user provides and renews ("secret": tls.crt, tls.key, ca.crt).
 struct TlsSide {
   bool enabled = false;
+  bool provided = false;                // source "secret"
+  std::string secret_name;              // provided: what members serve (server, or peer)
+  std::string operator_secret_name;     // provided, client side: the operator's client certificate
   bool client_cert_auth = true;         // client side only: mTLS for clients
   std::vector<std::string> extra_sans;  // client side only: more names clients use
+
+  bool Auto() const { return enabled && !provided; }
 };
 
 struct TlsSpec {
@@ -58,6 +64,7 @@ struct TlsSpec {
   std::string rotate_ca_request;
 
   bool Any() const { return client.enabled || peer.enabled; }
+  bool AnyAuto() const { return client.Auto() || peer.Auto(); }
 };
 
 // spec.bootstrap.restore: start the cluster from a backup.
@@ -119,5 +126,9 @@ bool IsOperatorOwnedFlag(const std::string& option);
 
 // "2160h", "90m", "1h30m" (Go duration syntax, hours, minutes and seconds only).
 std::optional<std::chrono::seconds> ParseDuration(const std::string& text);
+
+// The Secret that holds the certificate of `use` (server, peer, client, operator):
+// the user's for a side whose source is "secret", else naming::CertSecret's.
+std::string TlsSecretName(const ClusterSpec& spec, const std::string& use);
 
 }  // namespace cairn::op

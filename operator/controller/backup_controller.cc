@@ -36,7 +36,7 @@ std::string KeyOf(const json& obj) {
 ChildObjects ClientSecrets(kube::Client& client, const ClusterSpec& spec) {
   ChildObjects children;
   if (!spec.tls.client.enabled) return children;
-  const std::string name = naming::CertSecret(spec.name, "operator");
+  const std::string name = TlsSecretName(spec, "operator");
   auto secret = client.Get(types::Secret(), spec.namespace_, name);
   if (secret.ok()) children.secrets[name] = *secret;
   return children;

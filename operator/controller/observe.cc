@@ -186,6 +186,11 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
       o.tls.leaves[want.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");
     }
   }
+  for (const auto& given : ProvidedCertificates(spec)) {
+    if (auto leaf = c.secrets.find(given.secret); leaf != c.secrets.end()) {
+      o.tls.leaves[given.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");
+    }
+  }
 
   if (members.ok()) {
     o.members = *members;

@@ -48,8 +48,10 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
     if (found) children->secrets[naming::RestoreSecret(name)] = std::move(*found);
   }
   if (spec.tls.Any()) {
-    std::vector<std::string> names = {naming::CaSecret(name)};
+    std::vector<std::string> names;
+    if (spec.tls.AnyAuto()) names.push_back(naming::CaSecret(name));
     for (const auto& cert : NeededCertificates(spec)) names.push_back(cert.secret);
+    for (const auto& cert : ProvidedCertificates(spec)) names.push_back(cert.secret);
     for (const auto& secret : names) {
       std::optional<json> found;
       Status s = GetOptional(c, types::Secret(), ns, secret, &found);
@@ -116,7 +118,7 @@ std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_re
 
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec) {
   ClientTls tls;
-  auto secret = children.secrets.find(naming::CertSecret(spec.name, "operator"));
+  auto secret = children.secrets.find(TlsSecretName(spec, "operator"));
   if (!spec.tls.client.enabled || secret == children.secrets.end()) return tls;
   const json data = secret->second.value("data", json::object());
   auto field = [&](const char* key) {

@@ -36,16 +36,9 @@ ServedState Served(const Result<TlsProbe>& probe) {
   return s;
 }
 
-}  // namespace
-
-void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const std::vector<MemberState>& members,
-                    Membership& membership, TimePoint now, ObservedState* observed) {
-  TlsState& tls = observed->tls;
-  auto ca_secret = children.secrets.find(naming::CaSecret(spec.name));
-  if (!spec.tls.Any() || ca_secret == children.secrets.end() || !tls.ca.valid) return;
+// The probe's certificate for an auto side: issued now from the CA that matters.
+ClientTls IssuedProbe(const ClusterSpec& spec, const nlohmann::json& ca_secret, const TlsState& tls, TimePoint now) {
   const bool next = PhaseOf(tls) == CaRotationPhase::kTrusting && tls.next_ca.valid;
-  const std::string signer_cert = next ? tls.next_ca.cert_pem : tls.ca.cert_pem;
-  const std::string signer_key = SecretField(ca_secret->second, next ? kNextCaKey : kCaKey);
   tls::LeafRequest req;
   req.common_name = "cairn-operator-probe";
   req.server_auth = false;
@@ -54,18 +47,47 @@ void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const
   req.alg = spec.tls.rsa ? tls::KeyAlgorithm::kRsa2048 : tls::KeyAlgorithm::kEcdsaP256;
   ClientTls as;
   as.ca_pem = TrustBundle(tls);
-  if (auto leaf = tls::IssueLeaf({signer_cert, signer_key}, req, now); leaf.ok()) {
+  const tls::KeyPair signer{next ? tls.next_ca.cert_pem : tls.ca.cert_pem,
+                            SecretField(ca_secret, next ? kNextCaKey : kCaKey)};
+  if (auto leaf = tls::IssueLeaf(signer, req, now); leaf.ok()) {
     as.cert_pem = leaf->cert_pem;
     as.key_pem = leaf->key_pem;
   }
+  return as;
+}
+
+// The probe's certificate for a provided side: the Secret's own, which members accept
+// if the user's PKI is consistent.
+ClientTls ProvidedProbe(const ChildObjects& children, const std::string& secret) {
+  auto s = children.secrets.find(secret);
+  if (s == children.secrets.end()) return {};
+  return {SecretField(s->second, "ca.crt"), SecretField(s->second, "tls.crt"), SecretField(s->second, "tls.key")};
+}
+
+}  // namespace
+
+void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const std::vector<MemberState>& members,
+                    Membership& membership, TimePoint now, ObservedState* observed) {
+  TlsState& tls = observed->tls;
+  std::optional<ClientTls> client_as, peer_as;
+  if (spec.tls.AnyAuto()) {
+    auto ca_secret = children.secrets.find(naming::CaSecret(spec.name));
+    if (ca_secret != children.secrets.end() && tls.ca.valid) {
+      const ClientTls issued = IssuedProbe(spec, ca_secret->second, tls, now);
+      if (spec.tls.client.Auto()) client_as = issued;
+      if (spec.tls.peer.Auto()) peer_as = issued;
+    }
+  }
+  if (spec.tls.client.provided) client_as = ProvidedProbe(children, TlsSecretName(spec, "operator"));
+  if (spec.tls.peer.provided) peer_as = ProvidedProbe(children, TlsSecretName(spec, "peer"));
   for (const auto& m : members) {
     auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
     if (m.name.empty() || !ord) continue;
     MemberTlsState& state = tls.members[*ord];
-    if (spec.tls.client.enabled) {
-      state.client = Served(membership.ProbeTls(naming::MemberClientUrl(spec.name, spec.namespace_, *ord, true), as));
+    if (client_as) {
+      state.client = Served(membership.ProbeTls(naming::MemberClientUrl(spec.name, spec.namespace_, *ord, true), *client_as));
     }
-    if (spec.tls.peer.enabled) state.peer = Served(membership.ProbeTls(m.peer_url, as));
+    if (peer_as) state.peer = Served(membership.ProbeTls(m.peer_url, *peer_as));
   }
 }
 

@@ -3,9 +3,11 @@
 // evidence ca_rotation.h waits for. The kubelet updates mounted Secrets late and the
 // member reloads them later still, so only a handshake tells what a member uses.
 //
-// The probe presents a short-lived client certificate the operator issues in memory
-// from the CA Secret: from the next CA while a rotation waits for members to trust it,
-// else from the CA. It verifies what members serve against TrustBundle.
+// On a side whose source is "auto" the probe presents a short-lived client certificate
+// the operator issues in memory from the CA Secret (from the next CA while a rotation
+// waits for members to trust it, else from the CA) and verifies what members serve
+// against TrustBundle. On a side whose source is "secret" it presents the operator's
+// Secret (client side) or the peer Secret (peer side) and verifies with its ca.crt.
 // Thread-safety: stateless; calls `membership` from the calling thread.
 #pragma once
 

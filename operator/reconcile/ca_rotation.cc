@@ -26,10 +26,10 @@ std::string NotTrusting(const ClusterSpec& spec, const MemberTlsState* m, int or
     }
     return "";
   };
-  if (spec.tls.peer.enabled) {
+  if (spec.tls.peer.Auto()) {
     if (auto why = check(m->peer, "peer"); !why.empty()) return why;
   }
-  if (spec.tls.client.enabled && spec.tls.client.client_cert_auth) return check(m->client, "client");
+  if (spec.tls.client.Auto() && spec.tls.client.client_cert_auth) return check(m->client, "client");
   return "";
 }
 
@@ -46,10 +46,10 @@ std::string NotServing(const ClusterSpec& spec, const MemberTlsState* m, int ord
     }
     return "";
   };
-  if (spec.tls.peer.enabled) {
+  if (spec.tls.peer.Auto()) {
     if (auto why = check(m->peer, "peer"); !why.empty()) return why;
   }
-  if (spec.tls.client.enabled) return check(m->client, "client");
+  if (spec.tls.client.Auto()) return check(m->client, "client");
   return "";
 }
 

@@ -44,7 +44,8 @@ struct CaRotationStep {
   std::string message;
 };
 
-// REQUIRES: spec.tls.Any(), tls.ca valid, and no leaf needing a change (certificates.h).
+// REQUIRES: spec.tls.AnyAuto(), tls.ca valid, and no leaf needing a change
+// (certificates.h). Only the sides whose source is "auto" are looked at.
 // `started`: the ordinals of the members that have started (the ones probed).
 CaRotationStep PlanCaRotation(const ClusterSpec& spec, const TlsState& tls, const std::vector<int>& started,
                               TimePoint now, std::chrono::seconds grace);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "operator/api/naming.h"
+#include "operator/api/time_format.h"
 
 namespace cairn::op {
 
@@ -11,7 +12,7 @@ std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
   const std::string& c = spec.name;
   const std::string& ns = spec.namespace_;
   const std::string members = "*." + naming::PeerService(c) + "." + ns + ".svc";
-  if (spec.tls.client.enabled) {
+  if (spec.tls.client.Auto()) {
     const std::string svc = naming::ClientService(c);
     std::vector<std::string> hosts = {members,      members + ".cluster.local",
                                       svc,          svc + "." + ns,
@@ -20,15 +21,34 @@ std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
     hosts.insert(hosts.end(), spec.tls.client.extra_sans.begin(), spec.tls.client.extra_sans.end());
     out.push_back({"server", naming::CertSecret(c, "server"), c + "-server", hosts, true, false});
   }
-  if (spec.tls.peer.enabled) {
+  if (spec.tls.peer.Auto()) {
     out.push_back({"peer", naming::CertSecret(c, "peer"), c + "-peer",
                    {members, members + ".cluster.local", "localhost", "127.0.0.1"}, true, true});
   }
-  if (spec.tls.client.enabled) {
+  if (spec.tls.client.Auto()) {
     out.push_back({"client", naming::CertSecret(c, "client"), c + "-client", {}, false, true});
     out.push_back({"operator", naming::CertSecret(c, "operator"), "cairn-operator", {}, false, true});
   }
   return out;
+}
+
+std::vector<ProvidedCertificate> ProvidedCertificates(const ClusterSpec& spec) {
+  std::vector<ProvidedCertificate> out;
+  if (spec.tls.client.provided) {
+    out.push_back({"server", spec.tls.client.secret_name});
+    out.push_back({"operator", spec.tls.client.operator_secret_name});
+  }
+  if (spec.tls.peer.provided) out.push_back({"peer", spec.tls.peer.secret_name});
+  return out;
+}
+
+std::optional<std::string> ProvidedProblem(const ProvidedCertificate& want, const CertState& have, TimePoint now) {
+  const std::string what = "Secret " + want.secret + " (the " + want.use + " certificate)";
+  if (!have.exists) return what + " does not exist";
+  if (!have.valid) return what + " holds no certificate with its key (tls.crt, tls.key)";
+  if (have.ca_bundle.empty()) return what + " has no ca.crt";
+  if (now >= have.not_after) return what + " expired at " + FormatTime(have.not_after);
+  return std::nullopt;
 }
 
 TimePoint RenewalTime(TimePoint not_before, TimePoint not_after) { return not_before + (not_after - not_before) * 2 / 3; }

@@ -1,5 +1,5 @@
-// Certificates: what a cluster's spec.tls needs the operator to issue, and when an issued
-// certificate must be issued again. Pure; the planner decides with it and the executor
+// Certificates: what a cluster's spec.tls needs the operator to issue (or the user to
+// provide), and when an issued certificate must be issued again. Pure; the planner decides with it and the executor
 // issues from it, so both agree on every name and every rule.
 //
 // One CA per cluster (Secret <cluster>-ca, keys kCaCert and kCaKey; during a CA rotation
@@ -44,7 +44,22 @@ struct CertificateSpec {
   bool client_auth = false;
 };
 
+// What the operator issues: the certificates of the sides whose source is "auto".
 std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec);
+
+// The Secrets of the sides whose source is "secret": the user's, used as they are and
+// renewed by the user (the kubelet delivers a change; members reload it). Uses "server"
+// and "operator" (client side), "peer".
+struct ProvidedCertificate {
+  std::string use;
+  std::string secret;
+};
+std::vector<ProvidedCertificate> ProvidedCertificates(const ClusterSpec& spec);
+
+// What is wrong with a provided certificate as observed (`have`: its Secret parsed, see
+// CertState): missing, without its key, without ca.crt, or expired; nullopt when usable.
+std::optional<std::string> ProvidedProblem(const ProvidedCertificate& want, const CertState& have, TimePoint now);
+
 
 // What every leaf's ca.crt holds: the previous CA and the CA, or the CA and the next
 // CA, or the CA alone. Old before new in both halves of a rotation, so the switch

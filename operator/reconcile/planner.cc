@@ -198,6 +198,18 @@ class Planner {
       return Blocked("TlsChangeNotSupported", why, cfg_.resync);
     }
     if (!spec_.tls.Any()) return std::nullopt;
+    for (const auto& given : ProvidedCertificates(spec_)) {
+      auto have = obs_.tls.leaves.find(given.use);
+      auto why = ProvidedProblem(given, have != obs_.tls.leaves.end() ? have->second : CertState{}, now_);
+      if (!why) continue;
+      plan_.problems.push_back(*why);
+      // Members cannot start without it; running members go on with what they loaded.
+      if (!obs_.stateful_set.exists) {
+        plan_.phase = "Creating";
+        return Blocked("TlsSecretNotReady", *why, cfg_.wait_requeue);
+      }
+    }
+    if (!spec_.tls.AnyAuto()) return std::nullopt;
     const CertState& ca = obs_.tls.ca;
     if (!ca.exists) {
       Plan p = Act(ActionKind::kCreateCa, "CreatingCertificateAuthority",
@@ -231,7 +243,7 @@ class Planner {
 
   // The next step of a CA rotation, once nothing else is to be done.
   std::optional<Plan> CaRotation() {
-    if (!spec_.tls.Any()) return std::nullopt;
+    if (!spec_.tls.AnyAuto()) return std::nullopt;
     std::vector<int> started;
     for (const auto& [ord, m] : by_ordinal_) {
       if (!m->name.empty()) started.push_back(ord);

@@ -94,10 +94,16 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
     auto record = [&](const std::string& use, const CertState& c) {
       if (c.valid) certs[use] = {{"serial", c.serial}, {"notAfter", FormatTime(c.not_after)}};
     };
+    for (const auto& given : ProvidedCertificates(spec)) {
+      auto have = obs.tls.leaves.find(given.use);
+      const CertState leaf = have != obs.tls.leaves.end() ? have->second : CertState{};
+      record(given.use, leaf);
+      if (auto why = ProvidedProblem(given, leaf, now); why && pending.empty()) pending = *why;
+    }
     record("ca", obs.tls.ca);
     record("nextCa", obs.tls.next_ca);
     record("previousCa", obs.tls.previous_ca);
-    if (!obs.tls.ca.valid) pending = "the CA is not issued yet";
+    if (spec.tls.AnyAuto() && !obs.tls.ca.valid && pending.empty()) pending = "the CA is not issued yet";
     for (const auto& want : NeededCertificates(spec)) {
       auto have = obs.tls.leaves.find(want.use);
       const CertState leaf = have != obs.tls.leaves.end() ? have->second : CertState{};
@@ -110,7 +116,8 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
     std::string reason = !pending.empty() ? "Pending" : rotating ? "RotatingCertificateAuthority" : "Issued";
     std::string message = !pending.empty() ? pending
                           : rotating       ? "certificates are current; the CA is being rotated"
-                                           : "every certificate is issued by the cluster's CA and current";
+                          : spec.tls.AnyAuto() ? "every certificate is issued by the cluster's CA and current"
+                                               : "every provided certificate is present and unexpired";
     conds.push_back(Condition("CertificatesReady", pending.empty(), reason, message, spec, previous, now));
   }
   if (spec.backup_scheduled) {

@@ -221,7 +221,7 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
   nlohmann::json volumes = {{{"name", "bootstrap"}, {"configMap", {{"name", naming::ConfigMap(spec.name)}}}}};
   for (auto [use, on] : {std::pair{"server", spec.tls.client.enabled}, std::pair{"peer", spec.tls.peer.enabled}}) {
     if (!on) continue;
-    volumes.push_back({{"name", std::string("tls-") + use}, {"secret", {{"secretName", naming::CertSecret(spec.name, use)}}}});
+    volumes.push_back({{"name", std::string("tls-") + use}, {"secret", {{"secretName", TlsSecretName(spec, use)}}}});
     container["volumeMounts"].push_back(
         {{"name", std::string("tls-") + use}, {"mountPath", std::string(kTlsDir) + "/" + use}, {"readOnly", true}});
   }

@@ -147,11 +147,37 @@ TEST(Builders, TlsMountsTheCertificateSecretsAndPassesTheirFilesToTheMember) {
   EXPECT_EQ(secrets, (std::map<std::string, std::string>{{"tls-peer", "c-peer-tls"}, {"tls-server", "c-server-tls"}}));
   // Without client certificate authentication, and without TLS at all.
   spec.tls.client.client_cert_auth = false;
-  for (const auto& a : resources::StatefulSet(spec, 3)["spec"]["template"]["spec"]["containers"][0]["args"]) {
-    EXPECT_NE(a, "--client-cert-auth");
-  }
+  const auto without_auth = resources::StatefulSet(spec, 3);
+  const auto& without_args = without_auth["spec"]["template"]["spec"]["containers"][0]["args"];
+  EXPECT_TRUE(std::find(without_args.begin(), without_args.end(), "--peer-client-cert-auth") != without_args.end());
+  EXPECT_TRUE(std::find(without_args.begin(), without_args.end(), "--client-cert-auth") == without_args.end());
   const auto plain = resources::StatefulSet(Spec(), 3)["spec"]["template"]["spec"];
   for (const auto& v : plain["volumes"]) EXPECT_FALSE(v.contains("secret"));
+}
+
+TEST(Builders, ProvidedTlsSecretsAreMountedAsTheyAre) {
+  auto spec = Spec({{"tls",
+                     {{"client", {{"secret", {{"serverSecretName", "my-server"}, {"operatorSecretName", "my-op"}}}}},
+                      {"peer", {{"auto", nlohmann::json::object()}}}}}});
+  ASSERT_TRUE(spec.tls.client.provided && spec.tls.client.enabled && spec.tls.peer.Auto());
+  const auto sts = resources::StatefulSet(spec, 3);
+  std::map<std::string, std::string> secrets;
+  for (const auto& v : sts["spec"]["template"]["spec"]["volumes"]) {
+    if (v.contains("secret")) secrets[v["name"]] = v["secret"]["secretName"];
+  }
+  EXPECT_EQ(secrets, (std::map<std::string, std::string>{{"tls-peer", "c-peer-tls"}, {"tls-server", "my-server"}}));
+  EXPECT_EQ(TlsSecretName(spec, "operator"), "my-op");
+  EXPECT_EQ(TlsSecretName(spec, "peer"), "c-peer-tls");
+}
+
+TEST(Builders, ATlsSideTakesOneSourceWithItsSecretNames) {
+  for (const auto& bad : {nlohmann::json{{"client", {{"auto", nlohmann::json::object()}, {"secret", {{"serverSecretName", "s"}, {"operatorSecretName", "o"}}}}}},
+                          nlohmann::json{{"client", {{"secret", {{"serverSecretName", "s"}}}}}},
+                          nlohmann::json{{"peer", {{"secret", nlohmann::json::object()}}}}}) {
+    auto parsed = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}}}, {"spec", {{"tls", bad}}}});
+    ASSERT_FALSE(parsed.ok()) << bad.dump();
+    EXPECT_NE(parsed.status().message().find("spec.tls."), std::string::npos) << parsed.status().message();
+  }
 }
 
 TEST(Builders, TlsSecretsCarryBase64PemsAndAreOwned) {

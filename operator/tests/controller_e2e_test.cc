@@ -18,6 +18,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/controller/controller.h"
 #include "operator/controller/observe.h"
@@ -26,6 +27,7 @@
 #include "operator/resources/builders.h"
 #include "operator/tests/cluster_role.h"
 #include "operator/tests/fake_apiserver.h"
+#include "operator/tls/certs.h"
 
 namespace cairn::op {
 namespace {
@@ -492,6 +494,46 @@ TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
   EXPECT_EQ(fake_.CountRequests("POST"), 1);  // only the test's own create
   EXPECT_EQ(fake_.CountRequests("PUT"), 0);
   EXPECT_FALSE(Cluster().contains("status"));
+}
+
+// spec.tls.*.secret: the controller waits for the user's Secrets, then mounts them as
+// they are; it issues nothing and makes no CA.
+TEST_F(ControllerE2E, ProvidedTlsSecretsAreWaitedForThenMountedAndNothingIsIssued) {
+  World world(fake_, sim_, "db", "etcd");
+  resync_ = 1s;
+  StartController();
+  const json tls = {{"client", {{"secret", {{"serverSecretName", "my-server"}, {"operatorSecretName", "my-op"}}}}},
+                    {"peer", {{"secret", {{"secretName", "my-peer"}}}}}};
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}, {"tls", tls}}}}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& cond : Cluster().value("status", json::object()).value("conditions", json::array())) {
+      if (cond["type"] == "Progressing" && cond["reason"] == "TlsSecretNotReady") return true;
+    }
+    return false;
+  })) << Cluster().dump(2);
+  EXPECT_FALSE(fake_.Object(types::StatefulSet(), "db", "etcd")) << "members cannot start without their certificates";
+
+  auto ca = tls::MakeCa("users-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
+  ASSERT_TRUE(ca.ok());
+  for (const char* name : {"my-server", "my-op", "my-peer"}) {
+    auto leaf = tls::IssueLeaf(*ca, {.common_name = name, .hosts = {"*.etcd-peer.db.svc"}}, Clock::now());
+    ASSERT_TRUE(leaf.ok());
+    fake_.Upsert(types::Secret(), "db",
+                 {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "db"}}},
+                  {"type", "kubernetes.io/tls"},
+                  {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
+                            {"ca.crt", Base64Encode(ca->cert_pem)}}}});
+  }
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  std::map<std::string, std::string> mounted;
+  const json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();
+  for (const auto& v : sts["spec"]["template"]["spec"]["volumes"]) {
+    if (v.contains("secret")) mounted[v["name"]] = v["secret"]["secretName"];
+  }
+  EXPECT_EQ(mounted, (std::map<std::string, std::string>{{"tls-peer", "my-peer"}, {"tls-server", "my-server"}}));
+  EXPECT_FALSE(fake_.Object(types::Secret(), "db", naming::CaSecret("etcd")));
+  EXPECT_EQ(Cluster()["status"]["certificates"]["server"]["serial"], tls::ParseCert(
+      *Base64Decode(fake_.Object(types::Secret(), "db", "my-server").value()["data"]["tls.crt"].get<std::string>()))->serial_hex);
 }
 
 // The operator's RBAC is derived from what it does: every request a full life cycle

@@ -161,5 +161,67 @@ TEST(TlsPlanner, StatusShowsEveryCertificateAndWhetherTheyAreReady) {
   EXPECT_NE((*ready)["message"].get<std::string>().find("renewing"), std::string::npos);
 }
 
+// spec.tls.*.secret: the user's Secrets are used as they are; nothing is issued for them.
+ClusterSpec ProvidedSpec() {
+  ClusterSpec spec = Spec(3);
+  spec.tls.client.enabled = spec.tls.client.provided = true;
+  spec.tls.client.secret_name = "my-server";
+  spec.tls.client.operator_secret_name = "my-op";
+  spec.tls.peer.enabled = spec.tls.peer.provided = true;
+  spec.tls.peer.secret_name = "my-peer";
+  return spec;
+}
+
+CertState Provided(TimePoint not_after) {
+  CertState c;
+  c.exists = c.valid = true;
+  c.serial = "5EC";
+  c.not_before = kT0 - hours(1);
+  c.not_after = not_after;
+  c.ca_bundle = "[PEM of the user's CA]";
+  return c;
+}
+
+TEST(TlsPlanner, ProvidedSecretsAreWaitedForAndNothingIsIssued) {
+  World w = MakeWorld(ProvidedSpec());
+  w.Settle();
+  Plan p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.reason, "TlsSecretNotReady");
+  EXPECT_TRUE(p.blocked);
+  EXPECT_NE(p.action.message.find("Secret my-server (the server certificate) does not exist"), std::string::npos)
+      << p.action.message;
+  EXPECT_FALSE(w.obs.stateful_set.exists) << "members cannot start without their certificates";
+  for (const char* use : {"server", "operator", "peer"}) w.obs.tls.leaves[use] = Provided(kT0 + hours(24 * 365));
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  for (const auto& a : w.actions) {
+    EXPECT_NE(a.kind, ActionKind::kCreateCa);
+    EXPECT_NE(a.kind, ActionKind::kIssueCertificate);
+  }
+}
+
+TEST(TlsPlanner, AProvidedCertificateThatExpiresIsReportedNotReplaced) {
+  ClusterSpec spec = ProvidedSpec();
+  ObservedState o = Healthy(spec, 3);
+  for (const char* use : {"server", "operator", "peer"}) o.tls.leaves[use] = Provided(kT0 + hours(1));
+  o.tls.leaves["peer"].ca_bundle.clear();
+  Plan p = PlanNext(spec, o, kT0 + hours(2));
+  EXPECT_EQ(p.action.kind, ActionKind::kNone) << "a running cluster goes on with what its members loaded";
+  EXPECT_EQ(p.phase, "Degraded");
+  auto st = BuildStatus(spec, o, p, nlohmann::json::object(), kT0 + hours(2));
+  auto ready = std::find_if(st["conditions"].begin(), st["conditions"].end(),
+                            [](const auto& c) { return c["type"] == "CertificatesReady"; });
+  ASSERT_NE(ready, st["conditions"].end());
+  EXPECT_EQ((*ready)["status"], "False");
+  EXPECT_NE((*ready)["message"].get<std::string>().find("my-server (the server certificate) expired"), std::string::npos)
+      << (*ready)["message"];
+  EXPECT_EQ(st["certificates"]["server"]["serial"], "5EC");
+  EXPECT_FALSE(st["certificates"].contains("ca"));
+  std::string problems;
+  for (const auto& problem : p.problems) problems += problem + "; ";
+  EXPECT_NE(problems.find("my-peer (the peer certificate) has no ca.crt"), std::string::npos) << problems;
+}
+
 }  // namespace
 }  // namespace cairn::op
