@@ -122,10 +122,21 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       const nlohmann::json s = tls.value(key, nlohmann::json::object());
       const bool issued = s.contains("auto") && s["auto"].is_object();
       side->provided = s.contains("secret") && s["secret"].is_object();
-      if (issued && side->provided) {
-        return Status::InvalidArgument(std::string("spec.tls.") + key + " takes one of auto and secret, not both");
+      side->cert_manager = s.contains("certManager") && s["certManager"].is_object();
+      if (int(issued) + int(side->provided) + int(side->cert_manager) > 1) {
+        return Status::InvalidArgument(std::string("spec.tls.") + key + " takes one of auto, secret and certManager");
       }
-      side->enabled = issued || side->provided;
+      side->enabled = issued || side->provided || side->cert_manager;
+      if (side->cert_manager) {
+        const nlohmann::json ref = s["certManager"].value("issuerRef", nlohmann::json::object());
+        side->issuer.name = ref.value("name", "");
+        side->issuer.kind = ref.value("kind", "Issuer");
+        side->issuer.group = ref.value("group", "cert-manager.io");
+        if (side->issuer.name.empty() || (side->issuer.kind != "Issuer" && side->issuer.kind != "ClusterIssuer")) {
+          return Status::InvalidArgument(std::string("spec.tls.") + key +
+                                         ".certManager.issuerRef needs a name and kind Issuer or ClusterIssuer");
+        }
+      }
       if (side->provided) {
         const nlohmann::json& secret = s["secret"];
         const bool client = side == &c.tls.client;

@@ -41,16 +41,26 @@ struct PodOverrides {
 };
 
 // spec.tls, per side: certificates the operator issues from a CA of its own per cluster
-// ("auto"), or Secrets the user provides and renews ("secret": tls.crt, tls.key, ca.crt).
+// ("auto"), the same certificates issued by cert-manager ("certManager": the operator
+// writes cert-manager Certificates; cert-manager writes and renews their Secrets), or
+// Secrets the user provides and renews ("secret": tls.crt, tls.key, ca.crt).
+struct CertManagerIssuer {
+  std::string name;
+  std::string kind = "Issuer";  // or ClusterIssuer
+  std::string group = "cert-manager.io";
+};
+
 struct TlsSide {
   bool enabled = false;
   bool provided = false;                // source "secret"
+  bool cert_manager = false;            // source "certManager": cert-manager issues what "auto" would
+  CertManagerIssuer issuer;             // cert_manager: its issuerRef
   std::string secret_name;              // provided: what members serve (server, or peer)
   std::string operator_secret_name;     // provided, client side: the operator's client certificate
   bool client_cert_auth = true;         // client side only: mTLS for clients
   std::vector<std::string> extra_sans;  // client side only: more names clients use
 
-  bool Auto() const { return enabled && !provided; }
+  bool Auto() const { return enabled && !provided && !cert_manager; }
 };
 
 struct TlsSpec {

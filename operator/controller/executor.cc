@@ -174,6 +174,22 @@ Status SwitchCa(kube::Client& c, const ClusterSpec& spec, const Action& a) {
   });
 }
 
+Status ApplyCertManagerCertificate(kube::Client& c, const ClusterSpec& spec, const Action& a) {
+  for (const auto& want : ManagedCertificates(spec)) {
+    if (want.use != a.certificate) continue;
+    const json desired = DesiredCertManagerCertificate(spec, want);
+    auto created = c.Create(types::CertManagerCertificate(), spec.namespace_, desired);
+    if (created.ok()) return Status::Ok();
+    if (created.status().code() == StatusCode::kNotFound) {
+      return Status::FailedPrecondition("cert-manager's Certificate API (cert-manager.io/v1) is not installed: " +
+                                        created.status().message());
+    }
+    if (created.status().code() != StatusCode::kAlreadyExists) return created.status();
+    return UpdateMerged(c, types::CertManagerCertificate(), spec, desired);
+  }
+  return Status::InvalidArgument("no cert-manager certificate \"" + a.certificate + "\" is needed");
+}
+
 Status FinishCaRotation(kube::Client& c, const ClusterSpec& spec) {
   return EditCaSecret(c, spec, [&](json& data, json& annotations) {
     if (!data.contains(kPreviousCaCert)) return false;
@@ -293,6 +309,8 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return SwitchCa(c, spec, a);
     case ActionKind::kFinishCaRotation:
       return FinishCaRotation(c, spec);
+    case ActionKind::kApplyCertManagerCertificate:
+      return ApplyCertManagerCertificate(c, spec, a);
     case ActionKind::kReplacePod: {
       // Only the outdated incarnation: if the pod was re-created meanwhile, it is done.
       Status s = c.Delete(types::Pod(), spec.namespace_, naming::Member(spec.name, a.ordinal), a.pod_uid);

@@ -65,6 +65,12 @@ CertState ParseSecret(const json& secret, const char* cert_key, const char* key_
 
 }  // namespace
 
+json DesiredCertManagerCertificate(const ClusterSpec& spec, const CertificateSpec& want) {
+  const TlsSide& side = want.use == "peer" ? spec.tls.peer : spec.tls.client;
+  return resources::CertManagerCertificate(spec, want.secret, want.common_name, want.hosts, want.server_auth,
+                                           want.client_auth, side.issuer);
+}
+
 void ObserveCaSecret(const json& secret, TlsState* tls) {
   tls->ca = ParseSecret(secret, kCaCert, kCaKey);
   const json& data = secret.value("data", json::object());
@@ -182,6 +188,14 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
   o.restore_secret = c.secrets.count(naming::RestoreSecret(spec.name)) > 0;
   if (auto ca = c.secrets.find(naming::CaSecret(spec.name)); ca != c.secrets.end()) ObserveCaSecret(ca->second, &o.tls);
   for (const auto& want : NeededCertificates(spec)) {
+    if (auto leaf = c.secrets.find(want.secret); leaf != c.secrets.end()) {
+      o.tls.leaves[want.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");
+    }
+  }
+  for (const auto& want : ManagedCertificates(spec)) {
+    auto live = c.certificates.find(want.secret);
+    o.tls.requests[want.use] = Child(live == c.certificates.end() ? std::nullopt : std::optional<json>(live->second),
+                                     DesiredCertManagerCertificate(spec, want));
     if (auto leaf = c.secrets.find(want.secret); leaf != c.secrets.end()) {
       o.tls.leaves[want.use] = ParseSecret(leaf->second, "tls.crt", "tls.key");
     }

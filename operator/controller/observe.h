@@ -19,6 +19,7 @@
 
 #include "operator/api/cluster_spec.h"
 #include "operator/api/time_format.h"
+#include "operator/reconcile/certificates.h"
 #include "operator/reconcile/observed.h"
 #include "server/common/status.h"
 
@@ -28,7 +29,12 @@ struct ChildObjects {
   std::optional<nlohmann::json> peer_service, client_service, config_map, stateful_set, pdb;
   std::vector<nlohmann::json> pods, pvcs;
   std::map<std::string, nlohmann::json> secrets;  // the TLS Secrets that exist, by name
+  std::map<std::string, nlohmann::json> certificates;  // cert-manager Certificates that exist, by name
 };
+
+// The cert-manager Certificate the operator wants for `want` (certificates.h's
+// ManagedCertificates), from its side's issuerRef.
+nlohmann::json DesiredCertManagerCertificate(const ClusterSpec& spec, const CertificateSpec& want);
 
 // The CA Secret's part of TlsState: the CA, the next or previous CA of a rotation, and
 // the rotation's annotations. Unparseable times read as the epoch.

@@ -52,6 +52,13 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
     if (spec.tls.AnyAuto()) names.push_back(naming::CaSecret(name));
     for (const auto& cert : NeededCertificates(spec)) names.push_back(cert.secret);
     for (const auto& cert : ProvidedCertificates(spec)) names.push_back(cert.secret);
+    for (const auto& cert : ManagedCertificates(spec)) {
+      names.push_back(cert.secret);
+      std::optional<json> found;
+      Status s = GetOptional(c, types::CertManagerCertificate(), ns, cert.secret, &found);
+      if (!s.ok()) return s;
+      if (found) children->certificates[cert.secret] = std::move(*found);
+    }
     for (const auto& secret : names) {
       std::optional<json> found;
       Status s = GetOptional(c, types::Secret(), ns, secret, &found);

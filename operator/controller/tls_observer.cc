@@ -56,8 +56,8 @@ ClientTls IssuedProbe(const ClusterSpec& spec, const nlohmann::json& ca_secret, 
   return as;
 }
 
-// The probe's certificate for a provided side: the Secret's own, which members accept
-// if the user's PKI is consistent.
+// The probe's certificate for a side the operator does not issue: the Secret's own,
+// which members accept if the issuer's PKI is consistent.
 ClientTls ProvidedProbe(const ChildObjects& children, const std::string& secret) {
   auto s = children.secrets.find(secret);
   if (s == children.secrets.end()) return {};
@@ -78,8 +78,10 @@ void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const
       if (spec.tls.peer.Auto()) peer_as = issued;
     }
   }
-  if (spec.tls.client.provided) client_as = ProvidedProbe(children, TlsSecretName(spec, "operator"));
-  if (spec.tls.peer.provided) peer_as = ProvidedProbe(children, TlsSecretName(spec, "peer"));
+  if (spec.tls.client.enabled && !spec.tls.client.Auto()) {
+    client_as = ProvidedProbe(children, TlsSecretName(spec, "operator"));
+  }
+  if (spec.tls.peer.enabled && !spec.tls.peer.Auto()) peer_as = ProvidedProbe(children, TlsSecretName(spec, "peer"));
   for (const auto& m : members) {
     auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
     if (m.name.empty() || !ord) continue;

@@ -6,8 +6,9 @@
 // On a side whose source is "auto" the probe presents a short-lived client certificate
 // the operator issues in memory from the CA Secret (from the next CA while a rotation
 // waits for members to trust it, else from the CA) and verifies what members serve
-// against TrustBundle. On a side whose source is "secret" it presents the operator's
-// Secret (client side) or the peer Secret (peer side) and verifies with its ca.crt.
+// against TrustBundle. On a side whose source is "secret" or "certManager" it presents
+// the operator's Secret (client side) or the peer Secret (peer side) and verifies with
+// its ca.crt.
 // Thread-safety: stateless; calls `membership` from the calling thread.
 #pragma once
 

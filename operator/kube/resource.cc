@@ -8,7 +8,9 @@ std::string ResourceType::ApiVersion() const {
   return api_prefix.substr(std::string("/apis/").size());
 }
 
-bool ResourceType::IsCustom() const { return api_prefix.rfind("/apis/etcd.cairn.dev/", 0) == 0; }
+bool ResourceType::IsCustom() const {
+  return api_prefix.rfind("/apis/etcd.cairn.dev/", 0) == 0 || api_prefix.rfind("/apis/cert-manager.io/", 0) == 0;
+}
 
 std::string CollectionPath(const ResourceType& type, const std::string& ns) {
   if (type.namespaced && !ns.empty()) return type.api_prefix + "/namespaces/" + ns + "/" + type.plural;
@@ -38,6 +40,10 @@ const ResourceType& ConfigMap() {
 }
 const ResourceType& Secret() {
   static const ResourceType t{"/api/v1", "secrets", "Secret", true, false};
+  return t;
+}
+const ResourceType& CertManagerCertificate() {
+  static const ResourceType t{"/apis/cert-manager.io/v1", "certificates", "Certificate", true, true};
   return t;
 }
 const ResourceType& StatefulSet() {

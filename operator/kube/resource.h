@@ -19,7 +19,7 @@ struct ResourceType {
   bool status_subresource = true;
 
   std::string ApiVersion() const;  // "v1" or "<group>/<version>"
-  bool IsCustom() const;           // served from a CustomResourceDefinition
+  bool IsCustom() const;           // served from a CustomResourceDefinition (ours or cert-manager's)
 };
 
 // An empty namespace means all namespaces (collections) or a cluster-scoped type.
@@ -32,6 +32,7 @@ const ResourceType& EtcdBackup();
 const ResourceType& Service();
 const ResourceType& ConfigMap();
 const ResourceType& Secret();
+const ResourceType& CertManagerCertificate();  // cert-manager.io/v1 Certificate
 const ResourceType& StatefulSet();
 const ResourceType& PodDisruptionBudget();
 const ResourceType& PersistentVolumeClaim();

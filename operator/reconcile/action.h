@@ -40,6 +40,7 @@ enum class ActionKind {
   kStartCaRotation,      // at: a next CA into the CA Secret (ca_rotation.h)
   kSwitchCa,             // at: the next CA becomes the CA, the CA the previous one
   kFinishCaRotation,     // the previous CA leaves the CA Secret
+  kApplyCertManagerCertificate,  // certificate: create or update its cert-manager Certificate
   kCreateRestoreSecret,  // spec.bootstrap.restore: the backup's credentials for the init containers
   kCreatePreUpgradeBackup,  // an EtcdBackup of the cluster before its members change version
 };

@@ -7,12 +7,15 @@
 
 namespace cairn::op {
 
-std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
+namespace {
+
+// The certificates of the sides `chosen` picks: what "auto" issues and "certManager" asks for.
+std::vector<CertificateSpec> CertificatesOf(const ClusterSpec& spec, bool (*chosen)(const TlsSide&)) {
   std::vector<CertificateSpec> out;
   const std::string& c = spec.name;
   const std::string& ns = spec.namespace_;
   const std::string members = "*." + naming::PeerService(c) + "." + ns + ".svc";
-  if (spec.tls.client.Auto()) {
+  if (chosen(spec.tls.client)) {
     const std::string svc = naming::ClientService(c);
     std::vector<std::string> hosts = {members,      members + ".cluster.local",
                                       svc,          svc + "." + ns,
@@ -21,15 +24,33 @@ std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
     hosts.insert(hosts.end(), spec.tls.client.extra_sans.begin(), spec.tls.client.extra_sans.end());
     out.push_back({"server", naming::CertSecret(c, "server"), c + "-server", hosts, true, false});
   }
-  if (spec.tls.peer.Auto()) {
+  if (chosen(spec.tls.peer)) {
     out.push_back({"peer", naming::CertSecret(c, "peer"), c + "-peer",
                    {members, members + ".cluster.local", "localhost", "127.0.0.1"}, true, true});
   }
-  if (spec.tls.client.Auto()) {
+  if (chosen(spec.tls.client)) {
     out.push_back({"client", naming::CertSecret(c, "client"), c + "-client", {}, false, true});
     out.push_back({"operator", naming::CertSecret(c, "operator"), "cairn-operator", {}, false, true});
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec) {
+  return CertificatesOf(spec, [](const TlsSide& side) { return side.Auto(); });
+}
+
+std::vector<CertificateSpec> ManagedCertificates(const ClusterSpec& spec) {
+  return CertificatesOf(spec, [](const TlsSide& side) { return side.cert_manager; });
+}
+
+std::optional<std::string> ManagedProblem(const CertificateSpec& want, const CertState& have, TimePoint now) {
+  if (!have.exists) return "waiting for cert-manager to issue Secret " + want.secret + " (Certificate " + want.secret + ")";
+  if (!have.valid) return "Secret " + want.secret + " from cert-manager holds no certificate with its key";
+  if (have.ca_bundle.empty()) return "Secret " + want.secret + " from cert-manager has no ca.crt (use a CA issuer)";
+  if (now >= have.not_after) return "the certificate in Secret " + want.secret + " expired at " + FormatTime(have.not_after);
+  return std::nullopt;
 }
 
 std::vector<ProvidedCertificate> ProvidedCertificates(const ClusterSpec& spec) {

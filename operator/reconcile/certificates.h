@@ -47,6 +47,14 @@ struct CertificateSpec {
 // What the operator issues: the certificates of the sides whose source is "auto".
 std::vector<CertificateSpec> NeededCertificates(const ClusterSpec& spec);
 
+// The same certificates for the sides whose source is "certManager": the operator writes
+// one cert-manager Certificate per entry (named like its Secret), cert-manager issues
+// and renews the Secret, with ca.crt from the issuer.
+std::vector<CertificateSpec> ManagedCertificates(const ClusterSpec& spec);
+
+// What is wrong with a Secret cert-manager should have written; nullopt when usable.
+std::optional<std::string> ManagedProblem(const CertificateSpec& want, const CertState& have, TimePoint now);
+
 // The Secrets of the sides whose source is "secret": the user's, used as they are and
 // renewed by the user (the kubelet delivers a change; members reload it). Uses "server"
 // and "operator" (client side), "peer".

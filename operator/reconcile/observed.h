@@ -129,8 +129,11 @@ struct TlsState {
   CertState previous_ca;  // its key is not kept: valid means its certificate parses
   std::string rotation_answered;  // the CA Secret's rotate-ca annotation
   TimePoint rotation_started{}, ca_switched{};
-  // By use (server, peer, client, operator): issued by the operator, or provided.
+  // By use (server, peer, client, operator): issued by the operator, by cert-manager, or
+  // provided.
   std::map<std::string, CertState> leaves;
+  // By use, for the sides cert-manager issues: the operator's Certificate objects.
+  std::map<std::string, ChildState> requests;
   // Started members by ordinal, as probed by connecting. The probe presents a client
   // certificate signed by the next CA during a rotation before the switch (so
   // `accepted` says the member trusts it), else by the CA.

@@ -209,6 +209,25 @@ class Planner {
         return Blocked("TlsSecretNotReady", *why, cfg_.wait_requeue);
       }
     }
+    for (const auto& want : ManagedCertificates(spec_)) {
+      auto request = obs_.tls.requests.find(want.use);
+      const ChildState state = request != obs_.tls.requests.end() ? request->second : ChildState{};
+      if (state.exists && state.up_to_date) continue;
+      Plan p = Act(ActionKind::kApplyCertManagerCertificate, "RequestingCertificate",
+                   std::string(state.exists ? "updating" : "creating") + " cert-manager Certificate " + want.secret);
+      p.action.certificate = want.use;
+      return p;
+    }
+    for (const auto& want : ManagedCertificates(spec_)) {
+      auto have = obs_.tls.leaves.find(want.use);
+      auto why = ManagedProblem(want, have != obs_.tls.leaves.end() ? have->second : CertState{}, now_);
+      if (!why) continue;
+      if (!obs_.stateful_set.exists) {
+        plan_.phase = "Creating";
+        return Wait("WaitingForCertManager", *why, cfg_.wait_requeue);
+      }
+      plan_.problems.push_back(*why);
+    }
     if (!spec_.tls.AnyAuto()) return std::nullopt;
     const CertState& ca = obs_.tls.ca;
     if (!ca.exists) {
@@ -697,6 +716,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kStartCaRotation: return "StartCaRotation";
     case ActionKind::kSwitchCa: return "SwitchCa";
     case ActionKind::kFinishCaRotation: return "FinishCaRotation";
+    case ActionKind::kApplyCertManagerCertificate: return "ApplyCertManagerCertificate";
   }
   return "Unknown";
 }

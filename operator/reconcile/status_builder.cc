@@ -100,6 +100,12 @@ nlohmann::json BuildStatus(const ClusterSpec& spec, const ObservedState& obs, co
       record(given.use, leaf);
       if (auto why = ProvidedProblem(given, leaf, now); why && pending.empty()) pending = *why;
     }
+    for (const auto& want : ManagedCertificates(spec)) {
+      auto have = obs.tls.leaves.find(want.use);
+      const CertState leaf = have != obs.tls.leaves.end() ? have->second : CertState{};
+      record(want.use, leaf);
+      if (auto why = ManagedProblem(want, leaf, now); why && pending.empty()) pending = *why;
+    }
     record("ca", obs.tls.ca);
     record("nextCa", obs.tls.next_ca);
     record("previousCa", obs.tls.previous_ca);

@@ -331,6 +331,35 @@ nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, cons
             {"ca.crt", Base64Encode(ca_pem)}}}};
 }
 
+nlohmann::json CertManagerCertificate(const ClusterSpec& spec, const std::string& name, const std::string& common_name,
+                                      const std::vector<std::string>& hosts, bool server_auth, bool client_auth,
+                                      const CertManagerIssuer& issuer) {
+  nlohmann::json dns = nlohmann::json::array(), ips = nlohmann::json::array();
+  for (const auto& h : hosts) {
+    const bool ip = h.find_first_not_of("0123456789.") == std::string::npos || h.find(':') != std::string::npos;
+    (ip ? ips : dns).push_back(h);
+  }
+  nlohmann::json usages = {"digital signature", "key encipherment"};
+  if (server_auth) usages.push_back("server auth");
+  if (client_auth) usages.push_back("client auth");
+  const auto hours = std::chrono::duration_cast<std::chrono::hours>(spec.tls.certificate_validity).count();
+  nlohmann::json cert_spec = {
+      {"secretName", name},
+      {"commonName", common_name},
+      {"usages", usages},
+      {"duration", std::to_string(hours) + "h"},
+      {"renewBefore", std::to_string(hours / 3) + "h"},
+      {"privateKey", spec.tls.rsa ? nlohmann::json{{"algorithm", "RSA"}, {"size", 2048}, {"encoding", "PKCS8"}}
+                                  : nlohmann::json{{"algorithm", "ECDSA"}, {"size", 256}, {"encoding", "PKCS8"}}},
+      {"issuerRef", {{"name", issuer.name}, {"kind", issuer.kind}, {"group", issuer.group}}}};
+  if (!dns.empty()) cert_spec["dnsNames"] = dns;
+  if (!ips.empty()) cert_spec["ipAddresses"] = ips;
+  return WithSpecHash({{"apiVersion", "cert-manager.io/v1"},
+                       {"kind", "Certificate"},
+                       {"metadata", Meta(spec, name)},
+                       {"spec", cert_spec}});
+}
+
 std::string SpecHash(const nlohmann::json& desired) {
   // FNV-1a over the canonical dump (nlohmann sorts object keys).
   uint64_t h = 1469598103934665603ULL;

@@ -40,6 +40,14 @@ nlohmann::json CaSecret(const ClusterSpec& spec, const std::string& cert_pem, co
 nlohmann::json CertSecret(const ClusterSpec& spec, const std::string& name, const std::string& cert_pem,
                           const std::string& key_pem, const std::string& ca_pem);
 
+// A cert-manager (cert-manager.io/v1) Certificate that asks `issuer` for what the
+// operator would issue itself (certificates.h): the Secret `name` with these names
+// (IP addresses as ipAddresses), usages, key algorithm, spec.tls.certificateValidity as
+// duration, renewed with a third of it left, as "auto" is. With the spec-hash annotation.
+nlohmann::json CertManagerCertificate(const ClusterSpec& spec, const std::string& name, const std::string& common_name,
+                                      const std::vector<std::string>& hosts, bool server_auth, bool client_auth,
+                                      const CertManagerIssuer& issuer);
+
 // spec.bootstrap.restore: the backup destination's credentials (REQUIRES resolved_restore).
 nlohmann::json RestoreSecret(const ClusterSpec& spec);
 

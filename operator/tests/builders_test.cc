@@ -170,8 +170,31 @@ TEST(Builders, ProvidedTlsSecretsAreMountedAsTheyAre) {
   EXPECT_EQ(TlsSecretName(spec, "peer"), "c-peer-tls");
 }
 
+TEST(Builders, CertManagerCertificatesAskForWhatTheOperatorWouldIssue) {
+  auto spec = Spec({{"tls", {{"client", {{"certManager", {{"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}}}}}}});
+  ASSERT_TRUE(spec.tls.client.cert_manager && !spec.tls.client.Auto());
+  EXPECT_EQ(spec.tls.client.issuer.group, "cert-manager.io");
+  auto cert = resources::CertManagerCertificate(spec, "c-server-tls", "c-server", {"*.c-peer.ns.svc", "localhost", "127.0.0.1"},
+                                                true, false, spec.tls.client.issuer);
+  EXPECT_EQ(cert["apiVersion"], "cert-manager.io/v1");
+  EXPECT_EQ(cert["kind"], "Certificate");
+  const auto& s = cert["spec"];
+  EXPECT_EQ(s["secretName"], "c-server-tls");
+  EXPECT_EQ(s["dnsNames"], (nlohmann::json{"*.c-peer.ns.svc", "localhost"}));
+  EXPECT_EQ(s["ipAddresses"], (nlohmann::json{"127.0.0.1"}));
+  EXPECT_EQ(s["usages"], (nlohmann::json{"digital signature", "key encipherment", "server auth"}));
+  EXPECT_EQ(s["duration"], "2160h");
+  EXPECT_EQ(s["renewBefore"], "720h") << "renewed with a third of its life left, as the operator renews";
+  EXPECT_EQ(s["issuerRef"], (nlohmann::json{{"name", "ca"}, {"kind", "ClusterIssuer"}, {"group", "cert-manager.io"}}));
+  EXPECT_EQ(s["privateKey"]["algorithm"], "ECDSA");
+  ExpectOwned(cert);
+  EXPECT_FALSE(cert["metadata"]["annotations"][naming::kAnnotationSpecHash].get<std::string>().empty());
+}
+
 TEST(Builders, ATlsSideTakesOneSourceWithItsSecretNames) {
   for (const auto& bad : {nlohmann::json{{"client", {{"auto", nlohmann::json::object()}, {"secret", {{"serverSecretName", "s"}, {"operatorSecretName", "o"}}}}}},
+                          nlohmann::json{{"peer", {{"auto", nlohmann::json::object()}, {"certManager", {{"issuerRef", {{"name", "i"}}}}}}}},
+                          nlohmann::json{{"peer", {{"certManager", {{"issuerRef", {{"name", "i"}, {"kind", "Secret"}}}}}}}},
                           nlohmann::json{{"client", {{"secret", {{"serverSecretName", "s"}}}}}},
                           nlohmann::json{{"peer", {{"secret", nlohmann::json::object()}}}}}) {
     auto parsed = ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}}}, {"spec", {{"tls", bad}}}});

@@ -496,6 +496,84 @@ TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {
   EXPECT_FALSE(Cluster().contains("status"));
 }
 
+// spec.tls.*.certManager: the controller writes cert-manager Certificates and mounts the
+// Secrets an issuer writes for them (a test issuer here, signing with its CA and putting
+// the CA in ca.crt, as cert-manager's CA issuer does). The ClusterRole's cert-manager
+// grants are exactly what this uses (the main RBAC test leaves them to this one).
+TEST_F(ControllerE2E, CertManagerCertificatesAreRequestedAndTheirSecretsMounted) {
+  World world(fake_, sim_, "db", "etcd");
+  resync_ = 1s;
+  StartController();
+  auto ca = tls::MakeCa("issuer-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
+  ASSERT_TRUE(ca.ok());
+  std::atomic<int> issued{0};
+  std::jthread issuer([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      for (const auto& cert : fake_.Objects(types::CertManagerCertificate(), "db")) {
+        const json& cs = cert["spec"];
+        const std::string secret = cs["secretName"];
+        if (fake_.Object(types::Secret(), "db", secret)) continue;
+        tls::LeafRequest req;
+        req.common_name = cs["commonName"];
+        for (const char* names : {"dnsNames", "ipAddresses"}) {
+          for (const auto& h : cs.value(names, json::array())) req.hosts.push_back(h);
+        }
+        const json usages = cs["usages"];
+        req.server_auth = std::find(usages.begin(), usages.end(), "server auth") != usages.end();
+        req.client_auth = std::find(usages.begin(), usages.end(), "client auth") != usages.end();
+        auto leaf = tls::IssueLeaf(*ca, req, Clock::now());
+        if (!leaf.ok()) continue;
+        fake_.Upsert(types::Secret(), "db",
+                     {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", secret}, {"namespace", "db"}}},
+                      {"type", "kubernetes.io/tls"},
+                      {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
+                                {"ca.crt", Base64Encode(ca->cert_pem)}}}});
+        ++issued;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const json manager = {{"certManager", {{"issuerRef", {{"name", "etcd-ca"}, {"kind", "ClusterIssuer"}}}}}};
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}, {"tls", {{"client", manager}, {"peer", manager}}}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  EXPECT_EQ(issued.load(), 4);
+  std::set<std::string> requested;
+  for (const auto& cert : fake_.Objects(types::CertManagerCertificate(), "db")) {
+    requested.insert(cert["metadata"]["name"].get<std::string>());
+    EXPECT_EQ(cert["spec"]["issuerRef"]["kind"], "ClusterIssuer");
+    EXPECT_EQ(cert["metadata"]["ownerReferences"][0]["name"], "etcd");
+  }
+  EXPECT_EQ(requested, (std::set<std::string>{"etcd-client-tls", "etcd-operator-tls", "etcd-peer-tls", "etcd-server-tls"}));
+  EXPECT_FALSE(fake_.Object(types::Secret(), "db", naming::CaSecret("etcd"))) << "no CA of the operator's own";
+  const json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();
+  std::map<std::string, std::string> mounted;
+  for (const auto& v : sts["spec"]["template"]["spec"]["volumes"]) {
+    if (v.contains("secret")) mounted[v["name"]] = v["secret"]["secretName"];
+  }
+  EXPECT_EQ(mounted, (std::map<std::string, std::string>{{"tls-peer", "etcd-peer-tls"}, {"tls-server", "etcd-server-tls"}}));
+  // A Certificate that drifted from what the operator wants is written back.
+  json drifted = fake_.Object(types::CertManagerCertificate(), "db", "etcd-peer-tls").value();
+  drifted["metadata"]["annotations"][naming::kAnnotationSpecHash] = "stale";
+  drifted["spec"]["duration"] = "1h";
+  fake_.Upsert(types::CertManagerCertificate(), "db", drifted);
+  ASSERT_TRUE(Eventually([&] {
+    return fake_.Object(types::CertManagerCertificate(), "db", "etcd-peer-tls").value()["spec"]["duration"] == "2160h";
+  }));
+
+  auto granted = testing::GrantedByClusterRole(CAIRN_SOURCE_DIR "/deploy/operator/cluster_role.yaml");
+  std::set<testing::FakeApiServer::RbacUse> used;
+  for (const auto& u : fake_.RbacUses()) {
+    if (u.group == "cert-manager.io") used.insert(u);
+  }
+  for (const auto& u : used) EXPECT_TRUE(granted.count(u)) << u.verb << " " << u.resource << " is not granted";
+  for (const auto& g : granted) {
+    if (g.group == "cert-manager.io") {
+      EXPECT_TRUE(used.count(g)) << "unused grant: " << g.verb << " " << g.resource;
+    }
+  }
+  EXPECT_FALSE(used.empty());
+}
+
 // spec.tls.*.secret: the controller waits for the user's Secrets, then mounts them as
 // they are; it issues nothing and makes no CA.
 TEST_F(ControllerE2E, ProvidedTlsSecretsAreWaitedForThenMountedAndNothingIsIssued) {
@@ -593,6 +671,7 @@ TEST_F(ControllerE2E, TheClusterRoleGrantsExactlyTheRequestsTheOperatorMakes) {
     // EtcdBackups are the BackupController's: backup_controller_test checks those grants.
     if (g.group == "events.k8s.io" || (g.resource == "pods" && g.verb == "patch")) continue;
     if (g.resource.rfind("etcdbackups", 0) == 0) continue;
+    if (g.group == "cert-manager.io") continue;  // CertManagerCertificatesAreRequestedAndTheirSecretsMounted
     if (g.resource == "pods" && (g.verb == "create" || g.verb == "get")) continue;  // backup verification
     EXPECT_TRUE(used.count(g)) << "the ClusterRole grants " << g.verb << " on " << g.resource << " (group \"" << g.group
                                << "\"), which the operator never used: least privilege says remove it";

@@ -23,7 +23,8 @@ const std::vector<const kube::ResourceType*>& KnownTypes() {
   static const std::vector<const kube::ResourceType*> t = {
       &kube::types::EtcdCluster(), &kube::types::EtcdBackup(), &kube::types::Service(), &kube::types::ConfigMap(),
       &kube::types::StatefulSet(), &kube::types::PodDisruptionBudget(), &kube::types::PersistentVolumeClaim(),
-      &kube::types::Pod(), &kube::types::Lease(), &kube::types::Event(), &kube::types::Secret()};
+      &kube::types::Pod(), &kube::types::Lease(), &kube::types::Event(), &kube::types::Secret(),
+      &kube::types::CertManagerCertificate()};
   return t;
 }
 

@@ -297,6 +297,16 @@ struct World {
         obs.tls.next_ca = {};
         obs.tls.ca_switched = a.at;
         break;
+      case ActionKind::kApplyCertManagerCertificate: {
+        // cert-manager answers at once: the Secret, from the issuer's CA.
+        obs.tls.requests[a.certificate] = {true, true};
+        for (const auto& want : ManagedCertificates(spec)) {
+          if (want.use == a.certificate) {
+            obs.tls.leaves[want.use] = IssuedLeaf(want, IssuedCa(kT0, "issuer-key"), now, spec.tls.certificate_validity);
+          }
+        }
+        break;
+      }
       case ActionKind::kFinishCaRotation:
         ASSERT_TRUE(obs.tls.previous_ca.exists) << "finished a rotation that was not switched";
         obs.tls.previous_ca = {};

@@ -223,5 +223,36 @@ TEST(TlsPlanner, AProvidedCertificateThatExpiresIsReportedNotReplaced) {
   EXPECT_NE(problems.find("my-peer (the peer certificate) has no ca.crt"), std::string::npos) << problems;
 }
 
+TEST(TlsPlanner, CertManagerIsAskedForTheCertificatesAndWaitedFor) {
+  ClusterSpec spec = Spec(3);
+  spec.tls.client.enabled = spec.tls.client.cert_manager = true;
+  spec.tls.client.issuer.name = "ca";
+  spec.tls.peer.enabled = true;  // auto
+  World w = MakeWorld(spec);
+  w.Settle();
+  // Before cert-manager has answered, members wait for its Secrets.
+  ObservedState asked = w.obs;
+  for (const auto& want : ManagedCertificates(spec)) asked.tls.requests[want.use] = {true, true};
+  Plan waiting = PlanNext(spec, asked, w.now);
+  EXPECT_EQ(waiting.action.reason, "WaitingForCertManager");
+  EXPECT_NE(waiting.action.message.find("Secret c-server-tls (Certificate c-server-tls)"), std::string::npos)
+      << waiting.action.message;
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  std::vector<std::string> requested, issued;
+  for (const auto& a : w.actions) {
+    if (a.kind == ActionKind::kApplyCertManagerCertificate) requested.push_back(a.certificate);
+    if (a.kind == ActionKind::kIssueCertificate) issued.push_back(a.certificate);
+  }
+  EXPECT_EQ(requested, (std::vector<std::string>{"server", "client", "operator"}));
+  EXPECT_EQ(issued, std::vector<std::string>{"peer"}) << "the operator's CA still issues the auto side";
+  // A Certificate edited away from what the operator wants is put back.
+  w.obs.tls.requests["client"].up_to_date = false;
+  Plan p = PlanNext(w.spec, w.obs, w.now);
+  EXPECT_EQ(p.action.kind, ActionKind::kApplyCertManagerCertificate);
+  EXPECT_EQ(p.action.certificate, "client");
+}
+
 }  // namespace
 }  // namespace cairn::op
