@@ -8,6 +8,7 @@
 //   cairn-load --endpoint 127.0.0.1:2379 --op put   --clients 100 --total 20000
 //   cairn-load --endpoint 127.0.0.1:2379 --op range --clients 100 --total 20000 [--serializable]
 //   ... --user name:password   (authenticates once; every request carries the token)
+//   ... --cacert ca.pem [--cert client.pem --key client-key.pem]   (TLS, mutual with a certificate)
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <mutex>
 #include <random>
 #include <string>
@@ -39,13 +42,14 @@ struct Options {
   long key_space = 100000;
   bool serializable = false;
   std::string user;  // "name:password"; empty = no auth
+  std::string cacert, cert, key;  // PEM files; cacert set = TLS
 };
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "cairn-load: %s\nusage: cairn-load [--endpoint host:port] [--op put|range] [--clients N] "
                "[--conns N] [--total N] [--key-size N] [--value-size N] [--key-space N] [--serializable] "
-               "[--user name:password]\n",
+               "[--user name:password] [--cacert FILE [--cert FILE --key FILE]]\n",
                why);
   std::exit(2);
 }
@@ -68,12 +72,37 @@ Options Parse(int argc, char** argv) {
     else if (a == "--key-space") o.key_space = std::stol(next());
     else if (a == "--serializable") o.serializable = true;
     else if (a == "--user") o.user = next();
+    else if (a == "--cacert") o.cacert = next();
+    else if (a == "--cert") o.cert = next();
+    else if (a == "--key") o.key = next();
     else Usage(("unknown argument " + a).c_str());
   }
   if (o.op != "put" && o.op != "range") Usage("--op must be put or range");
   if (o.clients < 1 || o.conns < 1 || o.total < 1) Usage("--clients, --conns and --total must be positive");
+  if (o.cert.empty() != o.key.empty() || (!o.cert.empty() && o.cacert.empty())) {
+    Usage("--cert and --key go together, and with --cacert");
+  }
   o.conns = std::min(o.conns, o.clients);
   return o;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Usage(("cannot read " + path).c_str());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const Options& o) {
+  if (o.cacert.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(o.cacert);
+  if (!o.cert.empty()) {
+    ssl.pem_cert_chain = ReadFile(o.cert);
+    ssl.pem_private_key = ReadFile(o.key);
+  }
+  return grpc::SslCredentials(ssl);
 }
 
 std::string MakeKey(long n, int size) {
@@ -90,7 +119,7 @@ class Load {
     for (int i = 0; i < o.conns; ++i) {
       args.SetInt("cairn.load.channel", i);  // distinct args => distinct TCP connections
       stubs_.push_back(etcdserverpb::KV::NewStub(
-          grpc::CreateCustomChannel(o.endpoint, grpc::InsecureChannelCredentials(), args)));
+          grpc::CreateCustomChannel(o.endpoint, Credentials(o), args)));
     }
     latencies_.resize(static_cast<size_t>(o.total));
   }
@@ -193,6 +222,6 @@ class Load {
 int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
   Load load(o);
-  if (!load.Authenticate(grpc::CreateChannel(o.endpoint, grpc::InsecureChannelCredentials()))) return 1;
+  if (!load.Authenticate(grpc::CreateChannel(o.endpoint, Credentials(o)))) return 1;
   return load.Run();
 }
