@@ -380,6 +380,7 @@ Status BackupController::Verify(const json& live, const EtcdBackupObject& backup
     params.operator_image = options_.operator_image;
     params.destination = *destination;
     params.manifest = backup::ManifestName(status.value("objectKey", ""));
+    params.resources = cluster->resources;
     auto made = client_.Create(types::Pod(), ns, resources::VerifyPod(params));
     if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     return Status::Unavailable("verifying " + ns + "/" + backup.name + ": scratch Pod created");

@@ -45,6 +45,13 @@ exec "$cairn" --name=verify --data-dir=/work/data --listen-client-urls=http://0.
   --advertise-client-urls=http://127.0.0.1:2379 --listen-peer-urls=$peer --initial-advertise-peer-urls=$peer \
   --initial-cluster=verify=$peer "$@"
 )SH";
+  nlohmann::json cairn = {{"name", "cairn"},
+                          {"image", p.cairn_image},
+                          {"imagePullPolicy", p.image_pull_policy},
+                          {"command", {"/bin/sh", "-c", serve, "sh"}},
+                          {"ports", {{{"name", "client"}, {"containerPort", 2379}}}},
+                          {"volumeMounts", {{{"name", "work"}, {"mountPath", kWork}}}}};
+  if (!p.resources.is_null()) cairn["resources"] = p.resources;
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata",
@@ -68,14 +75,10 @@ exec "$cairn" --name=verify --data-dir=/work/data --listen-client-urls=http://0.
                                      {"command", {"cairn-operator"}},
                                      {"args", fetch_args},
                                      {"env", env},
+                                     // fetch-backup streams with bounded memory (about 64 MiB).
+                                     {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}}}},
                                      {"volumeMounts", fetch_mounts}}})},
-            {"containers",
-             nlohmann::json::array({{{"name", "cairn"},
-                                     {"image", p.cairn_image},
-                                     {"imagePullPolicy", p.image_pull_policy},
-                                     {"command", {"/bin/sh", "-c", serve, "sh"}},
-                                     {"ports", {{{"name", "client"}, {"containerPort", 2379}}}},
-                                     {"volumeMounts", {{{"name", "work"}, {"mountPath", kWork}}}}}})}}}};
+            {"containers", nlohmann::json::array({cairn})}}}};
 }
 
 }  // namespace cairn::op::resources

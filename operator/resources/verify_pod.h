@@ -21,6 +21,9 @@ struct VerifyPodParams {
   std::string operator_image;
   BackupDestination destination;
   std::string manifest;  // the backup's manifest key
+  // The cluster's spec.resources (null: none): the scratch member holds the same data
+  // as the cluster's members, so it gets what they get.
+  nlohmann::json resources;
 };
 
 std::string VerifyPodName(const std::string& backup);

@@ -31,6 +31,7 @@ using namespace std::chrono_literals;
 namespace types = kube::types;
 
 constexpr const char* kBucket = "etcd-backups";
+const json kResources = {{"requests", {{"cpu", "250m"}, {"memory", "512Mi"}}}, {"limits", {{"memory", "1Gi"}}}};
 
 void Write(const testing::EtcdMember& m, int n) {
   auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(m.client_port),
@@ -78,7 +79,7 @@ class BackupControllerTest : public ::testing::Test {
               {"credentialsSecret", {{"name", secret}}}}}};
   }
   void CreateCluster(json backup = nullptr) {
-    json spec = {{"replicas", 1}};
+    json spec = {{"replicas", 1}, {"resources", kResources}};
     if (!backup.is_null()) spec["backup"] = backup;
     // Created now, as a real API server would stamp it (the schedule counts from it).
     fake_.Upsert(types::EtcdCluster(), "db",
@@ -361,6 +362,7 @@ TEST_F(BackupControllerTest, BackupsAreVerifiedByRestoringThemIntoAScratchMember
       fake_.Upsert(types::EtcdBackup(), "db", b);
     }
     const json pod = fake_.Object(types::Pod(), "db", std::string(name) + "-verify").value();
+    EXPECT_EQ(pod["spec"]["containers"][0]["resources"], kResources) << "the scratch member gets what members get";
     const std::string work = dir_.Join(std::string(name) + "-work");
     std::filesystem::create_directories(work);
     auto localize = [&](std::string text) {
