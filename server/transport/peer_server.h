@@ -21,8 +21,9 @@ class PeerServer {
   void Shutdown();
 
  private:
-  explicit PeerServer(PeerHandler* handler) : service_(handler) {}
+  explicit PeerServer(PeerHandler* handler) : service_(handler, &san_check_) {}
 
+  PeerSanCheck san_check_;  // before service_, which uses it
   PeerService service_;
   std::unique_ptr<grpc::Server> grpc_;
 };

@@ -1,7 +1,8 @@
 // PeerService: the receiving side of the peer API (proto/cairn/peer.proto).
 //
-// Each inbound Peer.Stream is read on its own gRPC thread; every message is checked
-// (cluster ID, decodable) and handed to the member. A stream from another cluster is
+// Each call must first pass etcd's check of the caller's certificate SANs against its
+// address (PERMISSION_DENIED otherwise). Each inbound Peer.Stream is read on its own gRPC
+// thread; every message is checked (cluster ID, decodable) and handed to the member. A stream from another cluster is
 // ended with FAILED_PRECONDITION; an undecodable message ends the stream with
 // INVALID_ARGUMENT (a peer that sends garbage must not be trusted with more).
 // Thread-safety: the handler's methods are called concurrently from gRPC threads.
@@ -13,6 +14,7 @@
 #include "cairn/peer.grpc.pb.h"
 #include "server/common/status.h"
 #include "server/raft/message.h"
+#include "server/transport/peer_san_check.h"
 
 namespace cairn::transport {
 
@@ -37,7 +39,8 @@ class PeerHandler {
 
 class PeerService final : public cairnpb::Peer::Service {
  public:
-  explicit PeerService(PeerHandler* handler) : handler_(handler) {}
+  // Every call must first pass `san_check` (peer_san_check.h).
+  PeerService(PeerHandler* handler, PeerSanCheck* san_check) : handler_(handler), san_check_(san_check) {}
 
   grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<cairnpb::PeerMessage>* reader,
                       cairnpb::PeerStreamSummary* summary) override;
@@ -53,6 +56,7 @@ class PeerService final : public cairnpb::Peer::Service {
 
  private:
   PeerHandler* handler_;
+  PeerSanCheck* san_check_;
   std::mutex snapshot_mu_;  // held while a snapshot is received
 };
 

@@ -263,9 +263,32 @@ def test_a_client_certificate_in_the_crl_is_refused(tmp_path):
         assert m.stop() in CLEAN_EXIT
 
 
+def expect_refused_then_accepted(tmp_path, peer_args, refused, accepted, refusal_logged):
+    """Two members, so neither can lead without the other: with peer_args(refused) m0
+    refuses m1 (logging `refusal_logged`, on Cairn) and no quorum forms; with
+    peer_args(accepted) the two make a cluster that serves writes."""
+    c = https_peer_cluster(tmp_path / "bad", peer_args(refused), size=2, start=False)
+    for m in c.members:
+        m.start(wait=False)
+    try:
+        time.sleep(3)
+        r = c.members[0].etcdctl("put", "k", "v", "--command-timeout", "2s", check=False, timeout=20)
+        assert r.returncode != 0, "a refused peer must not make a quorum"
+        if AGAINST != "etcd":
+            assert refusal_logged in c.members[0].log()
+    finally:
+        for m in c.members:
+            m.kill()
+    good = https_peer_cluster(tmp_path / "good", peer_args(accepted), size=2)
+    try:
+        check_writes_cross_https_peers(good, "accepted")
+    finally:
+        good.stop()
+
+
 def test_peers_must_present_an_allowed_cn(tmp_path):
-    """Two members, so neither can lead without the other: member m1's certificate has a
-    CN that m0 does not allow, so no leader is elected until it presents an allowed one."""
+    """m1's certificate has a CN that m0 does not allow, so no leader is elected until it
+    presents an allowed one."""
     pki = Pki(tmp_path / "pki")
 
     def peer_args(second_cn):
@@ -276,23 +299,27 @@ def test_peers_must_present_an_allowed_cn(tmp_path):
                     "--peer-trusted-ca-file", pki.ca, "--peer-cert-allowed-cn", "etcd-peer"]
         return args
 
-    c = https_peer_cluster(tmp_path / "bad", peer_args("intruder"), size=2, start=False)
-    for m in c.members:
-        m.start(wait=False)
-    try:
-        time.sleep(3)
-        r = c.members[0].etcdctl("put", "k", "v", "--command-timeout", "2s", check=False, timeout=20)
-        assert r.returncode != 0, "a peer with a refused CN must not make a quorum"
-        if AGAINST != "etcd":
-            assert "neither of an allowed CN" in c.members[0].log()
-    finally:
-        for m in c.members:
-            m.kill()
-    good = https_peer_cluster(tmp_path / "good", peer_args("etcd-peer"), size=2)
-    try:
-        check_writes_cross_https_peers(good, "allowed")
-    finally:
-        good.stop()
+    expect_refused_then_accepted(tmp_path, peer_args, "intruder", "etcd-peer", "neither of an allowed CN")
+
+
+def test_a_peer_certificate_must_name_the_address_it_connects_from(tmp_path):
+    """etcd checks an incoming peer's certificate SANs against the connection's remote
+    address: m1's certificate names only 10.9.9.9 while it connects from 127.0.0.1, so m0
+    refuses it (m1's certificate also fails m0's check of the server it dials, so the log
+    shows the SAN check itself refused it). The DNS-name rules (reverse and forward
+    lookups, wildcards) are unit-tested with a scripted resolver in peer_san_check_test.cc."""
+    pki = Pki(tmp_path / "pki")
+
+    def peer_args(second_san):
+        def args(m):
+            san = "IP:127.0.0.1" if m.name == "m0" else second_san
+            crt, key = pki.issue_for("peer-%s-%s" % (m.name, second_san.replace(":", "-")), "etcd-peer", san=san)
+            return ["--peer-cert-file", crt, "--peer-key-file", key, "--peer-client-cert-auth",
+                    "--peer-trusted-ca-file", pki.ca]
+        return args
+
+    expect_refused_then_accepted(tmp_path, peer_args, "IP:10.9.9.9", "DNS:localhost,IP:127.0.0.1",
+                                 'valid for ["10.9.9.9"], not 127.0.0.1')
 
 
 @pytest.mark.skipif(AGAINST == "etcd", reason="--client-cert-allowed-hostname is etcd 3.5")
