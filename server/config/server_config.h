@@ -7,9 +7,9 @@
 // parse, heartbeat/election timing is consistent and initial_cluster_members matches
 // initial_cluster. Plain value type; not synchronized.
 //
-// Some fields are stored although Cairn does not act on them yet (metrics, some TLS
-// options that the cairn binary refuses):
-// the flag registry (flag_registry.h) says which ones warn as ignored.
+// Some fields are stored although Cairn does not act on them yet (metrics, pprof, the
+// strict reconfiguration check): the flag registry (flag_registry.h) says which ones
+// warn as ignored. Refused flags have no field: a non-default value never gets here.
 #pragma once
 
 #include <chrono>
@@ -33,15 +33,12 @@ enum class AutoCompactionMode { kPeriodic, kRevision };
 struct TlsConfig {
   std::string cert_file;
   std::string key_file;
-  std::string client_cert_file;  // explicit client cert for outgoing connections
-  std::string client_key_file;
   std::string trusted_ca_file;
   std::string crl_file;
   bool client_cert_auth = false;
   bool auto_tls = false;
   std::vector<std::string> allowed_cns;  // peer side only in etcd
   std::vector<std::string> allowed_hostnames;
-  bool skip_client_san_verification = false;  // peer side only in etcd
 
   // True when TLS was asked for in any way (files or auto-TLS).
   bool Enabled() const { return auto_tls || !cert_file.empty() || !key_file.empty(); }
@@ -93,9 +90,6 @@ struct ServerConfig {
   TlsConfig client_tls;
   TlsConfig peer_tls;
   uint64_t self_signed_cert_validity_years = 1;
-  std::vector<std::string> cipher_suites;  // empty = library default
-  std::string tls_min_version = "TLS1.2";
-  std::string tls_max_version;  // empty = highest supported
 
   // Auth.
   std::string auth_token = "simple";

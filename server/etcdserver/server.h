@@ -68,8 +68,7 @@ namespace cairn::etcdserver {
 
 struct ServerOptions {
   std::string name = "default";
-  // Reported by MemberList.
-  std::vector<std::string> advertise_peer_urls;
+  // Published through the log once a leader exists; MemberList reports them.
   std::vector<std::string> advertise_client_urls;
   DataDir data_dir;
   // This member's peer URLs and the whole initial cluster (name -> peer URLs).

@@ -44,7 +44,6 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
   EXPECT_TRUE(c.listen_metrics_urls.empty());
   EXPECT_FALSE(c.client_tls.Enabled());
   EXPECT_FALSE(c.peer_tls.Enabled());
-  EXPECT_EQ(c.tls_min_version, "TLS1.2");
   EXPECT_EQ(c.auth_token, "simple");
   EXPECT_FALSE(r->show_help);
   EXPECT_FALSE(r->show_version);
