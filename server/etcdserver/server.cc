@@ -95,8 +95,9 @@ Status EtcdServer::Open() {
   // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds, so a
   // lease cannot expire during a single leader election.
   const int64_t min_lease_ttl = (options_.election_timeout.count() * 3 / 2 + 999) / 1000;
-  lessor_ = std::make_unique<lease::Lessor>(min_lease_ttl, options_.lease_checkpoint_interval,
-                                            [] { return std::chrono::steady_clock::now(); });
+  lessor_ = std::make_unique<lease::Lessor>(
+      min_lease_ttl, options_.lease_checkpoint_interval,
+      options_.lease_clock ? options_.lease_clock : [] { return lease::Clock::now(); });
   const mvcc::Store::LeaseState leases = store_->LoadLeaseState();
   for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
   for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);

@@ -93,6 +93,9 @@ struct ServerOptions {
   wal::Options wal;
   // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
   std::chrono::seconds lease_checkpoint_interval{300};
+  // The clock that decides lease expiry and checkpoints; empty = steady_clock. Tests
+  // move it to expire or checkpoint leases without waiting for real time to pass.
+  std::function<lease::Clock::time_point()> lease_clock;
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
