@@ -9,13 +9,12 @@
 
 #include <unistd.h>
 
+#include "server/common/etcd_limits.h"
 #include "server/transport/grpc_address.h"
 #include "server/transport/grpc_listener.h"
 
 namespace cairn::api {
 namespace {
-
-constexpr uint64_t kGrpcOverheadBytes = 512 * 1024;
 
 int MillisOrNever(std::chrono::milliseconds d) {
   return d.count() <= 0 ? INT_MAX : static_cast<int>(std::min<int64_t>(d.count(), INT_MAX));

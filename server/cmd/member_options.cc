@@ -19,7 +19,7 @@ etcdserver::ServerOptions ToServerOptions(const config::ServerConfig& c) {
   o.data_dir.root = c.data_dir;
   for (const auto& url : c.advertise_client_urls) o.advertise_client_urls.push_back(url.String());
   o.data_dir.wal_override = c.wal_dir;
-  o.quota_backend_bytes = c.EffectiveQuotaBackendBytes();
+  o.quota_backend_bytes = c.quota_backend_bytes;
   for (const auto& [name, urls] : c.initial_cluster_members) {
     for (const auto& url : urls) o.initial_cluster[name].push_back(url.String());
   }

@@ -151,5 +151,28 @@ TEST(MemberOptionsTest, EveryImplementedFlagChangesTheMembersOptions) {
   }
 }
 
+// A member built in-process (tests, tools) without flags must behave as one started
+// with none: ServerOptions' own defaults are the flags' defaults.
+TEST(MemberOptionsTest, TheMembersDefaultsAreTheFlagsDefaults) {
+  const ServerOptions flags = OptionsFrom({}), plain;
+  EXPECT_EQ(flags.max_request_bytes, plain.max_request_bytes);
+  EXPECT_EQ(flags.quota_backend_bytes, plain.quota_backend_bytes);
+  EXPECT_EQ(flags.max_txn_ops, plain.max_txn_ops);
+  EXPECT_EQ(flags.snapshot_count, plain.snapshot_count);
+  EXPECT_EQ(flags.snapshot_catchup_entries, plain.snapshot_catchup_entries);
+  EXPECT_EQ(flags.heartbeat_interval, plain.heartbeat_interval);
+  EXPECT_EQ(flags.election_timeout, plain.election_timeout);
+  EXPECT_EQ(flags.pre_vote, plain.pre_vote);
+  EXPECT_EQ(flags.grpc_keepalive_interval, plain.grpc_keepalive_interval);
+  EXPECT_EQ(flags.grpc_keepalive_timeout, plain.grpc_keepalive_timeout);
+  EXPECT_EQ(flags.watch_progress_notify_interval, plain.watch_progress_notify_interval);
+  EXPECT_EQ(flags.auth_token, plain.auth_token);
+  EXPECT_EQ(flags.auth_token_ttl, plain.auth_token_ttl);
+  EXPECT_EQ(flags.bcrypt_cost, plain.bcrypt_cost);
+  EXPECT_EQ(flags.initial_cluster_token, plain.initial_cluster_token);
+  EXPECT_EQ(flags.name, plain.name);
+  EXPECT_EQ(flags.wal.max_files, plain.wal.max_files);
+}
+
 }  // namespace
 }  // namespace cairn::cmd

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "server/common/etcd_limits.h"
 #include "server/common/status.h"
 #include "server/config/initial_cluster.h"
 #include "server/config/urls.h"
@@ -46,7 +47,6 @@ struct TlsConfig {
 
 inline constexpr char kDefaultName[] = "default";
 inline constexpr char kDefaultInitialCluster[] = "default=http://localhost:2380";
-inline constexpr int64_t kDefaultQuotaBackendBytes = int64_t{2} * 1024 * 1024 * 1024;
 
 struct ServerConfig {
   // Member.
@@ -56,15 +56,15 @@ struct ServerConfig {
   uint64_t snapshot_count = 100000;
   // Log entries kept behind a log compaction for slow followers (older ones need a snapshot).
   uint64_t snapshot_catchup_entries = 5000;
-  uint64_t max_wals = 5;  // 0 = unlimited
+  uint64_t max_wals = kDefaultMaxWals;  // 0 = unlimited
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
   bool initial_election_tick_advance = true;
   std::vector<Url> listen_peer_urls = {{"http", "localhost", "2380"}};
   std::vector<Url> listen_client_urls = {{"http", "localhost", "2379"}};
-  int64_t quota_backend_bytes = 0;  // 0 = kDefaultQuotaBackendBytes; < 0 disables (etcd)
+  int64_t quota_backend_bytes = 0;  // as given: see EffectiveQuotaBackendBytes (etcd_limits.h)
   uint64_t max_txn_ops = 128;
-  uint64_t max_request_bytes = 1572864;
+  uint64_t max_request_bytes = kDefaultMaxRequestBytes;
   std::chrono::nanoseconds grpc_keepalive_min_time = 5s;
   std::chrono::nanoseconds grpc_keepalive_interval = 2h;  // 0 disables
   std::chrono::nanoseconds grpc_keepalive_timeout = 20s;  // 0 disables
@@ -104,8 +104,6 @@ struct ServerConfig {
 
   // Where the WAL lives: wal_dir if set, else <data_dir>/member/wal.
   std::string EffectiveWalDir() const;
-  // Backend quota in bytes with etcd's meaning of 0 (2 GiB).
-  int64_t EffectiveQuotaBackendBytes() const;
   // etcd's bootstrap checks of --initial-cluster against this member (see
   // VerifyBootstrapCluster). REQUIRES: called only when the member has no WAL yet; a
   // restarting member ignores --initial-cluster, as in etcd.

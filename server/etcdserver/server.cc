@@ -20,7 +20,6 @@
 namespace cairn::etcdserver {
 namespace {
 
-constexpr int64_t kDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
 // A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
 constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
 
@@ -234,10 +233,7 @@ std::chrono::steady_clock::duration EtcdServer::RequestTimeout() const {
   return std::chrono::seconds(5) + 2 * options_.election_timeout;
 }
 
-int64_t EtcdServer::QuotaBytes() const {
-  if (options_.quota_backend_bytes < 0) return 0;
-  return options_.quota_backend_bytes > 0 ? options_.quota_backend_bytes : kDefaultQuotaBytes;
-}
+int64_t EtcdServer::QuotaBytes() const { return EffectiveQuotaBackendBytes(options_.quota_backend_bytes); }
 
 void EtcdServer::ProposeAsync(cairnpb::RaftRequest request, ApplyCallback done) {
   const uint64_t id = (identity_.member_id << 24) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);

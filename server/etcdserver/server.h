@@ -45,6 +45,7 @@
 #include "server/apply/applier.h"
 #include "server/auth/auth_store.h"
 #include "server/auth/token_provider.h"
+#include "server/common/etcd_limits.h"
 #include "server/common/fs.h"
 #include "server/common/histogram.h"
 #include "server/etcdserver/alarms.h"
@@ -83,14 +84,14 @@ struct ServerOptions {
   // election, so its return does not depose a healthy leader.
   bool pre_vote = true;
   std::chrono::milliseconds election_timeout{1000};
-  uint64_t max_request_bytes = 1572864;
+  uint64_t max_request_bytes = kDefaultMaxRequestBytes;
   // Applied entries between log compactions: the store is made durable, a snapshot
   // marker is written to the WAL, and older WAL segments and in-memory entries go.
   uint64_t snapshot_count = 100000;
   // Entries kept in memory behind a compaction so a slow follower can catch up from the
   // log; one further behind is sent a snapshot of the store.
   uint64_t snapshot_catchup_entries = 5000;
-  wal::Options wal;
+  wal::Options wal = {.max_files = kDefaultMaxWals};
   // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
   std::chrono::seconds lease_checkpoint_interval{300};
   // The clock that decides lease expiry and checkpoints; empty = steady_clock. Tests
@@ -98,7 +99,7 @@ struct ServerOptions {
   std::function<lease::Clock::time_point()> lease_clock;
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
-  int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
+  int64_t quota_backend_bytes = 0;  // as the flag: see EffectiveQuotaBackendBytes (etcd_limits.h)
   // --grpc-keepalive-interval/--grpc-keepalive-timeout: the client server pings idle
   // connections this often and drops those that do not answer in time.
   std::chrono::milliseconds grpc_keepalive_interval{std::chrono::hours(2)};

@@ -28,7 +28,6 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
   EXPECT_EQ(c.max_request_bytes, 1572864u);
   EXPECT_EQ(c.max_txn_ops, 128u);
   EXPECT_EQ(c.quota_backend_bytes, 0);
-  EXPECT_EQ(c.EffectiveQuotaBackendBytes(), int64_t{2} * 1024 * 1024 * 1024);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.grpc_keepalive_min_time, std::chrono::seconds(5));
   EXPECT_EQ(c.grpc_keepalive_interval, std::chrono::hours(2));
