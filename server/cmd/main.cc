@@ -189,7 +189,9 @@ int main(int argc, char** argv) {
     server.value()->Stop();
     return 1;
   }
-  spdlog::info("ready to serve client requests");
+  // As etcd, once this member's name and client URLs are in the log: until then a
+  // client that takes member list's URLs for this member finds none.
+  server.value()->OnPublished([] { spdlog::info("ready to serve client requests"); });
 
   int sig = 0;
   sigwait(&signals, &sig);

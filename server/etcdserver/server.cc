@@ -430,8 +430,25 @@ void EtcdServer::PublishAttributes() {
   attributes->set_name(options_.name);
   for (const auto& url : options_.advertise_client_urls) attributes->add_client_urls(url);
   ProposeAsync(std::move(request), [this](ApplyResult r) {
-    attributes_ = r.ok() ? Attributes::kPublished : Attributes::kUnpublished;
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(published_mu_);
+      attributes_ = r.ok() ? Attributes::kPublished : Attributes::kUnpublished;
+      if (r.ok()) ready.swap(on_published_);
+    }
+    for (auto& f : ready) f();
   });
+}
+
+void EtcdServer::OnPublished(std::function<void()> ready) {
+  {
+    std::lock_guard lock(published_mu_);
+    if (attributes_.load() != Attributes::kPublished) {
+      on_published_.push_back(std::move(ready));
+      return;
+    }
+  }
+  ready();
 }
 
 void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }

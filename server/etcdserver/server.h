@@ -189,6 +189,12 @@ class EtcdServer final : public transport::PeerHandler {
   MemberStatus GetStatus() const;
   // The cluster's members as of the last applied entry, sorted by ID.
   std::vector<cairnpb::Member> Members() const { return membership_.List(); }
+  // Runs `ready` once this member's name and client URLs, published through the log,
+  // are applied here (at once, on the caller's thread, if they already are; else on
+  // the thread that hands back applied results; never if that cannot happen, as for a
+  // member that never reaches a quorum). etcd logs "ready to serve client requests" then.
+  // Must not block.
+  void OnPublished(std::function<void()> ready);
 
   // transport::PeerHandler: messages and questions from other members.
   uint64_t ClusterId() const override { return identity_.cluster_id; }
@@ -397,9 +403,12 @@ class EtcdServer final : public transport::PeerHandler {
   std::mutex read_mu_;
   std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
 
-  // Whether this member's client URLs have been published through the log.
+  // Whether this member's client URLs have been published through the log; it becomes
+  // kPublished, and on_published_ is taken, under published_mu_.
   enum class Attributes { kUnpublished, kPublishing, kPublished };
   std::atomic<Attributes> attributes_{Attributes::kUnpublished};
+  std::mutex published_mu_;
+  std::vector<std::function<void()>> on_published_;  // guarded by published_mu_
   std::chrono::steady_clock::time_point last_snapshot_warning_;  // Raft loop thread only
 
   std::atomic<bool> removed_{false};
