@@ -42,6 +42,7 @@ etcdserver::ServerOptions ToServerOptions(const config::ServerConfig& c) {
                                : etcdserver::AutoCompactor::Mode::kPeriodic;
   o.auto_compaction_period = c.auto_compaction_period;
   o.auto_compaction_revisions = c.auto_compaction_revisions;
+  o.grpc_keepalive_min_time = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_min_time);
   o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
   o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
   o.pre_vote = c.pre_vote;

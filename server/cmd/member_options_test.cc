@@ -57,6 +57,8 @@ const std::map<std::string, Reach> kReaches = {
     {"max-txn-ops", {{"--max-txn-ops=9"}, [](const ServerOptions& o) { return o.max_txn_ops == 9; }}},
     {"max-request-bytes",
      {{"--max-request-bytes=1000"}, [](const ServerOptions& o) { return o.max_request_bytes == 1000; }}},
+    {"grpc-keepalive-min-time",
+     {{"--grpc-keepalive-min-time=1s"}, [](const ServerOptions& o) { return o.grpc_keepalive_min_time == 1s; }}},
     {"grpc-keepalive-interval",
      {{"--grpc-keepalive-interval=1m"}, [](const ServerOptions& o) { return o.grpc_keepalive_interval == 1min; }}},
     {"grpc-keepalive-timeout",
@@ -163,6 +165,7 @@ TEST(MemberOptionsTest, TheMembersDefaultsAreTheFlagsDefaults) {
   EXPECT_EQ(flags.heartbeat_interval, plain.heartbeat_interval);
   EXPECT_EQ(flags.election_timeout, plain.election_timeout);
   EXPECT_EQ(flags.pre_vote, plain.pre_vote);
+  EXPECT_EQ(flags.grpc_keepalive_min_time, plain.grpc_keepalive_min_time);
   EXPECT_EQ(flags.grpc_keepalive_interval, plain.grpc_keepalive_interval);
   EXPECT_EQ(flags.grpc_keepalive_timeout, plain.grpc_keepalive_timeout);
   EXPECT_EQ(flags.watch_progress_notify_interval, plain.watch_progress_notify_interval);

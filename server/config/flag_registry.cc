@@ -188,7 +188,7 @@ const FlagSpec kFlags[] = {
     {"max-request-bytes", K::kUint, kImpl, "1572864", "", kMember, "Maximum client request size in bytes the server will accept.", SetUint<&C::max_request_bytes>},
     {"max-concurrent-streams", K::kUint, kIgn, "4294967295", "", kMember, "Maximum concurrent streams that each client can open at a time.", CheckUint},
     {"enable-grpc-gateway", K::kBool, kIgn, "true", "", kMember, "Enable GRPC gateway.", CheckBool},
-    {"grpc-keepalive-min-time", K::kDuration, kIgn, "5s", "", kMember, "Minimum duration interval that a client should wait before pinging server.", SetDuration<&C::grpc_keepalive_min_time>},
+    {"grpc-keepalive-min-time", K::kDuration, kImpl, "5s", "", kMember, "Minimum duration interval that a client should wait before pinging server.", SetDuration<&C::grpc_keepalive_min_time>},
     {"grpc-keepalive-interval", K::kDuration, kImpl, "2h0m0s", "", kMember, "Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).", SetDuration<&C::grpc_keepalive_interval>},
     {"grpc-keepalive-timeout", K::kDuration, kImpl, "20s", "", kMember, "Additional duration of wait before closing a non-responsive connection (0 to disable).", SetDuration<&C::grpc_keepalive_timeout>},
     {"socket-reuse-port", K::kBool, kIgn, "false", "socket-options.reuse-port", kMember, "Set SO_REUSEPORT on listeners.", CheckBool},

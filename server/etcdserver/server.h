@@ -100,6 +100,9 @@ struct ServerOptions {
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
   int64_t quota_backend_bytes = 0;  // as the flag: see EffectiveQuotaBackendBytes (etcd_limits.h)
+  // --grpc-keepalive-min-time: the client server answers a client that pings more often
+  // than this (while it has calls open; never without) with GOAWAY "too_many_pings".
+  std::chrono::milliseconds grpc_keepalive_min_time{std::chrono::seconds(5)};
   // --grpc-keepalive-interval/--grpc-keepalive-timeout: the client server pings idle
   // connections this often and drops those that do not answer in time.
   std::chrono::milliseconds grpc_keepalive_interval{std::chrono::hours(2)};
