@@ -2,6 +2,7 @@
 
 #include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_header.h"
 #include "server/auth/errors.h"
 #include "server/auth/password.h"
 #include "server/auth/simple_tokens.h"
@@ -22,17 +23,10 @@ R RequestWith(Field* (R::*mutable_field)(), const Field& value) {
 
 }  // namespace
 
-void AuthService::FillHeader(etcdserverpb::ResponseHeader* header) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  header->set_revision(server_->CurrentRevision());
-}
-
 grpc::Status AuthService::Change(grpc::ServerContext* context, R request, etcdserverpb::ResponseHeader* header) {
   auto result = ProposeAsCallerAndWait(*server_, *context, std::move(request));
   if (!result.ok()) return ToGrpc(result.status());
-  FillHeader(header);
+  FillHeader(*server_, header);
   return grpc::Status::OK;
 }
 
@@ -55,7 +49,7 @@ grpc::Status AuthService::AuthStatus(grpc::ServerContext*, const etcdserverpb::A
   if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
   response->set_enabled(server_->auth_store().enabled());
   response->set_authrevision(server_->auth_store().revision());
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -74,7 +68,7 @@ grpc::Status AuthService::Authenticate(grpc::ServerContext*, const etcdserverpb:
     // invalidated nothing yet: check again against the newer store.
     if (*checked_at == server_->auth_store().revision()) {
       *response = std::move(std::get<etcdserverpb::AuthenticateResponse>(result.value()));
-      FillHeader(response->mutable_header());
+      FillHeader(*server_, response->mutable_header());
       return grpc::Status::OK;
     }
   }
@@ -105,7 +99,7 @@ grpc::Status AuthService::Answer(grpc::ServerContext* context, const std::functi
   auto result = read();
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(result.value());
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

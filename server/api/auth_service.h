@@ -69,7 +69,6 @@ class AuthService final : public etcdserverpb::Auth::Service {
   grpc::Status Answer(grpc::ServerContext* context, const std::function<bool(const auth::AuthInfo&)>& allowed,
                       const std::function<Result<Response>()>& read, Response* response);
   Result<std::string> Hash(const std::string& password) const;
-  void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned
 };

@@ -9,13 +9,12 @@
 
 #include <unistd.h>
 
+#include "server/common/etcd_limits.h"
 #include "server/transport/grpc_address.h"
 #include "server/transport/grpc_listener.h"
 
 namespace cairn::api {
 namespace {
-
-constexpr uint64_t kGrpcOverheadBytes = 512 * 1024;
 
 int MillisOrNever(std::chrono::milliseconds d) {
   return d.count() <= 0 ? INT_MAX : static_cast<int>(std::min<int64_t>(d.count(), INT_MAX));
@@ -50,6 +49,14 @@ Result<std::unique_ptr<ClientServer>> ClientServer::Start(etcdserver::EtcdServer
   const auto& o = server->options();
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, MillisOrNever(o.grpc_keepalive_interval));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, MillisOrNever(o.grpc_keepalive_timeout));
+  // etcd's enforcement policy: pings no more often than --grpc-keepalive-min-time, and
+  // only while a call is open (PermitWithoutStream false, gRPC's default too). gRPC's
+  // own minimum is 5 minutes: Go clients, etcdctl among them, ping an idle watch every
+  // 10 s and got GOAWAY "too_many_pings" after 30 s. 0 leaves that default, as in etcd.
+  if (o.grpc_keepalive_min_time.count() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                               MillisOrNever(o.grpc_keepalive_min_time));
+  }
   builder.RegisterService(&cs->kv_);
   builder.RegisterService(&cs->auth_);
   builder.RegisterService(&cs->maintenance_);

@@ -9,6 +9,7 @@
 
 #include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_header.h"
 #include "server/etcdserver/errors.h"
 #include "server/transport/grpc_address.h"
 #include "server/transport/tls.h"
@@ -28,11 +29,7 @@ void FillMember(const cairnpb::Member& m, etcdserverpb::Member* out) {
 
 template <typename Response>
 void ClusterService::Finish(Response* response) {
-  auto* header = response->mutable_header();
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  header->set_revision(server_->CurrentRevision());
+  FillHeaderWithoutRevision(*server_, response->mutable_header());
   for (const auto& m : server_->Members()) FillMember(m, response->add_members());
 }
 
@@ -93,10 +90,7 @@ grpc::Status ClusterService::OnLeader(const grpc::ServerContext& caller, Respons
 
 grpc::Status ClusterService::MemberList(grpc::ServerContext*, const etcdserverpb::MemberListRequest*,
                                         etcdserverpb::MemberListResponse* response) {
-  auto* header = response->mutable_header();
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
+  FillHeaderWithoutRevision(*server_, response->mutable_header());
   for (const auto& m : server_->Members()) FillMember(m, response->add_members());
   return grpc::Status::OK;
 }

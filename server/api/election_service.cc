@@ -1,8 +1,9 @@
 #include "server/api/election_service.h"
 
 #include "server/api/caller.h"
-#include "server/auth/request_permissions.h"
 #include "server/api/recipes.h"
+#include "server/api/response_header.h"
+#include "server/auth/request_permissions.h"
 
 namespace cairn::api {
 namespace {
@@ -27,13 +28,6 @@ etcdserverpb::RequestOp PutOp(const std::string& key, const std::string& value, 
 }
 
 }  // namespace
-
-void ElectionService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  header->set_revision(revision);
-}
 
 Result<etcdserverpb::TxnResponse> ElectionService::IfStillOwner(grpc::ServerContext* context, const v3electionpb::LeaderKey& leader,
                                                                 etcdserverpb::RequestOp op) {
@@ -98,7 +92,7 @@ grpc::Status ElectionService::Campaign(grpc::ServerContext* context, const v3ele
     (void)IfStillOwner(context, leader, std::move(resign));  // leave the queue, as clientv3 does
     return RecipeStatus(waited);
   }
-  FillHeader(response->mutable_header(), server_->CurrentRevision());
+  FillHeader(*server_, response->mutable_header());
   *response->mutable_leader() = std::move(leader);
   return grpc::Status::OK;
 }
@@ -109,7 +103,8 @@ grpc::Status ElectionService::Proclaim(grpc::ServerContext* context, const v3ele
   auto result = IfStillOwner(context, request->leader(), PutOp(request->leader().key(), request->value(), 0, true));
   if (!result.ok()) return RecipeStatus(result.status());
   if (!result->succeeded()) return NotLeader();
-  FillHeader(response->mutable_header(), result->header().revision());
+  response->mutable_header()->set_revision(result->header().revision());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -118,7 +113,8 @@ grpc::Status ElectionService::Leader(grpc::ServerContext* context, const v3elect
   auto leader = CurrentLeader(context, request->name() + "/");
   if (!leader.ok()) return RecipeStatus(leader.status());
   if (leader->kvs_size() == 0) return NoLeader();
-  FillHeader(response->mutable_header(), leader->header().revision());
+  response->mutable_header()->set_revision(leader->header().revision());
+  FillHeader(*server_, response->mutable_header());
   *response->mutable_kv() = leader->kvs(0);
   return grpc::Status::OK;
 }
@@ -133,7 +129,8 @@ grpc::Status ElectionService::Observe(grpc::ServerContext* context, const v3elec
   auto send = [&](const mvccpb::KeyValue& kv, int64_t revision) {
     if (kv.key() == last_key && kv.mod_revision() == last_mod) return true;
     v3electionpb::LeaderResponse response;
-    FillHeader(response.mutable_header(), revision);
+    response.mutable_header()->set_revision(revision);
+    FillHeader(*server_, response.mutable_header());
     *response.mutable_kv() = kv;
     last_key = kv.key();
     last_mod = kv.mod_revision();
@@ -178,7 +175,8 @@ grpc::Status ElectionService::Resign(grpc::ServerContext* context, const v3elect
   del.mutable_request_delete_range()->set_key(request->leader().key());
   auto result = IfStillOwner(context, request->leader(), std::move(del));
   if (!result.ok()) return RecipeStatus(result.status());
-  FillHeader(response->mutable_header(), result->header().revision());
+  response->mutable_header()->set_revision(result->header().revision());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

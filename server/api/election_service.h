@@ -39,7 +39,6 @@ class ElectionService final : public v3electionpb::Election::Service {
                                                  etcdserverpb::RequestOp op);
   // The first-created kv under `prefix` (none: empty), read linearizably.
   Result<etcdserverpb::RangeResponse> CurrentLeader(grpc::ServerContext* context, const std::string& prefix);
-  void FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const;
 
   etcdserver::EtcdServer* server_;
   const LongCalls* calls_;

@@ -5,8 +5,9 @@
 
 #include "server/api/caller.h"
 #include "server/api/grpc_status.h"
-#include "server/auth/request_permissions.h"
+#include "server/api/response_header.h"
 #include "server/apply/validate.h"
+#include "server/auth/request_permissions.h"
 #include "server/etcdserver/errors.h"
 
 namespace cairn::api {
@@ -32,19 +33,13 @@ grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, const S
 
 }  // namespace
 
-void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-}
-
 template <typename Response>
 void KvService::ReplicateInto(grpc::CallbackServerContext* context, cairnpb::RaftRequest request, Response* response,
                               grpc::ServerUnaryReactor* reactor) {
   ProposeAsCaller(*server_, *context, std::move(request), [this, response, reactor](etcdserver::ApplyResult result) {
     if (result.ok()) {
       *response = std::move(std::get<Response>(result.value()));
-      FillHeader(response->mutable_header());
+      FillHeader(*server_, response->mutable_header());
     }
     reactor->Finish(ToGrpc(result.status()));
   });
@@ -79,7 +74,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* context,
     auto result = server_->applier().Range(*request);
     if (result.ok()) {
       *response = std::move(result.value());
-      FillHeader(response->mutable_header());
+      FillHeader(*server_, response->mutable_header());
     }
     reactor->Finish(ToGrpc(result.status()));
   });
@@ -125,7 +120,7 @@ void KvService::ReadOnlyTxn(grpc::CallbackServerContext* context, const etcdserv
   auto result = server_->applier().TxnReadOnly(*request);
   if (result.ok()) {
     *response = std::move(result.value());
-    FillHeader(response->mutable_header());
+    FillHeader(*server_, response->mutable_header());
   }
   reactor->Finish(ToGrpc(result.status()));
 }
@@ -162,7 +157,7 @@ grpc::Status KvService::Compact(grpc::ServerContext* context, const etcdserverpb
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

@@ -55,7 +55,6 @@ class KvService final : public KvServiceBase {
   // (etcd checks them the same way, outside the log).
   Status CheckRead(const grpc::CallbackServerContext& context,
                    const std::function<Status(const auth::AuthInfo&)>& check) const;
-  void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned
   ReadExecutor* reads_;             // not owned

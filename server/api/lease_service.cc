@@ -4,6 +4,7 @@
 
 #include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_header.h"
 #include "server/auth/request_permissions.h"
 
 namespace cairn::api {
@@ -24,13 +25,6 @@ int64_t LeaseService::NextLeaseId() {
   }
 }
 
-void LeaseService::FillHeader(etcdserverpb::ResponseHeader* header) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  if (header->revision() == 0) header->set_revision(server_->CurrentRevision());
-}
-
 grpc::Status LeaseService::LeaseGrant(grpc::ServerContext* context, const etcdserverpb::LeaseGrantRequest* request,
                                       etcdserverpb::LeaseGrantResponse* response) {
   if (request->ttl() > lease::kMaxLeaseTtl) return ToGrpc(lease::ErrLeaseTtlTooLarge());
@@ -42,7 +36,7 @@ grpc::Status LeaseService::LeaseGrant(grpc::ServerContext* context, const etcdse
   auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::LeaseGrantResponse>(result.value()));
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -53,7 +47,7 @@ grpc::Status LeaseService::LeaseRevoke(grpc::ServerContext* context, const etcds
   auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::LeaseRevokeResponse>(result.value()));
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -73,7 +67,7 @@ grpc::Status LeaseService::LeaseKeepAlive(
     auto ttl = server_->RenewLease(request.id());
     if (!ttl.ok() && ttl.status().code() != StatusCode::kNotFound) return ToGrpc(ttl.status());
     response.set_ttl(ttl.ok() ? ttl.value() : 0);
-    FillHeader(response.mutable_header());
+    FillHeader(*server_, response.mutable_header());
     if (!stream->Write(response)) break;
   }
   return grpc::Status::OK;
@@ -96,7 +90,7 @@ grpc::Status LeaseService::LeaseTimeToLive(grpc::ServerContext* context,
   auto answer = server_->LeaseTimeToLive(*request);
   if (!answer.ok()) return ToGrpc(answer.status());
   *response = std::move(answer.value());
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -104,7 +98,7 @@ grpc::Status LeaseService::LeaseLeases(grpc::ServerContext*, const etcdserverpb:
                                        etcdserverpb::LeaseLeasesResponse* response) {
   if (Status st = server_->ReadBarrier(); !st.ok()) return ToGrpc(st);
   for (int64_t id : server_->lessor().Ids()) response->add_leases()->set_id(id);
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

@@ -34,7 +34,6 @@ class LeaseService final : public etcdserverpb::Lease::Service {
   // A fresh positive lease ID: this member's ID in the high bits keeps IDs chosen by
   // different members apart; the low bits count up from the start time.
   int64_t NextLeaseId();
-  void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;
   LongCalls* calls_;

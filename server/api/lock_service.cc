@@ -2,15 +2,9 @@
 
 #include "server/api/caller.h"
 #include "server/api/recipes.h"
+#include "server/api/response_header.h"
 
 namespace cairn::api {
-
-void LockService::FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  header->set_revision(revision);
-}
 
 etcdserver::ApplyResult LockService::DeleteKey(grpc::ServerContext* context, const std::string& key) {
   cairnpb::RaftRequest request;
@@ -53,7 +47,8 @@ grpc::Status LockService::Lock(grpc::ServerContext* context, const v3lockpb::Loc
     }
     revision = server_->CurrentRevision();
   }
-  FillHeader(response->mutable_header(), revision);
+  response->mutable_header()->set_revision(revision);
+  FillHeader(*server_, response->mutable_header());
   response->set_key(my_key);
   return grpc::Status::OK;
 }
@@ -62,8 +57,8 @@ grpc::Status LockService::Unlock(grpc::ServerContext* context, const v3lockpb::U
                                  v3lockpb::UnlockResponse* response) {
   auto result = DeleteKey(context, request->key());
   if (!result.ok()) return RecipeStatus(result.status());
-  FillHeader(response->mutable_header(),
-             std::get<etcdserverpb::DeleteRangeResponse>(result.value()).header().revision());
+  response->mutable_header()->set_revision(std::get<etcdserverpb::DeleteRangeResponse>(result.value()).header().revision());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

@@ -23,7 +23,6 @@ class LockService final : public v3lockpb::Lock::Service {
 
  private:
   etcdserver::ApplyResult DeleteKey(grpc::ServerContext* context, const std::string& key);
-  void FillHeader(etcdserverpb::ResponseHeader* header, int64_t revision) const;
 
   etcdserver::EtcdServer* server_;
   const LongCalls* calls_;

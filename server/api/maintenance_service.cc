@@ -8,16 +8,10 @@
 
 #include "server/api/caller.h"
 #include "server/api/grpc_status.h"
+#include "server/api/response_header.h"
 #include "server/auth/errors.h"
 
 namespace cairn::api {
-
-void MaintenanceService::FillHeader(etcdserverpb::ResponseHeader* header) const {
-  header->set_cluster_id(server_->cluster_id());
-  header->set_member_id(server_->member_id());
-  header->set_raft_term(server_->term());
-  header->set_revision(server_->CurrentRevision());
-}
 
 grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const etcdserverpb::SnapshotRequest*,
                                           grpc::ServerWriter<etcdserverpb::SnapshotResponse>* writer) {
@@ -29,10 +23,10 @@ grpc::Status MaintenanceService::Snapshot(grpc::ServerContext* context, const et
   const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   CAIRN_CHECK(sha != nullptr && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1);
   etcdserverpb::SnapshotResponse response;
-  FillHeader(response.mutable_header());
   // The snapshot's own revision, not the store's now (later, if writes came meanwhile):
   // a backup records it, and verifying a restore compares HashKV at exactly it.
   response.mutable_header()->set_revision(snapshot->revision);
+  FillHeader(*server_, response.mutable_header());
   std::string chunk(kChunkBytes, '\0');
   uint64_t remaining = snapshot->size;
   while (remaining > 0) {
@@ -65,7 +59,7 @@ grpc::Status MaintenanceService::Alarm(grpc::ServerContext* context, const etcds
   auto result = ProposeAsCallerAndWait(*server_, *context, std::move(raft_request));
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(std::get<etcdserverpb::AlarmResponse>(result.value()));
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
@@ -73,18 +67,14 @@ grpc::Status MaintenanceService::Defragment(grpc::ServerContext* context, const 
                                             etcdserverpb::DefragmentResponse* response) {
   if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(auth::AsMaintenanceError(st));
   if (cairn::Status st = server_->Defragment(); !st.ok()) return ToGrpc(st);
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 
 grpc::Status MaintenanceService::Status(grpc::ServerContext*, const etcdserverpb::StatusRequest*,
                                         etcdserverpb::StatusResponse* response) {
   const etcdserver::MemberStatus s = server_->GetStatus();
-  auto* header = response->mutable_header();
-  header->set_cluster_id(s.cluster_id);
-  header->set_member_id(s.member_id);
-  header->set_raft_term(s.term);
-  header->set_revision(server_->CurrentRevision());
+  FillHeader(*server_, response->mutable_header());
   response->set_version(kEtcdApiVersion);
   response->set_dbsize(s.db_size);
   response->set_dbsizeinuse(s.db_size_in_use);
@@ -103,8 +93,8 @@ grpc::Status MaintenanceService::HashKV(grpc::ServerContext* context, const etcd
   if (cairn::Status st = CheckAdmin(*server_, *context); !st.ok()) return ToGrpc(auth::AsMaintenanceError(st));
   auto hash = server_->HashKV(request->revision());
   if (!hash.ok()) return ToGrpc(hash.status());
-  FillHeader(response->mutable_header());
   response->mutable_header()->set_revision(hash->hash_revision);
+  FillHeader(*server_, response->mutable_header());
   response->set_hash(hash->hash);
   response->set_compact_revision(hash->compact_revision);
   response->set_hash_revision(hash->hash_revision);
@@ -114,7 +104,7 @@ grpc::Status MaintenanceService::HashKV(grpc::ServerContext* context, const etcd
 grpc::Status MaintenanceService::MoveLeader(grpc::ServerContext*, const etcdserverpb::MoveLeaderRequest* request,
                                             etcdserverpb::MoveLeaderResponse* response) {
   if (cairn::Status st = server_->MoveLeader(request->targetid()); !st.ok()) return ToGrpc(st);
-  FillHeader(response->mutable_header());
+  FillHeader(*server_, response->mutable_header());
   return grpc::Status::OK;
 }
 

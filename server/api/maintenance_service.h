@@ -39,7 +39,6 @@ class MaintenanceService final : public etcdserverpb::Maintenance::Service {
                           etcdserverpb::MoveLeaderResponse*) override;
 
  private:
-  void FillHeader(etcdserverpb::ResponseHeader* header) const;
 
   etcdserver::EtcdServer* server_;  // not owned
 };

@@ -45,6 +45,7 @@
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/watch_response_encoder.h"
+#include "server/common/etcd_limits.h"
 #include "server/etcdserver/server.h"
 #include "server/watch/watch_hub.h"
 
@@ -82,7 +83,7 @@ class ServerWatchContext final : public WatchContext {
 struct WatchServiceOptions {
   // etcd fragments a response of a watcher that asked for it once it reaches
   // --max-request-bytes.
-  size_t max_response_bytes = 1572864;
+  size_t max_response_bytes = kDefaultMaxRequestBytes;
   // Events a stream may have queued before its watchers fall back to catching up.
   size_t stream_buffer_events = 4096;
   // How long a "hasleader" stream survives without a leader (etcd: 3 election timeouts).

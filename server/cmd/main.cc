@@ -17,6 +17,7 @@
 
 #include "server/api/client_server.h"
 #include "server/api/maintenance_service.h"
+#include "server/cmd/member_options.h"
 #include "server/config/load_config.h"
 #include "server/wal/wal.h"
 #include "server/etcdserver/restore.h"
@@ -47,71 +48,15 @@ bool SetLogLevel(const std::string& level) {
   return true;
 }
 
-cairn::transport::TlsFiles ToTlsFiles(const cairn::config::TlsConfig& t, const std::string& side) {
-  return {.cert_file = t.cert_file,
-          .key_file = t.key_file,
-          .trusted_ca_file = t.trusted_ca_file,
-          .client_cert_auth = t.client_cert_auth,
-          .policy = {.side = side,
-                     .crl_file = t.crl_file,
-                     .allowed_cns = t.allowed_cns,
-                     .allowed_hostnames = t.allowed_hostnames}};
-}
-
-// The TLS settings Cairn does not implement yet are refused (ignoring any of them would
-// serve with other security than asked for); the certificate files of every TLS side
-// in use must be readable PEM.
+// The certificate files of every TLS side in use must be readable PEM. (The TLS flags
+// Cairn does not implement yet are refused by the flag registry.)
 cairn::Status CheckTls(const cairn::config::ServerConfig& c) {
   const std::pair<const cairn::config::TlsConfig*, std::string> sides[] = {{&c.client_tls, ""},
                                                                             {&c.peer_tls, "peer-"}};
   for (const auto& [t, p] : sides) {
-    auto refuse = [](const std::string& flag) {
-      return cairn::Status::InvalidArgument("--" + flag + " is not supported yet");
-    };
-    if (!t->client_cert_file.empty() || !t->client_key_file.empty()) return refuse(p + "client-cert-file");
-    if (t->Enabled() && !t->auto_tls) CAIRN_RETURN_IF_ERROR(ToTlsFiles(*t, p.empty() ? "client" : "peer").Check(p));
-  }
-  if (!c.cipher_suites.empty()) return cairn::Status::InvalidArgument("--cipher-suites is not supported yet");
-  if (c.tls_min_version != "TLS1.2" || !c.tls_max_version.empty()) {
-    return cairn::Status::InvalidArgument("--tls-min-version and --tls-max-version are not supported yet");
+    if (t->Enabled() && !t->auto_tls) CAIRN_RETURN_IF_ERROR(cairn::cmd::ToTlsFiles(*t, p.empty() ? "client" : "peer").Check(p));
   }
   return cairn::Status::Ok();
-}
-
-cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConfig& c) {
-  cairn::etcdserver::ServerOptions o;
-  o.name = c.name;
-  o.data_dir.root = c.data_dir;
-  for (const auto& url : c.initial_advertise_peer_urls) o.advertise_peer_urls.push_back(url.String());
-  for (const auto& url : c.advertise_client_urls) o.advertise_client_urls.push_back(url.String());
-  o.data_dir.wal_override = c.wal_dir;
-  o.quota_backend_bytes = c.EffectiveQuotaBackendBytes();
-  for (const auto& [name, urls] : c.initial_cluster_members) {
-    for (const auto& url : urls) o.initial_cluster[name].push_back(url.String());
-  }
-  o.initial_cluster_token = c.initial_cluster_token;
-  o.join_existing_cluster = c.initial_cluster_state == cairn::config::ClusterState::kExisting;
-  o.heartbeat_interval = std::chrono::milliseconds(c.heartbeat_interval_ms);
-  o.election_timeout = std::chrono::milliseconds(c.election_timeout_ms);
-  o.max_request_bytes = c.max_request_bytes;
-  o.snapshot_count = c.snapshot_count;
-  o.snapshot_catchup_entries = c.snapshot_catchup_entries;
-  o.wal.max_files = static_cast<size_t>(c.max_wals);
-  o.watch_progress_notify_interval =
-      std::chrono::duration_cast<std::chrono::milliseconds>(c.experimental_watch_progress_notify_interval);
-  o.max_txn_ops = static_cast<int>(c.max_txn_ops);
-  o.auth_token = c.auth_token;
-  o.auth_token_ttl = std::chrono::seconds(c.auth_token_ttl_seconds);
-  o.bcrypt_cost = static_cast<int>(c.bcrypt_cost);
-  o.auto_compaction_mode = c.auto_compaction_mode == cairn::config::AutoCompactionMode::kRevision
-                              ? cairn::etcdserver::AutoCompactor::Mode::kRevision
-                              : cairn::etcdserver::AutoCompactor::Mode::kPeriodic;
-  o.auto_compaction_period = c.auto_compaction_period;
-  o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
-  o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
-  o.auto_compaction_revisions = c.auto_compaction_revisions;
-  o.pre_vote = c.pre_vote;
-  return o;
 }
 
 // --auto-tls / --peer-auto-tls as etcd does them: certificate files given on the same
@@ -120,7 +65,7 @@ cairn::etcdserver::ServerOptions ToServerOptions(const cairn::config::ServerConf
 cairn::Result<cairn::transport::TlsFiles> EffectiveTls(const cairn::config::TlsConfig& t, const std::string& side,
                                                        const std::vector<cairn::config::Url>& listen_urls,
                                                        const cairn::config::ServerConfig& c) {
-  cairn::transport::TlsFiles files = ToTlsFiles(t, side);
+  cairn::transport::TlsFiles files = cairn::cmd::ToTlsFiles(t, side);
   if (!t.auto_tls) return files;
   if (files.Enabled()) {
     spdlog::warn("ignoring {} auto TLS since certs given", side);
@@ -200,7 +145,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto options = ToServerOptions(cfg);
+  auto options = cairn::cmd::ToServerOptions(cfg);
   if (!restore_from.empty()) {
     if (cairn::Status st = cairn::etcdserver::RestoreSnapshot(options, restore_from, skip_hash_check); !st.ok()) {
       std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
@@ -244,7 +189,9 @@ int main(int argc, char** argv) {
     server.value()->Stop();
     return 1;
   }
-  spdlog::info("ready to serve client requests");
+  // As etcd, once this member's name and client URLs are in the log: until then a
+  // client that takes member list's URLs for this member finds none.
+  server.value()->OnPublished([] { spdlog::info("ready to serve client requests"); });
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -42,13 +42,6 @@ Status ParseRetention(ServerConfig& c) {
 }
 
 Status CheckTls(const ServerConfig& c) {
-  if (!c.tls_max_version.empty() && c.tls_min_version > c.tls_max_version) {
-    return Invalid("min version (" + c.tls_min_version + ") is greater than max version (" +
-                   c.tls_max_version + ")");
-  }
-  if (c.tls_min_version == "TLS1.3" && !c.cipher_suites.empty()) {
-    return Invalid("cipher suites cannot be configured when only TLS1.3 is enabled");
-  }
   for (const Url& u : c.listen_client_urls) {
     if ((u.scheme == "https" || u.scheme == "unixs") && !c.client_tls.Enabled()) {
       return Invalid("TLS key/cert (--cert-file, --key-file) must be provided for client url " +

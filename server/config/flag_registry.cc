@@ -125,17 +125,8 @@ Status SetMetrics(ServerConfig& c, std::string_view v) {
   return Status::Ok();
 }
 
-Status SetTlsMinVersion(ServerConfig& c, std::string_view v) {
-  CAIRN_RETURN_IF_ERROR(OneOf(v, {"TLS1.2", "TLS1.3"}));
-  c.tls_min_version = std::string(v);
-  return Status::Ok();
-}
-
-Status SetTlsMaxVersion(ServerConfig& c, std::string_view v) {
-  CAIRN_RETURN_IF_ERROR(OneOf(v, {"", "TLS1.2", "TLS1.3"}));
-  c.tls_max_version = std::string(v);
-  return Status::Ok();
-}
+Status CheckTlsMinVersion(ServerConfig&, std::string_view v) { return OneOf(v, {"TLS1.2", "TLS1.3"}); }
+Status CheckTlsMaxVersion(ServerConfig&, std::string_view v) { return OneOf(v, {"", "TLS1.2", "TLS1.3"}); }
 
 Status CheckFallback(ServerConfig&, std::string_view v) { return OneOf(v, {"exit", "proxy"}); }
 Status CheckProxy(ServerConfig&, std::string_view v) { return OneOf(v, {"off", "readonly", "on"}); }
@@ -197,7 +188,7 @@ const FlagSpec kFlags[] = {
     {"max-request-bytes", K::kUint, kImpl, "1572864", "", kMember, "Maximum client request size in bytes the server will accept.", SetUint<&C::max_request_bytes>},
     {"max-concurrent-streams", K::kUint, kIgn, "4294967295", "", kMember, "Maximum concurrent streams that each client can open at a time.", CheckUint},
     {"enable-grpc-gateway", K::kBool, kIgn, "true", "", kMember, "Enable GRPC gateway.", CheckBool},
-    {"grpc-keepalive-min-time", K::kDuration, kIgn, "5s", "", kMember, "Minimum duration interval that a client should wait before pinging server.", SetDuration<&C::grpc_keepalive_min_time>},
+    {"grpc-keepalive-min-time", K::kDuration, kImpl, "5s", "", kMember, "Minimum duration interval that a client should wait before pinging server.", SetDuration<&C::grpc_keepalive_min_time>},
     {"grpc-keepalive-interval", K::kDuration, kImpl, "2h0m0s", "", kMember, "Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).", SetDuration<&C::grpc_keepalive_interval>},
     {"grpc-keepalive-timeout", K::kDuration, kImpl, "20s", "", kMember, "Additional duration of wait before closing a non-responsive connection (0 to disable).", SetDuration<&C::grpc_keepalive_timeout>},
     {"socket-reuse-port", K::kBool, kIgn, "false", "socket-options.reuse-port", kMember, "Set SO_REUSEPORT on listeners.", CheckBool},
@@ -239,8 +230,8 @@ const FlagSpec kFlags[] = {
     {"cert-file", K::kString, kImpl, "", "client-transport-security.cert-file", kSecurity, "Path to the client server TLS cert file.", SetString<&C::client_tls, &T::cert_file>},
     {"key-file", K::kString, kImpl, "", "client-transport-security.key-file", kSecurity, "Path to the client server TLS key file.", SetString<&C::client_tls, &T::key_file>},
     {"client-cert-auth", K::kBool, kImpl, "false", "client-transport-security.client-cert-auth", kSecurity, "Enable client cert authentication.", SetBool<&C::client_tls, &T::client_cert_auth>},
-    {"client-cert-file", K::kString, kImpl, "", "client-transport-security.client-cert-file", kSecurity, "Path to an explicit peer client TLS cert file.", SetString<&C::client_tls, &T::client_cert_file>},
-    {"client-key-file", K::kString, kImpl, "", "client-transport-security.client-key-file", kSecurity, "Path to an explicit peer client TLS key file.", SetString<&C::client_tls, &T::client_key_file>},
+    {"client-cert-file", K::kString, kRef, "", "client-transport-security.client-cert-file", kSecurity, "Path to an explicit peer client TLS cert file.", CheckAny},
+    {"client-key-file", K::kString, kRef, "", "client-transport-security.client-key-file", kSecurity, "Path to an explicit peer client TLS key file.", CheckAny},
     {"client-crl-file", K::kString, kImpl, "", "client-transport-security.crl-file", kSecurity, "Path to the client certificate revocation list file.", SetString<&C::client_tls, &T::crl_file>},
     {"client-cert-allowed-hostname", K::kStringList, kImpl, "", "client-transport-security.allowed-hostname", kSecurity, "Comma-separated list of SAN hostnames for client cert authentication.", SetStrings<&C::client_tls, &T::allowed_hostnames>},
     {"trusted-ca-file", K::kString, kImpl, "", "client-transport-security.trusted-ca-file", kSecurity, "Path to the client server TLS trusted CA cert file.", SetString<&C::client_tls, &T::trusted_ca_file>},
@@ -252,15 +243,17 @@ const FlagSpec kFlags[] = {
     {"peer-cert-allowed-cn", K::kStringList, kImpl, "", "peer-transport-security.allowed-cn", kSecurity, "Comma-separated list of allowed CNs for inter-peer TLS authentication.", SetStrings<&C::peer_tls, &T::allowed_cns>},
     {"peer-cert-allowed-hostname", K::kStringList, kImpl, "", "peer-transport-security.allowed-hostname", kSecurity, "Comma-separated list of allowed SAN hostnames for inter-peer TLS authentication.", SetStrings<&C::peer_tls, &T::allowed_hostnames>},
     {"peer-auto-tls", K::kBool, kImpl, "false", "peer-transport-security.auto-tls", kSecurity, "Peer TLS using self-generated certificates.", SetBool<&C::peer_tls, &T::auto_tls>},
-    {"peer-client-cert-file", K::kString, kImpl, "", "peer-transport-security.client-cert-file", kSecurity, "Path to an explicit peer client TLS cert file.", SetString<&C::peer_tls, &T::client_cert_file>},
-    {"peer-client-key-file", K::kString, kImpl, "", "peer-transport-security.client-key-file", kSecurity, "Path to an explicit peer client TLS key file.", SetString<&C::peer_tls, &T::client_key_file>},
+    {"peer-client-cert-file", K::kString, kRef, "", "peer-transport-security.client-cert-file", kSecurity, "Path to an explicit peer client TLS cert file.", CheckAny},
+    {"peer-client-key-file", K::kString, kRef, "", "peer-transport-security.client-key-file", kSecurity, "Path to an explicit peer client TLS key file.", CheckAny},
     {"peer-crl-file", K::kString, kImpl, "", "peer-transport-security.crl-file", kSecurity, "Path to the peer certificate revocation list file.", SetString<&C::peer_tls, &T::crl_file>},
+    // Cairn never checks a peer's client certificate SANs against the peer's address
+    // (README, TLS), so skipping that check is what it always does: nothing to store.
     {"experimental-peer-skip-client-san-verification", K::kBool, kImpl, "false", "peer-transport-security.skip-client-san-verification", kSecurity, "Skip verification of SAN field in client certificate for peer connections.", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
     {"peer-skip-client-san-verification", K::kBool, kImpl, "false", "-", kSecurity, "Same as --experimental-peer-skip-client-san-verification (etcd 3.6 name).", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
     {"self-signed-cert-validity", K::kUint, kImpl, "1", "", kSecurity, "Validity period (years) of auto-generated certificates.", SetUint<&C::self_signed_cert_validity_years>},
-    {"cipher-suites", K::kStringList, kImpl, "", "", kSecurity, "Comma-separated list of supported TLS cipher suites between client/server and peers.", SetStrings<&C::cipher_suites>},
-    {"tls-min-version", K::kString, kImpl, "TLS1.2", "", kSecurity, "Minimum TLS version supported. Possible values: TLS1.2, TLS1.3.", SetTlsMinVersion},
-    {"tls-max-version", K::kString, kImpl, "", "", kSecurity, "Maximum TLS version supported. Possible values: TLS1.2, TLS1.3.", SetTlsMaxVersion},
+    {"cipher-suites", K::kStringList, kRef, "", "", kSecurity, "Comma-separated list of supported TLS cipher suites between client/server and peers.", CheckAny},
+    {"tls-min-version", K::kString, kRef, "TLS1.2", "", kSecurity, "Minimum TLS version supported. Possible values: TLS1.2, TLS1.3.", CheckTlsMinVersion},
+    {"tls-max-version", K::kString, kRef, "", "", kSecurity, "Maximum TLS version supported. Possible values: TLS1.2, TLS1.3.", CheckTlsMaxVersion},
     {"cors", K::kString, kIgn, "*", "", kSecurity, "Comma-separated whitelist of origins for CORS.", CheckAny},
     {"host-whitelist", K::kString, kIgn, "*", "", kSecurity, "Acceptable hostnames from HTTP client requests, if server is not secure.", CheckAny},
 

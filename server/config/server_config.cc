@@ -6,10 +6,6 @@ std::string ServerConfig::EffectiveWalDir() const {
   return wal_dir.empty() ? data_dir + "/member/wal" : wal_dir;
 }
 
-int64_t ServerConfig::EffectiveQuotaBackendBytes() const {
-  return quota_backend_bytes == 0 ? kDefaultQuotaBackendBytes : quota_backend_bytes;
-}
-
 Status ServerConfig::VerifyBootstrap() const {
   return VerifyBootstrapCluster(initial_cluster_members, name, initial_advertise_peer_urls,
                                 initial_cluster_state == ClusterState::kNew);

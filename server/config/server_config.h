@@ -7,9 +7,9 @@
 // parse, heartbeat/election timing is consistent and initial_cluster_members matches
 // initial_cluster. Plain value type; not synchronized.
 //
-// Some fields are stored although Cairn does not act on them yet (metrics, some TLS
-// options that the cairn binary refuses):
-// the flag registry (flag_registry.h) says which ones warn as ignored.
+// Some fields are stored although Cairn does not act on them yet (metrics, pprof, the
+// strict reconfiguration check): the flag registry (flag_registry.h) says which ones
+// warn as ignored. Refused flags have no field: a non-default value never gets here.
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "server/common/etcd_limits.h"
 #include "server/common/status.h"
 #include "server/config/initial_cluster.h"
 #include "server/config/urls.h"
@@ -33,15 +34,13 @@ enum class AutoCompactionMode { kPeriodic, kRevision };
 struct TlsConfig {
   std::string cert_file;
   std::string key_file;
-  std::string client_cert_file;  // explicit client cert for outgoing connections
-  std::string client_key_file;
   std::string trusted_ca_file;
   std::string crl_file;
   bool client_cert_auth = false;
   bool auto_tls = false;
   std::vector<std::string> allowed_cns;  // peer side only in etcd
   std::vector<std::string> allowed_hostnames;
-  bool skip_client_san_verification = false;  // peer side only in etcd
+  bool skip_client_san_verification = false;  // peer side only: no PeerSanCheck
 
   // True when TLS was asked for in any way (files or auto-TLS).
   bool Enabled() const { return auto_tls || !cert_file.empty() || !key_file.empty(); }
@@ -49,7 +48,6 @@ struct TlsConfig {
 
 inline constexpr char kDefaultName[] = "default";
 inline constexpr char kDefaultInitialCluster[] = "default=http://localhost:2380";
-inline constexpr int64_t kDefaultQuotaBackendBytes = int64_t{2} * 1024 * 1024 * 1024;
 
 struct ServerConfig {
   // Member.
@@ -59,15 +57,15 @@ struct ServerConfig {
   uint64_t snapshot_count = 100000;
   // Log entries kept behind a log compaction for slow followers (older ones need a snapshot).
   uint64_t snapshot_catchup_entries = 5000;
-  uint64_t max_wals = 5;  // 0 = unlimited
+  uint64_t max_wals = kDefaultMaxWals;  // 0 = unlimited
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
   bool initial_election_tick_advance = true;
   std::vector<Url> listen_peer_urls = {{"http", "localhost", "2380"}};
   std::vector<Url> listen_client_urls = {{"http", "localhost", "2379"}};
-  int64_t quota_backend_bytes = 0;  // 0 = kDefaultQuotaBackendBytes; < 0 disables (etcd)
+  int64_t quota_backend_bytes = 0;  // as given: see EffectiveQuotaBackendBytes (etcd_limits.h)
   uint64_t max_txn_ops = 128;
-  uint64_t max_request_bytes = 1572864;
+  uint64_t max_request_bytes = kDefaultMaxRequestBytes;
   std::chrono::nanoseconds grpc_keepalive_min_time = 5s;
   std::chrono::nanoseconds grpc_keepalive_interval = 2h;  // 0 disables
   std::chrono::nanoseconds grpc_keepalive_timeout = 20s;  // 0 disables
@@ -93,9 +91,6 @@ struct ServerConfig {
   TlsConfig client_tls;
   TlsConfig peer_tls;
   uint64_t self_signed_cert_validity_years = 1;
-  std::vector<std::string> cipher_suites;  // empty = library default
-  std::string tls_min_version = "TLS1.2";
-  std::string tls_max_version;  // empty = highest supported
 
   // Auth.
   std::string auth_token = "simple";
@@ -110,8 +105,6 @@ struct ServerConfig {
 
   // Where the WAL lives: wal_dir if set, else <data_dir>/member/wal.
   std::string EffectiveWalDir() const;
-  // Backend quota in bytes with etcd's meaning of 0 (2 GiB).
-  int64_t EffectiveQuotaBackendBytes() const;
   // etcd's bootstrap checks of --initial-cluster against this member (see
   // VerifyBootstrapCluster). REQUIRES: called only when the member has no WAL yet; a
   // restarting member ignores --initial-cluster, as in etcd.

@@ -20,7 +20,6 @@
 namespace cairn::etcdserver {
 namespace {
 
-constexpr int64_t kDefaultQuotaBytes = 2LL * 1024 * 1024 * 1024;
 // A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
 constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
 
@@ -95,8 +94,9 @@ Status EtcdServer::Open() {
   // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds, so a
   // lease cannot expire during a single leader election.
   const int64_t min_lease_ttl = (options_.election_timeout.count() * 3 / 2 + 999) / 1000;
-  lessor_ = std::make_unique<lease::Lessor>(min_lease_ttl, options_.lease_checkpoint_interval,
-                                            [] { return std::chrono::steady_clock::now(); });
+  lessor_ = std::make_unique<lease::Lessor>(
+      min_lease_ttl, options_.lease_checkpoint_interval,
+      options_.lease_clock ? options_.lease_clock : [] { return lease::Clock::now(); });
   const mvcc::Store::LeaseState leases = store_->LoadLeaseState();
   for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
   for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
@@ -233,10 +233,7 @@ std::chrono::steady_clock::duration EtcdServer::RequestTimeout() const {
   return std::chrono::seconds(5) + 2 * options_.election_timeout;
 }
 
-int64_t EtcdServer::QuotaBytes() const {
-  if (options_.quota_backend_bytes < 0) return 0;
-  return options_.quota_backend_bytes > 0 ? options_.quota_backend_bytes : kDefaultQuotaBytes;
-}
+int64_t EtcdServer::QuotaBytes() const { return EffectiveQuotaBackendBytes(options_.quota_backend_bytes); }
 
 void EtcdServer::ProposeAsync(cairnpb::RaftRequest request, ApplyCallback done) {
   const uint64_t id = (identity_.member_id << 24) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
@@ -433,8 +430,25 @@ void EtcdServer::PublishAttributes() {
   attributes->set_name(options_.name);
   for (const auto& url : options_.advertise_client_urls) attributes->add_client_urls(url);
   ProposeAsync(std::move(request), [this](ApplyResult r) {
-    attributes_ = r.ok() ? Attributes::kPublished : Attributes::kUnpublished;
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(published_mu_);
+      attributes_ = r.ok() ? Attributes::kPublished : Attributes::kUnpublished;
+      if (r.ok()) ready.swap(on_published_);
+    }
+    for (auto& f : ready) f();
   });
+}
+
+void EtcdServer::OnPublished(std::function<void()> ready) {
+  {
+    std::lock_guard lock(published_mu_);
+    if (attributes_.load() != Attributes::kPublished) {
+      on_published_.push_back(std::move(ready));
+      return;
+    }
+  }
+  ready();
 }
 
 void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }

@@ -45,6 +45,7 @@
 #include "server/apply/applier.h"
 #include "server/auth/auth_store.h"
 #include "server/auth/token_provider.h"
+#include "server/common/etcd_limits.h"
 #include "server/common/fs.h"
 #include "server/common/histogram.h"
 #include "server/etcdserver/alarms.h"
@@ -68,8 +69,7 @@ namespace cairn::etcdserver {
 
 struct ServerOptions {
   std::string name = "default";
-  // Reported by MemberList.
-  std::vector<std::string> advertise_peer_urls;
+  // Published through the log once a leader exists; MemberList reports them.
   std::vector<std::string> advertise_client_urls;
   DataDir data_dir;
   // This member's peer URLs and the whole initial cluster (name -> peer URLs).
@@ -84,19 +84,25 @@ struct ServerOptions {
   // election, so its return does not depose a healthy leader.
   bool pre_vote = true;
   std::chrono::milliseconds election_timeout{1000};
-  uint64_t max_request_bytes = 1572864;
+  uint64_t max_request_bytes = kDefaultMaxRequestBytes;
   // Applied entries between log compactions: the store is made durable, a snapshot
   // marker is written to the WAL, and older WAL segments and in-memory entries go.
   uint64_t snapshot_count = 100000;
   // Entries kept in memory behind a compaction so a slow follower can catch up from the
   // log; one further behind is sent a snapshot of the store.
   uint64_t snapshot_catchup_entries = 5000;
-  wal::Options wal;
+  wal::Options wal = {.max_files = kDefaultMaxWals};
   // How often the leader persists the remaining TTL of long leases (etcd: 5 minutes).
   std::chrono::seconds lease_checkpoint_interval{300};
+  // The clock that decides lease expiry and checkpoints; empty = steady_clock. Tests
+  // move it to expire or checkpoint leases without waiting for real time to pass.
+  std::function<lease::Clock::time_point()> lease_clock;
   // etcd's --experimental-watch-progress-notify-interval.
   std::chrono::milliseconds watch_progress_notify_interval{std::chrono::minutes(10)};
-  int64_t quota_backend_bytes = 0;  // 0 = default (2 GiB); < 0 = no quota (etcd)
+  int64_t quota_backend_bytes = 0;  // as the flag: see EffectiveQuotaBackendBytes (etcd_limits.h)
+  // --grpc-keepalive-min-time: the client server answers a client that pings more often
+  // than this (while it has calls open; never without) with GOAWAY "too_many_pings".
+  std::chrono::milliseconds grpc_keepalive_min_time{std::chrono::seconds(5)};
   // --grpc-keepalive-interval/--grpc-keepalive-timeout: the client server pings idle
   // connections this often and drops those that do not answer in time.
   std::chrono::milliseconds grpc_keepalive_interval{std::chrono::hours(2)};
@@ -186,6 +192,12 @@ class EtcdServer final : public transport::PeerHandler {
   MemberStatus GetStatus() const;
   // The cluster's members as of the last applied entry, sorted by ID.
   std::vector<cairnpb::Member> Members() const { return membership_.List(); }
+  // Runs `ready` once this member's name and client URLs, published through the log,
+  // are applied here (at once, on the caller's thread, if they already are; else on
+  // the thread that hands back applied results; never if that cannot happen, as for a
+  // member that never reaches a quorum). etcd logs "ready to serve client requests" then.
+  // Must not block.
+  void OnPublished(std::function<void()> ready);
 
   // transport::PeerHandler: messages and questions from other members.
   uint64_t ClusterId() const override { return identity_.cluster_id; }
@@ -394,9 +406,12 @@ class EtcdServer final : public transport::PeerHandler {
   std::mutex read_mu_;
   std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
 
-  // Whether this member's client URLs have been published through the log.
+  // Whether this member's client URLs have been published through the log; it becomes
+  // kPublished, and on_published_ is taken, under published_mu_.
   enum class Attributes { kUnpublished, kPublishing, kPublished };
   std::atomic<Attributes> attributes_{Attributes::kUnpublished};
+  std::mutex published_mu_;
+  std::vector<std::function<void()>> on_published_;  // guarded by published_mu_
   std::chrono::steady_clock::time_point last_snapshot_warning_;  // Raft loop thread only
 
   std::atomic<bool> removed_{false};

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -115,6 +117,7 @@ TEST(EtcdServerTest, LogCompactionReleasesWalSegmentsAndRestartStillRecovers) {
   auto options = OptionsFor(dir);
   options.snapshot_count = 100;
   options.wal.segment_bytes = 64 * 1024;
+  options.wal.max_files = 1;  // keep only what the last compaction still needs
   const std::string wal_dir = options.data_dir.WalDir();
   auto count_segments = [&] {
     size_t n = 0;
@@ -167,28 +170,92 @@ TEST(EtcdServerTest, SerializableReadsSeeEveryAnsweredWrite) {
 namespace cairn::etcdserver {
 namespace {
 
+// The lessor's clock, moved by the test: lease expiry and checkpoints without waiting.
+class FakeLeaseClock {
+ public:
+  lease::Clock::time_point Now() const { return lease::Clock::time_point(lease::Clock::duration(now_.load())); }
+  void Advance(std::chrono::seconds d) { now_ += std::chrono::duration_cast<lease::Clock::duration>(d).count(); }
+  std::function<lease::Clock::time_point()> Function() {
+    return [this] { return Now(); };
+  }
+
+ private:
+  std::atomic<lease::Clock::rep> now_{std::chrono::duration_cast<lease::Clock::duration>(std::chrono::hours(1)).count()};
+};
+
+// Waits (bounded) until `done` holds; the work it waits for is already under way.
+template <typename F>
+bool Eventually(F done) {
+  for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10); std::chrono::steady_clock::now() < end;) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+void GrantLease(EtcdServer& server, int64_t id, int64_t ttl) {
+  cairnpb::RaftRequest grant;
+  grant.mutable_lease_grant()->set_id(id);
+  grant.mutable_lease_grant()->set_ttl(ttl);
+  ASSERT_TRUE(server.Propose(grant).ok());
+}
+
 // A lease's remaining TTL is checkpointed through the log, so a restart continues it
 // instead of granting a fresh full TTL (which, repeated, would keep it alive forever).
 TEST(EtcdServerTest, CheckpointedLeaseContinuesItsRemainingTtlAfterRestart) {
   TempDir dir;
+  FakeLeaseClock clock;
   auto options = OptionsFor(dir);
   options.lease_checkpoint_interval = std::chrono::seconds(1);
+  options.lease_clock = clock.Function();
   {
     auto server = EtcdServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
-    cairnpb::RaftRequest grant;
-    grant.mutable_lease_grant()->set_id(42);
-    grant.mutable_lease_grant()->set_ttl(10);
-    ASSERT_TRUE((*server)->Propose(grant).ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+    GrantLease(**server, 42, 10);
+    // Whatever else the start proposed is applied once a write after it is (and the
+    // applied index shows that write once the store does).
+    Put(**server, "barrier", "");
+    ASSERT_TRUE((*server)->LocalReadBarrier().ok());
+    const uint64_t applied = (*server)->GetStatus().applied_index;
+    clock.Advance(std::chrono::seconds(3));
+    // The checkpoint is the one entry left to come.
+    ASSERT_TRUE(Eventually([&] { return (*server)->GetStatus().applied_index > applied; }))
+        << "no checkpoint was applied";
   }
   auto server = EtcdServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   auto ttl = (*server)->lessor().TimeToLive(42, false);
   ASSERT_TRUE(ttl.has_value());
   EXPECT_EQ(ttl->granted_ttl, 10);
-  EXPECT_LE(ttl->remaining_ttl, 8) << "restart reset the lease to its full TTL";
-  EXPECT_GE(ttl->remaining_ttl, 5);
+  EXPECT_EQ(ttl->remaining_ttl, 7) << "restart did not continue from the checkpoint";
+}
+
+// Expiry follows the lessor's clock alone: a lease whose TTL has run out on it is
+// revoked, with its keys, and one kept alive meanwhile is not.
+TEST(EtcdServerTest, LeaseExpiresWhenItsClockPassesTheTtl) {
+  TempDir dir;
+  FakeLeaseClock clock;
+  auto options = OptionsFor(dir);
+  options.lease_clock = clock.Function();
+  auto server = EtcdServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  GrantLease(**server, 7, 5);
+  GrantLease(**server, 8, 5);
+  for (const auto& [key, lease] : {std::pair{"expiring", 7}, std::pair{"renewed", 8}}) {
+    cairnpb::RaftRequest put;
+    put.mutable_put()->set_key(key);
+    put.mutable_put()->set_lease(lease);
+    ASSERT_TRUE((*server)->Propose(put).ok());
+  }
+  clock.Advance(std::chrono::seconds(4));
+  EXPECT_EQ((*server)->lessor().TimeToLive(7, false)->remaining_ttl, 1);
+  ASSERT_TRUE((*server)->RenewLease(8).ok());
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(Eventually([&] { return !(*server)->lessor().Exists(7); })) << "the lease outlived its TTL";
+  EXPECT_EQ(Get(**server, "expiring").second, 0) << "its key outlived it";
+  EXPECT_EQ(Get(**server, "renewed").first, "");
+  EXPECT_NE(Get(**server, "renewed").second, 0) << "the renewed lease expired with the other";
+  EXPECT_EQ((*server)->lessor().TimeToLive(8, false)->remaining_ttl, 4);
 }
 
 }  // namespace

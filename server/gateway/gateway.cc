@@ -11,14 +11,13 @@
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "etcd/server/v3election/v3election.grpc.pb.h"
 #include "etcd/server/v3lock/v3lock.grpc.pb.h"
+#include "server/common/etcd_limits.h"
 #include "server/gateway/metrics.h"
 
 namespace cairn::gateway {
 namespace {
 
 constexpr char kJson[] = "application/json";
-// What etcd's gateway allows for a request body beyond --max-request-bytes.
-constexpr size_t kBodyOverheadBytes = 512 * 1024;
 
 // grpc-gateway's HTTPStatusFromCode (v1, as etcd 3.4/3.5 use it).
 int HttpStatusOf(grpc::StatusCode code) {
@@ -139,7 +138,7 @@ Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, etcdserver::EtcdServer*
     : channel_(std::move(channel)),
       server_(server),
       version_(std::move(version)),
-      max_body_bytes_(server->options().max_request_bytes + kBodyOverheadBytes) {
+      max_body_bytes_(server->options().max_request_bytes + kGrpcOverheadBytes) {
   using etcdserverpb::Auth;
   using etcdserverpb::Cluster;
   using etcdserverpb::KV;

@@ -12,7 +12,7 @@ namespace cairn::transport {
 
 Result<std::unique_ptr<PeerServer>> PeerServer::Start(PeerHandler* handler, const std::vector<std::string>& listen_urls,
                                                      const TlsFiles& tls) {
-  std::unique_ptr<PeerServer> ps(new PeerServer(handler));
+  std::unique_ptr<PeerServer> ps(new PeerServer(handler, !tls.skip_client_san_verification));
   grpc::ServerBuilder builder;
   // Entry batches are bounded by Raft's max bytes per message, not by gRPC.
   builder.SetMaxReceiveMessageSize(INT_MAX);

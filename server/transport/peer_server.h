@@ -21,7 +21,7 @@ class PeerServer {
   void Shutdown();
 
  private:
-  explicit PeerServer(PeerHandler* handler) : service_(handler, &san_check_) {}
+  PeerServer(PeerHandler* handler, bool check_sans) : service_(handler, check_sans ? &san_check_ : nullptr) {}
 
   PeerSanCheck san_check_;  // before service_, which uses it
   PeerService service_;

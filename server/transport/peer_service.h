@@ -39,7 +39,7 @@ class PeerHandler {
 
 class PeerService final : public cairnpb::Peer::Service {
  public:
-  // Every call must first pass `san_check` (peer_san_check.h).
+  // Every call must first pass `san_check` (peer_san_check.h), unless it is null.
   PeerService(PeerHandler* handler, PeerSanCheck* san_check) : handler_(handler), san_check_(san_check) {}
 
   grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<cairnpb::PeerMessage>* reader,
@@ -55,6 +55,8 @@ class PeerService final : public cairnpb::Peer::Service {
                             cairnpb::SnapshotAck* ack) override;
 
  private:
+  Status Admit(const grpc::ServerContext& context);
+
   PeerHandler* handler_;
   PeerSanCheck* san_check_;
   std::mutex snapshot_mu_;  // held while a snapshot is received

@@ -35,6 +35,9 @@ struct TlsFiles {
   bool self_signed = false;
   // Checked on every verified client certificate (so only with client_cert_auth).
   CertPolicy policy;
+  // Peer side: do not check an incoming peer certificate's SANs against its address
+  // (peer_san_check.h), etcd's --experimental-peer-skip-client-san-verification.
+  bool skip_client_san_verification = false;
 
   bool Enabled() const { return !cert_file.empty() || !key_file.empty(); }
   // Both files are readable PEM (a certificate, a private key) and so is the CA file

@@ -55,6 +55,22 @@ def test_harmless_unimplemented_flag_warns_and_runs(tmp_path):
     assert "--logger" in log and "ignored" in log
 
 
+def test_log_level_hides_info_lines(tmp_path):
+    """--log-level reaches the logger: at warn, the info lines a member always writes
+    (start-up, "ready to serve client requests", shutdown) are gone; warnings stay."""
+    logs = {}
+    for level in ("info", "warn"):
+        m = Member(tmp_path / level, extra_args=["--log-level", level, "--logger=zap"]).start()
+        try:
+            m.etcdctl("put", "k", "v")
+        finally:
+            assert m.stop() == 0
+        logs[level] = m.log()
+    assert "ready to serve client requests" in logs["info"]
+    assert "\tinfo\t" not in logs["warn"] and "ready to serve client requests" not in logs["warn"]
+    assert "--logger" in logs["warn"] and "ignored" in logs["warn"]
+
+
 def test_environment_variables_configure_the_member(tmp_path):
     m = Member(tmp_path / "unused")
     env_data_dir = str(tmp_path / "from-env")

@@ -170,3 +170,19 @@ def test_member_list_reports_this_member(member):
     assert me["clientURLs"] == ["http://" + member.endpoint]
     assert me["peerURLs"] == ["http://127.0.0.1:%d" % member.peer_port]
     assert not me.get("isLearner", False)
+
+
+def test_every_service_fills_the_header_as_etcd_does(member):
+    """etcd's header rule (v3rpc/header.go): KV, Lease and Maintenance answers carry the
+    current revision unless the handler answered at its own; the Cluster service's carry
+    none (v3rpc/member.go)."""
+    member.etcdctl("put", "h", "1")
+    revision = member.etcdctl_json("put", "h", "2")["header"]["revision"]
+    assert member.etcdctl_json("get", "h")["header"]["revision"] == revision
+    status = member.etcdctl_json("endpoint", "status")[0]["Status"]["header"]
+    assert status["revision"] == revision
+    granted = member.etcdctl_json("lease", "grant", "100")
+    assert granted["revision"] == revision and granted["member_id"] == status["member_id"]
+    members = member.etcdctl_json("member", "list")["header"]
+    assert "revision" not in members
+    assert members["member_id"] == status["member_id"] and members["cluster_id"] == status["cluster_id"]

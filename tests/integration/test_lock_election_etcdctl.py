@@ -6,6 +6,8 @@ import signal
 import subprocess
 import time
 
+from cluster import wait_until
+
 
 def etcdctl_proc(member, *args):
     cmd = ["etcdctl", "--endpoints", member.endpoint] + list(args)
@@ -44,41 +46,45 @@ def test_lock_critical_sections_never_overlap(member, tmp_path):
     assert member.etcdctl_json("get", "--prefix", "jobs/").get("count", 0) == 0  # all released
 
 
+class Output:
+    """What a process printed so far, collected without blocking."""
+
+    def __init__(self, proc):
+        self.proc, self.text = proc, ""
+
+    def lines(self):
+        self.text += read_available(self.proc)
+        return self.text.split("\n")
+
+    def says(self, line):
+        return line in self.lines()
+
+
 def test_elect_and_observe_leadership_changes(member):
-    observer = etcdctl_proc(member, "elect", "-l", "race")
-    time.sleep(0.3)
-    first = etcdctl_proc(member, "elect", "race", "alpha")
+    observer = Output(etcdctl_proc(member, "elect", "-l", "race"))
+    alpha = Output(etcdctl_proc(member, "elect", "race", "alpha"))
+    # etcdctl elect prints its leader key and value once elected.
+    wait_until(lambda: alpha.says("alpha"), 10, "alpha to be elected")
+    wait_until(lambda: observer.says("alpha"), 10, "the observer to see alpha")
+    beta = Output(etcdctl_proc(member, "elect", "race", "beta"))
+    wait_until(lambda: member.etcdctl_json("get", "--prefix", "race/").get("count", 0) == 2, 10,
+               "beta's candidacy")
+    # beta is in line. Elected wrongly (two leaders at once), it would say so at once:
+    # alpha was told within milliseconds of its key. Nothing to await for "not yet".
     time.sleep(1.0)
-    second = etcdctl_proc(member, "elect", "race", "beta")
-    time.sleep(1.0)
-    # etcdctl elect prints its leader key and value once elected: alpha has, beta must
-    # not have while alpha leads (two leaders at once would show here).
-    assert read_available(first).strip().endswith("alpha"), "alpha was not elected"
-    assert second.poll() is None and read_available(second) == "", "beta was elected while alpha led"
-    first.terminate()  # alpha resigns (etcdctl deletes its key on exit)
-    first.wait(timeout=10)
-    deadline = time.time() + 10
-    leader = ""
-    while time.time() < deadline:
-        r = member.etcdctl("get", "--prefix", "race/", "--sort-by", "CREATE", "--print-value-only")
-        leader = r.stdout.split("\n")[0] if r.stdout else ""
-        if leader == "beta":
-            break
-        time.sleep(0.2)
-    assert leader == "beta"
-    deadline = time.time() + 10
-    beta_said = ""
-    while time.time() < deadline and not beta_said.strip().endswith("beta"):
-        beta_said += read_available(second)
-        time.sleep(0.1)
-    assert beta_said.strip().endswith("beta"), "beta was not told it leads: %r" % beta_said
-    second.terminate()
-    second.wait(timeout=10)
-    time.sleep(0.5)
-    observer.terminate()
-    out = observer.communicate(timeout=10)[0]
-    values = [l for l in out.split("\n") if l in ("alpha", "beta")]
-    assert values[:2] == ["alpha", "beta"], out
+    assert beta.proc.poll() is None and beta.lines() == [""], "beta was elected while alpha led"
+    alpha.proc.terminate()  # alpha resigns (etcdctl deletes its key on exit)
+    alpha.proc.wait(timeout=10)
+    wait_until(lambda: beta.says("beta"), 10, "beta to be told it leads")
+    r = member.etcdctl("get", "--prefix", "race/", "--sort-by", "CREATE", "--print-value-only")
+    assert r.stdout.split("\n")[0] == "beta"
+    wait_until(lambda: observer.says("beta"), 10, "the observer to see beta")
+    beta.proc.terminate()
+    beta.proc.wait(timeout=10)
+    observer.proc.terminate()
+    observer.proc.wait(timeout=10)
+    values = [l for l in observer.lines() if l in ("alpha", "beta")]
+    assert values == ["alpha", "beta"], observer.text
 
 
 def test_member_with_sessions_open_stops_at_once(member):

@@ -31,7 +31,6 @@ strict-reconfig-check: false
 auto-compaction-mode: revision
 auto-compaction-retention: "1000"
 log-level: warn
-cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
 client-transport-security:
   cert-file: /etc/ssl/server.crt
   key-file: /etc/ssl/server.key
@@ -64,7 +63,6 @@ TEST(ConfigFileTest, ValidFileSetsEverything) {
   EXPECT_EQ(c.auto_compaction_mode, AutoCompactionMode::kRevision);
   EXPECT_EQ(c.auto_compaction_revisions, 1000);
   EXPECT_EQ(c.log_level, "warn");
-  EXPECT_EQ(c.cipher_suites, std::vector<std::string>{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"});
   EXPECT_EQ(c.client_tls.cert_file, "/etc/ssl/server.crt");
   EXPECT_EQ(c.client_tls.key_file, "/etc/ssl/server.key");
   EXPECT_TRUE(c.client_tls.client_cert_auth);
@@ -164,6 +162,11 @@ TEST(ConfigFileTest, IgnoredFlagsAreStillSyntaxChecked) {
 TEST(ConfigFileTest, RefusedAndIgnoredSettingsInFile) {
   EXPECT_THAT(LoadError({"--config-file", WriteTempFile("force-new-cluster: true\n")}),
               HasSubstr("config file key \"force-new-cluster\" is not supported yet"));
+  EXPECT_THAT(LoadError({"--config-file", WriteTempFile("cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n")}),
+              HasSubstr("config file key \"cipher-suites\" is not supported yet"));
+  EXPECT_THAT(LoadError({"--config-file",
+                         WriteTempFile("peer-transport-security:\n  client-cert-file: /p.crt\n")}),
+              HasSubstr("\"peer-transport-security.client-cert-file\" is not supported yet"));
   EXPECT_TRUE(Load({"--config-file", WriteTempFile("enable-v2: false\nproxy: 'off'\n")}).ok());
   auto r = Load({"--config-file", WriteTempFile("enable-pprof: true\nlog-outputs: [stderr]\n")});
   ASSERT_TRUE(r.ok()) << r.status().message();

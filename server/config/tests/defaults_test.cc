@@ -28,7 +28,6 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
   EXPECT_EQ(c.max_request_bytes, 1572864u);
   EXPECT_EQ(c.max_txn_ops, 128u);
   EXPECT_EQ(c.quota_backend_bytes, 0);
-  EXPECT_EQ(c.EffectiveQuotaBackendBytes(), int64_t{2} * 1024 * 1024 * 1024);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.grpc_keepalive_min_time, std::chrono::seconds(5));
   EXPECT_EQ(c.grpc_keepalive_interval, std::chrono::hours(2));
@@ -44,7 +43,6 @@ TEST(DefaultsTest, EmptyCommandLineGivesEtcdDefaults) {
   EXPECT_TRUE(c.listen_metrics_urls.empty());
   EXPECT_FALSE(c.client_tls.Enabled());
   EXPECT_FALSE(c.peer_tls.Enabled());
-  EXPECT_EQ(c.tls_min_version, "TLS1.2");
   EXPECT_EQ(c.auth_token, "simple");
   EXPECT_FALSE(r->show_help);
   EXPECT_FALSE(r->show_version);

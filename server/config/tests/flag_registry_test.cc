@@ -42,6 +42,8 @@ TEST(FlagRegistryTest, EveryDefaultIsAValidValueAndLeavesDefaultsUnchanged) {
     EXPECT_EQ(c.metrics, fresh.metrics) << f.name;
     EXPECT_EQ(c.pre_vote, fresh.pre_vote) << f.name;
     EXPECT_EQ(c.snapshot_count, fresh.snapshot_count) << f.name;
+    EXPECT_EQ(c.max_request_bytes, fresh.max_request_bytes) << f.name;
+    EXPECT_EQ(c.quota_backend_bytes, fresh.quota_backend_bytes) << f.name;
   }
 }
 
