@@ -14,6 +14,7 @@
 #include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
+#include "operator/backup/delta_segment.h"
 #include "operator/backup/full_backup.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/reconciler.h"
@@ -530,6 +531,103 @@ TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWit
   clock_offset_ = 60 * 10;
   ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
   EXPECT_EQ(scheduled().size(), 2u);
+}
+
+// Continuous backup: the controller's shipper follows the scheduled full backups with
+// delta segments, starts over after the next full backup, loses its segments with the
+// full backup they follow, and stops with deltaPeriod 0s.
+TEST_F(BackupControllerTest, DeltaSegmentsFollowTheFullBackupsAndExpireWithThem) {
+  CreateCluster({{"schedule", "* * * * *"},
+                 {"deltaPeriod", "1s"},
+                 {"retention", {{"keepLast", 1}}},
+                 {"destination", Destination()}});
+  controller_ = std::make_unique<BackupController>(*client_, Options());
+  auto segments = [&] {
+    std::vector<backup::DeltaSegmentKey> out;
+    const auto keys = Store()->List("prod/db/etcd/");
+    EXPECT_TRUE(keys.ok());
+    for (const auto& k : keys.value()) {
+      if (auto seg = backup::ParseDeltaSegmentName("prod/db/etcd/", k)) out.push_back(*seg);
+    }
+    return out;
+  };
+  auto full_backup = [&](int minute) {
+    clock_offset_ = 60 * minute;
+    EXPECT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    std::string name;  // the newest scheduled one: names sort by their slot
+    const auto listed = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    EXPECT_TRUE(listed.ok());
+    for (const auto& item : listed->items) {
+      name = std::max(name, item["metadata"].value("name", ""));
+    }
+    EXPECT_TRUE(controller_->ReconcileBackup("db", name).ok());
+    EXPECT_TRUE(Eventually([&] { return controller_->Idle(); }));
+    EXPECT_EQ(Phase(name), "Succeeded");
+    return Backup(name)->at("status").value("revision", int64_t{0});
+  };
+  const int64_t first = full_backup(1);
+  ASSERT_GT(first, 0);
+  Write(member_, 50);
+  ASSERT_TRUE(Eventually([&] { return !segments().empty() && segments().back().last == first + 50; }));
+  int64_t next = first + 1;
+  for (const auto& seg : segments()) {
+    EXPECT_EQ(seg.first, next) << "no gap, no overlap";
+    next = seg.last + 1;
+  }
+
+  // The next full backup: retention (keepLast 1) drops the first, and with it every
+  // segment that ends at or before the one kept.
+  const int64_t second = full_backup(2);
+  EXPECT_EQ(second, first + 50);
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  EXPECT_TRUE(segments().empty());
+  Write(member_, 10);
+  ASSERT_TRUE(Eventually([&] { return !segments().empty() && segments().back().last == second + 10; }));
+  EXPECT_EQ(segments().front().first, second + 1);
+  const std::string gauge = "cairn_operator_backup_delta_revision{cluster=\"db/etcd\"} ";
+  EXPECT_TRUE(Eventually([&] { return metrics_.Render().find(gauge + std::to_string(second + 10) + "\n") != std::string::npos; }))
+      << metrics_.Render();
+  EXPECT_NE(metrics_.Render().find("cairn_operator_backup_delta_synced_timestamp_seconds{cluster=\"db/etcd\"} "),
+            std::string::npos);
+
+  // deltaPeriod 0s: the shipper stops.
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"deltaPeriod", "0s"}}}}}}).ok());
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  Write(member_, 5);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(segments().back().last, second + 10);
+  EXPECT_EQ(metrics_.Render().find(gauge), std::string::npos) << "a stopped shipper reports nothing";
+
+  // Compacted past where the segments end: instead of a gap, the shipper asks for a full
+  // backup (its own EtcdBackup, beside the schedule's), and continues after it.
+  const int64_t compacted = Revision();
+  {
+    auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(member_.client_port),
+                                                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    etcdserverpb::CompactionRequest req;
+    req.set_revision(compacted);
+    etcdserverpb::CompactionResponse resp;
+    ASSERT_TRUE(kv->Compact(&ctx, req, &resp).ok());
+  }
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"deltaPeriod", "1s"}}}}}}).ok());
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  std::string gap;
+  ASSERT_TRUE(Eventually([&] {
+    const auto listed = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    for (const auto& item : listed->items) {
+      const std::string n = item["metadata"].value("name", "");
+      if (n.rfind("etcd-delta-gap-", 0) == 0) gap = n;
+    }
+    return !gap.empty();
+  }));
+  ASSERT_TRUE(controller_->ReconcileBackup("db", gap).ok());
+  ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }));
+  ASSERT_EQ(Phase(gap), "Succeeded");
+  EXPECT_EQ(Backup(gap)->at("status").value("revision", int64_t{0}), compacted);
+  Write(member_, 5);
+  ASSERT_TRUE(Eventually([&] { return segments().back().last == compacted + 5; }));
+  EXPECT_EQ(segments().back().first, compacted + 1);
 }
 
 // Everything backups do is granted, and every EtcdBackup grant is used (the cluster
