@@ -69,6 +69,11 @@ static Result<std::optional<BackupPolicy>> ParsePolicy(const json& cluster) {
   p.suspend = b.value("suspend", false);
   p.compression = b.value("compression", "zstd");
   p.verify = b.value("verify", true);
+  if (b.contains("deltaPeriod")) {
+    auto period = ParseDuration(b.value("deltaPeriod", ""));
+    if (!period) return Bad("spec.backup.deltaPeriod", "is not a duration such as 10s");
+    p.delta_period = *period;
+  }
   auto dest = BackupDestination::Parse(b.value("destination", json()), "spec.backup.destination");
   if (!dest.ok()) return dest.status();
   p.destination = *dest;

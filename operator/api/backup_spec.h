@@ -3,7 +3,8 @@
 // behaves the same):
 //   * BackupDestination: where objects go (spec.backup.destination on an EtcdCluster,
 //     or spec.destination on an EtcdBackup): S3-compatible object storage;
-//   * BackupPolicy: spec.backup on an EtcdCluster: schedule, retention, compression;
+//   * BackupPolicy: spec.backup on an EtcdCluster: schedule, retention, compression,
+//     delta period;
 //   * EtcdBackupObject: one EtcdBackup: which cluster, where, and its recorded status.
 // Labels and annotations that tie scheduled EtcdBackups to their cluster are pinned here.
 // Thread-safety: plain values and pure functions.
@@ -57,6 +58,8 @@ struct BackupPolicy {
   int32_t keep_last = 0;               // 0: unset
   std::chrono::seconds max_age{0};     // 0: unset
   bool verify = true;                  // copied into each scheduled EtcdBackup
+  // Continuous backup: delta segments this often between full backups; 0: off.
+  std::chrono::seconds delta_period{10};
   // Absent when the cluster has no spec.backup.
   static Result<std::optional<BackupPolicy>> Parse(const nlohmann::json& cluster);
 };

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "operator/api/naming.h"
+#include "operator/api/time_format.h"
 #include "operator/api/version.h"
 
 namespace cairn::op {
@@ -179,6 +180,17 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
     if (!c.restore.backup_name.empty() && !c.restore.source_object.empty()) {
       return Status::InvalidArgument("spec.bootstrap.restore: set exactly one of backupName and source");
     }
+    c.restore.revision = restore.value("revision", int64_t{0});
+    c.restore.time = restore.value("time", "");
+    if (restore.contains("revision") && c.restore.revision < 1) {
+      return Status::InvalidArgument("spec.bootstrap.restore.revision must be at least 1");
+    }
+    if (!c.restore.time.empty() && ParseTime(c.restore.time) == std::chrono::system_clock::time_point{}) {
+      return Status::InvalidArgument("spec.bootstrap.restore.time is not an RFC 3339 time: " + c.restore.time);
+    }
+    if (c.restore.revision > 0 && !c.restore.time.empty()) {
+      return Status::InvalidArgument("spec.bootstrap.restore: set at most one of revision and time");
+    }
 
     for (const auto& o : spec.value("options", nlohmann::json::array())) {
       std::string opt = o.get<std::string>();
@@ -197,8 +209,11 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
 }
 
 nlohmann::json ResolvedRestore::ToJson() const {
-  return {{"image", image}, {"endpoint", endpoint}, {"bucket", bucket}, {"region", region},
-          {"pathStyle", path_style}, {"manifest", manifest}, {"ca", has_ca}};
+  nlohmann::json j = {{"image", image}, {"endpoint", endpoint}, {"bucket", bucket}, {"region", region},
+                      {"pathStyle", path_style}, {"manifest", manifest}, {"ca", has_ca}};
+  if (to_revision > 0) j["toRevision"] = to_revision;
+  if (!to_time.empty()) j["toTime"] = to_time;
+  return j;
 }
 
 std::optional<ResolvedRestore> ResolvedRestore::FromJson(const std::string& text) {
@@ -213,6 +228,8 @@ std::optional<ResolvedRestore> ResolvedRestore::FromJson(const std::string& text
     r.path_style = j.at("pathStyle").get<bool>();
     r.manifest = j.at("manifest").get<std::string>();
     r.has_ca = j.at("ca").get<bool>();
+    r.to_revision = j.value("toRevision", int64_t{0});
+    r.to_time = j.value("toTime", "");
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

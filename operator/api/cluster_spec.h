@@ -82,6 +82,11 @@ struct RestoreSpec {
   std::string backup_name;          // an EtcdBackup in the namespace, or
   nlohmann::json source_destination;  // a destination (backup_spec.h's BackupDestination) ...
   std::string source_object;        // ... and an object (or manifest) key in it
+  // A point-in-time restore (at most one): exactly this revision, or the last revision
+  // the operator saw by this time (RFC 3339), from the full backups and delta segments
+  // beside the named backup (backup/point_in_time.h).
+  int64_t revision = 0;
+  std::string time;
   bool Requested() const { return !backup_name.empty() || !source_object.empty(); }
 };
 
@@ -90,6 +95,8 @@ struct RestoreSpec {
 struct ResolvedRestore {
   std::string image;  // cairn-operator's image, which runs `fetch-backup`
   std::string endpoint, bucket, region, manifest;
+  int64_t to_revision = 0;  // RestoreSpec's target, if any
+  std::string to_time;
   bool path_style = false;
   bool has_ca = false;  // the restore Secret holds ca.crt
   std::map<std::string, std::string> secret_data;  // the restore Secret's content; empty once recorded

@@ -79,6 +79,17 @@ std::string FullBackupObjectName(const std::string& prefix, TimePoint at, int64_
   return prefix + "full-" + stamp + "-" + rev + ".db" + CompressionSuffix(c);
 }
 
+std::optional<int64_t> FullBackupRevision(const std::string& prefix, const std::string& key) {
+  // "full-" + 16 characters of time + "-" + 20 digits + ".db".
+  const std::string head = prefix + "full-";
+  if (key.compare(0, head.size(), head) != 0 || key.size() < head.size() + 40) return std::nullopt;
+  const size_t at = head.size() + 17;
+  if (key[at - 1] != '-' || key.compare(at + 20, 3, ".db") != 0) return std::nullopt;
+  const std::string digits = key.substr(at, 20);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(digits);
+}
+
 std::string ManifestName(const std::string& object) { return object + kManifestSuffix; }
 
 bool IsManifestName(const std::string& key) {

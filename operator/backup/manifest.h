@@ -49,6 +49,9 @@ struct BackupManifest {
 };
 
 std::string FullBackupObjectName(const std::string& prefix, TimePoint at, int64_t revision, Compression c);
+// The revision in a full backup object's or manifest's name under `prefix`; nullopt for
+// any other key.
+std::optional<int64_t> FullBackupRevision(const std::string& prefix, const std::string& key);
 std::string ManifestName(const std::string& object);
 bool IsManifestName(const std::string& key);
 // The object a manifest describes: its name without the suffix.

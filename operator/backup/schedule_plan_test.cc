@@ -90,6 +90,7 @@ TEST(BackupSpecTest, DefaultsAndRefusals) {
   EXPECT_EQ(policy.time_zone, "UTC");
   EXPECT_EQ(policy.keep_last, 3);
   EXPECT_EQ(policy.max_age, std::chrono::hours(168));
+  EXPECT_EQ(policy.delta_period, std::chrono::seconds(10)) << "deltas are on by default";
   EXPECT_EQ(policy.destination.s3.prefix, "team/");
   EXPECT_EQ(policy.destination.s3.Endpoint(), "https://s3.us-east-1.amazonaws.com");
   EXPECT_EQ(policy.destination.s3.access_key_id.key, "AWS_ACCESS_KEY_ID");
@@ -102,6 +103,13 @@ TEST(BackupSpecTest, DefaultsAndRefusals) {
   auto no_bucket = BackupPolicy::Parse(
       {{"spec", {{"backup", {{"schedule", "@daily"}, {"destination", {{"s3", {{"credentialsSecret", {{"name", "c"}}}}}}}}}}}});
   EXPECT_EQ(no_bucket.status().code(), StatusCode::kInvalidArgument);
+  nlohmann::json deltas_off = cluster;
+  deltas_off["spec"]["backup"]["deltaPeriod"] = "0s";
+  EXPECT_EQ((*BackupPolicy::Parse(deltas_off))->delta_period, std::chrono::seconds(0));
+  deltas_off["spec"]["backup"]["deltaPeriod"] = "1m30s";
+  EXPECT_EQ((*BackupPolicy::Parse(deltas_off))->delta_period, std::chrono::seconds(90));
+  deltas_off["spec"]["backup"]["deltaPeriod"] = "soon";
+  EXPECT_EQ(BackupPolicy::Parse(deltas_off).status().code(), StatusCode::kInvalidArgument);
   auto backup = EtcdBackupObject::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"clusterName", 3}}}});
   EXPECT_EQ(backup.status().code(), StatusCode::kInvalidArgument);
 }

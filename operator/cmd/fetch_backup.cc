@@ -6,13 +6,19 @@
 #include <map>
 #include <string>
 
+#include "operator/api/time_format.h"
 #include "operator/backup/full_backup.h"
+#include "operator/backup/point_in_time.h"
 
 namespace cairn::op {
 namespace {
 
 constexpr const char* kUsage = R"(usage: cairn-operator fetch-backup --bucket=B --manifest=KEY --out=FILE [flags]
 Downloads a backup (its <object>.manifest.json names it) and verifies it, into FILE.
+With --to-revision or --to-time (a point-in-time restore), the full backup is the
+newest at or before the target among those beside --manifest, and the delta segments
+from it to the target go, checked and cut at the target, into --deltas-out for
+`cairn snapshot restore FILE --replay=DELTAS`.
 
   --endpoint=URL     S3-compatible endpoint (default: AWS for --region)
   --region=R         (default us-east-1)
@@ -21,6 +27,9 @@ Downloads a backup (its <object>.manifest.json names it) and verifies it, into F
   --ca-file=PATH     PEM CA bundle trusted besides the system's
   --manifest=KEY     the backup's manifest key, or the backup object's key
   --out=FILE         where the snapshot goes (must not exist)
+  --to-revision=N    restore to exactly revision N
+  --to-time=T        restore to the last revision seen by T (RFC 3339, UTC)
+  --deltas-out=FILE  where the deltas go (required with a target; must not exist)
 Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
 )";
 
@@ -50,7 +59,8 @@ int FetchBackupMain(int argc, char** argv) {
     if (eq == std::string::npos) return Usage("flags take --name=value: " + arg);
     const std::string name = arg.substr(0, eq);
     if (name != "--endpoint" && name != "--region" && name != "--bucket" && name != "--ca-file" &&
-        name != "--manifest" && name != "--out") {
+        name != "--manifest" && name != "--out" && name != "--to-revision" && name != "--to-time" &&
+        name != "--deltas-out") {
       return Usage("unknown flag " + name);
     }
     flags[name] = arg.substr(eq + 1);
@@ -71,31 +81,73 @@ int FetchBackupMain(int argc, char** argv) {
 
   std::string manifest = flags["--manifest"];
   if (!backup::IsManifestName(manifest)) manifest = backup::ManifestName(manifest);
-  const std::string out = flags["--out"];
-  const std::string part = out + ".part";
-  std::ifstream exists(out);
-  if (exists.good()) return Usage(out + " exists; refusing to overwrite it");
+  const std::string out = flags["--out"], deltas_out = flags["--deltas-out"];
+  backup::RestoreTarget target;
+  if (!flags["--to-revision"].empty()) {
+    target.revision = std::atoll(flags["--to-revision"].c_str());
+    if (target.revision <= 0) return Usage("--to-revision must be a revision >= 1");
+  }
+  if (!flags["--to-time"].empty()) {
+    if (target.revision > 0) return Usage("--to-revision and --to-time exclude each other");
+    target.time = ParseTime(flags["--to-time"]);
+    if (*target.time == TimePoint{}) return Usage("--to-time is not an RFC 3339 time: " + flags["--to-time"]);
+  }
+  const bool point_in_time = target.revision > 0 || target.time.has_value();
+  if (point_in_time == deltas_out.empty()) return Usage("--deltas-out goes with --to-revision or --to-time");
+  for (const std::string& path : {out, deltas_out}) {
+    std::ifstream exists(path);
+    if (!path.empty() && exists.good()) return Usage(path + " exists; refusing to overwrite it");
+  }
+  // Both files appear only once everything is fetched and checked; on any failure neither does.
+  const std::string part = out + ".part", deltas_part = deltas_out + ".part";
+  auto fail = [&](const std::string& why) {
+    std::remove(part.c_str());
+    if (point_in_time) std::remove(deltas_part.c_str());
+    std::fprintf(stderr, "cairn-operator fetch-backup: %s\n", why.c_str());
+    return 1;
+  };
+  auto to_file = [](std::ofstream& file, const std::string& path) {
+    return [&file, path](const char* p, size_t n) {
+      file.write(p, static_cast<std::streamsize>(n));
+      return file ? Status::Ok() : Status::IoError("write " + path);
+    };
+  };
+  backup::PointInTimePlan plan;
+  if (point_in_time) {
+    const std::string prefix = manifest.substr(0, manifest.rfind('/') + 1);
+    auto planned = backup::PlanPointInTime(*store, prefix, target);
+    if (!planned.ok()) return fail(planned.status().ToString());
+    plan = *planned;
+    manifest = plan.full_manifest;
+  }
   std::ofstream file(part, std::ios::binary | std::ios::trunc);
   if (!file) return Usage("cannot write " + part);
-  auto fetched = backup::FetchBackup(*store, manifest, [&](const char* p, size_t n) {
-    file.write(p, static_cast<std::streamsize>(n));
-    return file ? Status::Ok() : Status::IoError("write " + part);
-  });
+  auto fetched = backup::FetchBackup(*store, manifest, to_file(file, part));
   file.close();
-  if (!fetched.ok() || !file) {
-    std::remove(part.c_str());
-    std::fprintf(stderr, "cairn-operator fetch-backup: %s\n",
-                 fetched.ok() ? ("write " + part + " failed").c_str() : fetched.status().ToString().c_str());
-    return 1;
+  if (!fetched.ok()) return fail(fetched.status().ToString());
+  if (!file) return fail("write " + part + " failed");
+  backup::ReplayWritten replay;
+  if (point_in_time) {
+    std::ofstream deltas(deltas_part, std::ios::binary | std::ios::trunc);
+    auto written = backup::WriteReplay(*store, plan, target, to_file(deltas, deltas_part));
+    deltas.close();
+    if (!written.ok()) return fail(written.status().ToString());
+    if (!deltas) return fail("write " + deltas_part + " failed");
+    replay = *written;
+    if (std::rename(deltas_part.c_str(), deltas_out.c_str()) != 0) return fail("rename " + deltas_part + " failed");
   }
   if (std::rename(part.c_str(), out.c_str()) != 0) {
-    std::remove(part.c_str());
-    std::fprintf(stderr, "cairn-operator fetch-backup: rename %s failed\n", part.c_str());
-    return 1;
+    if (point_in_time) std::remove(deltas_out.c_str());
+    return fail("rename " + part + " failed");
   }
   std::printf("fetched %s (revision %lld, %llu bytes, cluster %s) into %s\n", fetched->object.c_str(),
               static_cast<long long>(fetched->revision), static_cast<unsigned long long>(fetched->store_bytes + 32),
               fetched->cluster.c_str(), out.c_str());
+  if (point_in_time) {
+    std::printf("deltas from revision %lld to %lld (%zu segments) into %s\n",
+                static_cast<long long>(fetched->revision + 1), static_cast<long long>(replay.last_revision),
+                plan.segments.size(), deltas_out.c_str());
+  }
   return 0;
 }
 

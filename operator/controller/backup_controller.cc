@@ -6,6 +6,7 @@
 #include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
+#include "operator/backup/delta_shipper.h"
 #include "operator/backup/full_backup.h"
 #include "operator/backup/schedule_plan.h"
 #include "operator/controller/reconciler.h"
@@ -92,11 +93,14 @@ BackupController::BackupController(kube::Client& client, BackupControllerOptions
 
 BackupController::~BackupController() {
   std::vector<std::jthread> runners;
+  std::map<std::string, Shipper> shippers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     runners.swap(runners_);
+    shippers.swap(shippers_);
   }
-  runners.clear();  // joins
+  runners.clear();   // joins
+  shippers.clear();  // stops and joins
 }
 
 bool BackupController::Synced() const {
@@ -431,6 +435,7 @@ Status BackupController::RemoveObjectsWithoutManifest(backup::ObjectStore& store
   const std::set<std::string> present(keys->begin(), keys->end());
   for (const auto& key : *keys) {
     if (backup::IsManifestName(key) || present.count(backup::ManifestName(key))) continue;
+    if (backup::ParseDeltaSegmentName(prefix, key)) continue;  // complete by construction, no manifest
     CAIRN_RETURN_IF_ERROR(store.Delete(key));
     log::Log(spdlog::level::info, "removed an object without a manifest (a run cut off before it finished)",
              {{"object", store.Url(key)}});
@@ -441,15 +446,22 @@ Status BackupController::RemoveObjectsWithoutManifest(backup::ObjectStore& store
 Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std::string& ns, const std::string& name) {
   auto cluster_obj = client_.Get(types::EtcdCluster(), ns, name);
   if (!cluster_obj.ok()) {
-    if (cluster_obj.status().code() == StatusCode::kNotFound) return std::chrono::milliseconds(0);
+    if (cluster_obj.status().code() == StatusCode::kNotFound) {
+      EnsureShipper({{"metadata", {{"namespace", ns}, {"name", name}}}}, std::nullopt);
+      return std::chrono::milliseconds(0);
+    }
     return cluster_obj.status();
   }
   auto policy = BackupPolicy::Parse(*cluster_obj);
   if (!policy.ok()) {
     Report(*cluster_obj, EventType::kWarning, "InvalidBackupPolicy", policy.status().message());
+    EnsureShipper(*cluster_obj, std::nullopt);
     return std::chrono::milliseconds(0);
   }
-  if (!*policy) return std::chrono::milliseconds(0);
+  if (!*policy) {
+    EnsureShipper(*cluster_obj, std::nullopt);
+    return std::chrono::milliseconds(0);
+  }
   auto schedule = backup::CronSchedule::Parse((*policy)->schedule, (*policy)->time_zone);
   if (!schedule.ok()) {
     Report(*cluster_obj, EventType::kWarning, "InvalidBackupSchedule", schedule.status().message());
@@ -472,24 +484,8 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
   if (!options_.may_act()) return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
 
   if (plan.create) {
-    const std::string backup_name = backup::ScheduledBackupName(name, *plan.create);
-    const json meta = cluster_obj->value("metadata", json::object());
-    json obj = {{"apiVersion", types::EtcdBackup().ApiVersion()},
-                {"kind", "EtcdBackup"},
-                {"metadata",
-                 {{"name", backup_name},
-                  {"namespace", ns},
-                  {"labels", {{naming::kLabelInstance, name}, {kLabelScheduled, "true"}}},
-                  {"annotations", {{kAnnotationScheduledAt, FormatTime(*plan.create)}}},
-                  {"ownerReferences",
-                   json::array({{{"apiVersion", types::EtcdCluster().ApiVersion()},
-                                 {"kind", "EtcdCluster"},
-                                 {"name", name},
-                                 {"uid", meta.value("uid", "")}}})}}},
-                {"spec", {{"clusterName", name}, {"verify", (*policy)->verify}}}};
-    auto made = client_.Create(types::EtcdBackup(), ns, obj);
-    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
-    if (made.ok()) Report(*cluster_obj, EventType::kNormal, "BackupScheduled", "created EtcdBackup " + backup_name);
+    CAIRN_RETURN_IF_ERROR(CreateScheduled(*cluster_obj, backup::ScheduledBackupName(name, *plan.create), *plan.create,
+                                          (*policy)->verify));
   }
   auto store = OpenStore(ns, (*policy)->destination);
   if (!store.ok()) return store.status();
@@ -506,9 +502,135 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
     if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
     log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});
   }
-  CAIRN_RETURN_IF_ERROR(
-      RemoveObjectsWithoutManifest(**store, (*policy)->destination.s3.prefix + ns + "/" + name + "/", ns + "/" + name));
+  const std::string prefix = (*policy)->destination.s3.prefix + ns + "/" + name + "/";
+  CAIRN_RETURN_IF_ERROR(RemoveObjectsWithoutManifest(**store, prefix, ns + "/" + name));
+  // Delta segments that end at or before the oldest full backup left serve no restore.
+  auto keys = (*store)->List(prefix);
+  if (!keys.ok()) return keys.status();
+  std::optional<int64_t> oldest;
+  for (const auto& key : *keys) {
+    if (!backup::IsManifestName(key)) continue;
+    if (auto rev = backup::FullBackupRevision(prefix, backup::ObjectOfManifest(key))) {
+      oldest = std::min(oldest.value_or(*rev), *rev);
+    }
+  }
+  if (oldest) {
+    for (const auto& key : backup::ExpiredDeltaSegments(*keys, prefix, *oldest)) {
+      CAIRN_RETURN_IF_ERROR((*store)->Delete(key));
+    }
+  }
+  EnsureShipper(*cluster_obj, *policy);
   return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
+}
+
+Status BackupController::CreateScheduled(const json& cluster_obj, const std::string& backup_name, TimePoint slot,
+                                         bool verify) {
+  const json meta = cluster_obj.value("metadata", json::object());
+  const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+  json obj = {{"apiVersion", types::EtcdBackup().ApiVersion()},
+              {"kind", "EtcdBackup"},
+              {"metadata",
+               {{"name", backup_name},
+                {"namespace", ns},
+                {"labels", {{naming::kLabelInstance, name}, {kLabelScheduled, "true"}}},
+                {"annotations", {{kAnnotationScheduledAt, FormatTime(slot)}}},
+                {"ownerReferences",
+                 json::array({{{"apiVersion", types::EtcdCluster().ApiVersion()},
+                               {"kind", "EtcdCluster"},
+                               {"name", name},
+                               {"uid", meta.value("uid", "")}}})}}},
+              {"spec", {{"clusterName", name}, {"verify", verify}}}};
+  auto made = client_.Create(types::EtcdBackup(), ns, obj);
+  if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
+  if (made.ok()) Report(cluster_obj, EventType::kNormal, "BackupScheduled", "created EtcdBackup " + backup_name);
+  return Status::Ok();
+}
+
+void BackupController::EnsureShipper(const json& cluster_obj, const std::optional<BackupPolicy>& policy) {
+  const std::string key = KeyOf(cluster_obj);
+  const bool wanted = policy && !policy->suspend && policy->delta_period.count() > 0;
+  const std::string spec = cluster_obj.value("spec", json::object()).dump();
+  std::jthread retired;  // joined outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = shippers_.find(key);
+  if (it != shippers_.end() && (!wanted || it->second.spec != spec)) {
+    retired = std::move(it->second.thread);
+    retired.request_stop();
+    shippers_.erase(it);
+    it = shippers_.end();
+  }
+  if (wanted && it == shippers_.end()) {
+    shippers_[key] = {spec, std::jthread([this, cluster_obj, p = *policy](std::stop_token stop) {
+                        ShipDeltas(stop, cluster_obj, p);
+                      })};
+  }
+  // `retired` joins here, after the lock: its thread may be in the middle of an upload.
+}
+
+void BackupController::ShipDeltas(std::stop_token stop, json cluster_obj, BackupPolicy policy) {
+  const std::string key = KeyOf(cluster_obj);
+  auto cluster = ClusterSpec::Parse(cluster_obj, options_.default_image_repository);
+  auto compression = backup::ParseCompression(policy.compression);
+  if (!cluster.ok() || !compression) return;  // the schedule pass reports an invalid spec
+  const std::string ns = cluster->namespace_;
+  auto pause = [&](std::chrono::milliseconds d) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait_for(lock, stop, d, [] { return false; });
+  };
+  const auto retry = std::max<std::chrono::milliseconds>(policy.delta_period, options_.busy_retry);
+  // A full backup requested for a gap gets this long to succeed before another is.
+  constexpr auto kGapBackupEvery = std::chrono::minutes(10);
+  TimePoint gap_backup_requested{};
+  while (!stop.stop_requested()) {
+    if (!options_.may_act()) {
+      pause(retry);
+      continue;
+    }
+    auto store = OpenStore(ns, policy.destination);
+    if (!store.ok()) {
+      log::Log(spdlog::level::warn, "delta backup cannot open its destination",
+               {{"cluster", key}, {"error", store.status().ToString()}});
+      pause(retry);
+      continue;
+    }
+    MembershipClient members(options_.endpoints(*cluster), options_.member_timeout,
+                             OperatorClientTls(ClientSecrets(client_, *cluster), *cluster));
+    backup::DeltaShipperOptions o;
+    o.prefix = policy.destination.s3.prefix + ns + "/" + cluster->name + "/";
+    o.endpoints = options_.endpoints(*cluster);
+    o.compression = *compression;
+    o.period = policy.delta_period;
+    o.now = options_.clock;
+    if (options_.metrics != nullptr) {
+      o.on_period_end = [this, key](const backup::DeltaShipperStats& s) {
+        options_.metrics->SetDeltaBackup(key, s.synced, s.shipped_revision);
+      };
+    }
+    backup::DeltaShipper shipper(members, **store, o);
+    Status st = shipper.Run([&] { return stop.stop_requested() || !options_.may_act(); });
+    if (st.ok()) continue;
+    if (st.code() == StatusCode::kOutOfRange && options_.clock() - gap_backup_requested > kGapBackupEvery) {
+      // The history the next segment needs is compacted: a full backup now closes the gap
+      // (one at a time: the next segment starts after it once it succeeded).
+      Report(cluster_obj, EventType::kWarning, "DeltaBackupGap", st.message());
+      gap_backup_requested = options_.clock();
+      // Its own name: the schedule's backup of this minute may exist, taken before the gap.
+      const TimePoint minute = std::chrono::floor<std::chrono::minutes>(gap_backup_requested);
+      const std::string stamp = backup::ScheduledBackupName("", minute).substr(1);
+      Status made = CreateScheduled(cluster_obj, cluster->name + "-delta-gap-" + stamp, minute, policy.verify);
+      if (!made.ok()) {
+        log::Log(spdlog::level::warn, "delta backup gap: no full backup requested",
+                 {{"cluster", key}, {"error", made.ToString()}});
+      }
+    } else if (st.code() != StatusCode::kFailedPrecondition) {
+      log::Log(spdlog::level::warn, "delta backup stopped", {{"cluster", key}, {"error", st.ToString()}});
+    }
+    // FailedPrecondition: no full backup yet to follow; the schedule's first one will be.
+    pause(retry);
+  }
+  if (options_.metrics != nullptr) options_.metrics->ClearDeltaBackup(key);
 }
 
 }  // namespace cairn::op

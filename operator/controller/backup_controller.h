@@ -17,6 +17,14 @@
 //                          latest due slot, expire what retention lets go (manifest, then
 //                          object, then the EtcdBackup), remove objects left without a
 //                          manifest by an interrupted run, requeue until the next slot.
+//                          With spec.backup.deltaPeriod (10 s by default; 0s turns it
+//                          off; suspend stops it too) it also keeps one DeltaShipper
+//                          thread per cluster running (backup/delta_shipper.h: delta
+//                          segments beside the full backups), restarted when the spec
+//                          changes, and deletes the segments no kept full backup needs.
+//                          A shipper whose start revision is compacted creates a scheduled
+//                          EtcdBackup <cluster>-delta-gap-<yyyymmddhhmm>, whose full backup
+//                          closes the gap; until one exists it waits and retries.
 // At most one backup runs per cluster (others wait as Pending and look again every
 // busy_retry). Runs are on their own threads, so a long upload never holds a worker, and
 // this controller shares nothing with the cluster Reconciler: backups never delay
@@ -107,6 +115,12 @@ class BackupController {
   Status RemoveObjectsWithoutManifest(backup::ObjectStore& store, const std::string& prefix,
                                       const std::string& cluster_key);
   void Report(const nlohmann::json& object, EventType type, const std::string& reason, const std::string& message);
+  // An EtcdBackup `name` of the cluster, scheduled for `slot` (retention counts it with
+  // the schedule's); AlreadyExists counts as created.
+  Status CreateScheduled(const nlohmann::json& cluster_obj, const std::string& name, TimePoint slot, bool verify);
+  // Starts, restarts (the cluster's spec changed) or stops the cluster's delta shipper.
+  void EnsureShipper(const nlohmann::json& cluster_obj, const std::optional<BackupPolicy>& policy);
+  void ShipDeltas(std::stop_token stop, nlohmann::json cluster_obj, BackupPolicy policy);
 
   kube::Client& client_;
   BackupControllerOptions options_;
@@ -117,6 +131,11 @@ class BackupController {
   std::condition_variable idle_cv_;
   std::map<std::string, std::string> running_;  // guarded by mu_: cluster "ns/name" -> backup "ns/name"
   std::vector<std::jthread> runners_;           // guarded by mu_; joined at destruction
+  struct Shipper {
+    std::string spec;  // the cluster's spec it runs for
+    std::jthread thread;
+  };
+  std::map<std::string, Shipper> shippers_;  // guarded by mu_: cluster "ns/name" -> its delta shipper
 };
 
 }  // namespace cairn::op

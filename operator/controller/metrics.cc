@@ -49,6 +49,17 @@ void Metrics::RecordBackup(const std::string& cluster, bool succeeded, std::chro
   }
 }
 
+void Metrics::SetDeltaBackup(const std::string& cluster, std::chrono::system_clock::time_point synced,
+                             int64_t revision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  deltas_[cluster] = {std::chrono::duration<double>(synced.time_since_epoch()).count(), revision};
+}
+
+void Metrics::ClearDeltaBackup(const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mu_);
+  deltas_.erase(cluster);
+}
+
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -80,22 +91,27 @@ std::string Metrics::Render() const {
   for (const auto& [cluster, seconds] : certificate_expiry_) {
     o << "cairn_operator_certificate_expiry_seconds{cluster=\"" << cluster << "\"} " << seconds << "\n";
   }
-  auto per_cluster = [&](const char* name, const char* type, const char* help, auto value) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-    for (const auto& [cluster, b] : backups_) o << name << "{cluster=\"" << cluster << "\"} " << value(b) << "\n";
+  auto gauges = [&](const auto& per_cluster, const char* name, const char* help, auto value) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n";
+    for (const auto& [cluster, b] : per_cluster) o << name << "{cluster=\"" << cluster << "\"} " << value(b) << "\n";
   };
-  per_cluster("cairn_operator_backup_last_success_timestamp_seconds", "gauge",
-              "Unix time of a cluster's last successful backup.", [](const BackupStats& b) { return b.last_success; });
-  per_cluster("cairn_operator_backup_last_duration_seconds", "gauge", "How long a cluster's last backup run took.",
-              [](const BackupStats& b) { return b.last_duration; });
-  per_cluster("cairn_operator_backup_last_size_bytes", "gauge", "Size of a cluster's last good backup object.",
-              [](const BackupStats& b) { return b.last_size; });
+  gauges(backups_, "cairn_operator_backup_last_success_timestamp_seconds",
+         "Unix time of a cluster's last successful backup.", [](const BackupStats& b) { return b.last_success; });
+  gauges(backups_, "cairn_operator_backup_last_duration_seconds", "How long a cluster's last backup run took.",
+         [](const BackupStats& b) { return b.last_duration; });
+  gauges(backups_, "cairn_operator_backup_last_size_bytes", "Size of a cluster's last good backup object.",
+         [](const BackupStats& b) { return b.last_size; });
   o << "# HELP cairn_operator_backup_runs_total Finished backup runs by result.\n"
     << "# TYPE cairn_operator_backup_runs_total counter\n";
   for (const auto& [cluster, b] : backups_) {
     o << "cairn_operator_backup_runs_total{cluster=\"" << cluster << "\",result=\"success\"} " << b.successes << "\n"
       << "cairn_operator_backup_runs_total{cluster=\"" << cluster << "\",result=\"failure\"} " << b.failures << "\n";
   }
+  gauges(deltas_, "cairn_operator_backup_delta_synced_timestamp_seconds",
+         "Unix time at which every change a cluster's delta shipper had seen was last stored.",
+         [](const DeltaStats& d) { return d.synced; });
+  gauges(deltas_, "cairn_operator_backup_delta_revision", "The last revision stored in a cluster's delta segments.",
+         [](const DeltaStats& d) { return d.revision; });
   return o.str();
 }
 

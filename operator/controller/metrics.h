@@ -11,6 +11,11 @@
 //   cairn_operator_backup_last_duration_seconds{cluster}              gauge: the last backup's
 //   cairn_operator_backup_last_size_bytes{cluster}                    gauge: the last good object's
 //   cairn_operator_backup_runs_total{cluster,result="success|failure"} counter
+//   cairn_operator_backup_delta_synced_timestamp_seconds{cluster}    gauge (Unix time): the
+//       last time every change the delta shipper had seen was stored; time() minus it is
+//       the delta lag (what a restore would lose now)
+//   cairn_operator_backup_delta_revision{cluster}                    gauge: the last
+//       revision stored in a delta segment
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -33,6 +38,9 @@ class Metrics {
   // One finished backup run of `cluster` ("namespace/name"); size only counts on success.
   void RecordBackup(const std::string& cluster, bool succeeded, std::chrono::duration<double> took, uint64_t size,
                     std::chrono::system_clock::time_point finished);
+  // The delta shipper of `cluster` at a period's end; Clear when it stops.
+  void SetDeltaBackup(const std::string& cluster, std::chrono::system_clock::time_point synced, int64_t revision);
+  void ClearDeltaBackup(const std::string& cluster);
   std::string Render() const;
 
  private:
@@ -51,6 +59,11 @@ class Metrics {
     uint64_t last_size = 0, successes = 0, failures = 0;
   };
   std::map<std::string, BackupStats> backups_;
+  struct DeltaStats {
+    double synced = 0;
+    int64_t revision = 0;
+  };
+  std::map<std::string, DeltaStats> deltas_;
 };
 
 }  // namespace cairn::op

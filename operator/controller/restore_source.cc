@@ -59,6 +59,8 @@ Result<std::string> ResolveRestore(kube::Client& client, const ChildObjects& chi
   r.region = d->s3.region;
   r.path_style = d->s3.force_path_style;
   r.manifest = backup::IsManifestName(object) ? object : backup::ManifestName(object);
+  r.to_revision = spec.restore.revision;
+  r.to_time = spec.restore.time;
   for (auto [key, ref] : {std::pair{"AWS_ACCESS_KEY_ID", std::optional<SecretKeyRef>(d->s3.access_key_id)},
                           std::pair{"AWS_SECRET_ACCESS_KEY", std::optional<SecretKeyRef>(d->s3.secret_access_key)},
                           std::pair{"AWS_SESSION_TOKEN", d->s3.session_token}, std::pair{"ca.crt", d->s3.ca_bundle}}) {

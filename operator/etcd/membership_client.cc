@@ -367,6 +367,16 @@ Result<std::unique_ptr<SnapshotStream>> MembershipClient::OpenSnapshot(const std
   return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit));
 }
 
+Result<std::unique_ptr<EventWatch>> MembershipClient::OpenWatch(const std::string& client_url,
+                                                                int64_t start_revision) {
+  auto ch = impl_->Channel(client_url);
+  if (!ch.ok()) return ch.status();
+  if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
+    return Status::Unavailable("Watch " + client_url + ": cannot connect");
+  }
+  return StartEventWatch(*ch, client_url, start_revision);
+}
+
 Result<KvHash> MembershipClient::HashKV(const std::string& client_url, int64_t revision) {
   pb::HashKVRequest req;
   req.set_revision(revision);

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/etcd/event_watch.h"
 #include "operator/etcd/snapshot_stream.h"
 #include "operator/reconcile/observed.h"
 #include "operator/etcd/tls_probe.h"
@@ -88,6 +89,9 @@ class MembershipClient {
   // cannot be reached within the client's timeout; the whole stream must end within
   // `limit` (a stuck member cannot hold a backup forever).
   Result<std::unique_ptr<SnapshotStream>> OpenSnapshot(const std::string& client_url, std::chrono::seconds limit);
+  // A Watch on every key from `start_revision` on, at the member at `client_url`, for
+  // delta backups: Unavailable if it cannot be reached within the client's timeout.
+  Result<std::unique_ptr<EventWatch>> OpenWatch(const std::string& client_url, int64_t start_revision);
   // Maintenance.HashKV at `revision` (0: the current one) on the member at `client_url`.
   Result<KvHash> HashKV(const std::string& client_url, int64_t revision);
 

@@ -100,14 +100,16 @@ client="${CLIENT_SCHEME:-http}"
 peer="${PEER_SCHEME:-http}"
 if [ -f "$root/restore.db" ] && [ ! -d "$root/data" ] && [ "$(cat "$cfg/$name.initial-cluster-state")" = new ]; then
   echo "restoring $name from the fetched backup" >&2
-  "${CAIRN_BIN:-cairn}" snapshot restore "$root/restore.db" \
+  replay=
+  [ -f "$root/restore.deltas" ] && replay="--replay=$root/restore.deltas"
+  "${CAIRN_BIN:-cairn}" snapshot restore "$root/restore.db" ${replay:+"$replay"} \
     --name="$name" \
     --data-dir="$root/data.restoring" \
     --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
     --initial-advertise-peer-urls="$peer://$host:2380" \
     --initial-cluster-token="$(cat "$cfg/token")" || { rm -rf "$root/data.restoring"; exit 1; }
   mv "$root/data.restoring" "$root/data"
-  rm -f "$root/restore.db"
+  rm -f "$root/restore.db" "$root/restore.deltas"
 fi
 exec "${CAIRN_BIN:-cairn}" \
   --name="$name" \
@@ -132,6 +134,8 @@ field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\1/p" "$cfg/)SH" + std::s
 set -- --endpoint="$(field endpoint)" --bucket="$(field bucket)" --region="$(field region)" --manifest="$(field manifest)" --out="$root/restore.db"
 [ "$(field pathStyle)" = true ] && set -- "$@" --path-style
 [ "$(field ca)" = true ] && set -- "$@" --ca-file=/etc/cairn/restore/ca.crt
+[ -n "$(field toRevision)" ] && set -- "$@" --to-revision="$(field toRevision)" --deltas-out="$root/restore.deltas"
+[ -n "$(field toTime)" ] && set -- "$@" --to-time="$(field toTime)" --deltas-out="$root/restore.deltas"
 exec "${CAIRN_OPERATOR_BIN:-cairn-operator}" fetch-backup "$@"
 )SH";
 }

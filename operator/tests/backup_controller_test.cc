@@ -14,6 +14,7 @@
 #include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
+#include "operator/backup/delta_segment.h"
 #include "operator/backup/full_backup.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/reconciler.h"
@@ -47,6 +48,42 @@ void Write(const testing::EtcdMember& m, int n) {
     ASSERT_TRUE(kv->Put(&ctx, req, &resp).ok());
   }
 }
+
+std::map<std::string, std::pair<std::string, int64_t>> ReadAll(const testing::EtcdMember& m, int64_t* revision,
+                                                                uint64_t* cluster_id) {
+  auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(m.client_port),
+                                                          grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  ctx.set_wait_for_ready(true);
+  etcdserverpb::RangeRequest req;
+  req.set_key(std::string(1, '\0'));
+  req.set_range_end(std::string(1, '\0'));
+  etcdserverpb::RangeResponse resp;
+  EXPECT_TRUE(kv->Range(&ctx, req, &resp).ok());
+  *revision = resp.header().revision();
+  *cluster_id = resp.header().cluster_id();
+  std::map<std::string, std::pair<std::string, int64_t>> out;
+  for (const auto& k : resp.kvs()) out[k.key()] = {k.value(), k.mod_revision()};
+  return out;
+}
+
+// A member of the new cluster "copy" bootstrapped from a backup, with what it serves.
+struct RestoredCopy {
+  std::map<std::string, std::pair<std::string, int64_t>> data;
+  int64_t revision = 0;
+  uint64_t cluster = 0;
+  testing::EtcdMember member;
+  std::string root;  // its data root
+  int pid = 0;       // of its start script, which the test kills (KillAtEnd)
+};
+
+struct KillAtEnd {
+  int pid;
+  ~KillAtEnd() {
+    if (pid > 0) kill(pid, SIGKILL);
+  }
+};
 
 class BackupControllerTest : public ::testing::Test {
  protected:
@@ -145,6 +182,59 @@ class BackupControllerTest : public ::testing::Test {
     return resp.header().revision();
   }
 
+  // The new one-member cluster "copy" with spec.bootstrap.restore `restore`, and the
+  // cluster Reconciler that bootstraps it.
+  std::unique_ptr<Reconciler> CopyCluster(const json& restore) {
+    ReconcilerOptions ro;
+    ro.operator_image = "cairn-operator:test";
+    ro.membership = EtcdMembershipFactory(1s);
+    fake_.Upsert(types::EtcdCluster(), "db",
+                 {{"metadata", {{"name", "copy"}, {"namespace", "db"}, {"uid", "uid-copy"}}},
+                  {"spec", {{"replicas", 1}, {"bootstrap", {{"restore", restore}}}}}});
+    return std::make_unique<Reconciler>(*client_, ro);
+  }
+  // Reconciles the new cluster "copy" until its StatefulSet exists, then runs
+  // its ConfigMap's scripts for real, as the kubelet would run copy-0's two containers
+  // (fetch with cairn-operator, restore and start with cairn), and reads what it serves.
+  RestoredCopy BootstrapCopy(Reconciler& reconciler) {
+    RestoredCopy copy;
+    for (int i = 0; i < 6 && !fake_.Object(types::StatefulSet(), "db", "copy"); ++i) {
+      EXPECT_TRUE(reconciler.Reconcile("db", "copy").status.ok());
+    }
+    auto sts = fake_.Object(types::StatefulSet(), "db", "copy");
+    EXPECT_TRUE(sts.has_value());
+    if (!sts) return copy;
+    EXPECT_EQ(sts->at("spec")["template"]["spec"]["initContainers"][0].value("image", ""), "cairn-operator:test");
+    const json secret = fake_.Object(types::Secret(), "db", naming::RestoreSecret("copy")).value();
+    EXPECT_EQ(secret["data"].value("AWS_ACCESS_KEY_ID", ""), Base64Encode("S3RVER"));
+    const json data = fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).value()["data"];
+    const std::string cfg = dir_.Join("copy-cfg");
+    copy.root = dir_.Join("copy-root");
+    std::filesystem::create_directories(cfg);
+    std::filesystem::create_directories(copy.root);
+    for (const auto& [key, value] : data.items()) std::ofstream(cfg + "/" + key) << value.get<std::string>();
+    const std::string env = "POD_NAME=copy-0 POD_NAMESPACE=db PEER_SERVICE=copy-peer CAIRN_BOOTSTRAP_DIR=" + cfg +
+                            " CAIRN_DATA_ROOT=" + copy.root + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+    const std::string fetch = "env " + env + " CAIRN_OPERATOR_BIN=" + CAIRN_OPERATOR_BIN + " /bin/sh " + cfg +
+                              "/fetch-backup.sh > " + dir_.Join("fetch.log") + " 2>&1";
+    EXPECT_EQ(std::system(fetch.c_str()), 0) << fetch;
+    EXPECT_TRUE(std::filesystem::exists(copy.root + "/restore.db"));
+    const int base = member_.client_port + 2;
+    copy.member = {"copy-0", base, base + 1};
+    const std::string start = "env " + env + " CAIRN_BIN=" + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " +
+                              cfg + "/run.sh --listen-client-urls=" + copy.member.ClientUrl() +
+                              " --listen-peer-urls=" + copy.member.PeerUrl() + " --listen-metrics-urls=http://127.0.0.1:" +
+                              std::to_string(base + 2) + " > " + dir_.Join("copy.log") + " 2>&1 & echo $! > " +
+                              dir_.Join("copy.pid");
+    EXPECT_EQ(std::system(start.c_str()), 0);
+    Eventually([&] {
+      copy.data = ReadAll(copy.member, &copy.revision, &copy.cluster);
+      return !copy.data.empty();
+    }, 20s);
+    std::ifstream(dir_.Join("copy.pid")) >> copy.pid;
+    return copy;
+  }
+
   TempDir dir_;
   testing::FakeApiServer fake_;
   std::unique_ptr<kube::Client> client_;
@@ -192,24 +282,6 @@ TEST_F(BackupControllerTest, AnEtcdBackupStreamsToS3AndRecordsWhatItStored) {
       << metrics;
 }
 
-std::map<std::string, std::pair<std::string, int64_t>> ReadAll(const testing::EtcdMember& m, int64_t* revision,
-                                                                uint64_t* cluster_id) {
-  auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(m.client_port),
-                                                          grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-  ctx.set_wait_for_ready(true);
-  etcdserverpb::RangeRequest req;
-  req.set_key(std::string(1, '\0'));
-  req.set_range_end(std::string(1, '\0'));
-  etcdserverpb::RangeResponse resp;
-  EXPECT_TRUE(kv->Range(&ctx, req, &resp).ok());
-  *revision = resp.header().revision();
-  *cluster_id = resp.header().cluster_id();
-  std::map<std::string, std::pair<std::string, int64_t>> out;
-  for (const auto& k : resp.kvs()) out[k.key()] = {k.value(), k.mod_revision()};
-  return out;
-}
 
 // Disaster recovery from the bucket alone: `cairn-operator fetch-backup` verifies and
 // downloads, every member of a new 3-member cluster restores the same file, and the new
@@ -267,14 +339,8 @@ TEST_F(BackupControllerTest, ANewClusterRestoredFromTheBucketHasEveryKeyAndRevis
 // restore and start with cairn), bring the backup's data back.
 TEST_F(BackupControllerTest, ANewClusterBootstrapsFromANamedBackup) {
   CreateCluster();
-  ReconcilerOptions ro;
-  ro.operator_image = "cairn-operator:test";
-  ro.membership = EtcdMembershipFactory(1s);
-  Reconciler reconciler(*client_, ro);
-  fake_.Upsert(types::EtcdCluster(), "db",
-               {{"metadata", {{"name", "copy"}, {"namespace", "db"}, {"uid", "uid-copy"}}},
-                {"spec", {{"replicas", 1}, {"bootstrap", {{"restore", {{"backupName", "src"}}}}}}}});
-  auto pass = [&] { return reconciler.Reconcile("db", "copy"); };
+  auto reconciler = CopyCluster({{"backupName", "src"}});
+  auto pass = [&] { return reconciler->Reconcile("db", "copy"); };
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(pass().status.ok());
   EXPECT_FALSE(fake_.Object(types::StatefulSet(), "db", "copy").has_value()) << "no backup yet: no members";
   EXPECT_FALSE(fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).has_value());
@@ -284,58 +350,56 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsFromANamedBackup) {
   int64_t source_rev = 0;
   uint64_t source_cluster = 0;
   const auto source = ReadAll(member_, &source_rev, &source_cluster);
-  for (int i = 0; i < 6 && !fake_.Object(types::StatefulSet(), "db", "copy"); ++i) ASSERT_TRUE(pass().status.ok());
-  auto sts = fake_.Object(types::StatefulSet(), "db", "copy");
-  ASSERT_TRUE(sts.has_value());
-  EXPECT_EQ(sts->at("spec")["template"]["spec"]["initContainers"][0].value("image", ""), "cairn-operator:test");
-  const json secret = fake_.Object(types::Secret(), "db", naming::RestoreSecret("copy")).value();
-  EXPECT_EQ(secret["data"].value("AWS_ACCESS_KEY_ID", ""), Base64Encode("S3RVER"));
-  const json data = fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).value()["data"];
-
-  // What the kubelet would mount, and the two containers of copy-0.
-  const std::string cfg = dir_.Join("copy-cfg"), root = dir_.Join("copy-root");
-  std::filesystem::create_directories(cfg);
-  std::filesystem::create_directories(root);
-  for (const auto& [key, value] : data.items()) std::ofstream(cfg + "/" + key) << value.get<std::string>();
-  const std::string env = "POD_NAME=copy-0 POD_NAMESPACE=db PEER_SERVICE=copy-peer CAIRN_BOOTSTRAP_DIR=" + cfg +
-                          " CAIRN_DATA_ROOT=" + root + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
-  const std::string fetch = "env " + env + " CAIRN_OPERATOR_BIN=" + CAIRN_OPERATOR_BIN + " /bin/sh " + cfg +
-                            "/fetch-backup.sh > " + dir_.Join("fetch.log") + " 2>&1";
-  ASSERT_EQ(std::system(fetch.c_str()), 0) << fetch;
-  ASSERT_TRUE(std::filesystem::exists(root + "/restore.db"));
-  const int base = member_.client_port + 2;
-  testing::EtcdMember copy{"copy-0", base, base + 1};
-  const std::string start = "env " + env + " CAIRN_BIN=" + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " + cfg +
-                            "/run.sh --listen-client-urls=" + copy.ClientUrl() + " --listen-peer-urls=" +
-                            copy.PeerUrl() + " --listen-metrics-urls=http://127.0.0.1:" + std::to_string(base + 2) +
-                            " > " + dir_.Join("copy.log") + " 2>&1 & echo $! > " + dir_.Join("copy.pid");
-  ASSERT_EQ(std::system(start.c_str()), 0);
-  int64_t rev = 0;
-  uint64_t cluster = 0;
-  std::map<std::string, std::pair<std::string, int64_t>> restored;
-  Eventually([&] {
-    restored = ReadAll(copy, &rev, &cluster);
-    return !restored.empty();
-  }, 20s);
-  std::ifstream pid_file(dir_.Join("copy.pid"));
-  int pid = 0;
-  pid_file >> pid;
-  struct KillAtEnd {
-    int pid;
-    ~KillAtEnd() {
-      if (pid > 0) kill(pid, SIGKILL);
-    }
-  } kill_at_end{pid};
-  EXPECT_EQ(restored, source);
-  EXPECT_EQ(rev, source_rev);
-  EXPECT_NE(cluster, source_cluster);
-  EXPECT_FALSE(std::filesystem::exists(root + "/restore.db")) << "the fetched file is removed once restored";
+  RestoredCopy copy = BootstrapCopy(*reconciler);
+  KillAtEnd kill_at_end{copy.pid};
+  EXPECT_EQ(copy.data, source);
+  EXPECT_EQ(copy.revision, source_rev);
+  EXPECT_NE(copy.cluster, source_cluster);
+  EXPECT_FALSE(std::filesystem::exists(copy.root + "/restore.db")) << "the fetched file is removed once restored";
   // The restored member's HashKV at the backup's revision is the one the backup recorded.
-  MembershipClient restored_client({copy.ClientUrl()}, 5s);
-  auto hash = restored_client.HashKV(copy.ClientUrl(), source_rev);
+  MembershipClient restored_client({copy.member.ClientUrl()}, 5s);
+  auto hash = restored_client.HashKV(copy.member.ClientUrl(), source_rev);
   ASSERT_TRUE(hash.ok()) << hash.status().ToString();
   ASSERT_TRUE(Backup("src")->at("status").contains("hashKV"));
   EXPECT_EQ(hash->hash, Backup("src")->at("status").value("hashKV", uint32_t{0}));
+}
+
+// spec.bootstrap.restore.revision end to end: the cluster's shipper stores delta
+// segments after the full backup; the new cluster's scripts, run for real, fetch the
+// backup and the deltas up to the target and replay them, so the member serves exactly
+// the source as it was at that revision, and nothing written after it.
+TEST_F(BackupControllerTest, ANewClusterBootstrapsToARevisionFromAFullBackupAndItsDeltas) {
+  CreateCluster({{"schedule", "0 0 1 1 *"}, {"deltaPeriod", "1s"}, {"destination", Destination()}});
+  StartController();
+  CreateBackup("src", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return Phase("src") == "Succeeded"; })) << Backup("src")->dump(2);
+  const int64_t full = Backup("src")->at("status").value("revision", int64_t{0});
+  Write(member_, 20);
+  int64_t target = 0;
+  uint64_t source_cluster = 0;
+  const auto at_target = ReadAll(member_, &target, &source_cluster);
+  ASSERT_EQ(target, full + 20);
+  Write(member_, 10);  // after the target: must not come back
+  ASSERT_TRUE(Eventually([&] {
+    int64_t last = 0;
+    const auto keys = Store()->List("prod/db/etcd/");
+    if (!keys.ok()) return false;
+    for (const auto& k : *keys) {
+      if (auto seg = backup::ParseDeltaSegmentName("prod/db/etcd/", k)) last = std::max(last, seg->last);
+    }
+    return last == target + 10;
+  }));
+  auto reconciler = CopyCluster({{"backupName", "src"}, {"revision", target}});
+  RestoredCopy copy = BootstrapCopy(*reconciler);
+  KillAtEnd kill_at_end{copy.pid};
+  EXPECT_EQ(copy.data, at_target);
+  EXPECT_EQ(copy.revision, target);
+  EXPECT_NE(copy.cluster, source_cluster);
+  EXPECT_FALSE(std::filesystem::exists(copy.root + "/restore.deltas")) << "removed once replayed";
+  std::ifstream log(dir_.Join("fetch.log"));
+  const std::string fetched((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(fetched.find("deltas from revision " + std::to_string(full + 1) + " to " + std::to_string(target)),
+            std::string::npos) << fetched;
 }
 
 // The scratch Pod, played by the test as the kubelet would run it: its init container's
@@ -532,6 +596,103 @@ TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWit
   clock_offset_ = 60 * 10;
   ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
   EXPECT_EQ(scheduled().size(), 2u);
+}
+
+// Continuous backup: the controller's shipper follows the scheduled full backups with
+// delta segments, starts over after the next full backup, loses its segments with the
+// full backup they follow, and stops with deltaPeriod 0s.
+TEST_F(BackupControllerTest, DeltaSegmentsFollowTheFullBackupsAndExpireWithThem) {
+  CreateCluster({{"schedule", "* * * * *"},
+                 {"deltaPeriod", "1s"},
+                 {"retention", {{"keepLast", 1}}},
+                 {"destination", Destination()}});
+  controller_ = std::make_unique<BackupController>(*client_, Options());
+  auto segments = [&] {
+    std::vector<backup::DeltaSegmentKey> out;
+    const auto keys = Store()->List("prod/db/etcd/");
+    EXPECT_TRUE(keys.ok());
+    for (const auto& k : keys.value()) {
+      if (auto seg = backup::ParseDeltaSegmentName("prod/db/etcd/", k)) out.push_back(*seg);
+    }
+    return out;
+  };
+  auto full_backup = [&](int minute) {
+    clock_offset_ = 60 * minute;
+    EXPECT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    std::string name;  // the newest scheduled one: names sort by their slot
+    const auto listed = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    EXPECT_TRUE(listed.ok());
+    for (const auto& item : listed->items) {
+      name = std::max(name, item["metadata"].value("name", ""));
+    }
+    EXPECT_TRUE(controller_->ReconcileBackup("db", name).ok());
+    EXPECT_TRUE(Eventually([&] { return controller_->Idle(); }));
+    EXPECT_EQ(Phase(name), "Succeeded");
+    return Backup(name)->at("status").value("revision", int64_t{0});
+  };
+  const int64_t first = full_backup(1);
+  ASSERT_GT(first, 0);
+  Write(member_, 50);
+  ASSERT_TRUE(Eventually([&] { return !segments().empty() && segments().back().last == first + 50; }));
+  int64_t next = first + 1;
+  for (const auto& seg : segments()) {
+    EXPECT_EQ(seg.first, next) << "no gap, no overlap";
+    next = seg.last + 1;
+  }
+
+  // The next full backup: retention (keepLast 1) drops the first, and with it every
+  // segment that ends at or before the one kept.
+  const int64_t second = full_backup(2);
+  EXPECT_EQ(second, first + 50);
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  EXPECT_TRUE(segments().empty());
+  Write(member_, 10);
+  ASSERT_TRUE(Eventually([&] { return !segments().empty() && segments().back().last == second + 10; }));
+  EXPECT_EQ(segments().front().first, second + 1);
+  const std::string gauge = "cairn_operator_backup_delta_revision{cluster=\"db/etcd\"} ";
+  EXPECT_TRUE(Eventually([&] { return metrics_.Render().find(gauge + std::to_string(second + 10) + "\n") != std::string::npos; }))
+      << metrics_.Render();
+  EXPECT_NE(metrics_.Render().find("cairn_operator_backup_delta_synced_timestamp_seconds{cluster=\"db/etcd\"} "),
+            std::string::npos);
+
+  // deltaPeriod 0s: the shipper stops.
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"deltaPeriod", "0s"}}}}}}).ok());
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  Write(member_, 5);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(segments().back().last, second + 10);
+  EXPECT_EQ(metrics_.Render().find(gauge), std::string::npos) << "a stopped shipper reports nothing";
+
+  // Compacted past where the segments end: instead of a gap, the shipper asks for a full
+  // backup (its own EtcdBackup, beside the schedule's), and continues after it.
+  const int64_t compacted = Revision();
+  {
+    auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(member_.client_port),
+                                                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    etcdserverpb::CompactionRequest req;
+    req.set_revision(compacted);
+    etcdserverpb::CompactionResponse resp;
+    ASSERT_TRUE(kv->Compact(&ctx, req, &resp).ok());
+  }
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"backup", {{"deltaPeriod", "1s"}}}}}}).ok());
+  ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+  std::string gap;
+  ASSERT_TRUE(Eventually([&] {
+    const auto listed = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    for (const auto& item : listed->items) {
+      const std::string n = item["metadata"].value("name", "");
+      if (n.rfind("etcd-delta-gap-", 0) == 0) gap = n;
+    }
+    return !gap.empty();
+  }));
+  ASSERT_TRUE(controller_->ReconcileBackup("db", gap).ok());
+  ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }));
+  ASSERT_EQ(Phase(gap), "Succeeded");
+  EXPECT_EQ(Backup(gap)->at("status").value("revision", int64_t{0}), compacted);
+  Write(member_, 5);
+  ASSERT_TRUE(Eventually([&] { return segments().back().last == compacted + 5; }));
+  EXPECT_EQ(segments().back().first, compacted + 1);
 }
 
 // Everything backups do is granted, and every EtcdBackup grant is used (the cluster

@@ -386,6 +386,64 @@ TEST_F(StartScriptTest, FetchScriptFetchesTheRecordedBackupOnlyForANewMemberWith
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/fetch-args")) << "a member with data never restores";
 }
 
+// A point-in-time target travels from the spec through the recorded resolution to the
+// fetch script's flags, and the start script replays what was fetched.
+TEST_F(StartScriptTest, PointInTimeTargetsReachFetchBackupAndTheDeltasAreReplayed) {
+  Write(dir_ + "/cfg/fetch.sh", resources::RestoreFetchScript());
+  Write(dir_ + "/fake-operator", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/fetch-args\n");
+  std::filesystem::permissions(dir_ + "/fake-operator", std::filesystem::perms::owner_all);
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
+  for (auto [field, flag] : {std::pair{"toRevision", "--to-revision=12345"}, {"toTime", "--to-time=2026-12-07T06:42:10Z"}}) {
+    ResolvedRestore r = *RestoringSpec().resolved_restore;
+    if (std::string(field) == "toRevision") r.to_revision = 12345;
+    else r.to_time = "2026-12-07T06:42:10Z";
+    auto again = ResolvedRestore::FromJson(r.ToJson().dump());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->to_revision, r.to_revision);
+    EXPECT_EQ(again->to_time, r.to_time);
+    Write(dir_ + "/cfg/restore.json", r.ToJson().dump());
+    const std::string cmd = "env POD_NAME=c-1 CAIRN_BOOTSTRAP_DIR=" + dir_ + "/cfg CAIRN_DATA_ROOT=" + dir_ +
+                            "/root CAIRN_OPERATOR_BIN=" + dir_ + "/fake-operator timeout 5 /bin/sh " + dir_ + "/cfg/fetch.sh";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    std::ifstream in(dir_ + "/fetch-args");
+    std::stringstream args;
+    args << in.rdbuf();
+    EXPECT_NE(args.str().find(std::string("\n") + flag + "\n--deltas-out=" + dir_ + "/root/restore.deltas\n"),
+              std::string::npos) << args.str();
+  }
+  EXPECT_EQ(ResolvedRestore::FromJson(RestoringSpec().resolved_restore->ToJson().dump())->to_revision, 0)
+      << "a record without a target stays a plain restore";
+
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-1=http://b:2380");
+  Write(dir_ + "/fake-cairn", "#!/bin/sh\nif [ \"$1\" = snapshot ]; then\n  for a in \"$@\"; do echo \"$a\"; done > " + dir_ +
+                                   "/restore-args\n  mkdir -p " + dir_ + "/root/data.restoring/member\nfi\n");
+  Write(dir_ + "/root/restore.db", "snapshot");
+  Write(dir_ + "/root/restore.deltas", "deltas");
+  ASSERT_EQ(Run(), 0);
+  std::ifstream in(dir_ + "/restore-args");
+  std::stringstream args;
+  args << in.rdbuf();
+  EXPECT_NE(args.str().find("restore\n" + dir_ + "/root/restore.db\n--replay=" + dir_ + "/root/restore.deltas\n--name=c-1\n"),
+            std::string::npos) << args.str();
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/restore.deltas"));
+}
+
+TEST(Builders, RestoreTargetsParseAndExcludeEachOther) {
+  auto parse = [](nlohmann::json restore) {
+    return ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "u"}, {"generation", 1}}},
+                               {"spec", {{"bootstrap", {{"restore", restore}}}}}});
+  };
+  auto rev = parse({{"backupName", "b"}, {"revision", 77}});
+  ASSERT_TRUE(rev.ok()) << rev.status().ToString();
+  EXPECT_EQ(rev->restore.revision, 77);
+  auto time = parse({{"backupName", "b"}, {"time", "2026-12-07T06:42:10Z"}});
+  ASSERT_TRUE(time.ok()) << time.status().ToString();
+  EXPECT_EQ(time->restore.time, "2026-12-07T06:42:10Z");
+  EXPECT_FALSE(parse({{"backupName", "b"}, {"revision", 77}, {"time", "2026-12-07T06:42:10Z"}}).ok());
+  EXPECT_FALSE(parse({{"backupName", "b"}, {"time", "yesterday"}}).ok());
+  EXPECT_FALSE(parse({{"backupName", "b"}, {"revision", 0}}).ok());
+}
+
 TEST_F(StartScriptTest, AdoptsUnmarkedDataOfSealedBootstrapMember) {
   Write(dir_ + "/cfg/c-1.initial-cluster", "c-1=http://b:2380");
   Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");

@@ -1,8 +1,9 @@
 // cairn: one Cairn member. Accepts etcd's flags, ETCD_* environment variables and
 // --config-file, serves the etcd v3 gRPC API on --listen-client-urls, and shuts down
 // cleanly on SIGINT/SIGTERM (in-flight requests finish, files are closed).
-// `cairn snapshot restore FILE [--skip-hash-check] <flags>` instead builds the data dir
-// those flags describe from a snapshot file and exits (etcdserver/restore.h).
+// `cairn snapshot restore FILE [--skip-hash-check] [--replay=DELTAS] <flags>` instead
+// builds the data dir those flags describe from a snapshot file (and, for a point-in-time
+// restore, the delta file replayed on top) and exits (etcdserver/restore.h).
 #include <absl/synchronization/mutex.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -99,12 +100,13 @@ int main(int argc, char** argv) {
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z\t%^%l%$\t%v");
   std::vector<std::string> args(argv + 1, argv + argc);
-  // `cairn snapshot restore FILE [--skip-hash-check] <the member's flags>`.
+  // `cairn snapshot restore FILE [--skip-hash-check] [--replay=DELTAS] <the member's flags>`.
   std::string restore_from;
+  std::string replay_from;  // --replay=DELTAS: a point-in-time restore (etcdserver/replay.h)
   bool skip_hash_check = false;
   if (args.size() >= 2 && args[0] == "snapshot" && args[1] == "restore") {
     if (args.size() < 3 || args[2].starts_with("-")) {
-      std::fprintf(stderr, "usage: cairn snapshot restore FILE [--skip-hash-check] [member flags]\n");
+      std::fprintf(stderr, "usage: cairn snapshot restore FILE [--skip-hash-check] [--replay=DELTAS] [member flags]\n");
       return 2;
     }
     restore_from = args[2];
@@ -112,6 +114,16 @@ int main(int argc, char** argv) {
     const auto skip = std::find(args.begin(), args.end(), "--skip-hash-check");
     skip_hash_check = skip != args.end();
     if (skip_hash_check) args.erase(skip);
+    const auto replay =
+        std::find_if(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("--replay="); });
+    if (replay != args.end()) {
+      replay_from = replay->substr(std::string("--replay=").size());
+      args.erase(replay);
+      if (replay_from.empty()) {
+        std::fprintf(stderr, "cairn snapshot restore: --replay needs a file\n");
+        return 2;
+      }
+    }
   }
   auto loaded = cairn::config::LoadConfig(args, Environment());
   if (!loaded.ok()) {
@@ -147,7 +159,8 @@ int main(int argc, char** argv) {
 
   auto options = cairn::cmd::ToServerOptions(cfg);
   if (!restore_from.empty()) {
-    if (cairn::Status st = cairn::etcdserver::RestoreSnapshot(options, restore_from, skip_hash_check); !st.ok()) {
+    if (cairn::Status st = cairn::etcdserver::RestoreSnapshot(options, restore_from, skip_hash_check, replay_from);
+        !st.ok()) {
       std::fprintf(stderr, "cairn: %s\n", st.message().c_str());
       return 1;
     }

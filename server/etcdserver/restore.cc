@@ -12,6 +12,7 @@
 
 #include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/membership.h"
+#include "server/etcdserver/replay.h"
 #include "server/etcdserver/store_meta.h"
 #include "server/mvcc/apply_batch.h"
 #include "server/mvcc/store.h"
@@ -72,17 +73,10 @@ Status CopyPrefix(const std::string& from, const std::string& to, uint64_t size)
   return Status::Ok();
 }
 
-}  // namespace
-
-Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot_path, bool skip_hash_check) {
+Status RestoreInto(const ServerOptions& options, const std::string& snapshot_path, bool skip_hash_check,
+                   const std::string& replay_path) {
   const DataDir& dir = options.data_dir;
   std::error_code ec;
-  if (std::filesystem::exists(dir.root, ec)) {
-    return Status::FailedPrecondition("data-dir \"" + dir.root + "\" exists");
-  }
-  if (std::filesystem::exists(dir.WalDir(), ec)) {
-    return Status::FailedPrecondition("wal-dir \"" + dir.WalDir() + "\" exists");
-  }
   auto store_size = StoreSize(snapshot_path, skip_hash_check);
   if (!store_size.ok()) return store_size.status();
   auto cluster = PlanNewCluster(options);
@@ -101,6 +95,17 @@ Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot
     auto store = mvcc::Store::Open({.path = dir.MvccPath()});
     if (!store.ok()) return Status::DataLoss("snapshot file " + snapshot_path + " is not a Cairn store: " +
                                              store.status().message());
+    if (!replay_path.empty()) {
+      const int64_t from = (*store)->CurrentRevision();
+      auto replayed = ReplayDeltas(**store, replay_path);
+      if (!replayed.ok()) return replayed.status();
+      spdlog::info("replayed {} revisions from {}: revision {} -> {}", replayed->revisions, replay_path, from,
+                   (*store)->CurrentRevision());
+      if (replayed->unleased_puts > 0) {
+        spdlog::warn("{} replayed puts named a lease granted after the snapshot; those keys were restored without "
+                     "a lease", replayed->unleased_puts);
+      }
+    }
     // The new log's bootstrap entries count as applied: the store already has the
     // membership they would build.
     CAIRN_RETURN_IF_ERROR((*store)->RebaseAppliedIndex(entries.size()));
@@ -117,6 +122,27 @@ Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot
   spdlog::info("restored {} into {} as member {} of new cluster {} ({} members)", snapshot_path, dir.root,
                HexId(cluster->identity.member_id), HexId(cluster->identity.cluster_id), cluster->members.size());
   return Status::Ok();
+}
+
+}  // namespace
+
+Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot_path, bool skip_hash_check,
+                       const std::string& replay_path) {
+  const DataDir& dir = options.data_dir;
+  std::error_code ec;
+  if (std::filesystem::exists(dir.root, ec)) {
+    return Status::FailedPrecondition("data-dir \"" + dir.root + "\" exists");
+  }
+  if (std::filesystem::exists(dir.WalDir(), ec)) {
+    return Status::FailedPrecondition("wal-dir \"" + dir.WalDir() + "\" exists");
+  }
+  Status st = RestoreInto(options, snapshot_path, skip_hash_check, replay_path);
+  if (!st.ok()) {
+    // Neither existed before: whatever is there now is this attempt's.
+    std::filesystem::remove_all(dir.WalDir(), ec);
+    std::filesystem::remove_all(dir.root, ec);
+  }
+  return st;
 }
 
 }  // namespace cairn::etcdserver

@@ -10,8 +10,12 @@
 // and the store carries that membership. Alarms and the old cluster's membership are
 // dropped. Every member of the new cluster is restored from the same file.
 //
-// The data dir must not exist yet; on error a partly written one may be left behind
-// (remove it before retrying). Thread-safety: a pure function over files.
+// With `replay_path`, the delta file's revisions are then applied on top of the
+// snapshot (replay.h: a point-in-time restore), before the membership is written.
+//
+// The data dir must not exist yet; on error what was written of it (and of a separate
+// WAL dir) is removed again, so a refused restore leaves nothing half-restored.
+// Thread-safety: a pure function over files.
 #pragma once
 
 #include <string>
@@ -21,6 +25,7 @@
 
 namespace cairn::etcdserver {
 
-Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot_path, bool skip_hash_check);
+Status RestoreSnapshot(const ServerOptions& options, const std::string& snapshot_path, bool skip_hash_check,
+                       const std::string& replay_path = "");
 
 }  // namespace cairn::etcdserver
