@@ -190,6 +190,10 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
     args.push_back("--peer-key-file=" + dir + "tls.key");
     args.push_back("--peer-trusted-ca-file=" + dir + "ca.crt");
     args.push_back("--peer-client-cert-auth");
+    // The operator's peer certificates name every member by one wildcard, so checking a
+    // peer's address against them (etcd's SAN check, by reverse DNS of the pod IP) proves
+    // little and breaks under a cluster domain other than cluster.local.
+    if (!spec.tls.peer.provided) args.push_back("--experimental-peer-skip-client-san-verification");
   }
   for (const auto& o : spec.options) args.push_back(o);
   nlohmann::json container = {

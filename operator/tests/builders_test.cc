@@ -133,7 +133,8 @@ TEST(Builders, TlsMountsTheCertificateSecretsAndPassesTheirFilesToTheMember) {
   for (const char* want : {"--cert-file=/etc/cairn/tls/server/tls.crt", "--key-file=/etc/cairn/tls/server/tls.key",
                            "--trusted-ca-file=/etc/cairn/tls/server/ca.crt", "--client-cert-auth",
                            "--peer-cert-file=/etc/cairn/tls/peer/tls.crt", "--peer-key-file=/etc/cairn/tls/peer/tls.key",
-                           "--peer-trusted-ca-file=/etc/cairn/tls/peer/ca.crt", "--peer-client-cert-auth"}) {
+                           "--peer-trusted-ca-file=/etc/cairn/tls/peer/ca.crt", "--peer-client-cert-auth",
+                           "--experimental-peer-skip-client-san-verification"}) {
     EXPECT_TRUE(args.count(want)) << want;
   }
   std::map<std::string, std::string> env;
@@ -168,6 +169,15 @@ TEST(Builders, ProvidedTlsSecretsAreMountedAsTheyAre) {
   EXPECT_EQ(secrets, (std::map<std::string, std::string>{{"tls-peer", "c-peer-tls"}, {"tls-server", "my-server"}}));
   EXPECT_EQ(TlsSecretName(spec, "operator"), "my-op");
   EXPECT_EQ(TlsSecretName(spec, "peer"), "c-peer-tls");
+  // The user's own peer certificates keep etcd's SAN check; the operator's wildcard ones skip it.
+  auto has_skip = [](const ClusterSpec& s) {
+    const auto built = resources::StatefulSet(s, 3);
+    const auto& args = built["spec"]["template"]["spec"]["containers"][0]["args"];
+    return std::find(args.begin(), args.end(), "--experimental-peer-skip-client-san-verification") != args.end();
+  };
+  EXPECT_TRUE(has_skip(spec));
+  auto own = Spec({{"tls", {{"peer", {{"secret", {{"secretName", "my-peer"}}}}}}}});
+  EXPECT_FALSE(has_skip(own));
 }
 
 TEST(Builders, CertManagerCertificatesAskForWhatTheOperatorWouldIssue) {
