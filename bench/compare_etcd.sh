@@ -17,6 +17,7 @@ CAIRN=$BUILD/server/cmd/cairn
 [ -x "$LOAD" ] && [ -x "$CAIRN" ] || tools/build.sh
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+source bench/leader.sh
 
 port_for() { echo $((23790 + 10 * $1 + $2)); }  # round member
 
@@ -36,13 +37,7 @@ start_server() {  # name round: starts MEMBERS members, writes the leader's endp
   done
   local endpoints=""
   for i in $(seq 0 $((MEMBERS - 1))); do endpoints+="${endpoints:+,}127.0.0.1:$(port_for "$2" "$i")"; done
-  for _ in $(seq 150); do
-    local leader
-    leader=$(ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint status -w json 2>/dev/null |
-             /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(next((x["Endpoint"] for x in s if x["Status"]["header"]["member_id"]==x["Status"].get("leader")), ""))' 2>/dev/null || true)
-    if [ -n "$leader" ]; then echo "$leader" >"$WORK/endpoint"; return 0; fi
-    sleep 0.1
-  done
+  leader_endpoint "$endpoints" >"$WORK/endpoint" && return 0
   echo "$1 did not start"; cat "$WORK/$1"-m*.log; exit 1
 }
 

@@ -15,6 +15,7 @@ CAIRN=$BUILD/server/cmd/cairn
 [ -x "$LOAD" ] && [ -x "$CAIRN" ] || tools/build.sh
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+source bench/leader.sh
 
 # One CA; one certificate for members (server and client use, 127.0.0.1) and one for the load.
 PKI=$WORK/pki
@@ -52,13 +53,7 @@ start_cluster() {  # server mode round: writes the leader's endpoint to $WORK/en
   done
   local endpoints=""
   for i in 0 1 2; do endpoints+="${endpoints:+,}$scheme://127.0.0.1:$(port_for "$3" "$i")"; done
-  for _ in $(seq 150); do
-    local leader
-    leader=$(ETCDCTL_API=3 etcdctl --endpoints "$endpoints" "${ctl_tls[@]}" endpoint status -w json 2>/dev/null |
-             /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(next((x["Endpoint"] for x in s if x["Status"]["header"]["member_id"]==x["Status"].get("leader")), ""))' 2>/dev/null || true)
-    if [ -n "$leader" ]; then echo "${leader#*://}" >"$WORK/endpoint"; return 0; fi
-    sleep 0.1
-  done
+  leader_endpoint "$endpoints" "${ctl_tls[@]}" >"$WORK/endpoint" && return 0
   echo "$1 ($2) did not start"; cat "$WORK/$1"-m*.log; exit 1
 }
 

@@ -3,6 +3,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace cairn::op::backup {
@@ -212,6 +214,15 @@ const char* CompressionSuffix(Compression c) {
     case Compression::kZstd: return ".zst";
   }
   return "";
+}
+
+ByteReader StringReader(const std::string& bytes) {
+  return [&bytes, pos = size_t{0}](char* buf, size_t cap) mutable -> Result<size_t> {
+    const size_t n = std::min(cap, bytes.size() - pos);
+    std::memcpy(buf, bytes.data() + pos, n);
+    pos += n;
+    return n;
+  };
 }
 
 std::unique_ptr<Compressor> NewCompressor(Compression c, ByteReader source) {

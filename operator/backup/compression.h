@@ -31,6 +31,9 @@ const char* CompressionSuffix(Compression c);
 using ByteReader = std::function<Result<size_t>(char* buf, size_t cap)>;
 using ByteWriter = std::function<Status(const char* data, size_t n)>;
 
+// A reader of `bytes` from its start. REQUIRES: `bytes` outlives the reader.
+ByteReader StringReader(const std::string& bytes);
+
 class Compressor {
  public:
   virtual ~Compressor() = default;

@@ -238,13 +238,7 @@ Result<DeltaBody> DecodeDeltaBody(const std::string& body) {
   DeltaDigest whole;
   whole.Add(body.data(), body.size() - 32);
   if (whole.Finish() != body.substr(body.size() - 32)) return Damaged("fails its checksum (SHA-256)");
-  size_t pos = 0;
-  DeltaDecoder dec([&](char* buf, size_t cap) -> Result<size_t> {
-    const size_t n = std::min(cap, body.size() - pos);
-    std::memcpy(buf, body.data() + pos, n);
-    pos += n;
-    return n;
-  });
+  DeltaDecoder dec(StringReader(body));
   DeltaBody out;
   auto first = dec.FirstRevision();
   if (!first.ok()) return first.status();

@@ -109,13 +109,7 @@ TEST(DeltaSegmentTest, AnyDamageTruncationOrTrailingByteIsDataLoss) {
   EXPECT_EQ(DecodeDeltaBody(body + "x").status().code(), StatusCode::kDataLoss);
   // The streaming decoder, which checks the checksum where it is, names what follows it.
   const std::string longer = body + "x";
-  size_t pos = 0;
-  DeltaDecoder dec([&](char* buf, size_t cap) -> Result<size_t> {
-    const size_t n = std::min(cap, longer.size() - pos);
-    std::memcpy(buf, longer.data() + pos, n);
-    pos += n;
-    return n;
-  });
+  DeltaDecoder dec(StringReader(longer));
   Status end = Status::Ok();
   for (int i = 0; i < 10 && end.ok(); ++i) end = dec.Next().status();
   EXPECT_EQ(end.code(), StatusCode::kDataLoss);

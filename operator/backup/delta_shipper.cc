@@ -1,7 +1,6 @@
 #include "operator/backup/delta_shipper.h"
 
 #include <algorithm>
-#include <cstring>
 #include <thread>
 
 #include "operator/backup/manifest.h"
@@ -59,13 +58,7 @@ Status DeltaShipper::Ship(std::vector<DeltaRevision>& pending) {
   if (pending.empty()) return Status::Ok();
   const int64_t first = pending.front().revision, last = pending.back().revision;
   const std::string body = EncodeDeltaBody(first, pending);
-  size_t pos = 0;
-  auto compressor = NewCompressor(options_.compression, [&](char* buf, size_t cap) -> Result<size_t> {
-    const size_t n = std::min(cap, body.size() - pos);
-    std::memcpy(buf, body.data() + pos, n);
-    pos += n;
-    return n;
-  });
+  auto compressor = NewCompressor(options_.compression, StringReader(body));
   auto stored = store_.Put(DeltaSegmentName(options_.prefix, first, last, options_.compression),
                            [&](char* buf, size_t cap) { return compressor->Read(buf, cap); });
   if (!stored.ok()) return stored.status();

@@ -74,13 +74,7 @@ Result<BackupManifest> RunFullBackup(MembershipClient& members, ObjectStore& sto
   m.completed = request.now();
 
   const std::string manifest = m.ToJson().dump(2) + "\n";
-  size_t manifest_pos = 0;
-  auto written = store.Put(ManifestName(m.object), [&](char* buf, size_t cap) -> Result<size_t> {
-    const size_t n = std::min(cap, manifest.size() - manifest_pos);
-    std::memcpy(buf, manifest.data() + manifest_pos, n);
-    manifest_pos += n;
-    return n;
-  });
+  auto written = store.Put(ManifestName(m.object), StringReader(manifest));
   if (!written.ok()) {
     (void)store.Delete(m.object);
     return written.status();

@@ -37,19 +37,12 @@ bool PodReady(const json& pod) {
   return false;
 }
 
-std::string SecretValue(const json& secret, const char* key) {
-  const json& data = secret.value("data", json::object());
-  if (!data.contains(key) || !data[key].is_string()) return "";
-  auto decoded = Base64Decode(data[key].get<std::string>());
-  return decoded.ok() ? *decoded : "";
-}
-
 CertState ParseSecret(const json& secret, const char* cert_key, const char* key_key) {
   CertState c;
   c.exists = true;
-  const std::string cert = SecretValue(secret, cert_key);
+  const std::string cert = SecretDataValue(secret, cert_key);
   auto info = tls::ParseCert(cert);
-  if (!info.ok() || !tls::KeyMatches(cert, SecretValue(secret, key_key))) return c;
+  if (!info.ok() || !tls::KeyMatches(cert, SecretDataValue(secret, key_key))) return c;
   c.valid = true;
   c.serial = info->serial_hex;
   c.not_before = info->not_before;
@@ -58,7 +51,7 @@ CertState ParseSecret(const json& secret, const char* cert_key, const char* key_
   c.sans.insert(c.sans.end(), info->ip_sans.begin(), info->ip_sans.end());
   c.subject_key_id = info->subject_key_id_hex;
   c.authority_key_id = info->authority_key_id_hex;
-  c.ca_bundle = SecretValue(secret, "ca.crt");
+  c.ca_bundle = SecretDataValue(secret, "ca.crt");
   if (info->is_ca) c.cert_pem = cert;
   return c;
 }
@@ -71,12 +64,19 @@ json DesiredCertManagerCertificate(const ClusterSpec& spec, const CertificateSpe
                                            want.client_auth, side.issuer);
 }
 
+std::string SecretDataValue(const json& secret, const char* key) {
+  const json& data = secret.value("data", json::object());
+  if (!data.contains(key) || !data[key].is_string()) return "";
+  auto decoded = Base64Decode(data[key].get<std::string>());
+  return decoded.ok() ? *decoded : "";
+}
+
 void ObserveCaSecret(const json& secret, TlsState* tls) {
   tls->ca = ParseSecret(secret, kCaCert, kCaKey);
   const json& data = secret.value("data", json::object());
   if (data.contains(kNextCaCert) || data.contains(kNextCaKey)) tls->next_ca = ParseSecret(secret, kNextCaCert, kNextCaKey);
   if (data.contains(kPreviousCaCert)) {
-    const std::string pem = SecretValue(secret, kPreviousCaCert);
+    const std::string pem = SecretDataValue(secret, kPreviousCaCert);
     auto info = tls::ParseCert(pem);
     tls->previous_ca.exists = true;
     tls->previous_ca.valid = info.ok() && info->is_ca;

@@ -32,6 +32,9 @@ struct ChildObjects {
   std::map<std::string, nlohmann::json> certificates;  // cert-manager Certificates that exist, by name
 };
 
+// A Secret's data[key], base64-decoded; empty when absent or not base64.
+std::string SecretDataValue(const nlohmann::json& secret, const char* key);
+
 // The cert-manager Certificate the operator wants for `want` (certificates.h's
 // ManagedCertificates), from its side's issuerRef.
 nlohmann::json DesiredCertManagerCertificate(const ClusterSpec& spec, const CertificateSpec& want);

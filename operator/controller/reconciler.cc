@@ -1,6 +1,5 @@
 #include "operator/controller/reconciler.h"
 
-#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/observe.h"
@@ -124,18 +123,9 @@ std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_re
 }
 
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec) {
-  ClientTls tls;
   auto secret = children.secrets.find(TlsSecretName(spec, "operator"));
-  if (!spec.tls.client.enabled || secret == children.secrets.end()) return tls;
-  const json data = secret->second.value("data", json::object());
-  auto field = [&](const char* key) {
-    auto v = Base64Decode(data.value(key, ""));
-    return v.ok() ? *v : "";
-  };
-  tls.ca_pem = field("ca.crt");
-  tls.cert_pem = field("tls.crt");
-  tls.key_pem = field("tls.key");
-  return tls;
+  if (!spec.tls.client.enabled || secret == children.secrets.end()) return {};
+  return ClientTlsOf(secret->second);
 }
 
 Reconciler::Reconciler(kube::Client& client, ReconcilerOptions options) : client_(client), options_(std::move(options)) {}

@@ -1,6 +1,5 @@
 #include "operator/controller/tls_observer.h"
 
-#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/reconcile/ca_rotation.h"
 #include "operator/reconcile/certificates.h"
@@ -8,13 +7,6 @@
 
 namespace cairn::op {
 namespace {
-
-std::string SecretField(const nlohmann::json& secret, const char* key) {
-  const nlohmann::json& data = secret.value("data", nlohmann::json::object());
-  if (!data.contains(key) || !data[key].is_string()) return "";
-  auto decoded = Base64Decode(data[key].get<std::string>());
-  return decoded.ok() ? *decoded : "";
-}
 
 ServedState Served(const Result<TlsProbe>& probe) {
   ServedState s;
@@ -48,7 +40,7 @@ ClientTls IssuedProbe(const ClusterSpec& spec, const nlohmann::json& ca_secret, 
   ClientTls as;
   as.ca_pem = TrustBundle(tls);
   const tls::KeyPair signer{next ? tls.next_ca.cert_pem : tls.ca.cert_pem,
-                            SecretField(ca_secret, next ? kNextCaKey : kCaKey)};
+                            SecretDataValue(ca_secret, next ? kNextCaKey : kCaKey)};
   if (auto leaf = tls::IssueLeaf(signer, req, now); leaf.ok()) {
     as.cert_pem = leaf->cert_pem;
     as.key_pem = leaf->key_pem;
@@ -60,11 +52,14 @@ ClientTls IssuedProbe(const ClusterSpec& spec, const nlohmann::json& ca_secret, 
 // which members accept if the issuer's PKI is consistent.
 ClientTls ProvidedProbe(const ChildObjects& children, const std::string& secret) {
   auto s = children.secrets.find(secret);
-  if (s == children.secrets.end()) return {};
-  return {SecretField(s->second, "ca.crt"), SecretField(s->second, "tls.crt"), SecretField(s->second, "tls.key")};
+  return s == children.secrets.end() ? ClientTls{} : ClientTlsOf(s->second);
 }
 
 }  // namespace
+
+ClientTls ClientTlsOf(const nlohmann::json& secret) {
+  return {SecretDataValue(secret, "ca.crt"), SecretDataValue(secret, "tls.crt"), SecretDataValue(secret, "tls.key")};
+}
 
 void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const std::vector<MemberState>& members,
                     Membership& membership, TimePoint now, ObservedState* observed) {

@@ -19,6 +19,10 @@
 
 namespace cairn::op {
 
+// A TLS Secret (tls.crt, tls.key, ca.crt) as the certificate a client presents and the
+// CA bundle it verifies with.
+ClientTls ClientTlsOf(const nlohmann::json& secret);
+
 // REQUIRES: observed->tls was filled from the CA Secret (ObserveObjects).
 // Fills observed->tls.members for every member in `members` that has started.
 void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const std::vector<MemberState>& members,

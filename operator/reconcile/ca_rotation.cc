@@ -1,5 +1,7 @@
 #include "operator/reconcile/ca_rotation.h"
 
+#include <functional>
+
 #include "operator/api/naming.h"
 #include "operator/api/time_format.h"
 #include "operator/reconcile/certificates.h"
@@ -13,44 +15,41 @@ CaRotationStep Step(Kind kind, std::string reason, std::string message) {
   return {kind, std::move(reason), std::move(message)};
 }
 
-// Why member `ord` does not yet trust the next CA on one of its listeners; empty when it
-// does on every listener that checks client certificates.
-std::string NotTrusting(const ClusterSpec& spec, const MemberTlsState* m, int ord) {
+// What is wrong on the listeners of member `ord` that a rotation step waits for: its
+// peer listener, then its client listener when `check_client`. `wrong` names what is
+// wrong with what one listener showed (empty: fine), given the member and listener.
+// Empty when every such listener answered and is fine.
+std::string Unready(const ClusterSpec& spec, const MemberTlsState* m, int ord, bool check_client,
+                    const std::function<std::string(const ServedState&, const std::string& on)>& wrong) {
   const std::string name = naming::Member(spec.name, ord);
   if (m == nullptr) return name + " was not probed";
   auto check = [&](const std::optional<ServedState>& side, const char* listener) -> std::string {
     if (!side) return "";
     if (!side->reached) return name + "'s " + listener + " listener does not answer: " + side->error;
-    if (!side->accepted) {
-      return name + " does not trust the new CA on its " + listener + " listener yet (" + side->refusal + ")";
-    }
-    return "";
+    const std::string why = wrong(*side, std::string(" on its ") + listener + " listener");
+    return why.empty() ? "" : name + why;
   };
   if (spec.tls.peer.Auto()) {
     if (auto why = check(m->peer, "peer"); !why.empty()) return why;
   }
-  if (spec.tls.client.Auto() && spec.tls.client.client_cert_auth) return check(m->client, "client");
-  return "";
+  return check_client ? check(m->client, "client") : "";
+}
+
+// Why member `ord` does not yet trust the next CA on a listener that checks client
+// certificates.
+std::string NotTrusting(const ClusterSpec& spec, const MemberTlsState* m, int ord) {
+  return Unready(spec, m, ord, spec.tls.client.Auto() && spec.tls.client.client_cert_auth,
+                 [](const ServedState& s, const std::string& on) {
+                   return s.accepted ? "" : " does not trust the new CA" + on + " yet (" + s.refusal + ")";
+                 });
 }
 
 // Why member `ord` does not yet serve certificates of the CA with key `ca_key`.
 std::string NotServing(const ClusterSpec& spec, const MemberTlsState* m, int ord, const std::string& ca_key) {
-  const std::string name = naming::Member(spec.name, ord);
-  if (m == nullptr) return name + " was not probed";
-  auto check = [&](const std::optional<ServedState>& side, const char* listener) -> std::string {
-    if (!side) return "";
-    if (!side->reached) return name + "'s " + listener + " listener does not answer: " + side->error;
-    if (side->authority_key_id != ca_key) {
-      return name + " still serves a certificate of the previous CA on its " + listener + " listener (serial " +
-             side->serial + ")";
-    }
-    return "";
-  };
-  if (spec.tls.peer.Auto()) {
-    if (auto why = check(m->peer, "peer"); !why.empty()) return why;
-  }
-  if (spec.tls.client.Auto()) return check(m->client, "client");
-  return "";
+  return Unready(spec, m, ord, spec.tls.client.Auto(), [&](const ServedState& s, const std::string& on) {
+    return s.authority_key_id == ca_key ? ""
+                                        : " still serves a certificate of the previous CA" + on + " (serial " + s.serial + ")";
+  });
 }
 
 const MemberTlsState* Probed(const TlsState& tls, int ord) {

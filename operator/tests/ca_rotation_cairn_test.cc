@@ -26,7 +26,6 @@
 #include <thread>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
-#include "operator/api/base64.h"
 #include "operator/api/naming.h"
 #include "operator/controller/executor.h"
 #include "operator/controller/membership.h"
@@ -63,11 +62,6 @@ std::string ReadFile(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string SecretField(const json& secret, const char* key) {
-  auto v = Base64Decode(secret["data"].value(key, ""));
-  return v.ok() ? *v : "";
 }
 
 // The real membership client, with the members' loopback URLs shown to the operator's
@@ -149,7 +143,7 @@ class CaRotationCairnTest : public ::testing::Test {
       auto s = secrets.find(naming::CertSecret("c", use));
       if (s == secrets.end()) continue;
       std::map<std::string, std::string> files;
-      for (const char* key : {"tls.crt", "tls.key", "ca.crt"}) files[key] = SecretField(s->second, key);
+      for (const char* key : {"tls.crt", "tls.key", "ca.crt"}) files[key] = SecretDataValue(s->second, key);
       const fs::path dir = VolumeDir(i, use);
       if (fs::exists(dir / "tls.crt") && ReadFile(dir / "tls.crt") == files["tls.crt"] &&
           ReadFile(dir / "ca.crt") == files["ca.crt"]) {
@@ -299,7 +293,7 @@ TEST_F(CaRotationCairnTest, TheCaIsReplacedUnderWritesWithoutAFailedRequestOrARe
     return LoopbackMembership(members_, OperatorClientTls(children, spec_)).LinearizableRead().ok();
   }, 30s)) << "the cluster never came up over mutual TLS";
   const json old_client = Secrets()[naming::CertSecret("c", "client")];
-  const std::string old_ca_key = tls::ParseCert(SecretField(Secrets()["c-ca"], "ca.crt"))->subject_key_id_hex;
+  const std::string old_ca_key = tls::ParseCert(SecretDataValue(Secrets()["c-ca"], "ca.crt"))->subject_key_id_hex;
   taken_.clear();
 
   std::jthread writer([this](std::stop_token stop) { Write(stop); });
@@ -352,11 +346,11 @@ TEST_F(CaRotationCairnTest, TheCaIsReplacedUnderWritesWithoutAFailedRequestOrARe
   const json& ca = secrets["c-ca"];
   EXPECT_FALSE(ca["data"].contains(kNextCaCert));
   EXPECT_FALSE(ca["data"].contains(kPreviousCaCert));
-  const std::string new_ca = SecretField(ca, "ca.crt");
+  const std::string new_ca = SecretDataValue(ca, "ca.crt");
   const std::string new_ca_key = tls::ParseCert(new_ca)->subject_key_id_hex;
   EXPECT_NE(new_ca_key, old_ca_key);
   for (const char* use : {"server", "peer", "client", "operator"}) {
-    EXPECT_EQ(SecretField(secrets[naming::CertSecret("c", use)], "ca.crt"), new_ca) << use;
+    EXPECT_EQ(SecretDataValue(secrets[naming::CertSecret("c", use)], "ca.crt"), new_ca) << use;
   }
 
   // Every member serves the new CA's certificates and refuses the old CA's client
@@ -365,7 +359,7 @@ TEST_F(CaRotationCairnTest, TheCaIsReplacedUnderWritesWithoutAFailedRequestOrARe
   children.secrets = secrets;
   const ClientTls op = OperatorClientTls(children, spec_);
   LoopbackMembership membership(members_, op);
-  const ClientTls old_app{new_ca, SecretField(old_client, "tls.crt"), SecretField(old_client, "tls.key")};
+  const ClientTls old_app{new_ca, SecretDataValue(old_client, "tls.crt"), SecretDataValue(old_client, "tls.key")};
   for (int i = 0; i < kMembers; ++i) {
     for (const std::string& url : {members_[i].ClientUrl(), members_[i].PeerUrl()}) {
       auto probe = MembershipClient({url}, 3s, op).ProbeTls(url, op);
