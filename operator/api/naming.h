@@ -13,6 +13,9 @@ namespace cairn::op::naming {
 inline constexpr int kClientPort = 2379;
 inline constexpr int kPeerPort = 2380;
 inline constexpr int kMetricsPort = 2381;  // --listen-metrics-urls: /metrics and the probes
+// The second peer port, used while members move between plaintext and TLS peer traffic
+// (reconcile/peer_listeners.h); kMetricsPort is taken.
+inline constexpr int kPeerPortAlternate = 2382;
 
 inline std::string PeerService(const std::string& cluster) { return cluster + "-peer"; }
 inline std::string ClientService(const std::string& cluster) { return cluster + "-client"; }
@@ -31,8 +34,9 @@ inline std::string MemberHost(const std::string& cluster, const std::string& ns,
   return Member(cluster, ordinal) + "." + PeerService(cluster) + "." + ns + ".svc";
 }
 inline std::string Scheme(bool tls) { return tls ? "https://" : "http://"; }
-inline std::string PeerUrl(const std::string& cluster, const std::string& ns, int ordinal, bool tls = false) {
-  return Scheme(tls) + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kPeerPort);
+inline std::string PeerUrl(const std::string& cluster, const std::string& ns, int ordinal, bool tls = false,
+                           int port = kPeerPort) {
+  return Scheme(tls) + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(port);
 }
 inline std::string MemberClientUrl(const std::string& cluster, const std::string& ns, int ordinal, bool tls = false) {
   return Scheme(tls) + MemberHost(cluster, ns, ordinal) + ":" + std::to_string(kClientPort);

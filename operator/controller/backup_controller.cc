@@ -71,7 +71,7 @@ std::vector<std::string> PreferFollowers(const std::vector<std::string>& urls,
 BackupController::BackupController(kube::Client& client, BackupControllerOptions options)
     : client_(client), options_(std::move(options)), queue_(options_.backoff_initial, options_.backoff_max) {
   if (!options_.endpoints) {
-    options_.endpoints = [](const ClusterSpec& spec) { return MemberEndpoints(spec, spec.replicas); };
+    options_.endpoints = [](const ClusterSpec& spec) { return MemberEndpoints(spec, spec.replicas, spec.tls.client.enabled); };
   }
   if (!options_.verify_url) {
     options_.verify_url = [](const json& pod) {
@@ -294,7 +294,7 @@ void BackupController::RunBackup(const RunRequest& r) {
   auto run = [&]() -> Result<backup::BackupManifest> {
     if (!store.ok()) return store.status();
     MembershipClient members(options_.endpoints(r.cluster), options_.member_timeout,
-                             OperatorClientTls(ClientSecrets(client_, r.cluster), r.cluster));
+                             OperatorClientTls(ClientSecrets(client_, r.cluster), r.cluster, r.cluster.tls.client.enabled));
     backup::FullBackupRequest request;
     request.cluster = r.cluster_key;
     request.version = r.version;
@@ -596,7 +596,7 @@ void BackupController::ShipDeltas(std::stop_token stop, json cluster_obj, Backup
       continue;
     }
     MembershipClient members(options_.endpoints(*cluster), options_.member_timeout,
-                             OperatorClientTls(ClientSecrets(client_, *cluster), *cluster));
+                             OperatorClientTls(ClientSecrets(client_, *cluster), *cluster, cluster->tls.client.enabled));
     backup::DeltaShipperOptions o;
     o.prefix = policy.destination.s3.prefix + ns + "/" + cluster->name + "/";
     o.endpoints = options_.endpoints(*cluster);

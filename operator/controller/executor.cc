@@ -245,6 +245,8 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
           data.erase(naming::KeyMemberId(a.member_name));
         }
       });
+    case ActionKind::kUpdateStartScript:
+      return EditConfigMap(c, spec, [&](json& data) { data[naming::kKeyScript] = resources::StartScript(); });
     case ActionKind::kDeleteMemberBootstrap:
       return EditConfigMap(c, spec, [&](json& data) {
         data.erase(naming::KeyInitialCluster(a.member_name));
@@ -253,10 +255,11 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
         data.erase(naming::KeyConfiguredAt(a.member_name));
       });
     case ActionKind::kCreateStatefulSet:
-      return CreateIdempotent(c, types::StatefulSet(), spec, resources::StatefulSet(spec, a.replicas));
+      return CreateIdempotent(c, types::StatefulSet(), spec,
+                              resources::StatefulSet(spec, a.replicas, DesiredPeerListeners(spec, obs)));
     case ActionKind::kUpdateStatefulSet: {
       // replicas stays the live value: scaling is a separate, planner-ordered step.
-      json desired = resources::StatefulSet(spec, obs.stateful_set.replicas);
+      json desired = resources::StatefulSet(spec, obs.stateful_set.replicas, DesiredPeerListeners(spec, obs));
       desired["metadata"]["annotations"][naming::kAnnotationTemplateChangedAt] = FormatTime(a.at);
       return Ok(kube::UpdateWithRetry(c, types::StatefulSet(), spec.namespace_, naming::StatefulSet(spec.name), [&](json& live) {
         json d = desired;
@@ -284,6 +287,8 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
     }
     case ActionKind::kAddLearner:
       return membership.AddLearner(a.peer_url);
+    case ActionKind::kUpdatePeerUrl:
+      return membership.UpdatePeerUrl(a.member_id, a.peer_url);
     case ActionKind::kPromoteLearner:
       return membership.Promote(a.member_id);
     case ActionKind::kMoveLeader:

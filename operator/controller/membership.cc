@@ -14,6 +14,7 @@ class EtcdMembership : public Membership {
     auto r = client_.AddLearner(peer_url);
     return r.ok() ? Status::Ok() : r.status();
   }
+  Status UpdatePeerUrl(uint64_t id, const std::string& peer_url) override { return client_.UpdatePeerUrls(id, {peer_url}); }
   Status Promote(uint64_t id) override { return client_.Promote(id); }
   Status Remove(uint64_t id) override { return client_.Remove(id); }
   Status MoveLeader(uint64_t to) override { return client_.MoveLeader(to); }

@@ -23,6 +23,8 @@ class Membership {
   virtual ~Membership() = default;
   virtual Result<std::vector<MemberState>> Observe() = 0;
   virtual Status AddLearner(const std::string& peer_url) = 0;
+  // MemberUpdate of the member's peer URL (peer_listeners.h: moving to or from TLS).
+  virtual Status UpdatePeerUrl(uint64_t id, const std::string& peer_url) = 0;
   virtual Status Promote(uint64_t id) = 0;
   virtual Status Remove(uint64_t id) = 0;
   virtual Status MoveLeader(uint64_t to) = 0;

@@ -1,5 +1,6 @@
 #include "operator/controller/observe.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "operator/api/naming.h"
@@ -95,14 +96,38 @@ void ObserveCaSecret(const json& secret, TlsState* tls) {
 
 namespace {
 
-// The URL scheme the template's start script uses, from the container's environment.
-bool TemplateUsesTls(const json& sts, const char* env_name) {
+// The member container of a StatefulSet's pod template (null if there is none).
+json MemberContainer(const json& sts) {
   for (const auto& c : sts["spec"]["template"]["spec"].value("containers", json::array())) {
-    for (const auto& e : c.value("env", json::array())) {
-      if (e.value("name", "") == env_name) return e.value("value", "") == "https";
-    }
+    if (c.value("name", "") == "cairn") return c;
   }
-  return false;
+  return nullptr;
+}
+
+std::string EnvOf(const json& container, const char* env_name) {
+  for (const auto& e : container.value("env", json::array())) {
+    if (e.value("name", "") == env_name) return e.value("value", "");
+  }
+  return "";
+}
+
+// Where the template's members listen for peers, as the start script reads it.
+PeerListeners PeerListenersOf(const json& sts) {
+  const json container = MemberContainer(sts);
+  if (container.is_null()) return {};
+  PeerListeners out;
+  const std::string port = EnvOf(container, resources::kEnvPeerPort);
+  const std::string scheme = EnvOf(container, resources::kEnvPeerScheme);
+  out.advertised = PeerEndpoint::Parse((scheme.empty() ? "http" : scheme) + ":" + (port.empty() ? "2380" : port))
+                       .value_or(PeerEndpoint{false, naming::kPeerPort});
+  if (const std::string also = EnvOf(container, resources::kEnvPeerAlso); !also.empty()) out.also = PeerEndpoint::Parse(also);
+  if (!out.AnyTls()) return out;
+  for (const auto& v : sts["spec"]["template"]["spec"].value("volumes", json::array())) {
+    if (v.value("name", "") == "tls-peer") out.tls_secret = v.value("secret", json::object()).value("secretName", "");
+  }
+  const json args = container.value("args", json::array());
+  out.check_peer_san = std::find(args.begin(), args.end(), "--experimental-peer-skip-client-san-verification") == args.end();
+  return out;
 }
 
 bool Terminating(const json& obj) { return obj["metadata"].contains("deletionTimestamp") && !obj["metadata"]["deletionTimestamp"].is_null(); }
@@ -110,6 +135,10 @@ bool Terminating(const json& obj) { return obj["metadata"].contains("deletionTim
 TimePoint Created(const json& obj) { return ParseTime(obj["metadata"].value("creationTimestamp", "")); }
 
 }  // namespace
+
+bool TemplateServesClientTls(const json& sts) {
+  return EnvOf(MemberContainer(sts), resources::kEnvClientScheme) == "https";
+}
 
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
                              const Result<std::vector<MemberState>>& members) {
@@ -122,6 +151,7 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     const json data = c.config_map->value("data", json::object());
     o.config_map.token = data.value(naming::kKeyToken, "");
     o.config_map.restore = data.value(naming::kKeyRestore, "");
+    o.config_map.script_outdated = data.value(naming::kKeyScript, "") != resources::StartScript();
     const std::string suffix = ".initial-cluster";
     for (const auto& [key, value] : data.items()) {
       if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
@@ -142,17 +172,14 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     o.stateful_set.exists = true;
     o.stateful_set.replicas = sts["spec"].value("replicas", 1);
     o.stateful_set.ready_replicas = sts.value("status", json::object()).value("readyReplicas", 0);
-    o.stateful_set.template_up_to_date =
-        Annotation(sts, naming::kAnnotationSpecHash) ==
-        Annotation(resources::StatefulSet(spec, o.stateful_set.replicas), naming::kAnnotationSpecHash);
+    o.stateful_set.peer = PeerListenersOf(sts);
     const json status = sts.value("status", json::object());
     o.stateful_set.update_revision = status.value("updateRevision", "");
     o.stateful_set.revision_observed = !o.stateful_set.update_revision.empty() &&
                                        status.value("observedGeneration", int64_t{0}) >=
                                            sts["metadata"].value("generation", int64_t{1});
     o.stateful_set.template_changed_at = ParseTime(Annotation(sts, naming::kAnnotationTemplateChangedAt));
-    o.stateful_set.client_tls = TemplateUsesTls(sts, resources::kEnvClientScheme);
-    o.stateful_set.peer_tls = TemplateUsesTls(sts, resources::kEnvPeerScheme);
+    o.stateful_set.client_tls = TemplateServesClientTls(sts);
   }
   if (c.pdb) {
     o.pdb.exists = true;
@@ -210,6 +237,13 @@ ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
     o.members = *members;
   } else {
     o.member_list_error = members.status().message();
+  }
+  if (c.stateful_set) {
+    // Up to date with what this pass wants, which for the peer listeners depends on the
+    // member list too (peer_listeners.h).
+    const json desired = resources::StatefulSet(spec, o.stateful_set.replicas, DesiredPeerListeners(spec, o));
+    o.stateful_set.template_up_to_date =
+        Annotation(*c.stateful_set, naming::kAnnotationSpecHash) == Annotation(desired, naming::kAnnotationSpecHash);
   }
   return o;
 }

@@ -43,6 +43,9 @@ nlohmann::json DesiredCertManagerCertificate(const ClusterSpec& spec, const Cert
 // the rotation's annotations. Unparseable times read as the epoch.
 void ObserveCaSecret(const nlohmann::json& secret, TlsState* tls);
 
+// Whether a StatefulSet's pod template serves clients over TLS (its CLIENT_SCHEME).
+bool TemplateServesClientTls(const nlohmann::json& sts);
+
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
                              const Result<std::vector<MemberState>>& members);
 

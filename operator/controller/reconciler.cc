@@ -114,17 +114,20 @@ std::optional<ObservedState::LastBackup> LastFinishedBackup(const std::vector<js
 
 }  // namespace
 
-std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas) {
+std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls) {
   std::vector<std::string> out;
-  for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
-    out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, spec.tls.client.enabled));
+  for (bool tls : {serving_tls, !serving_tls}) {
+    if (tls != serving_tls && tls != spec.tls.client.enabled) continue;
+    for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
+      out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, tls));
+    }
   }
   return out;
 }
 
-ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec) {
+ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec, bool serving_tls) {
   auto secret = children.secrets.find(TlsSecretName(spec, "operator"));
-  if (!spec.tls.client.enabled || secret == children.secrets.end()) return {};
+  if (!(spec.tls.client.enabled || serving_tls) || secret == children.secrets.end()) return {};
   return ClientTlsOf(secret->second);
 }
 
@@ -162,8 +165,10 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   }
 
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
-  std::unique_ptr<Membership> membership =
-      options_.membership(*spec, MemberEndpoints(*spec, sts_replicas), OperatorClientTls(children, *spec));
+  const bool serving_tls =
+      children.stateful_set ? TemplateServesClientTls(*children.stateful_set) : spec->tls.client.enabled;
+  std::unique_ptr<Membership> membership = options_.membership(
+      *spec, MemberEndpoints(*spec, sts_replicas, serving_tls), OperatorClientTls(children, *spec, serving_tls));
   Result<std::vector<MemberState>> members = Status::Unavailable("no member has been started");
   if (children.stateful_set) members = membership->Observe();
 

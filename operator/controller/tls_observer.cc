@@ -84,7 +84,8 @@ void ProbeMemberTls(const ClusterSpec& spec, const ChildObjects& children, const
     if (client_as) {
       state.client = Served(membership.ProbeTls(naming::MemberClientUrl(spec.name, spec.namespace_, *ord, true), *client_as));
     }
-    if (peer_as) state.peer = Served(membership.ProbeTls(m.peer_url, *peer_as));
+    // A member still advertising plaintext is moving to TLS (peer_listeners.h).
+    if (peer_as && m.peer_url.rfind("https://", 0) == 0) state.peer = Served(membership.ProbeTls(m.peer_url, *peer_as));
   }
 }
 

@@ -190,6 +190,16 @@ Status MembershipClient::Promote(uint64_t id) {
   });
 }
 
+Status MembershipClient::UpdatePeerUrls(uint64_t id, const std::vector<std::string>& peer_urls) {
+  return impl_->AnyEndpoint([&](const std::string& ep) {
+    pb::MemberUpdateRequest req;
+    req.set_id(id);
+    for (const auto& url : peer_urls) req.add_peerurls(url);
+    pb::MemberUpdateResponse resp;
+    return impl_->Call(ep, &pb::Cluster::Stub::MemberUpdate, req, &resp, "MemberUpdate");
+  });
+}
+
 Status MembershipClient::Remove(uint64_t id) {
   return impl_->AnyEndpoint([&](const std::string& ep) {
     pb::MemberRemoveRequest req;

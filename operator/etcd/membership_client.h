@@ -66,6 +66,8 @@ class MembershipClient {
   Result<std::vector<MemberInfo>> List();
   Result<MemberInfo> AddLearner(const std::string& peer_url);
   Status Promote(uint64_t id);
+  // MemberUpdate: the member's peer URLs become `peer_urls`.
+  Status UpdatePeerUrls(uint64_t id, const std::vector<std::string>& peer_urls);
   Status Remove(uint64_t id);
   // Transfers leadership to `to`. Finds the leader first; OK if `to` already leads.
   Status MoveLeader(uint64_t to);

@@ -19,6 +19,7 @@ enum class ActionKind {
   kCreateClientService,
   kUpdateClientService,
   kCreateConfigMap,      // bootstrap keys for ordinals [0, replicas)
+  kUpdateStartScript,    // the ConfigMap's start script becomes this operator's
   kWriteMemberBootstrap, // member_name, initial_cluster, state, member_id, at
   kDeleteMemberBootstrap,// member_name
   kCreateStatefulSet,    // replicas
@@ -28,6 +29,7 @@ enum class ActionKind {
   kUpdatePdb,            // min_available
   kAnnotateVolume,       // ordinal, member_id: record which member's data a volume holds
   kAddLearner,           // member_name, peer_url
+  kUpdatePeerUrl,        // member_id, peer_url: MemberUpdate (peer_listeners.h's step 2)
   kPromoteLearner,       // member_id
   kMoveLeader,           // member_id = transferee
   kRemoveMember,         // member_id

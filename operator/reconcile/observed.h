@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "operator/reconcile/peer_listeners.h"
+
 namespace cairn::op {
 
 using Clock = std::chrono::system_clock;
@@ -36,7 +38,7 @@ struct StatefulSetState {
   bool revision_observed = false;
   TimePoint template_changed_at{};  // when the operator last changed the template
   bool client_tls = false;  // the template serves clients over TLS (https)
-  bool peer_tls = false;    // the template talks TLS to peers
+  PeerListeners peer;       // where the template's members listen for peers
 };
 
 struct PdbState {
@@ -72,6 +74,9 @@ struct ConfigMapState {
   std::string token;
   std::map<std::string, MemberBootstrap> members;  // by member name
   std::string restore;  // spec.bootstrap.restore as recorded at bootstrap (naming::kKeyRestore)
+  // Its start script is not this operator's (written by an older one): pods made from
+  // now on would miss what the current pod template asks of the script.
+  bool script_outdated = false;
   // When each member's entry was last written. A pod older than its entry may still see
   // the previous one: the kubelet refreshes a mounted ConfigMap only after a minute or so.
   std::map<std::string, TimePoint> configured_at;

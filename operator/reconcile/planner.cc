@@ -8,6 +8,7 @@
 #include "operator/api/version.h"
 #include "operator/reconcile/ca_rotation.h"
 #include "operator/reconcile/certificates.h"
+#include "operator/reconcile/peer_listeners.h"
 
 namespace cairn::op {
 namespace {
@@ -17,16 +18,15 @@ using std::chrono::seconds;
 // Ordinal of a member: by the peer URL the operator gave it (always present, unlike the
 // name, which a member publishes only once it has started).
 std::optional<int> OrdinalOf(const ClusterSpec& spec, const MemberState& m) {
-  auto ord = naming::OrdinalFromPeerUrl(spec.name, m.peer_url);
-  if (!ord || m.peer_url != naming::PeerUrl(spec.name, spec.namespace_, *ord, spec.tls.peer.enabled)) return std::nullopt;
-  if (!m.name.empty() && m.name != naming::Member(spec.name, *ord)) return std::nullopt;
-  return ord;
+  auto address = ParseMemberPeerUrl(spec, m.peer_url);
+  if (!address || (!m.name.empty() && m.name != naming::Member(spec.name, address->ordinal))) return std::nullopt;
+  return address->ordinal;
 }
 
 class Planner {
  public:
   Planner(const ClusterSpec& spec, const ObservedState& obs, TimePoint now, const PlannerConfig& cfg)
-      : spec_(spec), obs_(obs), now_(now), cfg_(cfg) {}
+      : spec_(spec), obs_(obs), now_(now), cfg_(cfg), peer_(DesiredPeerListeners(spec, obs)) {}
 
   Plan Run() {
     plan_.phase = "Running";
@@ -81,6 +81,7 @@ class Planner {
       }
     }
     if (auto p = Rollout()) return *p;
+    if (auto p = MovePeerUrls()) return *p;
     if (auto p = CaRotation()) return *p;
     if (refused) return *refused;
     if (!plan_.problems.empty()) plan_.phase = "Degraded";
@@ -177,6 +178,30 @@ class Planner {
     return std::nullopt;
   }
 
+  // Step 2 of peer_listeners.h, once every pod listens on both endpoints: one member's
+  // peer URL per pass moves to the endpoint the spec asks for.
+  std::optional<Plan> MovePeerUrls() {
+    auto target = obs_.stateful_set.peer.MovingTo(spec_.tls.peer.enabled);
+    if (!target) return std::nullopt;
+    for (const auto& [ord, m] : by_ordinal_) {
+      if (ParseMemberPeerUrl(spec_, m->peer_url)->endpoint == *target) continue;
+      plan_.phase = "Updating";
+      if (healthy_voting_ < static_cast<int>(voting_.size())) {
+        return Wait("WaitingForHealthyMembers", "moving a peer URL waits until every member is healthy",
+                    cfg_.wait_requeue);
+      }
+      const std::string name = naming::Member(spec_.name, ord);
+      Plan p = Act(ActionKind::kUpdatePeerUrl, "MovingPeerUrl",
+                   "moving " + name + "'s peer URL to " + target->ToString() + " (peer TLS " +
+                       OnOff(spec_.tls.peer.enabled) + ")");
+      p.action.member_id = m->id;
+      p.action.member_name = name;
+      p.action.peer_url = naming::PeerUrl(spec_.name, spec_.namespace_, ord, target->tls, target->port);
+      return p;
+    }
+    return std::nullopt;
+  }
+
   bool Bootstrapping() const {
     if (!obs_.config_map.exists) return true;
     for (const auto& [name, b] : obs_.config_map.members) {
@@ -185,18 +210,8 @@ class Planner {
     return false;
   }
 
-  // The CA, then each certificate spec.tls needs, before anything that uses them; and no
-  // change of TLS under a running cluster, which needs a migration not written yet.
+  // The CA, then each certificate spec.tls needs, before anything that uses them.
   std::optional<Plan> EnsureTls() {
-    const auto& sts = obs_.stateful_set;
-    if (sts.exists && (sts.client_tls != spec_.tls.client.enabled || sts.peer_tls != spec_.tls.peer.enabled)) {
-      std::string why = "spec.tls changed for a running cluster (client TLS " + OnOff(sts.client_tls) + " -> " +
-                        OnOff(spec_.tls.client.enabled) + ", peer TLS " + OnOff(sts.peer_tls) + " -> " +
-                        OnOff(spec_.tls.peer.enabled) + "); turning TLS on or off is not supported yet";
-      plan_.problems.push_back(why);
-      plan_.phase = "Degraded";
-      return Blocked("TlsChangeNotSupported", why, cfg_.resync);
-    }
     if (!spec_.tls.Any()) return std::nullopt;
     for (const auto& given : ProvidedCertificates(spec_)) {
       auto have = obs_.tls.leaves.find(given.use);
@@ -307,6 +322,11 @@ class Planner {
       p.action.initial_cluster = BootstrapInitialCluster(spec_, spec_.replicas);
       p.action.state = "new";
       return p;
+    }
+    if (obs_.config_map.script_outdated) {
+      return Act(ActionKind::kUpdateStartScript, "UpdatingStartScript",
+                 "replacing the members' start script in ConfigMap " + naming::ConfigMap(spec_.name) +
+                     ", written by an older operator; running members keep theirs until their pods are replaced");
     }
     if (!obs_.stateful_set.exists) {
       plan_.phase = "Creating";
@@ -643,7 +663,8 @@ class Planner {
     Plan p = Act(ActionKind::kAddLearner, repair ? "ReAddingMember" : "AddingLearner",
                  "adding " + naming::Member(spec_.name, target) + " as a learner");
     p.action.member_name = naming::Member(spec_.name, target);
-    p.action.peer_url = naming::PeerUrl(spec_.name, spec_.namespace_, target, spec_.tls.peer.enabled);
+    p.action.peer_url =
+        naming::PeerUrl(spec_.name, spec_.namespace_, target, peer_.advertised.tls, peer_.advertised.port);
     return p;
   }
 
@@ -657,6 +678,7 @@ class Planner {
   std::vector<std::pair<int, const MemberState*>> learners_;
   int healthy_voting_ = 0;
   const MemberState* leader_ = nullptr;
+  const PeerListeners peer_;  // the pod template's, as this pass wants it
 };
 
 }  // namespace
@@ -695,6 +717,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kCreateConfigMap: return "CreateConfigMap";
     case ActionKind::kCreateRestoreSecret: return "CreateRestoreSecret";
     case ActionKind::kCreatePreUpgradeBackup: return "CreatePreUpgradeBackup";
+    case ActionKind::kUpdateStartScript: return "UpdateStartScript";
     case ActionKind::kWriteMemberBootstrap: return "WriteMemberBootstrap";
     case ActionKind::kDeleteMemberBootstrap: return "DeleteMemberBootstrap";
     case ActionKind::kCreateStatefulSet: return "CreateStatefulSet";
@@ -704,6 +727,7 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kUpdatePdb: return "UpdatePdb";
     case ActionKind::kAnnotateVolume: return "AnnotateVolume";
     case ActionKind::kAddLearner: return "AddLearner";
+    case ActionKind::kUpdatePeerUrl: return "UpdatePeerUrl";
     case ActionKind::kPromoteLearner: return "PromoteLearner";
     case ActionKind::kMoveLeader: return "MoveLeader";
     case ActionKind::kRemoveMember: return "RemoveMember";

@@ -15,7 +15,8 @@
 //     leader last, with the gates of rollout.h; a version change etcd would refuse
 //     (version.h) is not applied at all;
 //   * with spec.tls, the CA and every certificate (certificates.h) exist before the
-//     members that use them; TLS is never turned on or off under a running cluster;
+//     members that use them; peer TLS is turned on or off under a running cluster only
+//     through a second listener and one peer URL move at a time (peer_listeners.h);
 //     the CA is rotated (ca_rotation.h) only on an otherwise converged cluster, and each
 //     of its steps waits until members are seen, by connecting, to have taken the last.
 // Thread-safety: stateless.

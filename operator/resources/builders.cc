@@ -98,6 +98,10 @@ fi
 host="$name.$PEER_SERVICE.$POD_NAMESPACE.svc"
 client="${CLIENT_SCHEME:-http}"
 peer="${PEER_SCHEME:-http}"
+peer_port="${PEER_PORT:-2380}"
+listen_peer="$peer://0.0.0.0:$peer_port"
+# PEER_ALSO ("https:2382"): a second peer listener while members move to it or from it.
+[ -n "${PEER_ALSO:-}" ] && listen_peer="$listen_peer,${PEER_ALSO%%:*}://0.0.0.0:${PEER_ALSO#*:}"
 if [ -f "$root/restore.db" ] && [ ! -d "$root/data" ] && [ "$(cat "$cfg/$name.initial-cluster-state")" = new ]; then
   echo "restoring $name from the fetched backup" >&2
   replay=
@@ -106,7 +110,7 @@ if [ -f "$root/restore.db" ] && [ ! -d "$root/data" ] && [ "$(cat "$cfg/$name.in
     --name="$name" \
     --data-dir="$root/data.restoring" \
     --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
-    --initial-advertise-peer-urls="$peer://$host:2380" \
+    --initial-advertise-peer-urls="$peer://$host:$peer_port" \
     --initial-cluster-token="$(cat "$cfg/token")" || { rm -rf "$root/data.restoring"; exit 1; }
   mv "$root/data.restoring" "$root/data"
   rm -f "$root/restore.db" "$root/restore.deltas"
@@ -116,9 +120,9 @@ exec "${CAIRN_BIN:-cairn}" \
   --data-dir="$root/data" \
   --listen-client-urls="$client://0.0.0.0:2379" \
   --advertise-client-urls="$client://$host:2379" \
-  --listen-peer-urls="$peer://0.0.0.0:2380" \
+  --listen-peer-urls="$listen_peer" \
   --listen-metrics-urls=http://0.0.0.0:2381 \
-  --initial-advertise-peer-urls="$peer://$host:2380" \
+  --initial-advertise-peer-urls="$peer://$host:$peer_port" \
   --initial-cluster="$(cat "$cfg/$name.initial-cluster")" \
   --initial-cluster-state="$(cat "$cfg/$name.initial-cluster-state")" \
   --initial-cluster-token="$(cat "$cfg/token")" \
@@ -168,6 +172,10 @@ nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, Me
 }
 
 nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
+  return StatefulSet(spec, replicas, InitialPeerListeners(spec));
+}
+
+nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas, const PeerListeners& peer) {
   nlohmann::json pod_labels = Labels(spec);
   pod_labels[naming::kLabelVersion] = spec.version;
   for (const auto& [k, v] : spec.pod.labels) {
@@ -184,7 +192,7 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
     args.push_back("--trusted-ca-file=" + dir + "ca.crt");
     if (spec.tls.client.client_cert_auth) args.push_back("--client-cert-auth");
   }
-  if (spec.tls.peer.enabled) {
+  if (peer.AnyTls()) {
     const std::string dir = std::string(kTlsDir) + "/peer/";
     args.push_back("--peer-cert-file=" + dir + "tls.crt");
     args.push_back("--peer-key-file=" + dir + "tls.key");
@@ -193,7 +201,7 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
     // The operator's peer certificates name every member by one wildcard, so checking a
     // peer's address against them (etcd's SAN check, by reverse DNS of the pod IP) proves
     // little and breaks under a cluster domain other than cluster.local.
-    if (!spec.tls.peer.provided) args.push_back("--experimental-peer-skip-client-san-verification");
+    if (!peer.check_peer_san) args.push_back("--experimental-peer-skip-client-san-verification");
   }
   for (const auto& o : spec.options) args.push_back(o);
   nlohmann::json container = {
@@ -207,10 +215,11 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
         {{"name", "POD_NAMESPACE"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.namespace"}}}}}},
         {{"name", "PEER_SERVICE"}, {"value", naming::PeerService(spec.name)}},
         {{"name", kEnvClientScheme}, {"value", spec.tls.client.enabled ? "https" : "http"}},
-        {{"name", kEnvPeerScheme}, {"value", spec.tls.peer.enabled ? "https" : "http"}}}},
+        {{"name", kEnvPeerScheme}, {"value", peer.advertised.Scheme()}},
+        {{"name", kEnvPeerPort}, {"value", std::to_string(peer.advertised.port)}}}},
       {"ports",
        {{{"name", "client"}, {"containerPort", naming::kClientPort}},
-        {{"name", "peer"}, {"containerPort", naming::kPeerPort}},
+        {{"name", "peer"}, {"containerPort", peer.advertised.port}},
         // Probes and Prometheus: plain HTTP whatever TLS the client port requires.
         {{"name", "metrics"}, {"containerPort", naming::kMetricsPort}}}},
       // Ready means "can serve a client now" (a voter with a leader that answers a
@@ -225,11 +234,16 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas) {
        {{{"name", naming::VolumeClaimTemplate()}, {"mountPath", kDataRoot}},
         {{"name", "bootstrap"}, {"mountPath", kConfigDir}, {"readOnly", true}}}}};
   if (!spec.resources.is_null()) container["resources"] = spec.resources;
+  if (peer.also) {
+    container["env"].push_back({{"name", kEnvPeerAlso}, {"value", peer.also->ToString()}});
+    container["ports"].push_back({{"name", "peer-also"}, {"containerPort", peer.also->port}});
+  }
 
   nlohmann::json volumes = {{{"name", "bootstrap"}, {"configMap", {{"name", naming::ConfigMap(spec.name)}}}}};
-  for (auto [use, on] : {std::pair{"server", spec.tls.client.enabled}, std::pair{"peer", spec.tls.peer.enabled}}) {
-    if (!on) continue;
-    volumes.push_back({{"name", std::string("tls-") + use}, {"secret", {{"secretName", TlsSecretName(spec, use)}}}});
+  for (auto [use, secret] : {std::pair{"server", spec.tls.client.enabled ? TlsSecretName(spec, "server") : ""},
+                              std::pair{"peer", peer.AnyTls() ? peer.tls_secret : ""}}) {
+    if (secret.empty()) continue;
+    volumes.push_back({{"name", std::string("tls-") + use}, {"secret", {{"secretName", secret}}}});
     container["volumeMounts"].push_back(
         {{"name", std::string("tls-") + use}, {"mountPath", std::string(kTlsDir) + "/" + use}, {"readOnly", true}});
   }

@@ -27,12 +27,18 @@ nlohmann::json PeerService(const ClusterSpec& spec);
 nlohmann::json ClientService(const ClusterSpec& spec);
 // Bootstrap ConfigMap: token, start script, and one entry per member.
 nlohmann::json ConfigMap(const ClusterSpec& spec, const std::map<std::string, MemberBootstrap>& members);
+// The member StatefulSet; `peer` says where members listen for each other
+// (peer_listeners.h), a new cluster's (InitialPeerListeners) when not given.
 nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas);
+nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas, const PeerListeners& peer);
 nlohmann::json PodDisruptionBudget(const ClusterSpec& spec, int32_t min_available);
 
-// Container environment the start script reads: "http" or "https" for each side.
+// Container environment the start script reads: "http" or "https" for each side, the
+// advertised peer port, and the second peer listener ("https:2382") while members move.
 inline constexpr const char* kEnvClientScheme = "CLIENT_SCHEME";
 inline constexpr const char* kEnvPeerScheme = "PEER_SCHEME";
+inline constexpr const char* kEnvPeerPort = "PEER_PORT";
+inline constexpr const char* kEnvPeerAlso = "PEER_ALSO";
 
 // The Secrets of spec.tls (certificates.h): the CA's (ca.crt, ca.key) and a leaf's
 // (type kubernetes.io/tls: tls.crt, tls.key, ca.crt), owned by the cluster.

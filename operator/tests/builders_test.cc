@@ -156,6 +156,32 @@ TEST(Builders, TlsMountsTheCertificateSecretsAndPassesTheirFilesToTheMember) {
   for (const auto& v : plain["volumes"]) EXPECT_FALSE(v.contains("secret"));
 }
 
+TEST(Builders, ADualPeerTemplateListensOnBothEndpointsWithThePeerCertificate) {
+  // Turning peer TLS off: the spec no longer names a peer Secret; the template keeps
+  // the live one (and its SAN check setting) while a TLS endpoint remains.
+  const PeerListeners dual{{true, naming::kPeerPort}, PeerEndpoint{false, naming::kPeerPortAlternate}, "user-peer", true};
+  auto s = resources::StatefulSet(Spec(), 3, dual);
+  const auto& pod = s["spec"]["template"]["spec"];
+  const auto& c = pod["containers"][0];
+  std::map<std::string, std::string> env;
+  for (const auto& e : c["env"]) env[e["name"]] = e.value("value", "");
+  EXPECT_EQ(env[resources::kEnvPeerScheme], "https");
+  EXPECT_EQ(env[resources::kEnvPeerPort], "2380");
+  EXPECT_EQ(env[resources::kEnvPeerAlso], "http:2382");
+  std::set<int> ports;
+  for (const auto& p : c["ports"]) ports.insert(p["containerPort"].get<int>());
+  EXPECT_EQ(ports, (std::set<int>{2379, 2380, 2381, 2382}));
+  const auto& args = c["args"];
+  EXPECT_TRUE(std::find(args.begin(), args.end(), "--peer-cert-file=/etc/cairn/tls/peer/tls.crt") != args.end());
+  EXPECT_TRUE(std::find(args.begin(), args.end(), "--experimental-peer-skip-client-san-verification") == args.end());
+  std::map<std::string, std::string> secrets;
+  for (const auto& v : pod["volumes"]) {
+    if (v.contains("secret")) secrets[v["name"]] = v["secret"]["secretName"];
+  }
+  EXPECT_EQ(secrets, (std::map<std::string, std::string>{{"tls-peer", "user-peer"}}));
+  EXPECT_NE(resources::SpecHash(s), resources::SpecHash(resources::StatefulSet(Spec(), 3)));
+}
+
 TEST(Builders, ProvidedTlsSecretsAreMountedAsTheyAre) {
   auto spec = Spec({{"tls",
                      {{"client", {{"secret", {{"serverSecretName", "my-server"}, {"operatorSecretName", "my-op"}}}}},
@@ -321,6 +347,19 @@ TEST_F(StartScriptTest, UsesHttpsUrlsForTheSidesWithTls) {
   EXPECT_NE(args.find("--listen-peer-urls=https://0.0.0.0:2380\n"), std::string::npos);
   EXPECT_NE(args.find("--initial-advertise-peer-urls=https://c-1.c-peer.ns.svc:2380\n"), std::string::npos);
   EXPECT_NE(args.find("--listen-metrics-urls=http://0.0.0.0:2381\n"), std::string::npos) << "probes stay plain";
+}
+
+TEST_F(StartScriptTest, ListensOnASecondPeerEndpointWhileMembersMove) {
+  Write(dir_ + "/cfg/c-1.initial-cluster", "c-0=http://a:2380,c-1=http://b:2380");
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "existing");
+  ASSERT_EQ(Run("PEER_SCHEME=http PEER_PORT=2380 PEER_ALSO=https:2382"), 0);
+  std::string args = Args();
+  EXPECT_NE(args.find("--listen-peer-urls=http://0.0.0.0:2380,https://0.0.0.0:2382\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--initial-advertise-peer-urls=http://c-1.c-peer.ns.svc:2380\n"), std::string::npos);
+  ASSERT_EQ(Run("PEER_SCHEME=https PEER_PORT=2382"), 0);
+  args = Args();
+  EXPECT_NE(args.find("--listen-peer-urls=https://0.0.0.0:2382\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--initial-advertise-peer-urls=https://c-1.c-peer.ns.svc:2382\n"), std::string::npos);
 }
 
 TEST_F(StartScriptTest, WaitsWithoutEntry) {

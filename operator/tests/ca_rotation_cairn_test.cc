@@ -84,6 +84,7 @@ class LoopbackMembership : public Membership {
     return list;
   }
   Status AddLearner(const std::string&) override { return Status::Internal("not in this test"); }
+  Status UpdatePeerUrl(uint64_t, const std::string&) override { return Status::Internal("not in this test"); }
   Status Promote(uint64_t) override { return Status::Internal("not in this test"); }
   Status Remove(uint64_t) override { return Status::Internal("not in this test"); }
   Status MoveLeader(uint64_t) override { return Status::Internal("not in this test"); }
@@ -162,13 +163,13 @@ class CaRotationCairnTest : public ::testing::Test {
   Plan Pass() {
     ChildObjects children;
     children.secrets = Secrets();
-    LoopbackMembership membership(members_, OperatorClientTls(children, spec_));
+    LoopbackMembership membership(members_, OperatorClientTls(children, spec_, spec_.tls.client.enabled));
     Result<std::vector<MemberState>> members = Status::Unavailable("not started");
     if (procs_[0]) members = membership.Observe();
     ObservedState o = ObserveObjects(spec_, children, members);
     o.peer_service = o.client_service = {true, true};
     o.config_map.exists = true;
-    o.stateful_set = {true, true, kMembers, kMembers, "r1", true, {}, true, true};
+    o.stateful_set = {true, true, kMembers, kMembers, "r1", true, {}, true, InitialPeerListeners(spec_)};
     o.pdb = {true, QuorumOf(kMembers)};
     for (int i = 0; i < kMembers; ++i) o.pods[i] = {true, true, false, Clock::now() - 1h, "pod-" + std::to_string(i), "r1", ""};
     const TimePoint now = Clock::now();
@@ -290,7 +291,7 @@ TEST_F(CaRotationCairnTest, TheCaIsReplacedUnderWritesWithoutAFailedRequestOrARe
   ASSERT_TRUE(Eventually([&] {
     ChildObjects children;
     children.secrets = Secrets();
-    return LoopbackMembership(members_, OperatorClientTls(children, spec_)).LinearizableRead().ok();
+    return LoopbackMembership(members_, OperatorClientTls(children, spec_, spec_.tls.client.enabled)).LinearizableRead().ok();
   }, 30s)) << "the cluster never came up over mutual TLS";
   const json old_client = Secrets()[naming::CertSecret("c", "client")];
   const std::string old_ca_key = tls::ParseCert(SecretDataValue(Secrets()["c-ca"], "ca.crt"))->subject_key_id_hex;
@@ -357,7 +358,7 @@ TEST_F(CaRotationCairnTest, TheCaIsReplacedUnderWritesWithoutAFailedRequestOrARe
   // certificate; nothing acknowledged was lost.
   ChildObjects children;
   children.secrets = secrets;
-  const ClientTls op = OperatorClientTls(children, spec_);
+  const ClientTls op = OperatorClientTls(children, spec_, spec_.tls.client.enabled);
   LoopbackMembership membership(members_, op);
   const ClientTls old_app{new_ca, SecretDataValue(old_client, "tls.crt"), SecretDataValue(old_client, "tls.key")};
   for (int i = 0; i < kMembers; ++i) {

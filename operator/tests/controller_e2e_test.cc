@@ -65,6 +65,16 @@ class FakeMembership : public Membership {
     c_.log.push_back("add " + peer_url);
     return Status::Ok();
   }
+  Status UpdatePeerUrl(uint64_t id, const std::string& peer_url) override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    for (auto& m : c_.members) {
+      if (m.id != id) continue;
+      m.peer_url = peer_url;
+      c_.log.push_back("update " + m.name + " " + peer_url);
+      return Status::Ok();
+    }
+    return Status::NotFound("no such member");
+  }
   Status Promote(uint64_t id) override {
     std::lock_guard<std::mutex> lock(c_.mu);
     for (auto& m : c_.members) {
@@ -171,7 +181,8 @@ class World {
             m.id = sim_.next_id++;
             m.name = naming::Member(name_, i);
             // Members advertise what their template's start script gives them.
-            m.peer_url = naming::PeerUrl(name_, ns_, i, PeerTls(*sts));
+            const PeerEndpoint peer = AdvertisedPeer(*sts);
+            m.peer_url = naming::PeerUrl(name_, ns_, i, peer.tls, peer.port);
             m.healthy = true;
             m.is_leader = i == 0;
             m.raft_index = m.applied_index = 10;
@@ -200,10 +211,10 @@ class World {
     }
   }
 
-  static bool PeerTls(const json& sts) {
+  static PeerEndpoint AdvertisedPeer(const json& sts) {
     ChildObjects children;
     children.stateful_set = sts;
-    return ObserveObjects(ClusterSpec{}, children, Status::Unavailable("")).stateful_set.peer_tls;
+    return ObserveObjects(ClusterSpec{}, children, Status::Unavailable("")).stateful_set.peer.advertised;
   }
 
   FakeApiServer& fake_;
@@ -432,6 +443,42 @@ TEST_F(ControllerE2E, ASpecChangeRollsThePodTemplateAndKeepsReplicas) {
   }
   EXPECT_EQ(Cluster()["status"]["updatedReplicas"], 3);
   EXPECT_TRUE(sts["metadata"]["annotations"].contains(naming::kAnnotationTemplateChangedAt));
+}
+
+TEST_F(ControllerE2E, TurningPeerTlsOnMovesEveryMemberThroughASecondListener) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd",
+                                  {{"spec", {{"tls", {{"peer", {{"auto", json::object()}}}}}}}}).ok());
+  auto moved = [&] {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    return std::all_of(sim_.members.begin(), sim_.members.end(), [](const MemberState& m) {
+      return m.peer_url.rfind("https://", 0) == 0;
+    });
+  };
+  auto template_env = [&] {
+    std::map<std::string, std::string> env;
+    json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();
+    for (const auto& e : sts["spec"]["template"]["spec"]["containers"][0]["env"]) env[e["name"]] = e.value("value", "");
+    return env;
+  };
+  ASSERT_TRUE(Eventually([&] { return moved() && !template_env().count(resources::kEnvPeerAlso) && Converged(3); }, 60s))
+      << Cluster().dump(2);
+  EXPECT_EQ(template_env()[resources::kEnvPeerScheme], "https");
+  EXPECT_EQ(template_env()[resources::kEnvPeerPort], "2382");
+  std::lock_guard<std::mutex> lock(sim_.mu);
+  std::vector<std::string> updates;
+  for (const auto& l : sim_.log) {
+    if (l.rfind("update ", 0) == 0) updates.push_back(l);
+  }
+  EXPECT_EQ(updates.size(), 3u) << ::testing::PrintToString(sim_.log);
+  for (const auto& m : sim_.members) {
+    const int ord = *naming::OrdinalFromName("etcd", m.name);
+    EXPECT_EQ(m.peer_url, naming::PeerUrl("etcd", "db", ord, true, naming::kPeerPortAlternate));
+    EXPECT_EQ(world.PodsMade(ord), 3) << "pod " << ord << ": made, then once per template";
+  }
 }
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {

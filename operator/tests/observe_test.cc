@@ -41,6 +41,47 @@ TEST(Observe, ChildrenAreUpToDateOnlyWithTheDesiredHash) {
   EXPECT_FALSE(changed.stateful_set.template_up_to_date);
 }
 
+TEST(Observe, AStartScriptOtherThanThisOperatorsIsOutdated) {
+  ClusterSpec spec = Spec();
+  ChildObjects c;
+  c.config_map = resources::ConfigMap(spec, {});
+  EXPECT_FALSE(ObserveObjects(spec, c, kNoMembers).config_map.script_outdated);
+  (*c.config_map)["data"][naming::kKeyScript] = "#!/bin/sh\nexec cairn --listen-peer-urls=http://0.0.0.0:2380\n";
+  EXPECT_TRUE(ObserveObjects(spec, c, kNoMembers).config_map.script_outdated);
+}
+
+TEST(Observe, ThePeerListenersComeFromTheTemplateAndDecideWhetherItIsUpToDate) {
+  // A plaintext cluster whose spec turned peer TLS on: the template it wants listens on
+  // both endpoints until every member advertises the TLS one.
+  ClusterSpec secure = Spec({{"tls", {{"peer", {{"auto", json::object()}}}}}});
+  ChildObjects c;
+  c.stateful_set = resources::StatefulSet(Spec(), 3);
+  std::vector<MemberState> members(3);
+  for (int i = 0; i < 3; ++i) {
+    members[i].id = 1 + i;
+    members[i].peer_url = naming::PeerUrl("c", "ns", i, false);
+  }
+  ObservedState o = ObserveObjects(secure, c, members);
+  EXPECT_EQ(o.stateful_set.peer, (PeerListeners{{false, naming::kPeerPort}, std::nullopt, "", false}));
+  EXPECT_FALSE(o.stateful_set.template_up_to_date);
+  const PeerListeners dual = DesiredPeerListeners(secure, o);
+  EXPECT_EQ(dual, (PeerListeners{{false, naming::kPeerPort}, PeerEndpoint{true, naming::kPeerPortAlternate}, "c-peer-tls", false}));
+
+  c.stateful_set = resources::StatefulSet(secure, 3, dual);
+  o = ObserveObjects(secure, c, members);
+  EXPECT_EQ(o.stateful_set.peer, dual) << "read back as written";
+  EXPECT_TRUE(o.stateful_set.template_up_to_date);
+  for (int i = 0; i < 2; ++i) members[i].peer_url = naming::PeerUrl("c", "ns", i, true, naming::kPeerPortAlternate);
+  EXPECT_TRUE(ObserveObjects(secure, c, members).stateful_set.template_up_to_date) << "one member still on http";
+  members[2].peer_url = naming::PeerUrl("c", "ns", 2, true, naming::kPeerPortAlternate);
+  o = ObserveObjects(secure, c, members);
+  EXPECT_FALSE(o.stateful_set.template_up_to_date);
+  EXPECT_EQ(DesiredPeerListeners(secure, o),
+            (PeerListeners{{true, naming::kPeerPortAlternate}, std::nullopt, "c-peer-tls", false}));
+  // Without a member list nothing moves.
+  EXPECT_TRUE(ObserveObjects(secure, c, kNoMembers).stateful_set.template_up_to_date);
+}
+
 TEST(Observe, VolumeMarksComeFromPvcsOrFromPodsWithEmptyDir) {
   ChildObjects c;
   c.pods = {{{"metadata", {{"name", "c-0"}, {"creationTimestamp", "2026-03-01T10:00:00Z"},

@@ -8,11 +8,14 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "operator/api/naming.h"
 #include "operator/reconcile/certificates.h"
+#include "operator/reconcile/peer_listeners.h"
 #include "operator/reconcile/planner.h"
 #include "operator/reconcile/status_builder.h"
 
@@ -35,7 +38,7 @@ inline ObservedState Healthy(const ClusterSpec& spec, int n, TimePoint t = kT0) 
   o.peer_service = o.client_service = {true, true};
   o.config_map.exists = true;
   o.config_map.token = naming::ClusterToken(spec.name, spec.uid);
-  o.stateful_set = {true, true, n, n, "r1", true, t - seconds(3600), spec.tls.client.enabled, spec.tls.peer.enabled};
+  o.stateful_set = {true, true, n, n, "r1", true, t - seconds(3600), spec.tls.client.enabled, InitialPeerListeners(spec)};
   o.pdb = {true, QuorumOf(n)};
   o.members.emplace();
   for (int i = 0; i < n; ++i) {
@@ -116,6 +119,8 @@ struct World {
   std::set<uint64_t> restarting;  // members whose pod was replaced: back on the next Settle
   std::vector<std::string> trace;
   std::vector<Action> actions;
+  std::map<std::string, PeerListeners> template_peers;  // by template revision
+  std::optional<PeerListeners> peer_before;
 
   int Voting() const {
     return static_cast<int>(std::count_if(obs.members->begin(), obs.members->end(), [](auto& m) { return !m.is_learner; }));
@@ -204,17 +209,20 @@ struct World {
         obs.config_map.members[a.member_name] = {a.initial_cluster, a.state, naming::MemberIdHex(a.member_id)};
         obs.config_map.configured_at[a.member_name] = a.at;
         break;
+      case ActionKind::kUpdateStartScript: obs.config_map.script_outdated = false; break;
       case ActionKind::kDeleteMemberBootstrap:
         obs.config_map.members.erase(a.member_name);
         obs.config_map.configured_at.erase(a.member_name);
         break;
       case ActionKind::kCreateStatefulSet:
-        obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}, spec.tls.client.enabled, spec.tls.peer.enabled};
+        obs.stateful_set = {true, true, a.replicas, 0, "r1", true, {}, spec.tls.client.enabled, DesiredPeerListeners(spec, obs)};
         template_version = spec.version;
         break;
       case ActionKind::kUpdateStatefulSet:
         obs.stateful_set.template_up_to_date = true;
+        obs.stateful_set.peer = DesiredPeerListeners(spec, obs);
         obs.stateful_set.update_revision = "r" + std::to_string(++revisions);
+        template_peers[obs.stateful_set.update_revision] = obs.stateful_set.peer;
         obs.stateful_set.template_changed_at = a.at;
         template_version = spec.version;
         break;
@@ -230,6 +238,14 @@ struct World {
       }
       case ActionKind::kCreatePdb: case ActionKind::kUpdatePdb: obs.pdb = {true, a.min_available}; break;
       case ActionKind::kAnnotateVolume: obs.volumes[a.ordinal].marker = naming::MemberIdHex(a.member_id); break;
+      case ActionKind::kUpdatePeerUrl: {
+        ASSERT_EQ(HealthyVoting(), Voting()) << "moved a peer URL with a member down";
+        auto it = std::find_if(obs.members->begin(), obs.members->end(), [&](auto& m) { return m.id == a.member_id; });
+        ASSERT_NE(it, obs.members->end());
+        ASSERT_EQ(naming::OrdinalFromPeerUrl("c", a.peer_url), naming::OrdinalFromPeerUrl("c", it->peer_url));
+        it->peer_url = a.peer_url;
+        break;
+      }
       case ActionKind::kAddLearner: {
         for (auto& m : *obs.members) ASSERT_FALSE(m.is_learner) << "second learner";
         MemberState m;
@@ -338,6 +354,38 @@ struct World {
     }
   }
 
+  // Every member can be reached by every other: its pod listens on the peer endpoint it
+  // advertises, and a TLS endpoint is dialed only by pods that have a peer certificate.
+  // Also what the observer does: a template that is not the one this pass wants (for
+  // the peer listeners, that depends on the member list) is not up to date.
+  void CheckPeerReachability() {
+    if (!obs.stateful_set.exists || !obs.members) return;
+    template_peers.emplace(obs.stateful_set.update_revision, obs.stateful_set.peer);
+    // Pods made before the world first looked run what the StatefulSet had then.
+    if (!peer_before) peer_before = obs.stateful_set.peer;
+    auto listeners_of = [&](const PodState& pod) -> const PeerListeners& {
+      auto t = template_peers.find(pod.revision);
+      return t != template_peers.end() ? t->second : *peer_before;
+    };
+    if (!(obs.stateful_set.peer == DesiredPeerListeners(spec, obs))) obs.stateful_set.template_up_to_date = false;
+    for (const auto& m : *obs.members) {
+      const int ord = *naming::OrdinalFromPeerUrl("c", m.peer_url);
+      if (!obs.pods[ord].exists || restarting.count(m.id)) continue;
+      auto address = ParseMemberPeerUrl(spec, m.peer_url);
+      ASSERT_TRUE(address.has_value()) << m.peer_url;
+      const PeerListeners& own = listeners_of(obs.pods[ord]);
+      ASSERT_TRUE(own.advertised == address->endpoint || own.also == address->endpoint)
+          << m.peer_url << " is not served by its pod (template " << obs.pods[ord].revision << ")";
+      if (!address->endpoint.tls) continue;
+      for (const auto& [other, pod] : obs.pods) {
+        if (other != ord && pod.exists) {
+          ASSERT_TRUE(listeners_of(pod).AnyTls()) << "pod " << other << " dials " << m.peer_url
+                                                                 << " without a peer certificate";
+        }
+      }
+    }
+  }
+
   // Runs the planner until it reports convergence. Each pass is a fresh planner, which
   // is exactly what an operator restart between any two steps looks like.
   Plan Converge(int max_steps = 200) {
@@ -347,6 +395,7 @@ struct World {
       p = PlanNext(spec, obs, now);
       if (p.action.kind == ActionKind::kNone) return p;
       Apply(p.action);
+      CheckPeerReachability();
       if (::testing::Test::HasFatalFailure()) return p;
       now += p.action.requeue_after + seconds(1);
       ++steps;

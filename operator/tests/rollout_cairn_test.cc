@@ -105,7 +105,8 @@ class RolloutCairnTest : public ::testing::Test {
     ObservedState o;
     o.peer_service = o.client_service = {true, true};
     o.config_map.exists = true;
-    o.stateful_set = {true, template_up_to_date_, kMembers, kMembers, revision_, true, template_changed_at_, false, false};
+    o.stateful_set = {true, template_up_to_date_, kMembers, kMembers, revision_, true, template_changed_at_, false,
+                      InitialPeerListeners(spec_)};
     o.pdb = {true, QuorumOf(kMembers)};
     for (int i = 0; i < kMembers; ++i) {
       const bool ready = procs_[i] && HttpOk(members_[i].client_port, "/readyz");

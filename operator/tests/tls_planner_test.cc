@@ -1,11 +1,16 @@
 // spec.tls in the planner: a new cluster gets its CA and certificates before anything
 // that uses them, certificates are renewed at two thirds of their life and reissued when
-// their CA or names are not what they should be (a wrong bundle is only rewritten), a broken CA Secret or a TLS
-// change under a running cluster stops the operator with a reason, and the status shows
-// every certificate.
+// their CA or names are not what they should be (a wrong bundle is only rewritten), a broken CA Secret
+// stops the operator with a reason, peer TLS is turned on and off under a running cluster
+// without a member becoming unreachable, and the status shows every certificate.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
+#include "operator/api/naming.h"
 #include "operator/reconcile/certificates.h"
+#include "operator/reconcile/peer_listeners.h"
 #include "operator/reconcile/planner.h"
 #include "operator/reconcile/status_builder.h"
 #include "operator/tests/planner_world.h"
@@ -126,17 +131,134 @@ TEST(TlsPlanner, AnUnreadableCaSecretStopsTheOperatorInsteadOfReplacingIt) {
   EXPECT_NE(p.action.message.find("c-ca"), std::string::npos);
 }
 
-TEST(TlsPlanner, TurningTlsOnOrOffUnderARunningClusterIsRefusedNotRolledOut) {
+// The peer URL of every member, in ordinal order.
+std::vector<std::string> PeerUrls(const World& w) {
+  std::map<int, std::string> by_ord;
+  for (const auto& m : *w.obs.members) by_ord[*naming::OrdinalFromPeerUrl("c", m.peer_url)] = m.peer_url;
+  std::vector<std::string> out;
+  for (const auto& [ord, url] : by_ord) out.push_back(url);
+  return out;
+}
+
+std::vector<std::string> PeerUrlsAt(bool tls, int port) {
+  std::vector<std::string> out;
+  for (int i = 0; i < 3; ++i) out.push_back(naming::PeerUrl("c", "ns", i, tls, port));
+  return out;
+}
+
+// Changes the world's spec the way an edit of the EtcdCluster does.
+void Edit(World& w, const ClusterSpec& spec) {
+  w.spec = spec;
+  w.obs.stateful_set.template_up_to_date = false;
+}
+
+size_t Count(const World& w, ActionKind kind) {
+  return static_cast<size_t>(std::count_if(w.actions.begin(), w.actions.end(), [&](const Action& a) { return a.kind == kind; }));
+}
+
+// The world checks after every step that each member is reached where it advertises
+// and that only pods with a peer certificate dial a TLS endpoint (planner_world.h).
+TEST(TlsPlanner, PeerTlsIsTurnedOnAndOffUnderARunningClusterThroughASecondListener) {
+  World w = MakeWorld(Spec(3));
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ASSERT_EQ(PeerUrls(w), PeerUrlsAt(false, naming::kPeerPort));
+
+  Edit(w, SecureSpec(3));
+  size_t before = w.actions.size();
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  EXPECT_EQ(PeerUrls(w), PeerUrlsAt(true, naming::kPeerPortAlternate));
+  EXPECT_EQ(w.obs.stateful_set.peer, (PeerListeners{{true, naming::kPeerPortAlternate}, std::nullopt, "c-peer-tls", false}));
+  // Dual listeners, three moves, then the plaintext listener goes: two templates.
+  std::vector<ActionKind> order;
+  for (size_t i = before; i < w.actions.size(); ++i) {
+    const ActionKind k = w.actions[i].kind;
+    if (k == ActionKind::kUpdateStatefulSet || k == ActionKind::kUpdatePeerUrl) order.push_back(k);
+  }
+  EXPECT_EQ(order, (std::vector<ActionKind>{ActionKind::kUpdateStatefulSet, ActionKind::kUpdatePeerUrl,
+                                            ActionKind::kUpdatePeerUrl, ActionKind::kUpdatePeerUrl,
+                                            ActionKind::kUpdateStatefulSet}));
+  EXPECT_EQ(Count(w, ActionKind::kRemoveMember), 0u);
+
+  Edit(w, Spec(3));
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  EXPECT_EQ(PeerUrls(w), PeerUrlsAt(false, naming::kPeerPort));
+  EXPECT_EQ(w.obs.stateful_set.peer, (PeerListeners{{false, naming::kPeerPort}, std::nullopt, "", false}));
+  EXPECT_EQ(Count(w, ActionKind::kUpdatePeerUrl), 6u);
+}
+
+TEST(TlsPlanner, APeerTlsChangeRevertedHalfWayMovesTheMovedMembersBack) {
+  World w = MakeWorld(Spec(3));
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  Edit(w, SecureSpec(3));
+  // Run until the first member has moved to TLS.
+  for (int i = 0; i < 200 && Count(w, ActionKind::kUpdatePeerUrl) == 0; ++i) {
+    w.Settle();
+    Plan p = PlanNext(w.spec, w.obs, w.now);
+    w.Apply(p.action);
+    w.CheckPeerReachability();
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    w.now += p.action.requeue_after + seconds(1);
+  }
+  ASSERT_EQ(Count(w, ActionKind::kUpdatePeerUrl), 1u);
   ClusterSpec plain = Spec(3);
-  ObservedState o = Healthy(plain, 3);
-  ClusterSpec secure = SecureSpec(3);
-  Plan p = PlanNext(secure, o, kT0);
+  Edit(w, plain);
+  Plan p = w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.ExpectConverged(3);
+  EXPECT_EQ(p.phase, "Running");
+  EXPECT_EQ(PeerUrls(w), PeerUrlsAt(false, naming::kPeerPort));
+  EXPECT_EQ(Count(w, ActionKind::kUpdatePeerUrl), 2u) << "only the moved member moves back";
+  EXPECT_FALSE(w.obs.stateful_set.peer.also.has_value());
+}
+
+// The script in the ConfigMap is how a pod learns of a second peer listener; one written
+// by an older operator would ignore it.
+TEST(TlsPlanner, AStartScriptFromAnOlderOperatorIsReplacedBeforeThePodTemplateChanges) {
+  World w = MakeWorld(Spec(3));
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  w.obs.config_map.script_outdated = true;
+  Edit(w, SecureSpec(3));
+  const size_t before = w.actions.size();
+  w.Converge();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(Count(w, ActionKind::kUpdateStartScript), 1u);
+  std::vector<ActionKind> kinds;
+  for (size_t i = before; i < w.actions.size(); ++i) kinds.push_back(w.actions[i].kind);
+  auto script = std::find(kinds.begin(), kinds.end(), ActionKind::kUpdateStartScript);
+  auto sts = std::find(kinds.begin(), kinds.end(), ActionKind::kUpdateStatefulSet);
+  EXPECT_LT(script, sts);
+  EXPECT_EQ(PeerUrls(w), PeerUrlsAt(true, naming::kPeerPortAlternate));
+}
+
+TEST(TlsPlanner, APeerUrlMovesOnlyWhileEveryMemberIsHealthy) {
+  ClusterSpec spec = SecureSpec(3);
+  ObservedState o = TlsHealthy(spec);
+  o.stateful_set.peer = {{false, naming::kPeerPort}, PeerEndpoint{true, naming::kPeerPortAlternate}, "c-peer-tls", false};
+  for (int i = 0; i < 3; ++i) (*o.members)[i].peer_url = naming::PeerUrl("c", "ns", i, false);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kUpdatePeerUrl) << p.action.message;
+  EXPECT_EQ(p.action.peer_url, naming::PeerUrl("c", "ns", 0, true, naming::kPeerPortAlternate));
+  (*o.members)[2].healthy = false;
+  p = PlanNext(spec, o, kT0);
   EXPECT_EQ(p.action.kind, ActionKind::kWait);
-  EXPECT_TRUE(p.blocked);
-  EXPECT_EQ(p.action.reason, "TlsChangeNotSupported");
-  EXPECT_NE(p.action.message.find("client TLS off -> on"), std::string::npos) << p.action.message;
-  ObservedState s = TlsHealthy(secure);
-  EXPECT_EQ(PlanNext(plain, s, kT0).action.reason, "TlsChangeNotSupported");
+  EXPECT_EQ(p.action.reason, "WaitingForHealthyMembers");
+}
+
+TEST(TlsPlanner, AMemberAddedDuringAMoveJoinsAtTheAdvertisedEndpoint) {
+  ClusterSpec spec = SecureSpec(4);
+  ObservedState o = TlsHealthy(spec);
+  o.stateful_set.peer = {{false, naming::kPeerPort}, PeerEndpoint{true, naming::kPeerPortAlternate}, "c-peer-tls", false};
+  for (int i = 0; i < 3; ++i) (*o.members)[i].peer_url = naming::PeerUrl("c", "ns", i, false);
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kAddLearner) << p.action.message;
+  EXPECT_EQ(p.action.peer_url, naming::PeerUrl("c", "ns", 3, false));
 }
 
 TEST(TlsPlanner, StatusShowsEveryCertificateAndWhetherTheyAreReady) {
