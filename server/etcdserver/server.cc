@@ -150,6 +150,10 @@ Status EtcdServer::Open() {
   }
   applied_index_ = store_applied;
   last_log_compaction_ = recovered.snapshot.index;
+  // The voters as of the snapshot; conf changes after it are re-applied as Raft
+  // re-delivers them. The next compaction's WAL marker records this, so it must not
+  // start empty, or a later restart finds no voters, this member included.
+  conf_state_ = recovered.snapshot.conf_state;
 
   raft::Config cfg;
   cfg.id = identity_.member_id;

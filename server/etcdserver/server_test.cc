@@ -138,6 +138,24 @@ TEST(EtcdServerTest, LogCompactionReleasesWalSegmentsAndRestartStillRecovers) {
   EXPECT_EQ(Put(**server, "after", "restart"), 602);
 }
 
+// A log compaction records the membership (Raft's ConfState) in the WAL's snapshot
+// marker; a restart rebuilds the voters from it. A member restarted once must record
+// the voters it recovered, not an empty set, in its next marker: otherwise, after a
+// second restart, it is not a voter of its own cluster and never campaigns.
+TEST(EtcdServerTest, VotersSurviveCompactionsAcrossRestarts) {
+  TempDir dir;
+  auto options = OptionsFor(dir);
+  options.snapshot_count = 50;
+  int64_t revision = 1;
+  for (int life = 0; life < 3; ++life) {
+    auto server = EtcdServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    // More than a compaction's worth of entries in every life.
+    for (int i = 0; i < 120; ++i) ASSERT_EQ(Put(**server, "k", std::to_string(i)), ++revision) << "life " << life;
+    EXPECT_TRUE((*server)->IsLeader());
+  }
+}
+
 }  // namespace
 }  // namespace cairn::etcdserver
 
