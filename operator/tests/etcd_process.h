@@ -59,6 +59,7 @@ struct EtcdMember {
   // "https" serves clients with TLS: give the member --cert-file/--key-file (extra args).
   std::string client_scheme = "http";
   std::string peer_scheme = "http";  // "https": give --peer-cert-file/--peer-key-file
+  std::string listen_peer_urls{};    // empty: PeerUrl() only
   std::string ClientUrl() const { return client_scheme + "://127.0.0.1:" + std::to_string(client_port); }
   std::string PeerUrl() const { return peer_scheme + "://127.0.0.1:" + std::to_string(peer_port); }
 };
@@ -73,7 +74,8 @@ class EtcdProcess {
     std::vector<std::string> args = {
         ServerBinary(), "--name=" + m_.name, "--data-dir=" + dir_ + "/data",
         "--listen-client-urls=" + m_.ClientUrl(), "--advertise-client-urls=" + m_.ClientUrl(),
-        "--listen-peer-urls=" + m_.PeerUrl(), "--initial-advertise-peer-urls=" + m_.PeerUrl(),
+        "--listen-peer-urls=" + (m_.listen_peer_urls.empty() ? m_.PeerUrl() : m_.listen_peer_urls),
+        "--initial-advertise-peer-urls=" + m_.PeerUrl(),
         "--initial-cluster=" + initial_cluster, "--initial-cluster-state=" + state,
         "--initial-cluster-token=cairn-op-test", "--heartbeat-interval=50", "--election-timeout=500",
         "--snapshot-count=1000", "--logger=zap", "--log-outputs=" + dir_ + "/log"};
