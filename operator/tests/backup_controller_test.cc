@@ -906,6 +906,25 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsFromABackupOnAClaim) {
   EXPECT_NE(copy.cluster, source_cluster);
 }
 
+// backup-to-dir deletes only full backups of its own cluster, and refuses bad flags
+// before it touches the directory.
+TEST_F(BackupControllerTest, BackupToDirRefusesFlagsThatWouldReachOutsideItsPrefix) {
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  const std::string base = std::string(CAIRN_OPERATOR_BIN) + " backup-to-dir --result-file=" + dir_.Join("r") +
+                           " --endpoints=" + member_.ClientUrl();
+  for (const std::string& flags :
+       {" --dir=" + volume + " --prefix=team/db/etcd/ --expire=team/db/other/full-20261207T000000Z-00000000000000000007.db",
+        " --dir=" + volume + " --prefix=team/db/etcd/ --expire=team/db/etcd/notes.txt",
+        " --dir=" + volume + " --prefix=team/db/etcd",
+        " --dir=" + dir_.Join("missing") + " --prefix=team/db/etcd/",
+        " --dir=" + volume + " --prefix=team/db/etcd/ --compression=lz4"}) {
+    const int rc = std::system((base + flags + " 2>/dev/null").c_str());
+    EXPECT_EQ(WEXITSTATUS(rc), 2) << flags;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(volume));
+}
+
 TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
   CreateCluster({{"schedule", "* * * * *"}, {"retention", {{"keepLast", 1}}}, {"destination", Destination()}});
   EventRecorder events(*client_, EventRecorderOptions{});

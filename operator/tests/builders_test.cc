@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "operator/api/naming.h"
+#include "operator/resources/backup_pod.h"
 #include "operator/resources/builders.h"
 
 namespace cairn::op {
@@ -240,6 +241,47 @@ ClusterSpec RestoringSpec() {
   r.secret_data = {{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "key"}, {"ca.crt", "PEM"}};
   spec.resolved_restore = r;
   return spec;
+}
+
+// The backup Pod of a pvc destination: the claim read-write, a TLS cluster's operator
+// client certificate passed on, retention's keys, and the limits that end a stuck run.
+TEST(Builders, TheBackupPodMountsTheClaimAndPresentsTheOperatorsCertificate) {
+  resources::BackupPodParams p;
+  p.ns = "ns";
+  p.backup = "c-202612070600";
+  p.backup_uid = "uid-b";
+  p.cluster = "c";
+  p.operator_image = "cairn-operator:0.1.0";
+  p.pvc = {"etcd-backups", "team/"};
+  p.prefix = "team/ns/c/";
+  p.endpoints = {"https://c-0.c-peer.ns.svc:2379", "https://c-1.c-peer.ns.svc:2379"};
+  p.client_tls_secret = "c-operator-tls";
+  p.timeout = std::chrono::seconds(3600);
+  p.expire = {"team/ns/c/full-20261206T060000Z-00000000000000000007.db.zst"};
+  const auto pod = resources::BackupPod(p);
+  EXPECT_EQ(pod["metadata"]["name"], "c-202612070600-backup");
+  EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["uid"], "uid-b");
+  const auto& spec = pod["spec"];
+  EXPECT_EQ(spec["activeDeadlineSeconds"], 3900);
+  EXPECT_EQ(spec["volumes"][1]["secret"]["secretName"], "c-operator-tls");
+  const auto& c = spec["containers"][0];
+  EXPECT_EQ(c["terminationMessagePolicy"], "FallbackToLogsOnError");
+  EXPECT_FALSE(c["securityContext"]["allowPrivilegeEscalation"].get<bool>());
+  std::vector<std::string> args;
+  for (const auto& a : c["args"]) args.push_back(a.get<std::string>());
+  const std::vector<std::string> want = {"backup-to-dir",
+                                         "--dir=/backup",
+                                         "--prefix=team/ns/c/",
+                                         "--endpoints=https://c-0.c-peer.ns.svc:2379,https://c-1.c-peer.ns.svc:2379",
+                                         "--cluster=ns/c",
+                                         "--version=",
+                                         "--compression=zstd",
+                                         "--timeout=3600",
+                                         "--expire=" + p.expire[0],
+                                         "--cacert=/etc/cairn/client-tls/ca.crt",
+                                         "--cert=/etc/cairn/client-tls/tls.crt",
+                                         "--key=/etc/cairn/client-tls/tls.key"};
+  EXPECT_EQ(args, want);
 }
 
 TEST(Builders, RestoreFetchesInAnInitContainerFromTheRecordedSource) {
