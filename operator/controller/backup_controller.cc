@@ -411,6 +411,10 @@ Status BackupController::FollowBackupPod(const json& live, const EtcdBackupObjec
   if (!pod.ok()) {
     if (pod.status().code() != StatusCode::kNotFound) return pod.status();
     auto made = CreateBackupPod(live, backup, pvc);
+    // Refused for good (a PodSecurity level that forbids it, a bad name): retrying cannot help.
+    if (made.code() == StatusCode::kPermissionDenied || made.code() == StatusCode::kInvalidArgument) {
+      return failed("BackupPodRefused", "the API server refused the backup Pod " + pod_name + ": " + made.message());
+    }
     if (!made.ok()) return made;
     return Status::Unavailable("backing up " + ns + "/" + backup.name + ": Pod " + pod_name + " created");
   }

@@ -798,7 +798,8 @@ TEST_F(BackupControllerTest, ABackupToAClaimRunsInAPodAndIsRecordedLikeOneToS3) 
 
 // A backup Pod that cannot start (unschedulable, its ReadWriteOnce claim held on another
 // node) fails the backup after backup_pod_start_timeout, with the scheduler's reason,
-// also across an operator restart; one whose run fails reports the run's error.
+// also across an operator restart; one the API server refuses fails it at once; one
+// whose run fails reports the run's error.
 TEST_F(BackupControllerTest, ABackupPodThatNeverStartsOrFailsFailsTheBackupWithWhy) {
   CreateCluster();
   controller_ = std::make_unique<BackupController>(*client_, PodOptions());
@@ -825,6 +826,13 @@ TEST_F(BackupControllerTest, ABackupPodThatNeverStartsOrFailsFailsTheBackupWithW
   EXPECT_FALSE(fake_.Object(types::Pod(), "db", "stuck-backup").has_value());
 
   controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  // A Pod the API server refuses for good (PodSecurity admission) fails the backup at once.
+  CreateBackup("forbidden", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  fake_.InjectError("POST /api/v1/namespaces/db/pods", 403, "Forbidden");
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "forbidden").ok());
+  st = Backup("forbidden")->at("status");
+  EXPECT_EQ(st.value("phase", ""), "Failed");
+  EXPECT_EQ(st.value("reason", ""), "BackupPodRefused") << st.dump(2);
   CreateBackup("down", {{"clusterName", "etcd"}, {"destination", Claim()}});
   EXPECT_EQ(controller_->ReconcileBackup("db", "down").code(), StatusCode::kUnavailable);
   proc_.reset();  // the member is gone when the Pod runs
