@@ -23,6 +23,31 @@ Result<SecretKeyRef> ParseKeyRef(const json& secret, const char* key_field, cons
   return ref;
 }
 
+// A prefix names a directory under the volume's root: it may not climb out of it.
+bool SafeRelativePrefix(const std::string& prefix) {
+  if (prefix.empty()) return true;
+  if (prefix.front() == '/') return false;
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = prefix.find('/', start);
+    const std::string part = prefix.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part == "." || part == "..") return false;
+    if (slash == std::string::npos) return true;
+    start = slash + 1;
+  }
+}
+
+Result<BackupDestination> ParsePvc(const json& pvc, const std::string& where) {
+  BackupDestination d;
+  d.pvc = PvcDestination{pvc.value("claimName", ""), pvc.value("prefix", "")};
+  if (d.pvc->claim_name.empty()) return Bad(where + ".pvc.claimName", "is required");
+  if (!SafeRelativePrefix(d.pvc->prefix)) {
+    return Bad(where + ".pvc.prefix", "must be a relative path without . or .. components");
+  }
+  if (!d.pvc->prefix.empty() && d.pvc->prefix.back() != '/') d.pvc->prefix += '/';
+  return d;
+}
+
 }  // namespace
 
 std::string S3Destination::Endpoint() const {
@@ -30,7 +55,10 @@ std::string S3Destination::Endpoint() const {
 }
 
 Result<BackupDestination> BackupDestination::Parse(const json& j, const std::string& where) {
-  if (!j.is_object() || !j.contains("s3") || !j["s3"].is_object()) return Bad(where, "s3 is required");
+  const bool has_s3 = j.is_object() && j.contains("s3") && j["s3"].is_object();
+  const bool has_pvc = j.is_object() && j.contains("pvc") && j["pvc"].is_object();
+  if (has_s3 == has_pvc) return Bad(where, "exactly one of s3 and pvc is required");
+  if (has_pvc) return ParsePvc(j["pvc"], where);
   const json& s3 = j["s3"];
   BackupDestination d;
   d.s3.endpoint = s3.value("endpoint", "");
@@ -69,14 +97,18 @@ static Result<std::optional<BackupPolicy>> ParsePolicy(const json& cluster) {
   p.suspend = b.value("suspend", false);
   p.compression = b.value("compression", "zstd");
   p.verify = b.value("verify", true);
-  if (b.contains("deltaPeriod")) {
-    auto period = ParseDuration(b.value("deltaPeriod", ""));
-    if (!period) return Bad("spec.backup.deltaPeriod", "is not a duration such as 10s");
-    p.delta_period = *period;
-  }
   auto dest = BackupDestination::Parse(b.value("destination", json()), "spec.backup.destination");
   if (!dest.ok()) return dest.status();
   p.destination = *dest;
+  if (p.destination.IsPvc()) p.delta_period = std::chrono::seconds(0);
+  if (b.contains("deltaPeriod")) {
+    auto period = ParseDuration(b.value("deltaPeriod", ""));
+    if (!period) return Bad("spec.backup.deltaPeriod", "is not a duration such as 10s");
+    if (p.destination.IsPvc() && period->count() > 0) {
+      return Bad("spec.backup.deltaPeriod", "delta backups go to S3 only; with a pvc destination set 0s or leave it out");
+    }
+    p.delta_period = *period;
+  }
   const json retention = b.value("retention", json::object());
   p.keep_last = retention.value("keepLast", 0);
   if (retention.contains("maxAge")) {

@@ -2,7 +2,8 @@
 // the CRDs' defaults applied again (so an object written before a default existed
 // behaves the same):
 //   * BackupDestination: where objects go (spec.backup.destination on an EtcdCluster,
-//     or spec.destination on an EtcdBackup): S3-compatible object storage;
+//     or spec.destination on an EtcdBackup): S3-compatible object storage, or a
+//     directory on a PersistentVolumeClaim (exactly one of the two);
 //   * BackupPolicy: spec.backup on an EtcdCluster: schedule, retention, compression,
 //     delta period;
 //   * EtcdBackupObject: one EtcdBackup: which cluster, where, and its recorded status.
@@ -44,8 +45,23 @@ struct S3Destination {
   std::string Endpoint() const;  // endpoint, or AWS's for the region
 };
 
+// A directory on a PersistentVolumeClaim in the backup's namespace. The operator cannot
+// mount it, so whatever reads or writes it runs in a Pod that mounts the claim
+// (resources/backup_pod.h, verify_pod.h, the members' restore init container).
+struct PvcDestination {
+  std::string claim_name;
+  std::string prefix;  // like S3Destination::prefix, relative to the volume's root
+  // Where `key` is, for status and logs: the operator cannot name the directory a Pod
+  // will mount the claim on.
+  std::string Url(const std::string& key) const { return "pvc://" + claim_name + "/" + key; }
+};
+
 struct BackupDestination {
-  S3Destination s3;
+  S3Destination s3;                  // meaningful unless pvc is set
+  std::optional<PvcDestination> pvc;
+  bool IsPvc() const { return pvc.has_value(); }
+  // Object names start with "<Prefix()><namespace>/<cluster>/".
+  const std::string& Prefix() const { return pvc ? pvc->prefix : s3.prefix; }
   static Result<BackupDestination> Parse(const nlohmann::json& j, const std::string& where);
 };
 
@@ -58,7 +74,9 @@ struct BackupPolicy {
   int32_t keep_last = 0;               // 0: unset
   std::chrono::seconds max_age{0};     // 0: unset
   bool verify = true;                  // copied into each scheduled EtcdBackup
-  // Continuous backup: delta segments this often between full backups; 0: off.
+  // Continuous backup: delta segments this often between full backups; 0: off. Default
+  // 10 s to S3; off, and refused when set, to a PVC (a shipper would need a long-running
+  // Pod holding the claim, which a ReadWriteOnce claim would then keep from the backup Pods).
   std::chrono::seconds delta_period{10};
   // Absent when the cluster has no spec.backup.
   static Result<std::optional<BackupPolicy>> Parse(const nlohmann::json& cluster);

@@ -213,6 +213,7 @@ nlohmann::json ResolvedRestore::ToJson() const {
                       {"pathStyle", path_style}, {"manifest", manifest}, {"ca", has_ca}};
   if (to_revision > 0) j["toRevision"] = to_revision;
   if (!to_time.empty()) j["toTime"] = to_time;
+  if (!claim.empty()) j["claim"] = claim;
   return j;
 }
 
@@ -230,6 +231,7 @@ std::optional<ResolvedRestore> ResolvedRestore::FromJson(const std::string& text
     r.has_ca = j.at("ca").get<bool>();
     r.to_revision = j.value("toRevision", int64_t{0});
     r.to_time = j.value("toTime", "");
+    r.claim = j.value("claim", "");
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

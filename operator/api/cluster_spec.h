@@ -99,6 +99,11 @@ struct ResolvedRestore {
   std::string to_time;
   bool path_style = false;
   bool has_ca = false;  // the restore Secret holds ca.crt
+  // A pvc destination's claim (endpoint, bucket and region then unused): the members'
+  // init containers mount it read-only and fetch from it. Pods stay on their volumes for
+  // life, so the members keep it mounted: with ReadWriteOnce, members (and later backup
+  // Pods) on other nodes than the first wait for the attachment.
+  std::string claim;
   std::map<std::string, std::string> secret_data;  // the restore Secret's content; empty once recorded
   nlohmann::json ToJson() const;
   static std::optional<ResolvedRestore> FromJson(const std::string& text);

@@ -1,6 +1,8 @@
 #include "operator/backup/full_backup.h"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "operator/api/naming.h"
 
@@ -127,5 +129,26 @@ Result<BackupManifest> FetchBackup(ObjectStore& store, const std::string& manife
   }
   return m;
 }
+
+std::vector<std::string> PreferFollowers(const std::vector<std::string>& urls,
+                                         const Result<std::vector<MemberState>>& observed) {
+  if (!observed.ok()) return urls;
+  std::vector<MemberState> order = *observed;
+  std::stable_sort(order.begin(), order.end(), [](const MemberState& a, const MemberState& b) {
+    return std::make_tuple(!a.healthy, a.is_leader) < std::make_tuple(!b.healthy, b.is_leader);
+  });
+  std::vector<std::string> out;
+  for (const auto& m : order) {
+    if (m.is_learner || m.name.empty()) continue;
+    for (const auto& url : urls) {
+      if (url.find("//" + m.name + ".") != std::string::npos) out.push_back(url);
+    }
+  }
+  for (const auto& url : urls) {
+    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(url);
+  }
+  return out;
+}
+
 
 }  // namespace cairn::op::backup

@@ -40,6 +40,13 @@ struct FullBackupRequest {
 
 Result<BackupManifest> RunFullBackup(MembershipClient& members, ObjectStore& store, const FullBackupRequest& request);
 
+// The order to ask members for a snapshot: healthy followers first, the leader after
+// them, then whatever else may serve: the copy and the stream then cost the leader
+// nothing. Member URLs are matched by the member's name as their host's first label
+// (<cluster>-<ordinal>.<peer service>...); `urls` as given when `observed` failed.
+std::vector<std::string> PreferFollowers(const std::vector<std::string>& urls,
+                                         const Result<std::vector<MemberState>>& observed);
+
 Result<BackupManifest> ReadManifest(ObjectStore& store, const std::string& manifest_key);
 Result<BackupManifest> FetchBackup(ObjectStore& store, const std::string& manifest_key, const ByteWriter& out);
 

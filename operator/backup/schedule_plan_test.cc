@@ -114,5 +114,35 @@ TEST(BackupSpecTest, DefaultsAndRefusals) {
   EXPECT_EQ(backup.status().code(), StatusCode::kInvalidArgument);
 }
 
+// A pvc destination: exactly one of s3 and pvc, a prefix that stays inside the volume, and
+// no deltas (off by default, refused when asked for).
+TEST(BackupSpecTest, APvcDestinationTakesNoDeltas) {
+  nlohmann::json cluster = {
+      {"spec", {{"backup", {{"schedule", "@daily"}, {"destination", {{"pvc", {{"claimName", "backups"}, {"prefix", "a/b"}}}}}}}}}};
+  auto p = BackupPolicy::Parse(cluster);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const BackupDestination& d = (*p)->destination;
+  ASSERT_TRUE(d.IsPvc());
+  EXPECT_EQ(d.pvc->claim_name, "backups");
+  EXPECT_EQ(d.Prefix(), "a/b/");
+  EXPECT_EQ(d.pvc->Url("a/b/x.db"), "pvc://backups/a/b/x.db");
+  EXPECT_EQ((*p)->delta_period, std::chrono::seconds(0)) << "no deltas to a claim unless asked";
+  cluster["spec"]["backup"]["deltaPeriod"] = "0s";
+  EXPECT_TRUE(BackupPolicy::Parse(cluster).ok());
+  cluster["spec"]["backup"]["deltaPeriod"] = "10s";
+  auto deltas = BackupPolicy::Parse(cluster);
+  EXPECT_EQ(deltas.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(deltas.status().message().find("S3 only"), std::string::npos) << deltas.status().ToString();
+  for (const char* prefix : {"../up", "a/../../b", "/abs", "./x"}) {
+    auto bad = BackupDestination::Parse({{"pvc", {{"claimName", "c"}, {"prefix", prefix}}}}, "d");
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << prefix;
+  }
+  auto both = BackupDestination::Parse(
+      {{"pvc", {{"claimName", "c"}}}, {"s3", {{"bucket", "b"}, {"credentialsSecret", {{"name", "c"}}}}}}, "d");
+  EXPECT_NE(both.status().message().find("exactly one of s3 and pvc"), std::string::npos) << both.status().ToString();
+  auto no_claim = BackupDestination::Parse({{"pvc", nlohmann::json::object()}}, "d");
+  EXPECT_NE(no_claim.status().message().find("d.pvc.claimName"), std::string::npos) << no_claim.status().ToString();
+}
+
 }  // namespace
 }  // namespace cairn::op::backup

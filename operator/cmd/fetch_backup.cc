@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -13,7 +14,7 @@
 namespace cairn::op {
 namespace {
 
-constexpr const char* kUsage = R"(usage: cairn-operator fetch-backup --bucket=B --manifest=KEY --out=FILE [flags]
+constexpr const char* kUsage = R"(usage: cairn-operator fetch-backup (--bucket=B | --dir=DIR) --manifest=KEY --out=FILE [flags]
 Downloads a backup (its <object>.manifest.json names it) and verifies it, into FILE.
 With --to-revision or --to-time (a point-in-time restore), the full backup is the
 newest at or before the target among those beside --manifest, and the delta segments
@@ -23,6 +24,8 @@ from it to the target go, checked and cut at the target, into --deltas-out for
   --endpoint=URL     S3-compatible endpoint (default: AWS for --region)
   --region=R         (default us-east-1)
   --bucket=B
+  --dir=DIR          instead of a bucket: the directory the backups are in (a mounted
+                     PersistentVolumeClaim), keys relative to it
   --path-style       endpoint/bucket/key addressing (MinIO, Ceph, s3rver)
   --ca-file=PATH     PEM CA bundle trusted besides the system's
   --manifest=KEY     the backup's manifest key, or the backup object's key
@@ -58,26 +61,35 @@ int FetchBackupMain(int argc, char** argv) {
     const auto eq = arg.find('=');
     if (eq == std::string::npos) return Usage("flags take --name=value: " + arg);
     const std::string name = arg.substr(0, eq);
-    if (name != "--endpoint" && name != "--region" && name != "--bucket" && name != "--ca-file" &&
+    if (name != "--endpoint" && name != "--region" && name != "--bucket" && name != "--dir" && name != "--ca-file" &&
         name != "--manifest" && name != "--out" && name != "--to-revision" && name != "--to-time" &&
         name != "--deltas-out") {
       return Usage("unknown flag " + name);
     }
     flags[name] = arg.substr(eq + 1);
   }
-  for (const char* required : {"--bucket", "--manifest", "--out"}) {
+  for (const char* required : {"--manifest", "--out"}) {
     if (flags[required].empty()) return Usage(std::string(required) + " is required");
   }
-  s3::ClientConfig config;
-  config.region = flags["--region"];
-  config.endpoint = flags["--endpoint"].empty() ? "https://s3." + config.region + ".amazonaws.com" : flags["--endpoint"];
-  config.bucket = flags["--bucket"];
-  config.path_style = path_style;
-  config.ca_file = flags["--ca-file"];
-  config.credentials = {Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"), Env("AWS_SESSION_TOKEN")};
-  auto client = s3::Client::Create(config);
-  if (!client.ok()) return Usage(client.status().ToString());
-  auto store = backup::NewS3Store(std::move(*client), config.bucket);
+  if (flags["--bucket"].empty() == flags["--dir"].empty()) return Usage("one of --bucket and --dir is required");
+  std::unique_ptr<backup::ObjectStore> store;
+  if (!flags["--dir"].empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(flags["--dir"], ec)) return Usage(flags["--dir"] + " is not a directory");
+    store = backup::NewDirectoryStore(flags["--dir"]);
+  } else {
+    s3::ClientConfig config;
+    config.region = flags["--region"];
+    config.endpoint =
+        flags["--endpoint"].empty() ? "https://s3." + config.region + ".amazonaws.com" : flags["--endpoint"];
+    config.bucket = flags["--bucket"];
+    config.path_style = path_style;
+    config.ca_file = flags["--ca-file"];
+    config.credentials = {Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"), Env("AWS_SESSION_TOKEN")};
+    auto client = s3::Client::Create(config);
+    if (!client.ok()) return Usage(client.status().ToString());
+    store = backup::NewS3Store(std::move(*client), config.bucket);
+  }
 
   std::string manifest = flags["--manifest"];
   if (!backup::IsManifestName(manifest)) manifest = backup::ManifestName(manifest);

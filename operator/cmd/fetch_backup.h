@@ -1,4 +1,5 @@
-// `cairn-operator fetch-backup`: downloads one backup from S3-compatible storage into a
+// `cairn-operator fetch-backup`: downloads one backup from S3-compatible storage (or
+// reads it from a directory: a mounted PersistentVolumeClaim, --dir) into a
 // file that `cairn snapshot restore` (or `etcdutl snapshot restore`) takes, checking the
 // object against its manifest and the snapshot against its own SHA-256 on the way
 // (backup/full_backup.h). The file appears only once complete and verified: it is

@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operator/cmd/backup_to_dir.h"
 #include "operator/cmd/fetch_backup.h"
 #include "operator/controller/backup_controller.h"
 #include "operator/controller/controller.h"
@@ -56,6 +57,9 @@ Reconciles EtcdCluster resources (etcd.cairn.dev/v1alpha1) into Cairn clusters.
 
        cairn-operator fetch-backup --help
 Downloads and verifies one backup, for `cairn snapshot restore`.
+
+       cairn-operator backup-to-dir --help
+One full backup into a directory (the backup Pod of a pvc destination).
 )";
 
 struct Flags {
@@ -124,6 +128,7 @@ int Fail(const std::string& what, const Status& s) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "fetch-backup") return FetchBackupMain(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "backup-to-dir") return BackupToDirMain(argc, argv);
   auto flags = ParseFlags(argc, argv);
   auto format = flags.ok() ? log::ParseFormat(flags->log_format) : Result<log::Format>(log::Format::kText);
   log::Init(format.ok() ? *format : log::Format::kText);

@@ -8,10 +8,12 @@
 #include "operator/api/time_format.h"
 #include "operator/backup/delta_shipper.h"
 #include "operator/backup/full_backup.h"
+#include "operator/backup/housekeeping.h"
 #include "operator/backup/schedule_plan.h"
 #include "operator/controller/reconciler.h"
 #include "operator/controller/restore_source.h"
 #include "operator/log/structured_log.h"
+#include "operator/resources/backup_pod.h"
 #include "operator/resources/verify_pod.h"
 #include "operator/reconcile/certificates.h"
 
@@ -43,27 +45,46 @@ ChildObjects ClientSecrets(kube::Client& client, const ClusterSpec& spec) {
   return children;
 }
 
-// Healthy followers first, the leader after them, then whatever else may serve: the copy
-// and the stream then cost the leader nothing. Member URLs are matched by the member's
-// name as their host's first label (<cluster>-<ordinal>.<peer service>...).
-std::vector<std::string> PreferFollowers(const std::vector<std::string>& urls,
-                                         const Result<std::vector<MemberState>>& observed) {
-  if (!observed.ok()) return urls;
-  std::vector<MemberState> order = *observed;
-  std::stable_sort(order.begin(), order.end(), [](const MemberState& a, const MemberState& b) {
-    return std::make_tuple(!a.healthy, a.is_leader) < std::make_tuple(!b.healthy, b.is_leader);
-  });
-  std::vector<std::string> out;
-  for (const auto& m : order) {
-    if (m.is_learner || m.name.empty()) continue;
-    for (const auto& url : urls) {
-      if (url.find("//" + m.name + ".") != std::string::npos) out.push_back(url);
+// What a Succeeded EtcdBackup records of its manifest, wherever the run happened.
+void RecordSucceeded(const backup::BackupManifest& m, const std::string& url, json& st) {
+  st["phase"] = "Succeeded";
+  st["objectURL"] = url;
+  st["objectKey"] = m.object;
+  st["size"] = m.object_size;
+  st["sha256"] = m.object_sha256;
+  st["revision"] = m.revision;
+  st["compression"] = backup::CompressionName(m.compression);
+  st["version"] = m.version;
+  st["memberID"] = m.member_id;
+  if (m.hash_kv) st["hashKV"] = *m.hash_kv;
+  st.erase("reason");
+  st.erase("message");
+}
+
+// The backup container's termination message and exit code, once it ended.
+std::optional<std::pair<int, std::string>> Terminated(const json& pod) {
+  for (const auto& c : pod.value("status", json::object()).value("containerStatuses", json::array())) {
+    const json state = c.value("state", json::object());
+    if (c.value("name", "") != "backup" || !state.contains("terminated")) continue;
+    const json& t = state["terminated"];
+    return std::pair{t.value("exitCode", -1), t.value("message", "")};
+  }
+  return std::nullopt;
+}
+
+// Why a Pod has not started: its scheduling condition, else a waiting container's reason.
+std::string WhyNotStarted(const json& pod) {
+  const json status = pod.value("status", json::object());
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "PodScheduled" && c.value("status", "") == "False") {
+      return "not scheduled: " + c.value("reason", "") + " " + c.value("message", "");
     }
   }
-  for (const auto& url : urls) {
-    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(url);
+  for (const auto& c : status.value("containerStatuses", json::array())) {
+    const json waiting = c.value("state", json::object()).value("waiting", json());
+    if (waiting.is_object()) return "waiting: " + waiting.value("reason", "") + " " + waiting.value("message", "");
   }
-  return out;
+  return "still " + status.value("phase", "Pending");
 }
 
 }  // namespace
@@ -187,6 +208,11 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
   }
   if (backup->phase == BackupPhase::kSucceeded && backup->verify && !backup->verified) return Verify(*live, *backup);
   if (backup->phase == BackupPhase::kSucceeded || backup->phase == BackupPhase::kFailed) return Status::Ok();
+  if (backup->phase == BackupPhase::kRunning) {
+    // A pvc run lives in its Pod, not in this process: an operator restart resumes it.
+    auto recorded = BackupDestination::Parse(previous.value("destination", json()), "status.destination");
+    if (recorded.ok() && recorded->pvc) return FollowBackupPod(*live, *backup, *recorded->pvc);
+  }
   const std::string cluster_key = ns + "/" + backup->cluster;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -226,8 +252,25 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
   const std::string compression_name = backup->compression.value_or(*policy ? (*policy)->compression : "zstd");
   auto compression = backup::ParseCompression(compression_name);
   if (!compression) return fail("InvalidSpec", "unknown compression " + compression_name);
+  if (destination->pvc && options_.operator_image.empty()) {
+    return fail("NoOperatorImage",
+                "a backup to a pvc destination runs in a Pod of the operator's image, which the operator was not "
+                "told (--operator-image or $OPERATOR_IMAGE)");
+  }
   if (!options_.may_act()) return Status::Ok();
 
+  // pvc runs are not in running_ (an operator restart forgets it; their Pods go on), so
+  // the cluster's EtcdBackups say whether one runs. Held until Running is written, so two
+  // workers of this process cannot both find none.
+  std::lock_guard<std::mutex> starting(start_mu_);
+  auto all = client_.List(types::EtcdBackup(), ns);
+  if (!all.ok()) return all.status();
+  for (const auto& item : all->items) {
+    auto other = EtcdBackupObject::Parse(item);
+    if (other.ok() && other->name != name && other->cluster == backup->cluster && other->phase == BackupPhase::kRunning) {
+      return Status::Unavailable("cluster " + cluster_key + " is being backed up by " + other->name);
+    }
+  }
   // Running is written before anything runs, conditional on the version read: of two
   // operators (or two workers) only one gets past this line.
   json st = previous;
@@ -237,8 +280,10 @@ Status BackupController::ReconcileBackup(const std::string& ns, const std::strin
   // Where it goes, as given: a restore by backupName reads it from here, even once the
   // source cluster and its spec.backup are gone.
   st["destination"] = destination_json;
+  st["compression"] = compression_name;
   auto written = client_.UpdateStatus(types::EtcdBackup(), ns, WithStatus(*live, st));
   if (!written.ok()) return written.status();
+  if (destination->pvc) return FollowBackupPod(*written, *backup, *destination->pvc);
   std::string version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);
   StartRun(RunRequest{ns, name, cluster_key, *cluster, *destination, *compression, version});
   return Status::Ok();
@@ -302,7 +347,7 @@ void BackupController::RunBackup(const RunRequest& r) {
     request.compression = r.compression;
     request.limit = options_.snapshot_limit;
     request.now = options_.clock;
-    request.endpoints = PreferFollowers(options_.endpoints(r.cluster), members.Observe());
+    request.endpoints = backup::PreferFollowers(options_.endpoints(r.cluster), members.Observe());
     return backup::RunFullBackup(members, **store, request);
   };
   const Result<backup::BackupManifest> result = run();
@@ -316,19 +361,7 @@ void BackupController::RunBackup(const RunRequest& r) {
   if (live.ok()) st = live->value("status", json::object());
   st["completionTime"] = FormatTime(options_.clock());
   if (result.ok()) {
-    const auto& m = *result;
-    st["phase"] = "Succeeded";
-    st["objectURL"] = (*store)->Url(m.object);
-    st["objectKey"] = m.object;
-    st["size"] = m.object_size;
-    st["sha256"] = m.object_sha256;
-    st["revision"] = m.revision;
-    st["compression"] = backup::CompressionName(m.compression);
-    st["version"] = m.version;
-    st["memberID"] = m.member_id;
-    if (m.hash_kv) st["hashKV"] = *m.hash_kv;
-    st.erase("reason");
-    st.erase("message");
+    RecordSucceeded(*result, (*store)->Url(result->object), st);
   } else {
     st["phase"] = "Failed";
     st["reason"] = "BackupFailed";
@@ -348,6 +381,154 @@ void BackupController::RunBackup(const RunRequest& r) {
            result.ok() ? "stored " + st.value("objectURL", "") + " at revision " + std::to_string(result->revision)
                        : result.status().ToString());
   }
+}
+
+Status BackupController::FollowBackupPod(const json& live, const EtcdBackupObject& backup, const PvcDestination& pvc) {
+  const std::string& ns = backup.namespace_;
+  const std::string pod_name = resources::BackupPodName(backup.name);
+  const std::string cluster_key = ns + "/" + backup.cluster;
+  // Status first, then the Pod goes: a restart in between finds the answer recorded.
+  auto finish = [&](bool succeeded, json st, const std::string& summary) -> Status {
+    st["completionTime"] = FormatTime(options_.clock());
+    CAIRN_RETURN_IF_ERROR(WriteStatus(ns, backup.name, st));
+    Report(live, succeeded ? EventType::kNormal : EventType::kWarning, succeeded ? "BackupSucceeded" : "BackupFailed",
+           summary);
+    log::Log(succeeded ? spdlog::level::info : spdlog::level::warn, "backup finished",
+             {{"backup", ns + "/" + backup.name}, {"phase", st.value("phase", "")}, {"pod", pod_name},
+              {"error", succeeded ? "" : summary}});
+    Status deleted = client_.Delete(types::Pod(), ns, pod_name);
+    return deleted.code() == StatusCode::kNotFound ? Status::Ok() : deleted;
+  };
+  auto failed = [&](const std::string& reason, const std::string& message) {
+    if (options_.metrics != nullptr) options_.metrics->RecordBackup(cluster_key, false, {}, 0, options_.clock());
+    json st = live.value("status", json::object());
+    st["phase"] = "Failed";
+    st["reason"] = reason;
+    st["message"] = message;
+    return finish(false, st, reason + ": " + message);
+  };
+  auto pod = client_.Get(types::Pod(), ns, pod_name);
+  if (!pod.ok()) {
+    if (pod.status().code() != StatusCode::kNotFound) return pod.status();
+    auto made = CreateBackupPod(live, backup, pvc);
+    // Refused for good (a PodSecurity level that forbids it, a bad name): retrying cannot help.
+    if (made.code() == StatusCode::kPermissionDenied || made.code() == StatusCode::kInvalidArgument) {
+      return failed("BackupPodRefused", "the API server refused the backup Pod " + pod_name + ": " + made.message());
+    }
+    if (!made.ok()) return made;
+    return Status::Unavailable("backing up " + ns + "/" + backup.name + ": Pod " + pod_name + " created");
+  }
+  const std::string phase = pod->value("status", json::object()).value("phase", "Pending");
+  const auto ended = Terminated(*pod);
+  if (phase == "Succeeded" && ended) {
+    auto result = json::parse(ended->second, nullptr, false);
+    auto manifest = result.is_object() ? backup::BackupManifest::Parse(result.value("manifest", json()))
+                                       : Result<backup::BackupManifest>(Status::InvalidArgument("not JSON"));
+    if (!manifest.ok()) {
+      return failed("BackupPodFailed", "the backup Pod succeeded but its result is unreadable (" +
+                                           manifest.status().message() + "): " + ended->second);
+    }
+    if (options_.metrics != nullptr) {
+      options_.metrics->RecordBackup(cluster_key, true, manifest->completed - manifest->started, manifest->object_size,
+                                     options_.clock());
+    }
+    json st = live.value("status", json::object());
+    RecordSucceeded(*manifest, pvc.Url(manifest->object), st);
+    if (result.contains("expireError")) {
+      Report(live, EventType::kWarning, "BackupRetentionFailed", result.value("expireError", ""));
+    }
+    CAIRN_RETURN_IF_ERROR(DeleteExpired(ns, backup.cluster, result.value("expired", json::array())));
+    return finish(true, st, "stored " + st.value("objectURL", "") + " at revision " + std::to_string(manifest->revision));
+  }
+  if (phase == "Succeeded" || phase == "Failed") {
+    const json pod_status = pod->value("status", json::object());
+    std::string why = ended ? "exit code " + std::to_string(ended->first) + ": " + ended->second
+                            : pod_status.value("reason", "") + " " + pod_status.value("message", "");
+    return failed("BackupPodFailed", "the backup Pod " + pod_name + " failed: " + why);
+  }
+  const TimePoint created = ParseTime(pod->value("metadata", json::object()).value("creationTimestamp", ""));
+  if (phase == "Pending" && created != TimePoint{} && options_.clock() - created > options_.backup_pod_start_timeout) {
+    return failed("BackupPodNotStarted",
+                  "the backup Pod " + pod_name + " did not start within " +
+                      std::to_string(options_.backup_pod_start_timeout.count()) + " s (" + WhyNotStarted(*pod) +
+                      "); a ReadWriteOnce claim mounted by a Pod on another node keeps it waiting");
+  }
+  return Status::Unavailable("backing up " + ns + "/" + backup.name + ": Pod " + pod_name + " is " + phase);
+}
+
+Status BackupController::CreateBackupPod(const json& live, const EtcdBackupObject& backup, const PvcDestination& pvc) {
+  const std::string& ns = backup.namespace_;
+  auto cluster_obj = client_.Get(types::EtcdCluster(), ns, backup.cluster);
+  if (!cluster_obj.ok() && cluster_obj.status().code() != StatusCode::kNotFound) return cluster_obj.status();
+  auto cluster = cluster_obj.ok() ? ClusterSpec::Parse(*cluster_obj, options_.default_image_repository)
+                                  : Result<ClusterSpec>(cluster_obj.status());
+  if (!cluster.ok()) {
+    json st = live.value("status", json::object());
+    st["phase"] = "Failed";
+    st["reason"] = "ClusterNotFound";
+    st["message"] = cluster.status().message();
+    st["completionTime"] = FormatTime(options_.clock());
+    return WriteStatus(ns, backup.name, st);
+  }
+  const json status = live.value("status", json::object());
+  resources::BackupPodParams params;
+  params.ns = ns;
+  params.backup = backup.name;
+  params.backup_uid = backup.uid;
+  params.cluster = backup.cluster;
+  params.operator_image = options_.operator_image;
+  params.image_pull_policy = cluster->image_pull_policy;
+  params.pvc = pvc;
+  params.prefix = pvc.prefix + ns + "/" + backup.cluster + "/";
+  params.endpoints = options_.endpoints(*cluster);
+  params.compression = status.value("compression", "zstd");
+  params.version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);
+  if (cluster->tls.client.enabled) params.client_tls_secret = TlsSecretName(*cluster, "operator");
+  params.timeout = options_.snapshot_limit;
+  // Retention of the schedule's backups on this same claim happens in this run.
+  auto policy = BackupPolicy::Parse(*cluster_obj);
+  if (backup.scheduled_at != TimePoint{} && policy.ok() && *policy && (*policy)->destination.pvc &&
+      (*policy)->destination.pvc->claim_name == pvc.claim_name && (*policy)->destination.pvc->prefix == pvc.prefix) {
+    auto schedule = backup::CronSchedule::Parse((*policy)->schedule, (*policy)->time_zone);
+    if (schedule.ok()) {
+      std::map<std::string, json> by_name;
+      auto plan = PlanFor(*cluster_obj, **policy, *schedule, &by_name);
+      if (!plan.ok()) return plan.status();
+      // Two records of one object (two runs in one second at one revision) keep it while
+      // either is kept.
+      std::set<std::string> kept;
+      for (const auto& [name, item] : by_name) {
+        if (std::find(plan->expire.begin(), plan->expire.end(), name) == plan->expire.end()) {
+          kept.insert(item.value("status", json::object()).value("objectKey", ""));
+        }
+      }
+      for (const auto& expired : plan->expire) {
+        const std::string key = by_name[expired].value("status", json::object()).value("objectKey", "");
+        if (!key.empty() && !kept.count(key)) params.expire.push_back(key);
+      }
+    }
+  }
+  auto made = client_.Create(types::Pod(), ns, resources::BackupPod(params));
+  if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
+  return Status::Ok();
+}
+
+// The schedule's EtcdBackups whose objects a backup Pod expired: their records go too.
+Status BackupController::DeleteExpired(const std::string& ns, const std::string& cluster, const json& expired_keys) {
+  if (!expired_keys.is_array() || expired_keys.empty()) return Status::Ok();
+  const std::set<std::string> keys(expired_keys.begin(), expired_keys.end());
+  const std::string selector = std::string(naming::kLabelInstance) + "=" + cluster + "," + kLabelScheduled + "=true";
+  auto listed = client_.List(types::EtcdBackup(), ns, selector);
+  if (!listed.ok()) return listed.status();
+  for (const auto& item : listed->items) {
+    const std::string key = item.value("status", json::object()).value("objectKey", "");
+    if (key.empty() || !keys.count(key)) continue;
+    const std::string name = item["metadata"].value("name", "");
+    Status deleted = client_.Delete(types::EtcdBackup(), ns, name);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+    log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + name}, {"object", key}});
+  }
+  return Status::Ok();
 }
 
 Status BackupController::Verify(const json& live, const EtcdBackupObject& backup) {
@@ -432,10 +613,7 @@ Status BackupController::RemoveObjectsWithoutManifest(backup::ObjectStore& store
   if (running_.count(cluster_key)) return Status::Ok();
   auto keys = store.List(prefix);
   if (!keys.ok()) return keys.status();
-  const std::set<std::string> present(keys->begin(), keys->end());
-  for (const auto& key : *keys) {
-    if (backup::IsManifestName(key) || present.count(backup::ManifestName(key))) continue;
-    if (backup::ParseDeltaSegmentName(prefix, key)) continue;  // complete by construction, no manifest
+  for (const auto& key : backup::ObjectsWithoutManifest(*keys, prefix)) {
     CAIRN_RETURN_IF_ERROR(store.Delete(key));
     log::Log(spdlog::level::info, "removed an object without a manifest (a run cut off before it finished)",
              {{"object", store.Url(key)}});
@@ -467,37 +645,34 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
     Report(*cluster_obj, EventType::kWarning, "InvalidBackupSchedule", schedule.status().message());
     return std::chrono::milliseconds(0);
   }
-  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + kLabelScheduled + "=true";
-  auto listed = client_.List(types::EtcdBackup(), ns, selector);
-  if (!listed.ok()) return listed.status();
-  std::vector<EtcdBackupObject> scheduled;
   std::map<std::string, json> by_name;
-  for (const auto& item : listed->items) {
-    auto b = EtcdBackupObject::Parse(item);
-    if (!b.ok() || b->cluster != name) continue;
-    by_name[b->name] = item;
-    scheduled.push_back(std::move(*b));
-  }
-  const TimePoint now = options_.clock();
-  const auto created = ParseTime(cluster_obj->value("metadata", json::object()).value("creationTimestamp", ""));
-  const backup::SchedulePlan plan = backup::PlanSchedule(*schedule, **policy, created, scheduled, now);
-  if (!options_.may_act()) return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
+  auto plan = PlanFor(*cluster_obj, **policy, *schedule, &by_name);
+  if (!plan.ok()) return plan.status();
+  const auto requeue = std::chrono::duration_cast<std::chrono::milliseconds>(plan->requeue_after);
+  if (!options_.may_act()) return requeue;
 
-  if (plan.create) {
-    CAIRN_RETURN_IF_ERROR(CreateScheduled(*cluster_obj, backup::ScheduledBackupName(name, *plan.create), *plan.create,
+  if (plan->create) {
+    CAIRN_RETURN_IF_ERROR(CreateScheduled(*cluster_obj, backup::ScheduledBackupName(name, *plan->create), *plan->create,
                                           (*policy)->verify));
+  }
+  if ((*policy)->destination.pvc) {
+    // The operator cannot reach the claim: each backup Pod applies retention (and removes
+    // what an interrupted run left) when it runs; deltas are not shipped to a claim.
+    // Expired backups without an object (failed ones) need no Pod.
+    for (const auto& expired : plan->expire) {
+      if (by_name[expired].value("status", json::object()).contains("objectKey")) continue;
+      Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
+      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+    }
+    EnsureShipper(*cluster_obj, std::nullopt);
+    return requeue;
   }
   auto store = OpenStore(ns, (*policy)->destination);
   if (!store.ok()) return store.status();
-  for (const auto& expired : plan.expire) {
+  for (const auto& expired : plan->expire) {
     const json st = by_name[expired].value("status", json::object());
     const std::string key = st.value("objectKey", "");
-    if (!key.empty()) {
-      // The manifest first: an interrupted expiry leaves an object that is no backup,
-      // never a manifest pointing at nothing.
-      CAIRN_RETURN_IF_ERROR((*store)->Delete(backup::ManifestName(key)));
-      CAIRN_RETURN_IF_ERROR((*store)->Delete(key));
-    }
+    if (!key.empty()) CAIRN_RETURN_IF_ERROR(backup::ExpireFullBackup(**store, key));
     Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
     if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
     log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});
@@ -520,7 +695,26 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
     }
   }
   EnsureShipper(*cluster_obj, *policy);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(plan.requeue_after);
+  return requeue;
+}
+
+Result<backup::SchedulePlan> BackupController::PlanFor(const json& cluster_obj, const BackupPolicy& policy,
+                                                       const backup::CronSchedule& schedule,
+                                                       std::map<std::string, json>* by_name) {
+  const json meta = cluster_obj.value("metadata", json::object());
+  const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+  const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + kLabelScheduled + "=true";
+  auto listed = client_.List(types::EtcdBackup(), ns, selector);
+  if (!listed.ok()) return listed.status();
+  std::vector<EtcdBackupObject> scheduled;
+  for (const auto& item : listed->items) {
+    auto b = EtcdBackupObject::Parse(item);
+    if (!b.ok() || b->cluster != name) continue;
+    (*by_name)[b->name] = item;
+    scheduled.push_back(std::move(*b));
+  }
+  const auto created = ParseTime(meta.value("creationTimestamp", ""));
+  return backup::PlanSchedule(schedule, policy, created, scheduled, options_.clock());
 }
 
 Status BackupController::CreateScheduled(const json& cluster_obj, const std::string& backup_name, TimePoint slot,

@@ -13,11 +13,21 @@
 //                          scratch Pod (resources/verify_pod.h); HashKV at its revision
 //                          must equal the recorded one: status.verified, a Warning Event
 //                          when not; then the Pod is deleted.
+//                          To a pvc destination, the run is a Pod instead of a thread
+//                          (resources/backup_pod.h: "<backup>-backup", the operator's image,
+//                          the claim mounted): created once Running is written, its
+//                          termination message recorded like an S3 run's result, then
+//                          deleted. It outlives an operator restart, which resumes
+//                          following it; one that stays Pending past
+//                          backup_pod_start_timeout fails the backup (BackupPodNotStarted).
+//                          Scheduled ones also apply the schedule's retention on the claim
+//                          (--expire), and their Pod's result names what it expired.
 //   "schedule:<ns>/<name>" one EtcdCluster with spec.backup: create the EtcdBackup of the
 //                          latest due slot, expire what retention lets go (manifest, then
 //                          object, then the EtcdBackup), remove objects left without a
 //                          manifest by an interrupted run, requeue until the next slot.
-//                          With spec.backup.deltaPeriod (10 s by default; 0s turns it
+//                          (A pvc destination: the next backup Pod expires and removes.)
+//                          With spec.backup.deltaPeriod (10 s by default to S3; 0s turns it
 //                          off; suspend stops it too) it also keeps one DeltaShipper
 //                          thread per cluster running (backup/delta_shipper.h: delta
 //                          segments beside the full backups), restarted when the spec
@@ -26,7 +36,7 @@
 //                          EtcdBackup <cluster>-delta-gap-<yyyymmddhhmm>, whose full backup
 //                          closes the gap; until one exists it waits and retries.
 // At most one backup runs per cluster (others wait as Pending and look again every
-// busy_retry). Runs are on their own threads, so a long upload never holds a worker, and
+// busy_retry; a Running EtcdBackup of the cluster, whatever its destination, counts). Runs are on their own threads, so a long upload never holds a worker, and
 // this controller shares nothing with the cluster Reconciler: backups never delay
 // reconciling.
 // `may_act` is asked before every write; a runner that loses leadership finishes its
@@ -48,6 +58,7 @@
 #include "operator/api/backup_spec.h"
 #include "operator/api/cluster_spec.h"
 #include "operator/backup/object_store.h"
+#include "operator/backup/schedule_plan.h"
 #include "operator/controller/event_recorder.h"
 #include "operator/controller/metrics.h"
 #include "operator/controller/work_queue.h"
@@ -78,6 +89,9 @@ struct BackupControllerOptions {
   std::string operator_image;
   std::function<std::string(const nlohmann::json& pod)> verify_url;
   std::chrono::seconds verify_timeout{900};
+  // pvc destinations: how long a backup Pod may stay Pending (unschedulable, its claim
+  // attached to another node, its image not pulled) before the backup is Failed.
+  std::chrono::seconds backup_pod_start_timeout{600};
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{60000};
 };
@@ -110,6 +124,14 @@ class BackupController {
   Result<std::unique_ptr<backup::ObjectStore>> OpenStore(const std::string& ns, const BackupDestination& d);
   Status WriteStatus(const std::string& ns, const std::string& name, const nlohmann::json& status);
   Status Verify(const nlohmann::json& backup, const EtcdBackupObject& parsed);
+  // A Running backup to a pvc destination: creates its Pod if missing, records its
+  // result once it ended (or a failure once it waited too long to start), deletes it.
+  Status FollowBackupPod(const nlohmann::json& live, const EtcdBackupObject& backup, const PvcDestination& pvc);
+  Status CreateBackupPod(const nlohmann::json& live, const EtcdBackupObject& backup, const PvcDestination& pvc);
+  Status DeleteExpired(const std::string& ns, const std::string& cluster, const nlohmann::json& expired_keys);
+  // The schedule's step for the cluster, from its scheduled EtcdBackups (also returned by name).
+  Result<backup::SchedulePlan> PlanFor(const nlohmann::json& cluster_obj, const BackupPolicy& policy,
+                                       const backup::CronSchedule& schedule, std::map<std::string, nlohmann::json>* by_name);
   // Objects under the cluster's prefix whose manifest is missing: what a run cut off
   // between its object and its manifest (an operator crash) leaves behind.
   Status RemoveObjectsWithoutManifest(backup::ObjectStore& store, const std::string& prefix,
@@ -127,6 +149,7 @@ class BackupController {
   WorkQueue queue_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
 
+  std::mutex start_mu_;  // held from the check that no backup of the cluster runs to Running written
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   std::map<std::string, std::string> running_;  // guarded by mu_: cluster "ns/name" -> backup "ns/name"

@@ -54,13 +54,18 @@ Result<std::string> ResolveRestore(kube::Client& client, const ChildObjects& chi
   if (!d.ok()) return d.status().message();
   ResolvedRestore r;
   r.image = operator_image;
+  r.manifest = backup::IsManifestName(object) ? object : backup::ManifestName(object);
+  r.to_revision = spec.restore.revision;
+  r.to_time = spec.restore.time;
+  if (d->pvc) {
+    r.claim = d->pvc->claim_name;
+    spec.resolved_restore = std::move(r);
+    return std::string();
+  }
   r.endpoint = d->s3.Endpoint();
   r.bucket = d->s3.bucket;
   r.region = d->s3.region;
   r.path_style = d->s3.force_path_style;
-  r.manifest = backup::IsManifestName(object) ? object : backup::ManifestName(object);
-  r.to_revision = spec.restore.revision;
-  r.to_time = spec.restore.time;
   for (auto [key, ref] : {std::pair{"AWS_ACCESS_KEY_ID", std::optional<SecretKeyRef>(d->s3.access_key_id)},
                           std::pair{"AWS_SECRET_ACCESS_KEY", std::optional<SecretKeyRef>(d->s3.secret_access_key)},
                           std::pair{"AWS_SESSION_TOKEN", d->s3.session_token}, std::pair{"ca.crt", d->s3.ca_bundle}}) {

@@ -4,6 +4,7 @@
 
 #include "operator/api/naming.h"
 #include "operator/api/base64.h"
+#include "operator/resources/backup_pod_parts.h"
 
 namespace cairn::op::resources {
 namespace {
@@ -130,12 +131,31 @@ exec "${CAIRN_BIN:-cairn}" \
 )SH";
 }
 
+namespace {
+
+// The fetch-backup init container's S3 credentials, from the restore Secret.
+nlohmann::json RestoreS3Env(const ClusterSpec& spec) {
+  const std::string secret = naming::RestoreSecret(spec.name);
+  auto from = [&](const char* key, bool optional) {
+    nlohmann::json ref = {{"name", secret}, {"key", key}};
+    if (optional) ref["optional"] = true;
+    return nlohmann::json{{"name", key}, {"valueFrom", {{"secretKeyRef", ref}}}};
+  };
+  return {from("AWS_ACCESS_KEY_ID", false), from("AWS_SECRET_ACCESS_KEY", false), from("AWS_SESSION_TOKEN", true)};
+}
+
+}  // namespace
+
 std::string RestoreFetchScript() {
   return ScriptPreamble("initial-cluster-state") + R"SH(if [ "$(cat "$cfg/$name.initial-cluster-state")" != new ] || [ -d "$root/data" ] || [ -f "$root/restore.db" ]; then
   exit 0
 fi
 field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\1/p" "$cfg/)SH" + std::string(naming::kKeyRestore) + R"SH("; }
-set -- --endpoint="$(field endpoint)" --bucket="$(field bucket)" --region="$(field region)" --manifest="$(field manifest)" --out="$root/restore.db"
+if [ -n "$(field claim)" ]; then
+  set -- --dir="${CAIRN_BACKUP_DIR:-)SH" + std::string(kBackupMount) + R"SH(}" --manifest="$(field manifest)" --out="$root/restore.db"
+else
+  set -- --endpoint="$(field endpoint)" --bucket="$(field bucket)" --region="$(field region)" --manifest="$(field manifest)" --out="$root/restore.db"
+fi
 [ "$(field pathStyle)" = true ] && set -- "$@" --path-style
 [ "$(field ca)" = true ] && set -- "$@" --ca-file=/etc/cairn/restore/ca.crt
 [ -n "$(field toRevision)" ] && set -- "$@" --to-revision="$(field toRevision)" --deltas-out="$root/restore.deltas"
@@ -255,22 +275,19 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas, const Peer
                              {{"name", "bootstrap"}, {"mountPath", kConfigDir}, {"readOnly", true}}};
     pod_spec["volumes"].push_back({{"name", "restore"}, {"secret", {{"secretName", naming::RestoreSecret(spec.name)}}}});
     mounts.push_back({{"name", "restore"}, {"mountPath", "/etc/cairn/restore"}, {"readOnly", true}});
+    nlohmann::json env = {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}};
+    if (!spec.resolved_restore->claim.empty()) {
+      pod_spec["volumes"].push_back(BackupVolume(PvcDestination{spec.resolved_restore->claim, ""}, true));
+      mounts.push_back(BackupVolumeMount(true));
+    } else {
+      for (const auto& e : RestoreS3Env(spec)) env.push_back(e);
+    }
     pod_spec["initContainers"] = nlohmann::json::array(
         {{{"name", "fetch-backup"},
           {"image", spec.resolved_restore->image},
           {"imagePullPolicy", spec.image_pull_policy},
           {"command", {"/bin/sh", std::string(kConfigDir) + "/" + kKeyRestoreScript}},
-          {"env",
-           {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
-            {{"name", "AWS_ACCESS_KEY_ID"},
-             {"valueFrom", {{"secretKeyRef", {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_ACCESS_KEY_ID"}}}}}},
-            {{"name", "AWS_SECRET_ACCESS_KEY"},
-             {"valueFrom",
-              {{"secretKeyRef", {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_SECRET_ACCESS_KEY"}}}}}},
-            {{"name", "AWS_SESSION_TOKEN"},
-             {"valueFrom",
-              {{"secretKeyRef",
-                {{"name", naming::RestoreSecret(spec.name)}, {"key", "AWS_SESSION_TOKEN"}, {"optional", true}}}}}}}},
+          {"env", env},
           {"securityContext", {{"runAsUser", 0}}},
           {"volumeMounts", mounts}}});
   }

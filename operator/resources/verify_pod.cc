@@ -1,5 +1,7 @@
 #include "operator/resources/verify_pod.h"
 
+#include "operator/resources/backup_pod_parts.h"
+
 namespace cairn::op::resources {
 namespace {
 
@@ -18,19 +20,24 @@ std::string VerifyPodName(const std::string& backup) { return backup + "-verify"
 
 nlohmann::json VerifyPod(const VerifyPodParams& p) {
   const S3Destination& s3 = p.destination.s3;
-  nlohmann::json fetch_args = {"fetch-backup",
-                               "--endpoint=" + s3.Endpoint(),
-                               "--bucket=" + s3.bucket,
-                               "--region=" + s3.region,
-                               "--manifest=" + p.manifest,
-                               std::string("--out=") + kWork + "/restore.db"};
-  if (s3.force_path_style) fetch_args.push_back("--path-style");
-  nlohmann::json env = {SecretEnv("AWS_ACCESS_KEY_ID", s3.access_key_id),
-                        SecretEnv("AWS_SECRET_ACCESS_KEY", s3.secret_access_key)};
-  if (s3.session_token) env.push_back(SecretEnv("AWS_SESSION_TOKEN", *s3.session_token));
+  nlohmann::json fetch_args = {"fetch-backup", "--manifest=" + p.manifest, std::string("--out=") + kWork + "/restore.db"};
+  nlohmann::json env = nlohmann::json::array();
   nlohmann::json volumes = {{{"name", "work"}, {"emptyDir", nlohmann::json::object()}}};
   nlohmann::json fetch_mounts = {{{"name", "work"}, {"mountPath", kWork}}};
-  if (s3.ca_bundle) {
+  if (p.destination.pvc) {
+    fetch_args.push_back(std::string("--dir=") + kBackupMount);
+    volumes.push_back(BackupVolume(*p.destination.pvc, true));
+    fetch_mounts.push_back(BackupVolumeMount(true));
+  } else {
+    for (const std::string& arg : {"--endpoint=" + s3.Endpoint(), "--bucket=" + s3.bucket, "--region=" + s3.region}) {
+      fetch_args.push_back(arg);
+    }
+    if (s3.force_path_style) fetch_args.push_back("--path-style");
+    env.push_back(SecretEnv("AWS_ACCESS_KEY_ID", s3.access_key_id));
+    env.push_back(SecretEnv("AWS_SECRET_ACCESS_KEY", s3.secret_access_key));
+    if (s3.session_token) env.push_back(SecretEnv("AWS_SESSION_TOKEN", *s3.session_token));
+  }
+  if (!p.destination.pvc && s3.ca_bundle) {
     fetch_args.push_back(std::string("--ca-file=") + kCaDir + "/" + s3.ca_bundle->key);
     volumes.push_back({{"name", "ca"}, {"secret", {{"secretName", s3.ca_bundle->name}}}});
     fetch_mounts.push_back({{"name", "ca"}, {"mountPath", kCaDir}, {"readOnly", true}});
@@ -58,13 +65,7 @@ exec "$cairn" --name=verify --data-dir=/work/data --listen-client-urls=http://0.
            {{"name", VerifyPodName(p.backup)},
             {"namespace", p.ns},
             {"labels", {{"app.kubernetes.io/name", "cairn-verify"}, {"app.kubernetes.io/managed-by", "cairn-operator"}}},
-            {"ownerReferences",
-             nlohmann::json::array({{{"apiVersion", "etcd.cairn.dev/v1alpha1"},
-                                     {"kind", "EtcdBackup"},
-                                     {"name", p.backup},
-                                     {"uid", p.backup_uid},
-                                     {"controller", true},
-                                     {"blockOwnerDeletion", true}}})}}},
+            {"ownerReferences", nlohmann::json::array({EtcdBackupOwner(p.backup, p.backup_uid)})}}},
           {"spec",
            {{"restartPolicy", "Never"},
             {"volumes", volumes},

@@ -1,5 +1,6 @@
 // VerifyPod: the short-lived Pod that proves a backup restores. Its init container
-// (cairn-operator's image) fetches and checks the backup with `fetch-backup`; its
+// (cairn-operator's image) fetches and checks the backup with `fetch-backup` (from S3,
+// or from a pvc destination's claim, mounted read-only: backup_pod_parts.h); its
 // container (the cluster's Cairn image) restores it into an emptyDir with `cairn snapshot
 // restore` and serves it as a scratch single-member cluster, whose HashKV at the backup's
 // revision the BackupController compares with the one the backup recorded. Owned by the

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <sstream>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/api/base64.h"
@@ -115,6 +116,40 @@ class BackupControllerTest : public ::testing::Test {
               {"forcePathStyle", true},
               {"credentialsSecret", {{"name", secret}}}}}};
   }
+  // A pvc destination: the claim "backups", objects under "team/".
+  json Claim() { return {{"pvc", {{"claimName", "backups"}, {"prefix", "team"}}}}; }
+  // As the kubelet would: runs the backup Pod's container with the claim's directory at
+  // `volume`, then records its end in the Pod's status, the result file as the
+  // termination message. Returns the container's exit code.
+  int RunBackupPod(const std::string& backup, const std::string& volume) {
+    const json pod = fake_.Object(types::Pod(), "db", backup + "-backup").value();
+    const std::string result = dir_.Join(backup + ".result");
+    std::string cmd = CAIRN_OPERATOR_BIN;
+    for (const auto& a : pod["spec"]["containers"][0]["args"]) {
+      const std::string arg = a.get<std::string>();
+      cmd += " '" + (arg == "--dir=/backup" ? "--dir=" + volume : arg) + "'";
+    }
+    cmd += " --result-file=" + result + " > " + result + ".log 2>&1";
+    const int rc = WEXITSTATUS(std::system(cmd.c_str()));
+    std::stringstream message;
+    message << std::ifstream(result).rdbuf();
+    json ended = pod;
+    ended["status"] = {
+        {"phase", rc == 0 ? "Succeeded" : "Failed"},
+        {"containerStatuses",
+         {{{"name", "backup"}, {"state", {{"terminated", {{"exitCode", rc}, {"message", message.str()}}}}}}}}};
+    fake_.Upsert(types::Pod(), "db", ended);
+    return rc;
+  }
+  // Options for backups to a claim: Pods run this image, and (the fake API server dates
+  // every Pod 2026-01-01) none is given up on for being old.
+  BackupControllerOptions PodOptions() {
+    BackupControllerOptions o = Options();
+    o.operator_image = "cairn-operator:test";
+    o.backup_pod_start_timeout = std::chrono::hours(24 * 400);
+    o.verify_timeout = std::chrono::hours(24 * 400);
+    return o;
+  }
   void CreateCluster(json backup = nullptr) {
     json spec = {{"replicas", 1}, {"resources", kResources}};
     if (!backup.is_null()) spec["backup"] = backup;
@@ -196,7 +231,8 @@ class BackupControllerTest : public ::testing::Test {
   // Reconciles the new cluster "copy" until its StatefulSet exists, then runs
   // its ConfigMap's scripts for real, as the kubelet would run copy-0's two containers
   // (fetch with cairn-operator, restore and start with cairn), and reads what it serves.
-  RestoredCopy BootstrapCopy(Reconciler& reconciler) {
+  // With `volume`, the backup is on a claim whose directory that is.
+  RestoredCopy BootstrapCopy(Reconciler& reconciler, const std::string& volume = "") {
     RestoredCopy copy;
     for (int i = 0; i < 6 && !fake_.Object(types::StatefulSet(), "db", "copy"); ++i) {
       EXPECT_TRUE(reconciler.Reconcile("db", "copy").status.ok());
@@ -206,7 +242,9 @@ class BackupControllerTest : public ::testing::Test {
     if (!sts) return copy;
     EXPECT_EQ(sts->at("spec")["template"]["spec"]["initContainers"][0].value("image", ""), "cairn-operator:test");
     const json secret = fake_.Object(types::Secret(), "db", naming::RestoreSecret("copy")).value();
-    EXPECT_EQ(secret["data"].value("AWS_ACCESS_KEY_ID", ""), Base64Encode("S3RVER"));
+    if (volume.empty()) {
+      EXPECT_EQ(secret["data"].value("AWS_ACCESS_KEY_ID", ""), Base64Encode("S3RVER"));
+    }
     const json data = fake_.Object(types::ConfigMap(), "db", naming::ConfigMap("copy")).value()["data"];
     const std::string cfg = dir_.Join("copy-cfg");
     copy.root = dir_.Join("copy-root");
@@ -214,7 +252,9 @@ class BackupControllerTest : public ::testing::Test {
     std::filesystem::create_directories(copy.root);
     for (const auto& [key, value] : data.items()) std::ofstream(cfg + "/" + key) << value.get<std::string>();
     const std::string env = "POD_NAME=copy-0 POD_NAMESPACE=db PEER_SERVICE=copy-peer CAIRN_BOOTSTRAP_DIR=" + cfg +
-                            " CAIRN_DATA_ROOT=" + copy.root + " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+                            " CAIRN_DATA_ROOT=" + copy.root +
+                            (volume.empty() ? " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER"
+                                            : " CAIRN_BACKUP_DIR=" + volume);
     const std::string fetch = "env " + env + " CAIRN_OPERATOR_BIN=" + CAIRN_OPERATOR_BIN + " /bin/sh " + cfg +
                               "/fetch-backup.sh > " + dir_.Join("fetch.log") + " 2>&1";
     EXPECT_EQ(std::system(fetch.c_str()), 0) << fetch;
@@ -697,6 +737,202 @@ TEST_F(BackupControllerTest, DeltaSegmentsFollowTheFullBackupsAndExpireWithThem)
 
 // Everything backups do is granted, and every EtcdBackup grant is used (the cluster
 // Controller's RBAC test covers the rest of the ClusterRole).
+// A pvc destination: the operator cannot mount the claim, so the backup runs in a Pod
+// (here run by the test, as a kubelet would, with the real binary against the real
+// member), whose termination message the controller records as it records an S3 run.
+TEST_F(BackupControllerTest, ABackupToAClaimRunsInAPodAndIsRecordedLikeOneToS3) {
+  CreateCluster();
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  CreateBackup("vol", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  ASSERT_TRUE(Eventually([&] { return fake_.Object(types::Pod(), "db", "vol-backup").has_value(); }))
+      << Backup("vol")->dump(2);
+  EXPECT_EQ(Phase("vol"), "Running");
+  const json pod = fake_.Object(types::Pod(), "db", "vol-backup").value();
+  const json spec = pod["spec"];
+  EXPECT_EQ(spec["volumes"][0]["persistentVolumeClaim"], json({{"claimName", "backups"}, {"readOnly", false}}));
+  EXPECT_EQ(spec.value("restartPolicy", ""), "Never");
+  EXPECT_TRUE(spec["securityContext"].value("runAsNonRoot", false));
+  EXPECT_EQ(spec["securityContext"].value("fsGroup", 0), 65532);
+  EXPECT_EQ(spec["containers"][0].value("image", ""), "cairn-operator:test");
+  EXPECT_EQ(pod["metadata"]["ownerReferences"][0].value("kind", ""), "EtcdBackup");
+  const json args = spec["containers"][0]["args"];
+  for (const std::string& want :
+       std::vector<std::string>{"backup-to-dir", "--prefix=team/db/etcd/", "--endpoints=" + member_.ClientUrl()}) {
+    EXPECT_NE(std::find(args.begin(), args.end(), want), args.end()) << want << " in " << args.dump();
+  }
+  EXPECT_EQ(controller_->ReconcileBackup("db", "vol").code(), StatusCode::kUnavailable) << "the run is the Pod";
+
+  const std::string volume = dir_.Join("volume");
+  const std::string orphan = volume + "/team/db/etcd/full-20261207T000000Z-00000000000000000007.db.zst";
+  std::filesystem::create_directories(volume + "/team/db/etcd");
+  std::ofstream(orphan) << "a run cut off before its manifest";
+  ASSERT_EQ(RunBackupPod("vol", volume), 0);
+  ASSERT_TRUE(Eventually([&] { return Phase("vol") == "Succeeded"; })) << Backup("vol")->dump(2);
+  const json st = Backup("vol")->at("status");
+  const std::string key = st.value("objectKey", "");
+  EXPECT_EQ(key.rfind("team/db/etcd/full-", 0), 0u) << key;
+  EXPECT_EQ(st.value("objectURL", ""), "pvc://backups/" + key);
+  EXPECT_EQ(st.value("revision", 0), Revision());
+  EXPECT_EQ(st.value("size", uint64_t{0}), std::filesystem::file_size(volume + "/" + key));
+  EXPECT_EQ(st.value("sha256", "").size(), 64u);
+  EXPECT_TRUE(st.contains("hashKV"));
+  EXPECT_FALSE(std::filesystem::exists(orphan)) << "the Pod removes what an interrupted run left";
+  EXPECT_TRUE(Eventually([&] { return !fake_.Object(types::Pod(), "db", "vol-backup"); })) << "the Pod is deleted";
+  const std::string metrics = metrics_.Render();
+  EXPECT_NE(metrics.find("cairn_operator_backup_runs_total{cluster=\"db/etcd\",result=\"success\"} 1"), std::string::npos)
+      << metrics;
+
+  // It restores: fetch-backup reads the directory and checks every byte.
+  const std::string fetch = std::string(CAIRN_OPERATOR_BIN) + " fetch-backup --dir=" + volume + " --manifest=" + key +
+                            " --out=" + dir_.Join("vol.db");
+  EXPECT_EQ(std::system(fetch.c_str()), 0) << fetch;
+  // Verification fetches from the claim, mounted read-only.
+  ASSERT_TRUE(Eventually([&] { return fake_.Object(types::Pod(), "db", "vol-verify").has_value(); }));
+  const json verify = fake_.Object(types::Pod(), "db", "vol-verify").value()["spec"];
+  EXPECT_EQ(verify["volumes"][1]["persistentVolumeClaim"], json({{"claimName", "backups"}, {"readOnly", true}}));
+  const json fetch_args = verify["initContainers"][0]["args"];
+  EXPECT_NE(std::find(fetch_args.begin(), fetch_args.end(), "--dir=/backup"), fetch_args.end()) << fetch_args.dump();
+  EXPECT_TRUE(verify["initContainers"][0]["env"].empty()) << "no S3 credentials for a claim";
+}
+
+// A backup Pod that cannot start (unschedulable, its ReadWriteOnce claim held on another
+// node) fails the backup after backup_pod_start_timeout, with the scheduler's reason,
+// also across an operator restart; one the API server refuses fails it at once; one
+// whose run fails reports the run's error.
+TEST_F(BackupControllerTest, ABackupPodThatNeverStartsOrFailsFailsTheBackupWithWhy) {
+  CreateCluster();
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  CreateBackup("stuck", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  EXPECT_EQ(controller_->ReconcileBackup("db", "stuck").code(), StatusCode::kUnavailable);
+  json pod = fake_.Object(types::Pod(), "db", "stuck-backup").value();
+  pod["status"] = {{"phase", "Pending"},
+                   {"conditions",
+                    {{{"type", "PodScheduled"},
+                      {"status", "False"},
+                      {"reason", "Unschedulable"},
+                      {"message", "0/3 nodes are available: 3 node(s) had volume node affinity conflict."}}}}};
+  fake_.Upsert(types::Pod(), "db", pod);
+  EXPECT_EQ(controller_->ReconcileBackup("db", "stuck").code(), StatusCode::kUnavailable) << "still in time";
+  // A restarted operator with a shorter patience (the Pod is dated 2026-01-01).
+  BackupControllerOptions impatient = PodOptions();
+  impatient.backup_pod_start_timeout = std::chrono::seconds(600);
+  controller_ = std::make_unique<BackupController>(*client_, impatient);
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "stuck").ok());
+  json st = Backup("stuck")->at("status");
+  EXPECT_EQ(st.value("phase", ""), "Failed");
+  EXPECT_EQ(st.value("reason", ""), "BackupPodNotStarted");
+  EXPECT_NE(st.value("message", "").find("volume node affinity conflict"), std::string::npos) << st.dump(2);
+  EXPECT_FALSE(fake_.Object(types::Pod(), "db", "stuck-backup").has_value());
+
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  // A Pod the API server refuses for good (PodSecurity admission) fails the backup at once.
+  CreateBackup("forbidden", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  fake_.InjectError("POST /api/v1/namespaces/db/pods", 403, "Forbidden");
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "forbidden").ok());
+  st = Backup("forbidden")->at("status");
+  EXPECT_EQ(st.value("phase", ""), "Failed");
+  EXPECT_EQ(st.value("reason", ""), "BackupPodRefused") << st.dump(2);
+  CreateBackup("down", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  EXPECT_EQ(controller_->ReconcileBackup("db", "down").code(), StatusCode::kUnavailable);
+  proc_.reset();  // the member is gone when the Pod runs
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  EXPECT_EQ(RunBackupPod("down", volume), 1);
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "down").ok());
+  st = Backup("down")->at("status");
+  EXPECT_EQ(st.value("phase", ""), "Failed");
+  EXPECT_EQ(st.value("reason", ""), "BackupPodFailed");
+  EXPECT_NE(st.value("message", "").find("exit code 1"), std::string::npos) << st.dump(2);
+  EXPECT_NE(st.value("message", "").find("error"), std::string::npos) << st.dump(2);
+  EXPECT_FALSE(st.contains("objectKey"));
+  EXPECT_FALSE(fake_.Object(types::Pod(), "db", "down-backup").has_value());
+}
+
+// Retention on a claim happens in the backup Pods: each is told which full backups the
+// schedule lets go (the newest good one never), deletes them once its own is stored, and
+// the controller then deletes their EtcdBackups. Deltas are not shipped to a claim.
+TEST_F(BackupControllerTest, ScheduledBackupsToAClaimExpireInTheNextBackupPod) {
+  CreateCluster({{"schedule", "* * * * *"}, {"retention", {{"keepLast", 1}}}, {"verify", false}, {"destination", Claim()}});
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  std::vector<std::string> names, keys;
+  for (int minute = 1; minute <= 3; ++minute) {
+    clock_offset_ = 60 * minute;
+    Write(member_, 1);  // a new revision: object names carry it (and the Pod's own clock's second)
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    auto list = client_->List(types::EtcdBackup(), "db", std::string(kLabelScheduled) + "=true");
+    std::string latest;
+    for (const auto& item : list->items) latest = std::max(latest, item["metadata"].value("name", ""));
+    names.push_back(latest);
+    EXPECT_EQ(controller_->ReconcileBackup("db", latest).code(), StatusCode::kUnavailable);
+    const json args = fake_.Object(types::Pod(), "db", latest + "-backup").value()["spec"]["containers"][0]["args"];
+    const bool expires_first = std::find(args.begin(), args.end(), "--expire=" + (keys.empty() ? "" : keys[0])) != args.end();
+    EXPECT_EQ(expires_first, minute == 3) << "minute " << minute << ": " << args.dump();
+    ASSERT_EQ(RunBackupPod(latest, volume), 0);
+    ASSERT_TRUE(controller_->ReconcileBackup("db", latest).ok());
+    ASSERT_EQ(Phase(latest), "Succeeded") << Backup(latest)->dump(2);
+    keys.push_back(Backup(latest)->at("status").value("objectKey", ""));
+  }
+  EXPECT_FALSE(Backup(names[0]).has_value()) << "expired with its objects";
+  EXPECT_FALSE(std::filesystem::exists(volume + "/" + keys[0]));
+  EXPECT_FALSE(std::filesystem::exists(volume + "/" + backup::ManifestName(keys[0])));
+  for (int i : {1, 2}) {
+    EXPECT_TRUE(Backup(names[i]).has_value());
+    EXPECT_TRUE(std::filesystem::exists(volume + "/" + backup::ManifestName(keys[i])));
+  }
+}
+
+// spec.bootstrap.restore from a backup on a claim: the members' init container mounts
+// the claim read-only and fetches from it; no S3 credentials are involved.
+TEST_F(BackupControllerTest, ANewClusterBootstrapsFromABackupOnAClaim) {
+  CreateCluster();
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  CreateBackup("src", {{"clusterName", "etcd"}, {"destination", Claim()}, {"verify", false}});
+  EXPECT_EQ(controller_->ReconcileBackup("db", "src").code(), StatusCode::kUnavailable);
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  ASSERT_EQ(RunBackupPod("src", volume), 0);
+  ASSERT_TRUE(controller_->ReconcileBackup("db", "src").ok());
+  ASSERT_EQ(Phase("src"), "Succeeded");
+  int64_t source_rev = 0;
+  uint64_t source_cluster = 0;
+  const auto source = ReadAll(member_, &source_rev, &source_cluster);
+  auto reconciler = CopyCluster({{"backupName", "src"}});
+  RestoredCopy copy = BootstrapCopy(*reconciler, volume);
+  KillAtEnd kill_copy{copy.pid};
+  const json pod = fake_.Object(types::StatefulSet(), "db", "copy").value()["spec"]["template"]["spec"];
+  bool mounted = false;
+  for (const auto& v : pod["volumes"]) {
+    mounted |= v.value("name", "") == "backup" &&
+               v["persistentVolumeClaim"] == json({{"claimName", "backups"}, {"readOnly", true}});
+  }
+  EXPECT_TRUE(mounted) << pod["volumes"].dump();
+  EXPECT_EQ(copy.data, source);
+  EXPECT_EQ(copy.revision, source_rev);
+  EXPECT_NE(copy.cluster, source_cluster);
+}
+
+// backup-to-dir deletes only full backups of its own cluster, and refuses bad flags
+// before it touches the directory.
+TEST_F(BackupControllerTest, BackupToDirRefusesFlagsThatWouldReachOutsideItsPrefix) {
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  const std::string base = std::string(CAIRN_OPERATOR_BIN) + " backup-to-dir --result-file=" + dir_.Join("r") +
+                           " --endpoints=" + member_.ClientUrl();
+  for (const std::string& flags :
+       {" --dir=" + volume + " --prefix=team/db/etcd/ --expire=team/db/other/full-20261207T000000Z-00000000000000000007.db",
+        " --dir=" + volume + " --prefix=team/db/etcd/ --expire=team/db/etcd/notes.txt",
+        " --dir=" + volume + " --prefix=team/db/etcd",
+        " --dir=" + dir_.Join("missing") + " --prefix=team/db/etcd/",
+        " --dir=" + volume + " --prefix=team/db/etcd/ --compression=lz4"}) {
+    const int rc = std::system((base + flags + " 2>/dev/null").c_str());
+    EXPECT_EQ(WEXITSTATUS(rc), 2) << flags;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(volume));
+}
+
 TEST_F(BackupControllerTest, TheClusterRoleGrantsWhatBackupsDo) {
   CreateCluster({{"schedule", "* * * * *"}, {"retention", {{"keepLast", 1}}}, {"destination", Destination()}});
   EventRecorder events(*client_, EventRecorderOptions{});

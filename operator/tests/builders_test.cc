@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "operator/api/naming.h"
+#include "operator/resources/backup_pod.h"
 #include "operator/resources/builders.h"
 
 namespace cairn::op {
@@ -268,6 +269,47 @@ ClusterSpec RestoringSpec() {
   return spec;
 }
 
+// The backup Pod of a pvc destination: the claim read-write, a TLS cluster's operator
+// client certificate passed on, retention's keys, and the limits that end a stuck run.
+TEST(Builders, TheBackupPodMountsTheClaimAndPresentsTheOperatorsCertificate) {
+  resources::BackupPodParams p;
+  p.ns = "ns";
+  p.backup = "c-202612070600";
+  p.backup_uid = "uid-b";
+  p.cluster = "c";
+  p.operator_image = "cairn-operator:0.1.0";
+  p.pvc = {"etcd-backups", "team/"};
+  p.prefix = "team/ns/c/";
+  p.endpoints = {"https://c-0.c-peer.ns.svc:2379", "https://c-1.c-peer.ns.svc:2379"};
+  p.client_tls_secret = "c-operator-tls";
+  p.timeout = std::chrono::seconds(3600);
+  p.expire = {"team/ns/c/full-20261206T060000Z-00000000000000000007.db.zst"};
+  const auto pod = resources::BackupPod(p);
+  EXPECT_EQ(pod["metadata"]["name"], "c-202612070600-backup");
+  EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["uid"], "uid-b");
+  const auto& spec = pod["spec"];
+  EXPECT_EQ(spec["activeDeadlineSeconds"], 3900);
+  EXPECT_EQ(spec["volumes"][1]["secret"]["secretName"], "c-operator-tls");
+  const auto& c = spec["containers"][0];
+  EXPECT_EQ(c["terminationMessagePolicy"], "FallbackToLogsOnError");
+  EXPECT_FALSE(c["securityContext"]["allowPrivilegeEscalation"].get<bool>());
+  std::vector<std::string> args;
+  for (const auto& a : c["args"]) args.push_back(a.get<std::string>());
+  const std::vector<std::string> want = {"backup-to-dir",
+                                         "--dir=/backup",
+                                         "--prefix=team/ns/c/",
+                                         "--endpoints=https://c-0.c-peer.ns.svc:2379,https://c-1.c-peer.ns.svc:2379",
+                                         "--cluster=ns/c",
+                                         "--version=",
+                                         "--compression=zstd",
+                                         "--timeout=3600",
+                                         "--expire=" + p.expire[0],
+                                         "--cacert=/etc/cairn/client-tls/ca.crt",
+                                         "--cert=/etc/cairn/client-tls/tls.crt",
+                                         "--key=/etc/cairn/client-tls/tls.key"};
+  EXPECT_EQ(args, want);
+}
+
 TEST(Builders, RestoreFetchesInAnInitContainerFromTheRecordedSource) {
   EXPECT_FALSE(resources::StatefulSet(Spec(), 3)["spec"]["template"]["spec"].contains("initContainers"));
   const ClusterSpec spec = RestoringSpec();
@@ -313,11 +355,24 @@ class StartScriptTest : public ::testing::Test {
                       "/fake-cairn timeout 2 /bin/sh " + dir_ + "/cfg/run.sh --snapshot-count=7";
     return std::system(cmd.c_str());
   }
-  std::string Args() {
-    std::ifstream in(dir_ + "/args");
+  std::string Args(const std::string& file = "args") {
+    std::ifstream in(dir_ + "/" + file);
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+  // The restore fetch script for `restore`, as member c-1's init container runs it, with
+  // a fake cairn-operator recording its arguments in fetch-args.
+  void WriteFetch(const ResolvedRestore& restore) {
+    Write(dir_ + "/cfg/fetch.sh", resources::RestoreFetchScript());
+    Write(dir_ + "/cfg/restore.json", restore.ToJson().dump());
+    Write(dir_ + "/fake-operator", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/fetch-args\n");
+    std::filesystem::permissions(dir_ + "/fake-operator", std::filesystem::perms::owner_all);
+  }
+  int Fetch() {
+    const std::string cmd = "env POD_NAME=c-1 CAIRN_BOOTSTRAP_DIR=" + dir_ + "/cfg CAIRN_DATA_ROOT=" + dir_ +
+                            "/root CAIRN_OPERATOR_BIN=" + dir_ + "/fake-operator timeout 5 /bin/sh " + dir_ + "/cfg/fetch.sh";
+    return std::system(cmd.c_str());
   }
   std::string dir_;
 };
@@ -408,21 +463,11 @@ TEST_F(StartScriptTest, RestoresAFetchedBackupOnlyAsANewMemberWithoutData) {
 }
 
 TEST_F(StartScriptTest, FetchScriptFetchesTheRecordedBackupOnlyForANewMemberWithoutData) {
-  Write(dir_ + "/cfg/fetch.sh", resources::RestoreFetchScript());
-  Write(dir_ + "/cfg/restore.json", RestoringSpec().resolved_restore->ToJson().dump());
-  Write(dir_ + "/fake-operator", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/fetch-args\n");
-  std::filesystem::permissions(dir_ + "/fake-operator", std::filesystem::perms::owner_all);
-  auto fetch = [&] {
-    const std::string cmd = "env POD_NAME=c-1 CAIRN_BOOTSTRAP_DIR=" + dir_ + "/cfg CAIRN_DATA_ROOT=" + dir_ +
-                            "/root CAIRN_OPERATOR_BIN=" + dir_ + "/fake-operator timeout 5 /bin/sh " + dir_ + "/cfg/fetch.sh";
-    return std::system(cmd.c_str());
-  };
+  WriteFetch(*RestoringSpec().resolved_restore);
+  auto fetch = [&] { return Fetch(); };
   Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
   ASSERT_EQ(fetch(), 0);
-  std::ifstream in(dir_ + "/fetch-args");
-  std::stringstream args;
-  args << in.rdbuf();
-  EXPECT_EQ(args.str(), "fetch-backup\n--endpoint=https://minio:9000\n--bucket=backups\n--region=eu-west-1\n--manifest=" +
+  EXPECT_EQ(Args("fetch-args"), "fetch-backup\n--endpoint=https://minio:9000\n--bucket=backups\n--region=eu-west-1\n--manifest=" +
                             RestoringSpec().resolved_restore->manifest + "\n--out=" + dir_ +
                             "/root/restore.db\n--path-style\n--ca-file=/etc/cairn/restore/ca.crt\n");
   std::filesystem::remove(dir_ + "/fetch-args");
@@ -435,12 +480,31 @@ TEST_F(StartScriptTest, FetchScriptFetchesTheRecordedBackupOnlyForANewMemberWith
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/fetch-args")) << "a member with data never restores";
 }
 
+// From a claim: the init container mounts it read-only and fetches from the directory,
+// with no S3 credentials.
+TEST_F(StartScriptTest, FromAClaimTheFetchReadsTheMountedDirectory) {
+  ClusterSpec spec = Spec({{"bootstrap", {{"restore", {{"backupName", "nightly"}}}}}});
+  ResolvedRestore r;
+  r.image = "cairn-operator:0.1.0";
+  r.claim = "etcd-backups";
+  r.manifest = "ns/c/full-20261207T060000Z-00000000000000000042.db.zst.manifest.json";
+  spec.resolved_restore = r;
+  const auto pod = resources::StatefulSet(spec, 3)["spec"]["template"]["spec"];
+  const auto& init = pod["initContainers"].at(0);
+  EXPECT_EQ(init["env"].size(), 1u) << "POD_NAME only: " << init["env"].dump();
+  EXPECT_EQ(init["volumeMounts"].back(), nlohmann::json({{"name", "backup"}, {"mountPath", "/backup"}, {"readOnly", true}}));
+  EXPECT_EQ(pod["volumes"].back(),
+            nlohmann::json({{"name", "backup"},
+                            {"persistentVolumeClaim", {{"claimName", "etcd-backups"}, {"readOnly", true}}}}));
+  WriteFetch(*spec.resolved_restore);
+  Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
+  ASSERT_EQ(Fetch(), 0);
+  EXPECT_EQ(Args("fetch-args"), "fetch-backup\n--dir=/backup\n--manifest=" + r.manifest + "\n--out=" + dir_ + "/root/restore.db\n");
+}
+
 // A point-in-time target travels from the spec through the recorded resolution to the
 // fetch script's flags, and the start script replays what was fetched.
 TEST_F(StartScriptTest, PointInTimeTargetsReachFetchBackupAndTheDeltasAreReplayed) {
-  Write(dir_ + "/cfg/fetch.sh", resources::RestoreFetchScript());
-  Write(dir_ + "/fake-operator", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + dir_ + "/fetch-args\n");
-  std::filesystem::permissions(dir_ + "/fake-operator", std::filesystem::perms::owner_all);
   Write(dir_ + "/cfg/c-1.initial-cluster-state", "new");
   for (auto [field, flag] : {std::pair{"toRevision", "--to-revision=12345"}, {"toTime", "--to-time=2026-12-07T06:42:10Z"}}) {
     ResolvedRestore r = *RestoringSpec().resolved_restore;
@@ -450,15 +514,11 @@ TEST_F(StartScriptTest, PointInTimeTargetsReachFetchBackupAndTheDeltasAreReplaye
     ASSERT_TRUE(again.has_value());
     EXPECT_EQ(again->to_revision, r.to_revision);
     EXPECT_EQ(again->to_time, r.to_time);
-    Write(dir_ + "/cfg/restore.json", r.ToJson().dump());
-    const std::string cmd = "env POD_NAME=c-1 CAIRN_BOOTSTRAP_DIR=" + dir_ + "/cfg CAIRN_DATA_ROOT=" + dir_ +
-                            "/root CAIRN_OPERATOR_BIN=" + dir_ + "/fake-operator timeout 5 /bin/sh " + dir_ + "/cfg/fetch.sh";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    std::ifstream in(dir_ + "/fetch-args");
-    std::stringstream args;
-    args << in.rdbuf();
-    EXPECT_NE(args.str().find(std::string("\n") + flag + "\n--deltas-out=" + dir_ + "/root/restore.deltas\n"),
-              std::string::npos) << args.str();
+    WriteFetch(r);
+    ASSERT_EQ(Fetch(), 0);
+    const std::string args = Args("fetch-args");
+    EXPECT_NE(args.find(std::string("\n") + flag + "\n--deltas-out=" + dir_ + "/root/restore.deltas\n"),
+              std::string::npos) << args;
   }
   EXPECT_EQ(ResolvedRestore::FromJson(RestoringSpec().resolved_restore->ToJson().dump())->to_revision, 0)
       << "a record without a target stays a plain restore";
