@@ -22,6 +22,7 @@
 #include "operator/api/naming.h"
 #include "operator/controller/controller.h"
 #include "operator/controller/observe.h"
+#include "operator/controller/reconciler.h"
 #include "operator/kube/client.h"
 #include "operator/reconcile/status_builder.h"
 #include "operator/resources/builders.h"
@@ -479,6 +480,28 @@ TEST_F(ControllerE2E, TurningPeerTlsOnMovesEveryMemberThroughASecondListener) {
     EXPECT_EQ(m.peer_url, naming::PeerUrl("etcd", "db", ord, true, naming::kPeerPortAlternate));
     EXPECT_EQ(world.PodsMade(ord), 3) << "pod " << ord << ": made, then once per template";
   }
+}
+
+// While a change of spec.tls.client rolls out, members serve both schemes: the operator
+// asks the template's first, keeps its client certificate while any member may serve
+// TLS, and drops the other scheme once the template agrees with the spec.
+TEST(ControllerEndpoints, AClientTlsChangeIsDialedWithBothSchemesUntilTheTemplateHasIt) {
+  auto spec = ClusterSpec::Parse({{"metadata", {{"name", "etcd"}, {"namespace", "db"}, {"uid", "u-1"}}},
+                                  {"spec", {{"replicas", 2}, {"tls", {{"client", {{"auto", json::object()}}}}}}}});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(MemberEndpoints(*spec, 2, false),
+            (std::vector<std::string>{"http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379",
+                                      "https://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379"}));
+  EXPECT_EQ(MemberEndpoints(*spec, 2, true),
+            (std::vector<std::string>{"https://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379"}));
+  ChildObjects children;
+  children.secrets["etcd-operator-tls"] = {{"data", {{"ca.crt", Base64Encode("CA")}, {"tls.crt", Base64Encode("CERT")},
+                                                      {"tls.key", Base64Encode("KEY")}}}};
+  ClusterSpec plain = *spec;
+  plain.tls.client = {};
+  EXPECT_EQ(OperatorClientTls(children, plain, true).cert_pem, "CERT") << "members still serving TLS";
+  EXPECT_EQ(OperatorClientTls(children, plain, false).cert_pem, "");
+  EXPECT_EQ(OperatorClientTls(children, *spec, false).cert_pem, "CERT");
 }
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
