@@ -26,6 +26,18 @@ namespace types = kube::types;
 constexpr const char* kBackupKey = "backup:";
 constexpr const char* kScheduleKey = "schedule:";
 
+// The objects of the backups that stay. Two records of one object (two runs in one
+// second at one revision) keep it while either stays.
+std::set<std::string> KeptObjects(const std::map<std::string, json>& by_name, const std::vector<std::string>& expire) {
+  std::set<std::string> kept;
+  for (const auto& [name, item] : by_name) {
+    if (std::find(expire.begin(), expire.end(), name) == expire.end()) {
+      kept.insert(item.value("status", json::object()).value("objectKey", ""));
+    }
+  }
+  return kept;
+}
+
 json WithStatus(json object, const json& status) {
   object["status"] = status;
   return object;
@@ -494,14 +506,7 @@ Status BackupController::CreateBackupPod(const json& live, const EtcdBackupObjec
       std::map<std::string, json> by_name;
       auto plan = PlanFor(*cluster_obj, **policy, *schedule, &by_name);
       if (!plan.ok()) return plan.status();
-      // Two records of one object (two runs in one second at one revision) keep it while
-      // either is kept.
-      std::set<std::string> kept;
-      for (const auto& [name, item] : by_name) {
-        if (std::find(plan->expire.begin(), plan->expire.end(), name) == plan->expire.end()) {
-          kept.insert(item.value("status", json::object()).value("objectKey", ""));
-        }
-      }
+      const std::set<std::string> kept = KeptObjects(by_name, plan->expire);
       for (const auto& expired : plan->expire) {
         const std::string key = by_name[expired].value("status", json::object()).value("objectKey", "");
         if (!key.empty() && !kept.count(key)) params.expire.push_back(key);
@@ -669,10 +674,11 @@ Result<std::chrono::milliseconds> BackupController::ReconcileSchedule(const std:
   }
   auto store = OpenStore(ns, (*policy)->destination);
   if (!store.ok()) return store.status();
+  const std::set<std::string> kept = KeptObjects(by_name, plan->expire);
   for (const auto& expired : plan->expire) {
     const json st = by_name[expired].value("status", json::object());
     const std::string key = st.value("objectKey", "");
-    if (!key.empty()) CAIRN_RETURN_IF_ERROR(backup::ExpireFullBackup(**store, key));
+    if (!key.empty() && !kept.count(key)) CAIRN_RETURN_IF_ERROR(backup::ExpireFullBackup(**store, key));
     Status deleted = client_.Delete(types::EtcdBackup(), ns, expired);
     if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
     log::Log(spdlog::level::info, "backup expired", {{"backup", ns + "/" + expired}, {"object", key}});

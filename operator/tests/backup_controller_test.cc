@@ -623,6 +623,28 @@ TEST_F(BackupControllerTest, TheScheduleCreatesBackupsAndRetentionExpiresThemWit
                                    backup::ManifestName(keys_seen[2])};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(*keys, want);
+  // Two runs in one second at one revision share an object: expiring one record leaves
+  // the object the other still names.
+  {
+    json shared = *Backup(scheduled()[1]);
+    shared["status"]["objectKey"] = keys_seen[1];
+    ASSERT_TRUE(client_->UpdateStatus(types::EtcdBackup(), "db", shared).ok());
+    clock_offset_ = 60 * 4;
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    const std::string latest = scheduled().back();
+    ASSERT_TRUE(controller_->ReconcileBackup("db", latest).ok());
+    ASSERT_TRUE(Eventually([&] { return controller_->Idle(); }));
+    ASSERT_EQ(Phase(latest), "Succeeded");
+    const std::string newest_key = Backup(latest)->at("status").value("objectKey", "");
+    ASSERT_TRUE(controller_->ReconcileSchedule("db", "etcd").ok());
+    ASSERT_EQ(scheduled().size(), 2u);
+    keys = Store()->List("prod/db/etcd/");
+    ASSERT_TRUE(keys.ok());
+    want = {keys_seen[1], backup::ManifestName(keys_seen[1]), keys_seen[2], backup::ManifestName(keys_seen[2]),
+            newest_key, backup::ManifestName(newest_key)};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(*keys, want) << "the record of minute 2 expired, but minute 3's names its object";
+  }
   // An object a crashed run left without its manifest is removed; backups are not.
   auto orphan = Store()->Put("prod/db/etcd/full-20261207T000000Z-00000000000000000007.db.zst",
                              [](char*, size_t) -> Result<size_t> { return size_t{0}; });
