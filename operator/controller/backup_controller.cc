@@ -497,6 +497,7 @@ Status BackupController::CreateBackupPod(const json& live, const EtcdBackupObjec
   params.version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);
   if (cluster->tls.client.enabled) params.client_tls_secret = TlsSecretName(*cluster, "operator");
   params.timeout = options_.snapshot_limit;
+  params.placement = resources::PlacementOf(*cluster);
   // Retention of the schedule's backups on this same claim happens in this run.
   auto policy = BackupPolicy::Parse(*cluster_obj);
   if (backup.scheduled_at != TimePoint{} && policy.ok() && *policy && (*policy)->destination.pvc &&
@@ -571,6 +572,7 @@ Status BackupController::Verify(const json& live, const EtcdBackupObject& backup
     params.destination = *destination;
     params.manifest = backup::ManifestName(status.value("objectKey", ""));
     params.resources = cluster->resources;
+    params.placement = resources::PlacementOf(*cluster);
     auto made = client_.Create(types::Pod(), ns, resources::VerifyPod(params));
     if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     return Status::Unavailable("verifying " + ns + "/" + backup.name + ": scratch Pod created");

@@ -51,7 +51,7 @@ nlohmann::json BackupPod(const BackupPodParams& p) {
         {"readOnlyRootFilesystem", true},
         {"capabilities", {{"drop", {"ALL"}}}}}},
       {"volumeMounts", mounts}};
-  return {{"apiVersion", "v1"},
+  nlohmann::json pod = {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata",
            {{"name", BackupPodName(p.backup)},
@@ -73,6 +73,8 @@ nlohmann::json BackupPod(const BackupPodParams& p) {
               {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
             {"volumes", volumes},
             {"containers", nlohmann::json::array({container})}}}};
+  Place(p.placement, &pod["spec"]);
+  return pod;
 }
 
 }  // namespace cairn::op::resources

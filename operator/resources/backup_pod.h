@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/backup_spec.h"
+#include "operator/resources/backup_pod_parts.h"
 
 namespace cairn::op::resources {
 
@@ -36,6 +37,7 @@ struct BackupPodParams {
   std::optional<std::string> client_tls_secret;  // holds ca.crt, tls.crt, tls.key
   std::chrono::seconds timeout{3600};
   std::vector<std::string> expire;  // full backup objects retention lets go
+  PodPlacement placement;
 };
 
 std::string BackupPodName(const std::string& backup);

@@ -59,7 +59,7 @@ exec "$cairn" --name=verify --data-dir=/work/data --listen-client-urls=http://0.
                           {"ports", {{{"name", "client"}, {"containerPort", 2379}}}},
                           {"volumeMounts", {{{"name", "work"}, {"mountPath", kWork}}}}};
   if (!p.resources.is_null()) cairn["resources"] = p.resources;
-  return {{"apiVersion", "v1"},
+  nlohmann::json pod = {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata",
            {{"name", VerifyPodName(p.backup)},
@@ -80,6 +80,8 @@ exec "$cairn" --name=verify --data-dir=/work/data --listen-client-urls=http://0.
                                      {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}}}},
                                      {"volumeMounts", fetch_mounts}}})},
             {"containers", nlohmann::json::array({cairn})}}}};
+  Place(p.placement, &pod["spec"]);
+  return pod;
 }
 
 }  // namespace cairn::op::resources

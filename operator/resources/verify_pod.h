@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/backup_spec.h"
+#include "operator/resources/backup_pod_parts.h"
 
 namespace cairn::op::resources {
 
@@ -25,6 +26,7 @@ struct VerifyPodParams {
   // The cluster's spec.resources (null: none): the scratch member holds the same data
   // as the cluster's members, so it gets what they get.
   nlohmann::json resources;
+  PodPlacement placement;
 };
 
 std::string VerifyPodName(const std::string& backup);

@@ -12,6 +12,7 @@
 
 #include "operator/api/naming.h"
 #include "operator/resources/backup_pod.h"
+#include "operator/resources/verify_pod.h"
 #include "operator/resources/builders.h"
 
 namespace cairn::op {
@@ -271,6 +272,32 @@ ClusterSpec RestoringSpec() {
 
 // The backup Pod of a pvc destination: the claim read-write, a TLS cluster's operator
 // client certificate passed on, retention's keys, and the limits that end a stuck run.
+// Members on dedicated, tainted nodes: the Pods that back up and verify their data run
+// there too, but without the members' affinity rules (written to spread members).
+TEST(Builders, BackupAndVerifyPodsRunWhereTheClusterMayRun) {
+  const auto cluster = Spec({{"podTemplate",
+                              {{"nodeSelector", {{"pool", "etcd"}}},
+                               {"priorityClassName", "system-cluster-critical"},
+                               {"tolerations", {{{"key", "dedicated"}, {"operator", "Equal"}, {"value", "etcd"}}}},
+                               {"affinity", {{"podAntiAffinity", nlohmann::json::object()}}}}}});
+  resources::BackupPodParams b;
+  b.pvc = {"etcd-backups", ""};
+  b.placement = resources::PlacementOf(cluster);
+  resources::VerifyPodParams v;
+  v.placement = resources::PlacementOf(cluster);
+  for (const auto& pod : {resources::BackupPod(b), resources::VerifyPod(v)}) {
+    const auto& spec = pod["spec"];
+    EXPECT_EQ(spec["nodeSelector"], (nlohmann::json{{"pool", "etcd"}}));
+    EXPECT_EQ(spec["tolerations"][0]["key"], "dedicated");
+    EXPECT_EQ(spec["priorityClassName"], "system-cluster-critical");
+    EXPECT_FALSE(spec.contains("affinity"));
+  }
+  resources::BackupPodParams plain;
+  plain.pvc = {"etcd-backups", ""};
+  EXPECT_FALSE(resources::BackupPod(plain)["spec"].contains("nodeSelector"));
+  EXPECT_FALSE(resources::BackupPod(plain)["spec"].contains("tolerations"));
+}
+
 TEST(Builders, TheBackupPodMountsTheClaimAndPresentsTheOperatorsCertificate) {
   resources::BackupPodParams p;
   p.ns = "ns";
