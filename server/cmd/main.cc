@@ -19,6 +19,7 @@
 #include "server/api/client_server.h"
 #include "server/api/maintenance_service.h"
 #include "server/cmd/member_options.h"
+#include "server/config/cipher_suites.h"
 #include "server/config/load_config.h"
 #include "server/wal/wal.h"
 #include "server/etcdserver/restore.h"
@@ -165,6 +166,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     return 0;
+  }
+  if (!cfg.cipher_suites.empty()) {
+    // gRPC reads it when it creates its first TLS context, which has not happened yet.
+    setenv(cairn::config::kGrpcCipherSuitesEnv, cairn::config::OpenSslCipherList(cfg.cipher_suites).value().c_str(), 1);
   }
   auto client_tls = EffectiveTls(cfg.client_tls, "client", cfg.listen_client_urls, cfg);
   auto peer_tls = EffectiveTls(cfg.peer_tls, "peer", cfg.listen_peer_urls, cfg);

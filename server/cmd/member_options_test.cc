@@ -37,6 +37,7 @@ const std::map<std::string, std::string> kCheckedWhereTheyAct = {
     {"log-level", "test_cli_and_startup.py::test_log_level_hides_info_lines"},
     {"auto-tls", "test_tls.py::test_auto_tls_serves_a_generated_certificate_and_keeps_it_across_restarts"},
     {"peer-auto-tls", "test_tls.py::test_members_talk_tls_to_each_other_with_peer_auto_tls"},
+    {"cipher-suites", "test_tls.py::test_cipher_suites_limit_what_tls_1_2_clients_may_negotiate"},
     {"self-signed-cert-validity", "test_tls.py::test_auto_tls_serves_a_generated_certificate_and_keeps_it_across_restarts"},
 };
 

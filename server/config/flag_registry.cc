@@ -3,6 +3,7 @@
 #include <cctype>
 #include <initializer_list>
 
+#include "server/config/cipher_suites.h"
 #include "server/config/duration.h"
 #include "server/config/go_values.h"
 
@@ -90,6 +91,13 @@ Status OneOf(std::string_view v, std::initializer_list<std::string_view> valid) 
     list += (list.empty() ? "" : ", ") + ("\"" + std::string(s) + "\"");
   }
   return Status::InvalidArgument("valid values are " + list);
+}
+
+Status SetCipherSuites(ServerConfig& c, std::string_view v) {
+  std::vector<std::string> names = SplitComma(v);
+  CAIRN_RETURN_IF_ERROR(OpenSslCipherList(names).status());
+  c.cipher_suites = std::move(names);
+  return Status::Ok();
 }
 
 Status SetClusterState(ServerConfig& c, std::string_view v) {
@@ -251,7 +259,7 @@ const FlagSpec kFlags[] = {
     {"experimental-peer-skip-client-san-verification", K::kBool, kImpl, "false", "peer-transport-security.skip-client-san-verification", kSecurity, "Skip verification of SAN field in client certificate for peer connections.", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
     {"peer-skip-client-san-verification", K::kBool, kImpl, "false", "-", kSecurity, "Same as --experimental-peer-skip-client-san-verification (etcd 3.6 name).", SetBool<&C::peer_tls, &T::skip_client_san_verification>},
     {"self-signed-cert-validity", K::kUint, kImpl, "1", "", kSecurity, "Validity period (years) of auto-generated certificates.", SetUint<&C::self_signed_cert_validity_years>},
-    {"cipher-suites", K::kStringList, kRef, "", "", kSecurity, "Comma-separated list of supported TLS cipher suites between client/server and peers.", CheckAny},
+    {"cipher-suites", K::kStringList, kImpl, "", "cipher-suites", kSecurity, "Comma-separated list of supported TLS cipher suites between client/server and peers.", SetCipherSuites},
     {"tls-min-version", K::kString, kRef, "TLS1.2", "", kSecurity, "Minimum TLS version supported. Possible values: TLS1.2, TLS1.3.", CheckTlsMinVersion},
     {"tls-max-version", K::kString, kRef, "", "", kSecurity, "Maximum TLS version supported. Possible values: TLS1.2, TLS1.3.", CheckTlsMaxVersion},
     {"cors", K::kString, kIgn, "*", "", kSecurity, "Comma-separated whitelist of origins for CORS.", CheckAny},

@@ -92,6 +92,9 @@ struct ServerConfig {
   TlsConfig peer_tls;
   uint64_t self_signed_cert_validity_years = 1;
 
+  // --cipher-suites, Go names (cipher_suites.h); empty: OpenSSL's defaults.
+  std::vector<std::string> cipher_suites;
+
   // Auth.
   std::string auth_token = "simple";
   uint64_t bcrypt_cost = 10;

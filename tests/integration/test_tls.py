@@ -226,6 +226,43 @@ def test_members_talk_tls_to_each_other_with_peer_auto_tls(tmp_path):
         c.stop()
 
 
+def negotiates(port, cipher):
+    """Whether a TLS 1.2 client offering only `cipher` (an OpenSSL name) gets a session."""
+    out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2", "-cipher", cipher],
+                         input=b"", capture_output=True, timeout=20)
+    return ("Cipher is " + cipher).encode() in out.stdout
+
+
+def test_cipher_suites_limit_what_tls_1_2_clients_may_negotiate(tmp_path):
+    pki = Pki(tmp_path / "pki")
+    crt, key = pki.issue("server")
+    (tmp_path / "open").mkdir()
+    open_member = tls_member(tmp_path / "open", pki).start()
+    try:
+        assert negotiates(open_member.port, "ECDHE-ECDSA-AES256-GCM-SHA384"), "OpenSSL's defaults allow it"
+    finally:
+        assert open_member.stop() in CLEAN_EXIT
+    m = Member(tmp_path / "data", extra_args=["--cert-file", crt, "--key-file", key,
+                                              "--cipher-suites", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"])
+    m.client_scheme = "https"
+    m.etcdctl_args = ["--cacert", pki.ca]
+    m.start()
+    try:
+        assert negotiates(m.port, "ECDHE-ECDSA-AES128-GCM-SHA256")
+        assert not negotiates(m.port, "ECDHE-ECDSA-AES256-GCM-SHA384")
+        assert not negotiates(m.port, "ECDHE-ECDSA-CHACHA20-POLY1305")
+        m.etcdctl("put", "k", "v")
+        assert m.etcdctl("get", "k", "--print-value-only").stdout == "v\n"
+    finally:
+        assert m.stop() in CLEAN_EXIT
+    bad = Member(tmp_path / "bad", extra_args=["--cert-file", crt, "--key-file", key, "--cipher-suites", "TLS_NULL"])
+    bad.client_scheme = "https"
+    bad.start(wait=False)
+    assert bad.proc.wait(timeout=30) != 0
+    with open(bad.log_path) as f:
+        assert 'unexpected TLS cipher suite "TLS_NULL"' in f.read()
+
+
 def test_bad_tls_settings_are_refused_at_start(tmp_path):
     pki = Pki(tmp_path / "pki")
     crt, key = pki.issue("server")

@@ -159,11 +159,17 @@ TEST(ConfigFileTest, IgnoredFlagsAreStillSyntaxChecked) {
               HasSubstr("invalid value \"abc\""));
 }
 
+TEST(ConfigFileTest, CipherSuitesAreAListOfGoNames) {
+  auto r = Load({"--config-file", WriteTempFile("cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n")});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->config.cipher_suites, std::vector<std::string>{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"});
+  EXPECT_THAT(LoadError({"--config-file", WriteTempFile("cipher-suites: [RC4]\n")}),
+              HasSubstr("unexpected TLS cipher suite \"RC4\""));
+}
+
 TEST(ConfigFileTest, RefusedAndIgnoredSettingsInFile) {
   EXPECT_THAT(LoadError({"--config-file", WriteTempFile("force-new-cluster: true\n")}),
               HasSubstr("config file key \"force-new-cluster\" is not supported yet"));
-  EXPECT_THAT(LoadError({"--config-file", WriteTempFile("cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n")}),
-              HasSubstr("config file key \"cipher-suites\" is not supported yet"));
   EXPECT_THAT(LoadError({"--config-file",
                          WriteTempFile("peer-transport-security:\n  client-cert-file: /p.crt\n")}),
               HasSubstr("\"peer-transport-security.client-cert-file\" is not supported yet"));
