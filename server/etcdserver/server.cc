@@ -18,21 +18,6 @@
 #include "server/raft/to_string.h"
 
 namespace cairn::etcdserver {
-namespace {
-
-// A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
-constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
-
-std::string EncodeReadCtx(uint64_t ctx) { return std::string(reinterpret_cast<const char*>(&ctx), sizeof(ctx)); }
-
-uint64_t DecodeReadCtx(const std::string& s) {
-  uint64_t ctx = 0;
-  if (s.size() == sizeof(ctx)) std::copy(s.begin(), s.end(), reinterpret_cast<char*>(&ctx));
-  return ctx;
-}
-
-}  // namespace
-
 EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)), peer_client_(options_.peer_tls) {}
 
 EtcdServer::~EtcdServer() { Stop(); }
@@ -261,12 +246,7 @@ ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
 
 void EtcdServer::ReadBarrierAsync(std::function<void(Status)> done) {
   if (IsLearner()) return done(ErrLearnerNotSupported());
-  {
-    std::lock_guard lock(loop_mu_);
-    if (stopping_) return done(ErrStopped());
-    pending_reads_.push_back(PendingRead{0, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
-  }
-  loop_cv_.notify_one();
+  reads_.Add(std::chrono::steady_clock::now() + RequestTimeout(), std::move(done));
 }
 
 Status EtcdServer::ReadBarrier() {
@@ -277,17 +257,7 @@ Status EtcdServer::ReadBarrier() {
 }
 
 void EtcdServer::LocalReadBarrierAsync(std::function<void(Status)> done) {
-  const uint64_t answered = answered_index_.load();
-  if (applied_index_.load() < answered) {
-    std::unique_lock lock(read_mu_);
-    // Re-checked under read_mu_: ReleaseReaders takes it after publishing applied_index_,
-    // so either the commit is visible here or that call will release this reader.
-    if (applied_index_.load() < answered) {
-      awaiting_apply_.push_back(PendingRead{answered, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
-      return;
-    }
-  }
-  done(Status::Ok());
+  reads_.AwaitApplied(answered_index_.load(), std::move(done));
 }
 
 Status EtcdServer::LocalReadBarrier() {
@@ -453,6 +423,13 @@ void EtcdServer::OnPublished(std::function<void()> ready) {
 
 void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }
 
+void EtcdServer::WakeRaftLoopForReads() {
+  // Under loop_mu_: the loop checks NeedsRound() holding it, so the wake-up cannot fall
+  // between that check and its wait.
+  std::lock_guard lock(loop_mu_);
+  loop_cv_.notify_one();
+}
+
 void EtcdServer::RaftLoop() {
   auto next_tick = std::chrono::steady_clock::now() + options_.heartbeat_interval;
   ConnectPeers();
@@ -466,14 +443,10 @@ void EtcdServer::RaftLoop() {
     bool peer_urls_changed = false;
     std::vector<raft::ConfChange> conf_changes;
     uint64_t compact_to = 0;
-    bool have_reads = false;
-    // One ReadIndex round at a time, as etcd's linearizable read loop: reads arriving
-    // meanwhile wait and share the next round, so heavy read load costs few heartbeats.
-    const bool read_round_free = reads_in_flight_.empty();
     {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
-        return stopping_ || !proposals_.empty() || (read_round_free && !pending_reads_.empty()) ||
+        return stopping_ || !proposals_.empty() || reads_.NeedsRound() ||
                !conf_changes_to_apply_.empty() ||
                !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
                peer_urls_changed_ || !snapshot_reports_.empty();
@@ -488,7 +461,6 @@ void EtcdServer::RaftLoop() {
       proposals.swap(proposals_);
       conf_changes.swap(conf_changes_to_apply_);
       std::swap(compact_to, log_compaction_to_);
-      have_reads = read_round_free && !pending_reads_.empty();
     }
     for (auto& m : from_peers) {
       // Errors here are expected (e.g. a response from a member that was just removed).
@@ -535,7 +507,7 @@ void EtcdServer::RaftLoop() {
     for (auto& [id, data] : proposals) to_propose.push_back({id, std::move(data), now + RequestTimeout()});
     if (!to_propose.empty()) ProposeOrHold(std::move(to_propose), now);
     if (compact_to > 0) CompactLog(compact_to);
-    if (have_reads || !reads_in_flight_.empty()) IssueReadIndex(now);
+    reads_.IssueRound(now, [this](std::string ctx) { node_->ReadIndex(std::move(ctx)); });
     while (node_->HasReady()) HandleReady(node_->GetReady());
     if (leader_.load() != raft::kNoNode && attributes_.load() == Attributes::kUnpublished) PublishAttributes();
   }
@@ -583,25 +555,6 @@ void EtcdServer::ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono:
     // Leadership lost between the check and the call: rare, so not worth copying every
     // proposal to be able to hold it again.
     if (!node_->Propose(std::move(p.data)).ok()) waits_.Trigger(p.id, ApplyResult(ErrNoLeader()));
-  }
-}
-
-void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
-  std::vector<PendingRead> fresh;
-  if (reads_in_flight_.empty()) {
-    std::lock_guard lock(loop_mu_);
-    fresh.swap(pending_reads_);
-  }
-  if (!fresh.empty()) {
-    const uint64_t ctx = next_read_ctx_++;
-    reads_in_flight_[ctx] = ReadBatch{std::move(fresh), now};
-    node_->ReadIndex(EncodeReadCtx(ctx));
-  }
-  for (auto& [ctx, batch] : reads_in_flight_) {
-    if (now - batch.requested_at >= kReadIndexRetry) {
-      batch.requested_at = now;
-      node_->ReadIndex(EncodeReadCtx(ctx));
-    }
   }
 }
 
@@ -657,19 +610,7 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
   SendMessages(std::move(ready.messages));
-  for (const auto& rs : ready.read_states) {
-    auto it = reads_in_flight_.find(DecodeReadCtx(rs.request_ctx));
-    if (it == reads_in_flight_.end()) continue;
-    {
-      std::lock_guard lock(read_mu_);
-      for (auto& r : it->second.readers) {
-        r.read_index = rs.index;
-        awaiting_apply_.push_back(std::move(r));
-      }
-    }
-    reads_in_flight_.erase(it);
-    ReleaseReaders(applied_index_.load());
-  }
+  for (const auto& rs : ready.read_states) reads_.OnReadState(rs.request_ctx, rs.index);
   // Advance reads the Ready (committed entries mark what is handed to the apply loop),
   // so it runs before the entries are moved out.
   node_->Advance(ready);
@@ -893,7 +834,7 @@ void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
     }
     WakeRaftLoop();
   }
-  ReleaseReaders(applied_index_.load());
+  reads_.OnApplied(applied_index_.load());
 }
 
 void EtcdServer::CompactLog(uint64_t index) {
@@ -930,29 +871,11 @@ void EtcdServer::CompletionLoop() {
   }
 }
 
-void EtcdServer::ReleaseReaders(uint64_t applied) {
-  std::vector<PendingRead> ready;
-  {
-    std::lock_guard lock(read_mu_);
-    auto keep = std::partition(awaiting_apply_.begin(), awaiting_apply_.end(),
-                               [&](const PendingRead& r) { return r.read_index > applied; });
-    std::move(keep, awaiting_apply_.end(), std::back_inserter(ready));
-    awaiting_apply_.erase(keep, awaiting_apply_.end());
-  }
-  for (auto& r : ready) r.done(Status::Ok());
-}
-
 // Runs on the Raft loop at every tick: requests whose RPC deadline passed get etcd's
 // timeout error (their entries may still commit later; the result is then dropped).
 void EtcdServer::ExpireOverdue(std::chrono::steady_clock::time_point now) {
   waits_.ExpireUntil(now, ErrTimeout());
-  for (auto it = reads_in_flight_.begin(); it != reads_in_flight_.end();) {
-    auto& readers = it->second.readers;
-    auto overdue = std::partition(readers.begin(), readers.end(), [&](const PendingRead& r) { return r.deadline > now; });
-    for (auto r = overdue; r != readers.end(); ++r) r->done(ErrTimeout());
-    readers.erase(overdue, readers.end());
-    it = readers.empty() ? reads_in_flight_.erase(it) : std::next(it);
-  }
+  reads_.ExpireOverdue(now);
 }
 
 void EtcdServer::Stop() {
@@ -982,19 +905,7 @@ void EtcdServer::Stop() {
     completion_cv_.notify_all();
     if (completion_thread_.joinable()) completion_thread_.join();
     waits_.FailAll(ErrStopped());
-    std::vector<PendingRead> readers;
-    {
-      std::lock_guard lock(loop_mu_);
-      readers = std::move(pending_reads_);
-    }
-    for (auto& [ctx, batch] : reads_in_flight_) std::move(batch.readers.begin(), batch.readers.end(), std::back_inserter(readers));
-    reads_in_flight_.clear();
-    {
-      std::lock_guard lock(read_mu_);
-      std::move(awaiting_apply_.begin(), awaiting_apply_.end(), std::back_inserter(readers));
-      awaiting_apply_.clear();
-    }
-    for (auto& r : readers) r.done(ErrStopped());
+    reads_.Stop();
     spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), applied_index_.load());
   });
 }

@@ -53,6 +53,7 @@
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/membership.h"
+#include "server/etcdserver/read_loop.h"
 #include "server/etcdserver/wait_registry.h"
 #include "server/lease/lessor.h"
 #include "server/watch/watch_hub.h"
@@ -260,19 +261,10 @@ class EtcdServer final : public transport::PeerHandler {
   void Stop();
 
  private:
-  struct PendingRead {
-    uint64_t read_index = 0;
-    std::chrono::steady_clock::time_point deadline;
-    std::function<void(cairn::Status)> done;
-  };
   struct HeldProposal {
     uint64_t id;
     std::string data;
     std::chrono::steady_clock::time_point deadline;
-  };
-  struct ReadBatch {
-    std::vector<PendingRead> readers;
-    std::chrono::steady_clock::time_point requested_at;
   };
 
   explicit EtcdServer(ServerOptions options);
@@ -282,7 +274,6 @@ class EtcdServer final : public transport::PeerHandler {
 
   void RaftLoop();
   void HandleReady(raft::Ready ready);
-  void IssueReadIndex(std::chrono::steady_clock::time_point now);
   void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
   void ApplyLoop();
   void AutoCompactLoop();
@@ -299,11 +290,12 @@ class EtcdServer final : public transport::PeerHandler {
                            AppliedChanges* changes);
   void StepCompaction();
   void CompactLog(uint64_t index);
-  void ReleaseReaders(uint64_t applied);
   void CompletionLoop();
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
   void ProposeLeaseMaintenance();
   void WakeRaftLoop();
+  // Wakes the Raft loop for state it checks under its own lock (ReadLoop::NeedsRound).
+  void WakeRaftLoopForReads();
   void ConnectPeers();
   void OnRemoved();
   void SendMessages(std::vector<raft::Message> messages);
@@ -358,7 +350,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::condition_variable loop_cv_;
   bool stopping_ = false;                                  // guarded by loop_mu_
   std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
-  std::vector<PendingRead> pending_reads_;                    // guarded by loop_mu_
   std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
   std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
   std::vector<raft::ConfChange> conf_change_proposals_;        // guarded by loop_mu_
@@ -379,9 +370,7 @@ class EtcdServer final : public transport::PeerHandler {
   std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
   uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
   raft::ConfState conf_state_;                               // Raft loop thread only
-  std::map<uint64_t, ReadBatch> reads_in_flight_;            // Raft loop thread only
   std::vector<HeldProposal> held_proposals_;                 // Raft loop thread only
-  uint64_t next_read_ctx_ = 1;                               // Raft loop thread only
 
   std::mutex apply_mu_;
   std::condition_variable apply_cv_;
@@ -403,9 +392,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::vector<std::pair<uint64_t, ApplyResult>> completions_;  // guarded by completion_mu_
   bool completion_stopping_ = false;                           // guarded by completion_mu_
 
-  std::mutex read_mu_;
-  std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
-
   // Whether this member's client URLs have been published through the log; it becomes
   // kPublished, and on_published_ is taken, under published_mu_.
   enum class Attributes { kUnpublished, kPublishing, kPublished };
@@ -424,6 +410,7 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<uint64_t> commit_index_{0};
   std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
   std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_
+  ReadLoop reads_{&applied_index_, [this] { WakeRaftLoopForReads(); }};
 
   // The auto-compaction driver (AutoCompactLoop): its policy lives on that thread.
   std::mutex compactor_mu_;

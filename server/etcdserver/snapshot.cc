@@ -129,7 +129,7 @@ void EtcdServer::InstallStore(const std::string& path) {
     peer_urls_changed_ = true;
   }
   WakeRaftLoop();
-  ReleaseReaders(applied);
+  reads_.OnApplied(applied);
   spdlog::info("installed a snapshot of the store at index {} (revision {})", applied, store_->CurrentRevision());
 }
 
