@@ -26,7 +26,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
   std::unique_ptr<EtcdServer> server(new EtcdServer(std::move(options)));
   CAIRN_RETURN_IF_ERROR(server->Open());
   server->completion_thread_ = std::thread([s = server.get()] { s->CompletionLoop(); });
-  server->apply_thread_ = std::thread([s = server.get()] { s->ApplyLoop(); });
+  server->apply_loop_->Start();
   server->raft_thread_ = std::thread([s = server.get()] { s->RaftLoop(); });
   server->compactor_thread_ = std::thread([s = server.get()] { s->AutoCompactLoop(); });
   return server;
@@ -89,7 +89,6 @@ Status EtcdServer::Open() {
   watch::HubOptions hub_options;
   hub_options.progress_interval = options_.watch_progress_notify_interval;
   hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
-  db_size_ = store_->DbSizeBytes();
   {
     mvcc::ReadTxn read = store_->BeginRead();
     CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
@@ -133,8 +132,13 @@ Status EtcdServer::Open() {
                                    " beyond the last WAL index " + std::to_string(raft_storage_.LastIndex()) +
                                    ": the WAL and the store in " + dir.root + " do not belong together");
   }
-  applied_index_ = store_applied;
-  last_log_compaction_ = recovered.snapshot.index;
+  ApplyTargets targets{store_.get(), lessor_.get(), applier_.get(), hub_.get(), &membership_, &alarms_, &auth_store_,
+                       tokens_.get()};
+  ApplyListener* listener = this;  // a private base: convertible only in here
+  entry_applier_ = std::make_unique<EntryApplier>(targets, listener, identity_.member_id, options_.snapshot_count,
+                                                  recovered.snapshot.index);
+  apply_loop_ = std::make_unique<ApplyLoop>(entry_applier_.get(), store_.get());
+  reads_ = std::make_unique<ReadLoop>(&entry_applier_->applied_index_atomic(), [this] { WakeRaftLoopForReads(); });
 
   raft::Config cfg;
   cfg.id = identity_.member_id;
@@ -246,7 +250,7 @@ ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
 
 void EtcdServer::ReadBarrierAsync(std::function<void(Status)> done) {
   if (IsLearner()) return done(ErrLearnerNotSupported());
-  reads_.Add(std::chrono::steady_clock::now() + RequestTimeout(), std::move(done));
+  reads_->Add(std::chrono::steady_clock::now() + RequestTimeout(), std::move(done));
 }
 
 Status EtcdServer::ReadBarrier() {
@@ -257,7 +261,7 @@ Status EtcdServer::ReadBarrier() {
 }
 
 void EtcdServer::LocalReadBarrierAsync(std::function<void(Status)> done) {
-  reads_.AwaitApplied(answered_index_.load(), std::move(done));
+  reads_->AwaitApplied(entry_applier_->answered_index(), std::move(done));
 }
 
 Status EtcdServer::LocalReadBarrier() {
@@ -274,8 +278,8 @@ MemberStatus EtcdServer::GetStatus() const {
   s.leader = leader_.load();
   s.term = term_.load();
   s.commit_index = commit_index_.load();
-  s.applied_index = applied_index_.load();
-  s.db_size = db_size_.load();
+  s.applied_index = entry_applier_->applied_index();
+  s.db_size = entry_applier_->db_size();
   s.db_size_in_use = store_->DbSizeInUseBytes();
   s.quota_bytes = QuotaBytes();
   s.is_learner = membership_.IsLearner(identity_.member_id);
@@ -446,7 +450,7 @@ void EtcdServer::RaftLoop() {
     {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
-        return stopping_ || !proposals_.empty() || reads_.NeedsRound() ||
+        return stopping_ || !proposals_.empty() || reads_->NeedsRound() ||
                !conf_changes_to_apply_.empty() ||
                !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
                peer_urls_changed_ || !snapshot_reports_.empty();
@@ -498,7 +502,7 @@ void EtcdServer::RaftLoop() {
       // election timeout. Only once every committed conf change is applied, though: while
       // a cluster's membership is being replayed, its first member alone is a voter.
       const bool single_voter = conf_state_.voters.size() == 1 && conf_state_.voters[0] == identity_.member_id;
-      if (single_voter && !IsLeader() && applied_index_.load() >= node_->GetHardState().commit) {
+      if (single_voter && !IsLeader() && entry_applier_->applied_index() >= node_->GetHardState().commit) {
         (void)node_->Campaign();
       }
     }
@@ -507,7 +511,7 @@ void EtcdServer::RaftLoop() {
     for (auto& [id, data] : proposals) to_propose.push_back({id, std::move(data), now + RequestTimeout()});
     if (!to_propose.empty()) ProposeOrHold(std::move(to_propose), now);
     if (compact_to > 0) CompactLog(compact_to);
-    reads_.IssueRound(now, [this](std::string ctx) { node_->ReadIndex(std::move(ctx)); });
+    reads_->IssueRound(now, [this](std::string ctx) { node_->ReadIndex(std::move(ctx)); });
     while (node_->HasReady()) HandleReady(node_->GetReady());
     if (leader_.load() != raft::kNoNode && attributes_.load() == Attributes::kUnpublished) PublishAttributes();
   }
@@ -610,17 +614,11 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
   SendMessages(std::move(ready.messages));
-  for (const auto& rs : ready.read_states) reads_.OnReadState(rs.request_ctx, rs.index);
+  for (const auto& rs : ready.read_states) reads_->OnReadState(rs.request_ctx, rs.index);
   // Advance reads the Ready (committed entries mark what is handed to the apply loop),
   // so it runs before the entries are moved out.
   node_->Advance(ready);
-  if (!ready.committed_entries.empty()) {
-    {
-      std::lock_guard lock(apply_mu_);
-      apply_queue_.push_back(std::move(ready.committed_entries));
-    }
-    apply_cv_.notify_one();
-  }
+  if (!ready.committed_entries.empty()) apply_loop_->Enqueue(std::move(ready.committed_entries));
 }
 
 // Votes and append acknowledgements leave only after the Ready's entries and hard
@@ -637,205 +635,38 @@ void EtcdServer::SendMessages(std::vector<raft::Message> messages) {
   if (!messages.empty()) transport_->Send(messages);
 }
 
-void EtcdServer::ApplyLoop() {
-  while (true) {
-    std::vector<raft::Entry> entries;
-    {
-      std::unique_lock lock(apply_mu_);
-      // A pending physical compaction advances in small steps between batches, and on
-      // its own when no writes arrive.
-      auto has_work = [&] {
-        return apply_stopping_ || !apply_queue_.empty() || !install_path_.empty() || !apply_tasks_.empty();
-      };
-      if (store_->CompactionPending()) {
-        apply_cv_.wait_for(lock, std::chrono::milliseconds(5), has_work);
-      } else {
-        apply_cv_.wait(lock, has_work);
-      }
-      if (apply_stopping_ && apply_queue_.empty()) {
-        if (install_done_) install_done_->set_value(ErrStopped());
-        install_done_.reset();
-        install_path_.clear();
-        for (auto& task : apply_tasks_) task(true);
-        apply_tasks_.clear();
-        break;
-      }
-      while (!apply_queue_.empty()) {
-        auto& batch = apply_queue_.front();
-        if (entries.empty()) {
-          entries = std::move(batch);
-        } else {
-          entries.insert(entries.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-        }
-        apply_queue_.pop_front();
-      }
+void EtcdServer::OnAnswered(std::vector<std::pair<uint64_t, ApplyResult>> results) {
+  {
+    std::lock_guard lock(completion_mu_);
+    if (completions_.empty()) {
+      completions_ = std::move(results);
+    } else {
+      std::move(results.begin(), results.end(), std::back_inserter(completions_));
     }
-    std::string install_path;
-    std::shared_ptr<std::promise<Status>> install_done;
-    std::vector<std::function<void(bool)>> tasks;
-    {
-      std::lock_guard lock(apply_mu_);
-      install_path.swap(install_path_);
-      install_done.swap(install_done_);
-      tasks.swap(apply_tasks_);
-    }
-    if (!entries.empty()) ApplyEntries(std::move(entries));
-    if (!install_path.empty()) {
-      InstallStore(install_path);
-      install_done->set_value(Status::Ok());
-    }
-    for (auto& task : tasks) task(false);
-    if (store_->CompactionPending()) StepCompaction();
   }
+  completion_cv_.notify_one();
 }
 
-void EtcdServer::StepCompaction() {
-  // Small steps keep each batch short, so compaction never stalls writes for long.
-  constexpr int64_t kCompactionRowsPerStep = 10000;
-  mvcc::ApplyBatch batch(*store_);
-  batch.CompactStep(kCompactionRowsPerStep);
-  batch.Commit(store_->AppliedIndex());
+void EtcdServer::OnConfigurationChanged(std::vector<raft::ConfChange> changes, bool peer_urls_changed) {
+  {
+    std::lock_guard lock(loop_mu_);
+    conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), changes.begin(), changes.end());
+    peer_urls_changed_ = peer_urls_changed_ || peer_urls_changed;
+  }
+  WakeRaftLoop();
 }
 
-ApplyResult EtcdServer::ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
-                                     AppliedChanges* changes) {
-  if (GrowsDatabase(request) && alarms_.Raised(etcdserverpb::NOSPACE)) return ErrNoSpace();
-  if (request.has_alarm()) {
-    etcdserverpb::AlarmResponse response;
-    if (alarms_.Apply(request.alarm(), &response)) {
-      changes->alarms = true;
-      spdlog::warn("alarm {} for member {} {}", etcdserverpb::AlarmType_Name(request.alarm().alarm()),
-                   HexId(request.alarm().memberid()),
-                   request.alarm().action() == etcdserverpb::AlarmRequest::ACTIVATE ? "raised" : "disarmed");
-    }
-    return apply::Response(std::move(response));
+void EtcdServer::OnMemberChangeApplied(uint64_t member_id) { FinishConfChange(member_id, Status::Ok()); }
+
+void EtcdServer::OnStoreCheckpointed(uint64_t index) {
+  {
+    std::lock_guard lock(loop_mu_);
+    log_compaction_to_ = index;
   }
-  if (request.has_member_attributes()) {
-    membership_.SetAttributes(request.member_attributes());
-    changes->membership = true;
-    return apply::Response{};
-  }
-  if (request.has_member_update()) {
-    const auto& update = request.member_update();
-    membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
-    changes->membership = true;
-    changes->peer_urls = true;
-    return apply::Response{};
-  }
-  if (auth::IsAuthRequest(request)) {
-    ApplyResult result = auth::ApplyAuthRequest(auth_store_, *tokens_, request, index);
-    changes->auth = changes->auth || (result.ok() && !request.has_authenticate());
-    return result;
-  }
-  // Client requests are checked as etcd's auth applier does: against the auth store as
-  // of this entry, with the revision they were authorized at (auth_applier.h).
-  if (request.header().auth_revision() != 0) {
-    auto lease_keys = [this](int64_t lease) {
-      auto ttl = lessor_->TimeToLive(lease, true);
-      return ttl ? std::move(ttl->keys) : std::vector<std::string>{};
-    };
-    CAIRN_RETURN_IF_ERROR(auth::CheckWrite(auth_store_, auth::InfoOf(request.header()), request, lease_keys));
-  }
-  if (lease::IsLeaseRequest(request)) return lease::ApplyLeaseRequest(batch, *lessor_, request);
-  return applier_->Apply(batch, request);
+  WakeRaftLoop();
 }
 
-void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
-  const uint64_t already_applied = store_->AppliedIndex();
-  std::vector<std::pair<uint64_t, ApplyResult>> results;
-  std::vector<raft::ConfChange> conf_changes;
-  std::vector<uint64_t> changed_members;
-  AppliedChanges changes;
-  mvcc::ApplyBatch batch(*store_);
-  // Events cost copies; collect them only while someone watches (the hub catches a
-  // watcher created mid-batch up from storage).
-  if (hub_->WantsEvents()) batch.EnableEvents();
-  uint64_t last_index = already_applied;
-  uint64_t last_term = 0;
-  for (auto& entry : entries) {
-    if (entry.type == raft::EntryType::kConfChange) {
-      auto cc = raft::DecodeConfChange(entry.data);
-      if (!cc.ok()) Panic("undecodable conf change at index " + std::to_string(entry.index));
-      if (entry.index > already_applied) {
-        if (Status st = membership_.Apply(cc.value()); !st.ok()) {
-          Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
-        }
-        changes.membership = true;
-        changed_members.push_back(cc->node_id);
-        if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) OnRemoved();
-      }
-      conf_changes.push_back(std::move(cc.value()));
-    } else if (entry.index > already_applied && !entry.data.empty()) {
-      cairnpb::RaftRequest request;
-      if (!request.ParseFromString(entry.data)) {
-        Panic("undecodable request at raft index " + std::to_string(entry.index));
-      }
-      ApplyResult result = ApplyRequest(batch, request, entry.index, &changes);
-      if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
-    }
-    if (entry.index > last_index) {
-      last_index = entry.index;
-      last_term = entry.term;
-    }
-  }
-  // Persisted with the batch that changed it, once however many entries did.
-  if (changes.membership) batch.SetMeta(kMembershipMeta, membership_.Encode());
-  if (changes.alarms) batch.SetMeta(kAlarmsMeta, alarms_.Encode());
-  if (changes.auth) batch.SetMeta(kAuthMeta, auth_store_.Encode());
-  // A snapshot's metadata needs the term of its last entry; it changes once per election.
-  if (last_index > already_applied && last_term != recorded_applied_term_) {
-    batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));
-    recorded_applied_term_ = last_term;
-  }
-  // Responses leave before the SQLite commit: every entry here is already durable in
-  // the WAL (a crash replays it), and no read can observe an answered write missing,
-  // because linearizable reads wait for applied_index_, which moves only after the
-  // commit below. This keeps SQLite's commit off every write's latency.
-  answered_index_ = last_index;
-  if (!results.empty()) {
-    {
-      std::lock_guard lock(completion_mu_);
-      if (completions_.empty()) {
-        completions_ = std::move(results);
-      } else {
-        std::move(results.begin(), results.end(), std::back_inserter(completions_));
-      }
-    }
-    completion_cv_.notify_one();
-  }
-  if (last_index > already_applied) {
-    const auto commit_started = std::chrono::steady_clock::now();
-    batch.Commit(last_index);
-    backend_commit_seconds_.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started).count());
-    db_size_ = store_->DbSizeBytes();
-    hub_->OnCommitted(batch.TakeEvents(), store_->CurrentRevision());
-  }
-  applied_index_ = std::max(applied_index_.load(), last_index);
-  // Conf changes reach the Raft loop before any log compaction that covers them, so the
-  // snapshot marker records the membership as of its index.
-  if (!conf_changes.empty() || changes.peer_urls) {
-    {
-      std::lock_guard lock(loop_mu_);
-      conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), conf_changes.begin(), conf_changes.end());
-      peer_urls_changed_ = peer_urls_changed_ || changes.peer_urls;
-    }
-    WakeRaftLoop();
-  }
-  for (uint64_t id : changed_members) FinishConfChange(id, Status::Ok());
-  if (last_index - last_log_compaction_ >= options_.snapshot_count) {
-    // The WAL may drop entries only once the store holding their effects is durable.
-    Status st = store_->Checkpoint();
-    if (!st.ok()) Panic("mvcc checkpoint failed: " + st.ToString());
-    last_log_compaction_ = last_index;
-    {
-      std::lock_guard lock(loop_mu_);
-      log_compaction_to_ = last_index;
-    }
-    WakeRaftLoop();
-  }
-  reads_.OnApplied(applied_index_.load());
-}
+void EtcdServer::OnApplied(uint64_t index) { reads_->OnApplied(index); }
 
 void EtcdServer::CompactLog(uint64_t index) {
   auto term = raft_storage_.TermOf(index);
@@ -875,7 +706,7 @@ void EtcdServer::CompletionLoop() {
 // timeout error (their entries may still commit later; the result is then dropped).
 void EtcdServer::ExpireOverdue(std::chrono::steady_clock::time_point now) {
   waits_.ExpireUntil(now, ErrTimeout());
-  reads_.ExpireOverdue(now);
+  reads_->ExpireOverdue(now);
 }
 
 void EtcdServer::Stop() {
@@ -892,12 +723,7 @@ void EtcdServer::Stop() {
     }
     loop_cv_.notify_all();
     if (raft_thread_.joinable()) raft_thread_.join();
-    {
-      std::lock_guard lock(apply_mu_);
-      apply_stopping_ = true;
-    }
-    apply_cv_.notify_all();
-    if (apply_thread_.joinable()) apply_thread_.join();
+    if (apply_loop_) apply_loop_->Stop();
     {
       std::lock_guard lock(completion_mu_);
       completion_stopping_ = true;
@@ -905,8 +731,9 @@ void EtcdServer::Stop() {
     completion_cv_.notify_all();
     if (completion_thread_.joinable()) completion_thread_.join();
     waits_.FailAll(ErrStopped());
-    reads_.Stop();
-    spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), applied_index_.load());
+    if (!reads_) return;  // Open() failed before the loops existed
+    reads_->Stop();
+    spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), entry_applier_->applied_index());
   });
 }
 

@@ -49,8 +49,10 @@
 #include "server/common/fs.h"
 #include "server/common/histogram.h"
 #include "server/etcdserver/alarms.h"
+#include "server/etcdserver/apply_loop.h"
 #include "server/etcdserver/auto_compactor.h"
 #include "server/etcdserver/data_dir.h"
+#include "server/etcdserver/entry_applier.h"
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/membership.h"
 #include "server/etcdserver/read_loop.h"
@@ -144,7 +146,7 @@ struct MemberStatus {
   int64_t compact_revision = 0;
 };
 
-class EtcdServer final : public transport::PeerHandler {
+class EtcdServer final : public transport::PeerHandler, private ApplyListener {
  public:
   static Result<std::unique_ptr<EtcdServer>> Start(ServerOptions options);
   ~EtcdServer() override;
@@ -242,7 +244,7 @@ class EtcdServer final : public transport::PeerHandler {
   // Latencies for /metrics: one synced WAL write (the batch's write and fsync), and one
   // backend (SQLite) commit of an applied batch.
   const Histogram& wal_sync_seconds() const { return wal_sync_seconds_; }
-  const Histogram& backend_commit_seconds() const { return backend_commit_seconds_; }
+  const Histogram& backend_commit_seconds() const { return entry_applier_->backend_commit_seconds(); }
 
   // The raised alarms (alarms.h), as of the last applied entry.
   std::vector<etcdserverpb::AlarmMember> RaisedAlarms() const { return alarms_.List(); }
@@ -252,7 +254,7 @@ class EtcdServer final : public transport::PeerHandler {
   Status CheckQuota();
 
   // Database size as of the last applied batch: cheap enough for every request.
-  int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
+  int64_t DbSizeBytes() const { return entry_applier_->db_size(); }
   // The backend quota; 0 when there is none.
   int64_t QuotaBytes() const;
 
@@ -275,20 +277,7 @@ class EtcdServer final : public transport::PeerHandler {
   void RaftLoop();
   void HandleReady(raft::Ready ready);
   void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
-  void ApplyLoop();
   void AutoCompactLoop();
-  void ApplyEntries(std::vector<raft::Entry> entries);
-  // What applied entries changed besides the key space, to persist once per batch.
-  struct AppliedChanges {
-    bool membership = false;
-    bool alarms = false;
-    bool peer_urls = false;
-    bool auth = false;
-  };
-  // Applies one committed client or member request (not a conf change) to the batch.
-  ApplyResult ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
-                           AppliedChanges* changes);
-  void StepCompaction();
   void CompactLog(uint64_t index);
   void CompletionLoop();
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
@@ -297,13 +286,18 @@ class EtcdServer final : public transport::PeerHandler {
   // Wakes the Raft loop for state it checks under its own lock (ReadLoop::NeedsRound).
   void WakeRaftLoopForReads();
   void ConnectPeers();
-  void OnRemoved();
+  // ApplyListener: what the apply loop reports, on its thread.
+  void OnAnswered(std::vector<std::pair<uint64_t, ApplyResult>> results) override;
+  void OnConfigurationChanged(std::vector<raft::ConfChange> changes, bool peer_urls_changed) override;
+  void OnMemberChangeApplied(uint64_t member_id) override;
+  void OnRemoved() override;
+  void OnStoreCheckpointed(uint64_t index) override;
+  void OnApplied(uint64_t index) override;
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
   // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
   std::string SnapshotDir() const { return options_.data_dir.MemberDir() + "/snap"; }
   void StartSnapshotSend(uint64_t to);
-  void InstallStore(const std::string& path);
   // The metadata of a snapshot whose store holds `applied_index` and `meta`.
   static Result<raft::SnapshotMetadata> SnapshotMetadataFor(uint64_t applied_index,
                                                             const std::map<std::string, std::string>& meta);
@@ -334,14 +328,16 @@ class EtcdServer final : public transport::PeerHandler {
   raft::MemoryStorage raft_storage_;
   std::unique_ptr<raft::RawNode> node_;
 
-  // Owned by the apply loop thread after Start() (reads go through the applier).
+  // Written by the apply loop thread only after Start() (reads go through the applier).
   std::unique_ptr<mvcc::Store> store_;
   std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<apply::Applier> applier_;
   // Fed by the apply loop after each commit; destroyed before the store it reads.
   std::unique_ptr<watch::WatchHub> hub_;
-  uint64_t last_log_compaction_ = 0;  // apply loop thread only
-  std::atomic<int64_t> db_size_{0};
+  std::unique_ptr<EntryApplier> entry_applier_;
+  std::unique_ptr<ApplyLoop> apply_loop_;
+  // Set by Open() after entry_applier_, whose applied index it waits on.
+  std::unique_ptr<ReadLoop> reads_;
 
   WaitRegistry waits_;
   std::atomic<uint64_t> next_request_id_{1};
@@ -372,18 +368,8 @@ class EtcdServer final : public transport::PeerHandler {
   raft::ConfState conf_state_;                               // Raft loop thread only
   std::vector<HeldProposal> held_proposals_;                 // Raft loop thread only
 
-  std::mutex apply_mu_;
-  std::condition_variable apply_cv_;
-  std::deque<std::vector<raft::Entry>> apply_queue_;  // guarded by apply_mu_
-  bool apply_stopping_ = false;                       // guarded by apply_mu_
-  std::string install_path_;                          // guarded by apply_mu_
-  std::shared_ptr<std::promise<Status>> install_done_;  // guarded by apply_mu_
-  // Work for the apply loop between batches, called with whether the server is stopping
-  // (then it must only report that).
-  std::vector<std::function<void(bool stopping)>> apply_tasks_;  // guarded by apply_mu_
   std::atomic<uint64_t> next_client_snapshot_{0};
   std::atomic<bool> raising_nospace_{false};  // a NOSPACE alarm proposal is in flight
-  uint64_t recorded_applied_term_ = 0;                // apply loop thread only
 
   // Applied results on their way back to the RPCs: completing a gRPC call costs tens of
   // microseconds, so it happens here rather than on the apply loop.
@@ -404,13 +390,9 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> leader_changes_{0};
-  // etcd's buckets for both: 1 ms to 8 s.
+  // etcd's buckets: 1 ms to 8 s.
   Histogram wal_sync_seconds_{Histogram::ExponentialBounds(0.001, 2, 14)};
-  Histogram backend_commit_seconds_{Histogram::ExponentialBounds(0.001, 2, 14)};
   std::atomic<uint64_t> commit_index_{0};
-  std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
-  std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_
-  ReadLoop reads_{&applied_index_, [this] { WakeRaftLoopForReads(); }};
 
   // The auto-compaction driver (AutoCompactLoop): its policy lives on that thread.
   std::mutex compactor_mu_;
@@ -421,7 +403,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::thread compactor_thread_;
 
   std::thread raft_thread_;
-  std::thread apply_thread_;
   std::thread completion_thread_;
   std::once_flag stop_once_;
 };
