@@ -86,6 +86,13 @@ Status EtcdServer::Open() {
   for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
   for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
   applier_ = std::make_unique<apply::Applier>(*store_, *lessor_);
+  lease_forwarding_ = std::make_unique<LeaseForwarding>(LeaseForwarding::Parts{
+      .self = identity_.member_id,
+      .lessor = lessor_.get(),
+      .leader = [this] { return LeaseLeader(); },
+      .read_barrier = [this] { return ReadBarrier(); },
+      .client = &peer_lease_client_,
+      .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout())});
   watch::HubOptions hub_options;
   hub_options.progress_interval = options_.watch_progress_notify_interval;
   hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
@@ -320,61 +327,27 @@ cairnpb::ClusterInfo EtcdServer::GetClusterInfo() const {
   return info;
 }
 
-Result<std::vector<std::string>> EtcdServer::LeaderPeerUrls() const {
+Result<LeaseForwarding::Leader> EtcdServer::LeaseLeader() const {
   const uint64_t leader = leader_.load();
+  if (leader == identity_.member_id) return LeaseForwarding::Leader{.is_self = true, .peer_urls = {}};
   if (leader == raft::kNoNode) return ErrNoLeader();
   auto member = membership_.Get(leader);
   if (!member) return ErrNoLeader();
-  return std::vector<std::string>(member->peer_urls().begin(), member->peer_urls().end());
+  return LeaseForwarding::Leader{.peer_urls = {member->peer_urls().begin(), member->peer_urls().end()}};
 }
 
-// A forwarded call that the addressee refuses because it is no longer leader is
-// reported as etcd's "leader changed"; the client retries.
-static Status ForwardingError(const Status& st) {
-  return st.code() == StatusCode::kFailedPrecondition ? ErrLeaderChanged() : st;
-}
-
-Result<int64_t> EtcdServer::RenewLeaseAsLeader(int64_t id) {
-  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
-  return lessor_->Renew(id);
-}
+Result<int64_t> EtcdServer::RenewLeaseAsLeader(int64_t id) { return lease_forwarding_->RenewAsLeader(id); }
 
 Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLiveAsLeader(
     const etcdserverpb::LeaseTimeToLiveRequest& request) {
-  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
-  // The lease and its keys as of every write committed before the question.
-  CAIRN_RETURN_IF_ERROR(ReadBarrier());
-  etcdserverpb::LeaseTimeToLiveResponse response;
-  response.set_id(request.id());
-  auto ttl = lessor_->TimeToLive(request.id(), request.keys());
-  if (!ttl) {
-    response.set_ttl(-1);  // etcd's answer for a lease that does not exist (any more)
-  } else {
-    response.set_ttl(ttl->remaining_ttl);
-    response.set_grantedttl(ttl->granted_ttl);
-    for (auto& key : ttl->keys) response.add_keys(std::move(key));
-  }
-  return response;
+  return lease_forwarding_->TimeToLiveAsLeader(request);
 }
 
-Result<int64_t> EtcdServer::RenewLease(int64_t id) {
-  if (IsLeader()) return lessor_->Renew(id);
-  auto urls = LeaderPeerUrls();
-  if (!urls.ok()) return urls.status();
-  auto ttl = peer_client_.LeaseRenew(urls.value(), id, std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
-  if (!ttl.ok()) return ForwardingError(ttl.status());
-  return ttl;
-}
+Result<int64_t> EtcdServer::RenewLease(int64_t id) { return lease_forwarding_->Renew(id); }
 
 Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
     const etcdserverpb::LeaseTimeToLiveRequest& request) {
-  if (IsLeader()) return LeaseTimeToLiveAsLeader(request);
-  auto urls = LeaderPeerUrls();
-  if (!urls.ok()) return urls.status();
-  auto answer = peer_client_.LeaseTimeToLive(urls.value(), request,
-                                             std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
-  if (!answer.ok()) return ForwardingError(answer.status());
-  return answer;
+  return lease_forwarding_->TimeToLive(request);
 }
 
 // Like etcd, a removed member stops: it can never rejoin under its ID, and serving

@@ -54,6 +54,7 @@
 #include "server/etcdserver/data_dir.h"
 #include "server/etcdserver/entry_applier.h"
 #include "server/etcdserver/identity.h"
+#include "server/etcdserver/lease_forwarding.h"
 #include "server/etcdserver/membership.h"
 #include "server/etcdserver/read_loop.h"
 #include "server/etcdserver/wait_registry.h"
@@ -306,8 +307,8 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   void PublishProgress();
   // Voters this leader heard from within an election timeout or two (itself included).
   size_t ActiveVoters(const std::vector<uint64_t>& voters) const;
-  // The leader's peer URLs, or ErrNoLeader.
-  Result<std::vector<std::string>> LeaderPeerUrls() const;
+  // The leader as lease forwarding needs it, or ErrNoLeader.
+  Result<LeaseForwarding::Leader> LeaseLeader() const;
   std::chrono::steady_clock::duration RequestTimeout() const;
 
   ServerOptions options_;
@@ -321,6 +322,8 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   std::unique_ptr<auth::TokenProvider> tokens_;  // set by Open()
   std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
+  PeerLeaseClient peer_lease_client_{&peer_client_};
+  std::unique_ptr<LeaseForwarding> lease_forwarding_;  // set by Open()
 
   // Owned by the Raft loop thread after Start().
   std::unique_ptr<transport::PeerTransport> transport_;
