@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <future>
 #include <iterator>
 #include <utility>
@@ -37,45 +36,17 @@ Status EtcdServer::Open() {
   auto tokens = auth::NewTokenProvider(options_.auth_token, options_.auth_token_ttl);
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(tokens.value());
-  const DataDir& dir = options_.data_dir;
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MemberDir()));
-  auto lock = fs_->LockFile(dir.LockPath());
-  if (!lock.ok()) {
-    return Status::FailedPrecondition("data dir " + dir.root + " is in use by another process (" +
-                                             lock.status().message() + ")");
-  }
-  lock_ = std::move(lock.value());
-
-  const std::string wal_dir = dir.WalDir();
-  if (!wal::Wal::Exists(fs_, wal_dir)) CAIRN_RETURN_IF_ERROR(Bootstrap(wal_dir));
-
-  auto opened = wal::Wal::Open(fs_, wal_dir, options_.wal);
+  auto opened = OpenDataDir(options_, fs_, &peer_client_, &raft_storage_);
   if (!opened.ok()) return opened.status();
-  auto& [wal, recovered] = opened.value();
-  wal_ = std::move(wal);
-  if (!identity_.Decode(recovered.metadata)) {
-    return Status::DataLoss("wal in " + wal_dir + " does not carry a Cairn member identity");
-  }
+  lock_ = std::move(opened->lock);
+  identity_ = opened->identity;
+  wal_ = std::move(opened->wal);
+  store_ = std::move(opened->store);
+  const std::string joined_membership = std::move(opened->joined_membership);
+  const raft::HardState hard_state = opened->hard_state;
+  const uint64_t snapshot_index = opened->snapshot.index;
+  const uint64_t store_applied = store_->AppliedIndex();
 
-  if (recovered.snapshot.index > 0) {
-    CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{recovered.snapshot, {}}));
-  }
-  raft_storage_.SetHardState(recovered.hard_state);
-  CAIRN_RETURN_IF_ERROR(raft_storage_.Append(recovered.entries));
-
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MvccDir()));
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(SnapshotDir()));
-  // Client snapshot copies are unlinked once open; one left here was cut short by a crash.
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(SnapshotDir(), ec)) {
-    const std::string name = f.path().filename().string();
-    if (name.starts_with("client-") && name.ends_with(".db")) std::filesystem::remove(f.path(), ec);
-  }
-  mvcc::StoreOptions store_options;
-  store_options.path = dir.MvccPath();
-  auto store = mvcc::Store::Open(store_options);
-  if (!store.ok()) return store.status();
-  store_ = std::move(store.value());
   // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds, so a
   // lease cannot expire during a single leader election.
   const int64_t min_lease_ttl = (options_.election_timeout.count() * 3 / 2 + 999) / 1000;
@@ -98,7 +69,7 @@ Status EtcdServer::Open() {
   hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
   {
     mvcc::ReadTxn read = store_->BeginRead();
-    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
+    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership)));
     CAIRN_RETURN_IF_ERROR(alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or("")));
     CAIRN_RETURN_IF_ERROR(auth_store_.Restore(read.GetMeta(kAuthMeta).value_or("")));
   }
@@ -109,41 +80,11 @@ Status EtcdServer::Open() {
         unreachable_peers_.push_back(peer);
       },
       [this] { OnRemoved(); }, transport::PeerSenderOptions{.tls = options_.peer_tls});
-
-  const uint64_t store_applied = store_->AppliedIndex();
-  if (store_applied > raft_storage_.LastIndex()) {
-    // A snapshot installed just before a crash, ahead of the WAL marker that records it:
-    // the store says so itself, and the log resumes from it.
-    std::map<std::string, std::string> meta;
-    {
-      mvcc::ReadTxn read = store_->BeginRead();
-      for (const std::string& name : {kInstalledSnapshotMeta, kAppliedTermMeta, kMembershipMeta}) {
-        if (auto v = read.GetMeta(name)) meta[name] = *v;
-      }
-    }
-    auto md = SnapshotMetadataFor(store_applied, meta);
-    if (meta[kInstalledSnapshotMeta] == std::to_string(store_applied) && md.ok()) {
-      spdlog::warn("finishing the installation of the snapshot at index {}", store_applied);
-      CAIRN_RETURN_IF_ERROR(wal_->SaveSnapshot(md.value()));
-      CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{md.value(), {}}));
-      raft::HardState hs = recovered.hard_state;
-      hs.term = std::max(hs.term, md->term);
-      hs.commit = std::max(hs.commit, store_applied);
-      raft_storage_.SetHardState(hs);
-      recovered.hard_state = hs;
-      recovered.snapshot = md.value();
-    }
-  }
-  if (store_applied > raft_storage_.LastIndex()) {
-    return Status::DataLoss("mvcc store has applied index " + std::to_string(store_applied) +
-                                   " beyond the last WAL index " + std::to_string(raft_storage_.LastIndex()) +
-                                   ": the WAL and the store in " + dir.root + " do not belong together");
-  }
   ApplyTargets targets{store_.get(), lessor_.get(), applier_.get(), hub_.get(), &membership_, &alarms_, &auth_store_,
                        tokens_.get()};
   ApplyListener* listener = this;  // a private base: convertible only in here
   entry_applier_ = std::make_unique<EntryApplier>(targets, listener, identity_.member_id, options_.snapshot_count,
-                                                  recovered.snapshot.index);
+                                                  snapshot_index);
   apply_loop_ = std::make_unique<ApplyLoop>(entry_applier_.get(), store_.get());
   reads_ = std::make_unique<ReadLoop>(&entry_applier_->applied_index_atomic(), [this] { WakeRaftLoopForReads(); });
 
@@ -153,8 +94,8 @@ Status EtcdServer::Open() {
   cfg.heartbeat_tick = 1;
   cfg.storage = &raft_storage_;
   // Membership is rebuilt by replaying conf-change entries above the snapshot, so Raft
-  // re-delivers everything after it; ApplyEntries skips what the store already has.
-  cfg.applied = recovered.snapshot.index;
+  // re-delivers everything after it; the EntryApplier skips what the store already has.
+  cfg.applied = snapshot_index;
   // Followers receive new entries while the leader is still writing them: the two
   // disk writes overlap instead of adding up on every commit.
   cfg.leader_persists_in_parallel = true;
@@ -163,64 +104,11 @@ Status EtcdServer::Open() {
   auto node = raft::RawNode::Create(cfg);
   if (!node.ok()) return node.status();
   node_ = std::move(node.value());
-  term_ = recovered.hard_state.term;
-  commit_index_ = recovered.hard_state.commit;
+  term_ = hard_state.term;
+  commit_index_ = hard_state.commit;
   spdlog::info("member {} of cluster {} opened {}: wal entries {}..{}, applied {}, hard state term={} commit={}",
-               HexId(identity_.member_id), HexId(identity_.cluster_id), dir.root, raft_storage_.FirstIndex(),
-               raft_storage_.LastIndex(), store_applied, recovered.hard_state.term, recovered.hard_state.commit);
-  return Status::Ok();
-}
-
-// A new data dir: derive identities and write the initial membership as committed
-// conf-change entries at the head of the log (as etcd does), so membership is
-// rebuilt from the log on every restart.
-Status EtcdServer::Bootstrap(const std::string& wal_dir) {
-  if (options_.join_existing_cluster) return Join(wal_dir);
-  auto cluster = PlanNewCluster(options_);
-  if (!cluster.ok()) return cluster.status();
-  CAIRN_RETURN_IF_ERROR(WriteBootstrapWal(fs_, wal_dir, *cluster, options_.wal));
-  spdlog::info("bootstrapped new member {} in cluster {} ({} initial members)", HexId(cluster->identity.member_id),
-               HexId(cluster->identity.cluster_id), cluster->members.size());
-  return Status::Ok();
-}
-
-// A member added with MemberAdd starts with an empty log: it learns its identity from
-// the running cluster and then receives the whole log (or a snapshot) from the leader.
-Status EtcdServer::Join(const std::string& wal_dir) {
-  auto self = options_.initial_cluster.find(options_.name);
-  if (self == options_.initial_cluster.end()) {
-    return Status::InvalidArgument("couldn't find local name \"" + options_.name +
-                                   "\" in the initial cluster configuration");
-  }
-  std::vector<std::string> own_urls = self->second;
-  std::sort(own_urls.begin(), own_urls.end());
-  std::vector<std::string> others;
-  for (const auto& [name, urls] : options_.initial_cluster) {
-    if (name != options_.name) others.insert(others.end(), urls.begin(), urls.end());
-  }
-  if (others.empty()) {
-    return Status::InvalidArgument(
-        "--initial-cluster-state existing needs the running members' peer URLs in --initial-cluster");
-  }
-  auto info = peer_client_.GetClusterInfo(others, std::chrono::seconds(5));
-  if (!info.ok()) {
-    return Status::Unavailable("cannot reach the existing cluster at " + others[0] + ": " + info.status().message());
-  }
-  uint64_t id = 0;
-  for (const auto& m : info->membership().members()) {
-    std::vector<std::string> urls(m.peer_urls().begin(), m.peer_urls().end());
-    std::sort(urls.begin(), urls.end());
-    if (urls == own_urls) id = m.id();
-  }
-  if (id == 0) {
-    return Status::FailedPrecondition("the cluster has no member with this member's peer URLs (" + own_urls[0] +
-                                      "); add it first (etcdctl member add)");
-  }
-  MemberIdentity identity{id, info->cluster_id()};
-  auto wal = wal::Wal::Create(fs_, wal_dir, identity.Encode(), options_.wal);
-  if (!wal.ok()) return wal.status();
-  joined_membership_ = info->membership().SerializeAsString();
-  spdlog::info("joining cluster {} as member {}", HexId(identity.cluster_id), HexId(id));
+               HexId(identity_.member_id), HexId(identity_.cluster_id), options_.data_dir.root, raft_storage_.FirstIndex(),
+               raft_storage_.LastIndex(), store_applied, hard_state.term, hard_state.commit);
   return Status::Ok();
 }
 

@@ -272,8 +272,6 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
 
   explicit EtcdServer(ServerOptions options);
   cairn::Status Open();
-  cairn::Status Bootstrap(const std::string& wal_dir);
-  cairn::Status Join(const std::string& wal_dir);
 
   void RaftLoop();
   void HandleReady(raft::Ready ready);
@@ -297,11 +295,8 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
   // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
-  std::string SnapshotDir() const { return options_.data_dir.MemberDir() + "/snap"; }
+  std::string SnapshotDir() const { return options_.data_dir.SnapDir(); }
   void StartSnapshotSend(uint64_t to);
-  // The metadata of a snapshot whose store holds `applied_index` and `meta`.
-  static Result<raft::SnapshotMetadata> SnapshotMetadataFor(uint64_t applied_index,
-                                                            const std::map<std::string, std::string>& meta);
   Status ProposeConfChangeAndWait(raft::ConfChange cc);
   void FinishConfChange(uint64_t id, const Status& status);
   void PublishProgress();
@@ -320,7 +315,6 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   Alarms alarms_;          // written by the apply loop only
   auth::AuthStore auth_store_;  // written by the apply loop only
   std::unique_ptr<auth::TokenProvider> tokens_;  // set by Open()
-  std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
   PeerLeaseClient peer_lease_client_{&peer_client_};
   std::unique_ptr<LeaseForwarding> lease_forwarding_;  // set by Open()

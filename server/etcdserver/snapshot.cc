@@ -8,28 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/server.h"
 #include "server/etcdserver/store_meta.h"
 #include "server/raft/codec.h"
 
 namespace cairn::etcdserver {
-
-Result<raft::SnapshotMetadata> EtcdServer::SnapshotMetadataFor(uint64_t applied_index,
-                                                               const std::map<std::string, std::string>& meta) {
-  auto term = meta.find(kAppliedTermMeta);
-  auto members = meta.find(kMembershipMeta);
-  if (term == meta.end() || members == meta.end()) {
-    return Status::FailedPrecondition("the store does not record its applied term and membership yet");
-  }
-  Membership membership;
-  CAIRN_RETURN_IF_ERROR(membership.Restore(members->second));
-  raft::SnapshotMetadata md;
-  md.index = applied_index;
-  md.term = std::stoull(term->second);
-  for (const auto& m : membership.List()) (m.is_learner() ? md.conf_state.learners : md.conf_state.voters).push_back(m.id());
-  return md;
-}
 
 void EtcdServer::StartSnapshotSend(uint64_t to) {
   auto member = membership_.Get(to);
