@@ -1,26 +1,59 @@
-// EtcdServer: one Cairn member. Drives the pure Raft core with real I/O.
+// EtcdServer: one Cairn member, and the façade that the API layer, the peer transport,
+// the gateway and the binary use. It wires parts that each own their lock and talk
+// through queues (etcd's etcdserver package is the model):
+//   bootstrap.h         opens or creates the data dir, or joins a running cluster, and
+//                       returns the opened WAL, store and identity (etcd's bootstrap.go)
+//   Raft loop (here)    the Ready loop: persists to the WAL, sends, hands committed
+//                       entries on (RaftLoop/HandleReady in server.cc; etcd's raft.go)
+//   apply_loop.h        the apply thread; entry_applier.h dispatches each committed
+//                       entry to KV, lease, membership, alarm or auth (etcd's apply.go)
+//   read_loop.h         ReadIndex batching and the applied-index waits of reads
+//                       (etcd's linearizableReadLoop), driven by the Raft and apply threads
+//   lease_forwarding.h  follower -> leader keep-alives and TTL questions
+//   reconfigure.cc, snapshot.cc, maintenance.cc: membership changes, snapshots for
+//                       lagging members, client snapshots, defragmentation, quota
 //
-// Write path:  Propose() -> Raft loop proposes -> Ready.entries are written and
-//              fdatasync'ed to the WAL (many proposals share one sync: group commit)
-//              -> committed entries go to the apply loop -> applied to SQLite in one
-//              transaction per batch that also records the applied index. Results are
-//              handed back to the RPCs as soon as the batch is applied, before its
-//              SQLite commit: the entries are already durable in the WAL.
-// Read path:   ReadBarrier() obtains a ReadIndex from Raft and waits until the
-//              committed applied index reaches it (linearizable). Serializable reads
+// Write path:  ProposeAsync() queues the request for the Raft loop, which proposes it;
+//              the Ready's entries are written and fdatasync'ed to the WAL (every
+//              proposal queued meanwhile shares the sync: group commit); once committed
+//              they go to the apply loop, which applies a batch in one SQLite transaction
+//              that also records the applied index.
+// When an RPC is answered: after its entry is fsync'ed in this member's WAL and, in a
+//              cluster, in the WALs of a majority (that is what committed means), and
+//              after the apply loop applied it, but before the SQLite commit of its
+//              batch; the completion thread then runs `done`. Durable because a crash
+//              before that commit replays the entry from the WAL above the store's
+//              applied index; and no read misses an answered write, because reads wait
+//              for the applied index, which moves only after the commit
+//              (entry_applier.h).
+// Order of one Ready (HandleReady), Raft thesis §10.2.1:
+//   1. a leader's MsgApp and MsgHeartbeat are sent (raft::CanSendBeforePersist): they
+//      promise nothing about this member's disk, and the leader counts its own copy
+//      toward commitment only once step 4 reports it persisted, so followers write
+//      their copies while the leader writes its own;
+//   2. the snapshot marker, entries and hard state are written to the WAL, fsync'ed
+//      when must_sync; a failed write aborts (acknowledging it would lie);
+//   3. every other message is sent: votes and append acknowledgements promise what is
+//      now on disk; read states go to the read loop;
+//   4. Advance(): Raft takes the entries as persisted and the committed ones as handed on;
+//   5. the committed entries go to the apply loop, in order. Each is already durable
+//      here (step 2 of this or an earlier Ready) and on a majority, so applying it
+//      after Advance, on another thread, loses nothing a crash could take back.
+// Read path:   ReadBarrier() waits for a ReadIndex round (shared by concurrent readers)
+//              and then for that index to be applied (linearizable). Serializable reads
 //              use LocalReadBarrier(): no Raft round, but they still see every write
 //              this member has answered.
-// Cluster:     the Raft loop sends messages through the PeerTransport (a leader's
-//              MsgApp/heartbeats before its own WAL write, everything else after);
-//              peers' messages arrive through DeliverFromPeer. Membership changes run
-//              on the leader (reconfigure.cc); snapshots for lagging members are
-//              copied and streamed by sender threads and installed by the apply loop
-//              before Raft sees them (snapshot.cc).
-// Threads: the Raft loop thread is the only one that touches the RawNode and the
-// WAL; the apply loop thread is the only writer of the MVCC store; the completion
-// thread hands applied results back to the waiting RPCs; one sender thread per peer
-// (transport) and per snapshot being sent. Everything else (gRPC handlers) calls the
-// public methods, which are thread-safe.
+// Cluster:     peers' messages arrive through DeliverFromPeer; membership changes run
+//              on the leader (reconfigure.cc); snapshots for lagging members are copied
+//              and streamed by sender threads and installed by the apply loop before
+//              Raft sees them (snapshot.cc).
+// Threads: the Raft loop thread is the only one that touches the RawNode and the WAL;
+// the apply loop thread is the only writer of the MVCC store; the completion thread
+// hands applied results back to the waiting RPCs; the auto-compaction thread proposes
+// compactions; one sender thread per peer (transport) and per snapshot being sent.
+// Everything else (gRPC handlers) calls the public methods, which are thread-safe.
+// A write crosses the same threads as before the split: gRPC handler -> Raft loop ->
+// apply loop -> completion thread.
 // Invariant: an entry is applied only after it is durable in this member's WAL, and
 // counts toward commitment only once it is durable on a majority.
 #pragma once
