@@ -7,13 +7,9 @@
 #include <iterator>
 #include <utility>
 
-#include "server/auth/auth_applier.h"
-#include "server/auth/request_permissions.h"
 #include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/store_meta.h"
-#include "server/lease/lease_applier.h"
-#include "server/raft/codec.h"
 #include "server/raft/to_string.h"
 
 namespace cairn::etcdserver {

@@ -62,7 +62,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <future>
