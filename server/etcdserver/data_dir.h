@@ -3,6 +3,7 @@
 //
 //   <data-dir>/member/wal/        Raft WAL segments (or --wal-dir)
 //   <data-dir>/member/mvcc/kv.db  SQLite MVCC store (its own -wal/-shm files beside it)
+//   <data-dir>/member/snap/       snapshots being sent or received, client snapshot copies
 //   <data-dir>/member/LOCK        held (flock) while a server runs on this directory
 #pragma once
 
@@ -18,6 +19,7 @@ struct DataDir {
   std::string WalDir() const { return wal_override.empty() ? MemberDir() + "/wal" : wal_override; }
   std::string MvccDir() const { return MemberDir() + "/mvcc"; }
   std::string MvccPath() const { return MvccDir() + "/kv.db"; }
+  std::string SnapDir() const { return MemberDir() + "/snap"; }
   std::string LockPath() const { return MemberDir() + "/LOCK"; }
 };
 

@@ -55,25 +55,7 @@ Status EtcdServer::CheckQuota() {
   return ErrNoSpace();
 }
 
-Status EtcdServer::Defragment() {
-  auto done = std::make_shared<std::promise<Status>>();
-  auto finished = done->get_future();
-  {
-    std::lock_guard lock(apply_mu_);
-    if (apply_stopping_) return ErrStopped();
-    apply_tasks_.push_back([this, done](bool stopping) {
-      if (stopping) return done->set_value(ErrStopped());
-      const int64_t before = store_->DbSizeBytes();
-      Status st = store_->Defragment();
-      db_size_ = store_->DbSizeBytes();
-      if (st.ok()) spdlog::info("defragmented the store: {} -> {} bytes", before, db_size_.load());
-      done->set_value(std::move(st));
-    });
-  }
-  apply_cv_.notify_one();
-  return finished.get();
-}
-
+Status EtcdServer::Defragment() { return apply_loop_->Defragment(); }
 
 void EtcdServer::AutoCompactLoop() {
   AutoCompactor policy(options_.auto_compaction_mode, options_.auto_compaction_period,

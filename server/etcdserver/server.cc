@@ -3,36 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <future>
 #include <iterator>
 #include <utility>
 
-#include "server/auth/auth_applier.h"
-#include "server/auth/request_permissions.h"
 #include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/store_meta.h"
-#include "server/lease/lease_applier.h"
-#include "server/raft/codec.h"
 #include "server/raft/to_string.h"
 
 namespace cairn::etcdserver {
-namespace {
-
-// A ReadIndex that got no answer (e.g. it was dropped during an election) is asked again.
-constexpr auto kReadIndexRetry = std::chrono::milliseconds(500);
-
-std::string EncodeReadCtx(uint64_t ctx) { return std::string(reinterpret_cast<const char*>(&ctx), sizeof(ctx)); }
-
-uint64_t DecodeReadCtx(const std::string& s) {
-  uint64_t ctx = 0;
-  if (s.size() == sizeof(ctx)) std::copy(s.begin(), s.end(), reinterpret_cast<char*>(&ctx));
-  return ctx;
-}
-
-}  // namespace
-
 EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)), peer_client_(options_.peer_tls) {}
 
 EtcdServer::~EtcdServer() { Stop(); }
@@ -41,7 +21,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(ServerOptions options) {
   std::unique_ptr<EtcdServer> server(new EtcdServer(std::move(options)));
   CAIRN_RETURN_IF_ERROR(server->Open());
   server->completion_thread_ = std::thread([s = server.get()] { s->CompletionLoop(); });
-  server->apply_thread_ = std::thread([s = server.get()] { s->ApplyLoop(); });
+  server->apply_loop_->Start();
   server->raft_thread_ = std::thread([s = server.get()] { s->RaftLoop(); });
   server->compactor_thread_ = std::thread([s = server.get()] { s->AutoCompactLoop(); });
   return server;
@@ -52,45 +32,21 @@ Status EtcdServer::Open() {
   auto tokens = auth::NewTokenProvider(options_.auth_token, options_.auth_token_ttl);
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(tokens.value());
-  const DataDir& dir = options_.data_dir;
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MemberDir()));
-  auto lock = fs_->LockFile(dir.LockPath());
-  if (!lock.ok()) {
-    return Status::FailedPrecondition("data dir " + dir.root + " is in use by another process (" +
-                                             lock.status().message() + ")");
-  }
-  lock_ = std::move(lock.value());
-
-  const std::string wal_dir = dir.WalDir();
-  if (!wal::Wal::Exists(fs_, wal_dir)) CAIRN_RETURN_IF_ERROR(Bootstrap(wal_dir));
-
-  auto opened = wal::Wal::Open(fs_, wal_dir, options_.wal);
+  auto opened = OpenDataDir(options_, fs_, &peer_client_, &raft_storage_);
   if (!opened.ok()) return opened.status();
-  auto& [wal, recovered] = opened.value();
-  wal_ = std::move(wal);
-  if (!identity_.Decode(recovered.metadata)) {
-    return Status::DataLoss("wal in " + wal_dir + " does not carry a Cairn member identity");
-  }
+  lock_ = std::move(opened->lock);
+  identity_ = opened->identity;
+  wal_ = std::move(opened->wal);
+  store_ = std::move(opened->store);
+  const std::string joined_membership = std::move(opened->joined_membership);
+  const raft::HardState hard_state = opened->hard_state;
+  const uint64_t snapshot_index = opened->snapshot.index;
+  // The voters as of the snapshot; conf changes after it are re-applied as Raft
+  // re-delivers them. The next compaction's WAL marker records this, so it must not
+  // start empty, or a later restart finds no voters, this member included.
+  conf_state_ = opened->snapshot.conf_state;
+  const uint64_t store_applied = store_->AppliedIndex();
 
-  if (recovered.snapshot.index > 0) {
-    CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{recovered.snapshot, {}}));
-  }
-  raft_storage_.SetHardState(recovered.hard_state);
-  CAIRN_RETURN_IF_ERROR(raft_storage_.Append(recovered.entries));
-
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(dir.MvccDir()));
-  CAIRN_RETURN_IF_ERROR(fs_->CreateDir(SnapshotDir()));
-  // Client snapshot copies are unlinked once open; one left here was cut short by a crash.
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(SnapshotDir(), ec)) {
-    const std::string name = f.path().filename().string();
-    if (name.starts_with("client-") && name.ends_with(".db")) std::filesystem::remove(f.path(), ec);
-  }
-  mvcc::StoreOptions store_options;
-  store_options.path = dir.MvccPath();
-  auto store = mvcc::Store::Open(store_options);
-  if (!store.ok()) return store.status();
-  store_ = std::move(store.value());
   // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds, so a
   // lease cannot expire during a single leader election.
   const int64_t min_lease_ttl = (options_.election_timeout.count() * 3 / 2 + 999) / 1000;
@@ -101,13 +57,19 @@ Status EtcdServer::Open() {
   for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
   for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
   applier_ = std::make_unique<apply::Applier>(*store_, *lessor_);
+  lease_forwarding_ = std::make_unique<LeaseForwarding>(LeaseForwarding::Parts{
+      .self = identity_.member_id,
+      .lessor = lessor_.get(),
+      .leader = [this] { return LeaseLeader(); },
+      .read_barrier = [this] { return ReadBarrier(); },
+      .client = &peer_lease_client_,
+      .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout())});
   watch::HubOptions hub_options;
   hub_options.progress_interval = options_.watch_progress_notify_interval;
   hub_ = std::make_unique<watch::WatchHub>(store_.get(), hub_options);
-  db_size_ = store_->DbSizeBytes();
   {
     mvcc::ReadTxn read = store_->BeginRead();
-    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership_)));
+    CAIRN_RETURN_IF_ERROR(membership_.Restore(read.GetMeta(kMembershipMeta).value_or(joined_membership)));
     CAIRN_RETURN_IF_ERROR(alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or("")));
     CAIRN_RETURN_IF_ERROR(auth_store_.Restore(read.GetMeta(kAuthMeta).value_or("")));
   }
@@ -118,42 +80,13 @@ Status EtcdServer::Open() {
         unreachable_peers_.push_back(peer);
       },
       [this] { OnRemoved(); }, transport::PeerSenderOptions{.tls = options_.peer_tls});
-
-  const uint64_t store_applied = store_->AppliedIndex();
-  if (store_applied > raft_storage_.LastIndex()) {
-    // A snapshot installed just before a crash, ahead of the WAL marker that records it:
-    // the store says so itself, and the log resumes from it.
-    std::map<std::string, std::string> meta;
-    {
-      mvcc::ReadTxn read = store_->BeginRead();
-      for (const std::string& name : {kInstalledSnapshotMeta, kAppliedTermMeta, kMembershipMeta}) {
-        if (auto v = read.GetMeta(name)) meta[name] = *v;
-      }
-    }
-    auto md = SnapshotMetadataFor(store_applied, meta);
-    if (meta[kInstalledSnapshotMeta] == std::to_string(store_applied) && md.ok()) {
-      spdlog::warn("finishing the installation of the snapshot at index {}", store_applied);
-      CAIRN_RETURN_IF_ERROR(wal_->SaveSnapshot(md.value()));
-      CAIRN_RETURN_IF_ERROR(raft_storage_.ApplySnapshot(raft::Snapshot{md.value(), {}}));
-      raft::HardState hs = recovered.hard_state;
-      hs.term = std::max(hs.term, md->term);
-      hs.commit = std::max(hs.commit, store_applied);
-      raft_storage_.SetHardState(hs);
-      recovered.hard_state = hs;
-      recovered.snapshot = md.value();
-    }
-  }
-  if (store_applied > raft_storage_.LastIndex()) {
-    return Status::DataLoss("mvcc store has applied index " + std::to_string(store_applied) +
-                                   " beyond the last WAL index " + std::to_string(raft_storage_.LastIndex()) +
-                                   ": the WAL and the store in " + dir.root + " do not belong together");
-  }
-  applied_index_ = store_applied;
-  last_log_compaction_ = recovered.snapshot.index;
-  // The voters as of the snapshot; conf changes after it are re-applied as Raft
-  // re-delivers them. The next compaction's WAL marker records this, so it must not
-  // start empty, or a later restart finds no voters, this member included.
-  conf_state_ = recovered.snapshot.conf_state;
+  ApplyTargets targets{store_.get(), lessor_.get(), applier_.get(), hub_.get(), &membership_, &alarms_, &auth_store_,
+                       tokens_.get()};
+  ApplyListener* listener = this;  // a private base: convertible only in here
+  entry_applier_ = std::make_unique<EntryApplier>(targets, listener, identity_.member_id, options_.snapshot_count,
+                                                  snapshot_index);
+  apply_loop_ = std::make_unique<ApplyLoop>(entry_applier_.get(), store_.get());
+  reads_ = std::make_unique<ReadLoop>(&entry_applier_->applied_index_atomic(), [this] { WakeRaftLoopForReads(); });
 
   raft::Config cfg;
   cfg.id = identity_.member_id;
@@ -161,8 +94,8 @@ Status EtcdServer::Open() {
   cfg.heartbeat_tick = 1;
   cfg.storage = &raft_storage_;
   // Membership is rebuilt by replaying conf-change entries above the snapshot, so Raft
-  // re-delivers everything after it; ApplyEntries skips what the store already has.
-  cfg.applied = recovered.snapshot.index;
+  // re-delivers everything after it; the EntryApplier skips what the store already has.
+  cfg.applied = snapshot_index;
   // Followers receive new entries while the leader is still writing them: the two
   // disk writes overlap instead of adding up on every commit.
   cfg.leader_persists_in_parallel = true;
@@ -171,64 +104,11 @@ Status EtcdServer::Open() {
   auto node = raft::RawNode::Create(cfg);
   if (!node.ok()) return node.status();
   node_ = std::move(node.value());
-  term_ = recovered.hard_state.term;
-  commit_index_ = recovered.hard_state.commit;
+  term_ = hard_state.term;
+  commit_index_ = hard_state.commit;
   spdlog::info("member {} of cluster {} opened {}: wal entries {}..{}, applied {}, hard state term={} commit={}",
-               HexId(identity_.member_id), HexId(identity_.cluster_id), dir.root, raft_storage_.FirstIndex(),
-               raft_storage_.LastIndex(), store_applied, recovered.hard_state.term, recovered.hard_state.commit);
-  return Status::Ok();
-}
-
-// A new data dir: derive identities and write the initial membership as committed
-// conf-change entries at the head of the log (as etcd does), so membership is
-// rebuilt from the log on every restart.
-Status EtcdServer::Bootstrap(const std::string& wal_dir) {
-  if (options_.join_existing_cluster) return Join(wal_dir);
-  auto cluster = PlanNewCluster(options_);
-  if (!cluster.ok()) return cluster.status();
-  CAIRN_RETURN_IF_ERROR(WriteBootstrapWal(fs_, wal_dir, *cluster, options_.wal));
-  spdlog::info("bootstrapped new member {} in cluster {} ({} initial members)", HexId(cluster->identity.member_id),
-               HexId(cluster->identity.cluster_id), cluster->members.size());
-  return Status::Ok();
-}
-
-// A member added with MemberAdd starts with an empty log: it learns its identity from
-// the running cluster and then receives the whole log (or a snapshot) from the leader.
-Status EtcdServer::Join(const std::string& wal_dir) {
-  auto self = options_.initial_cluster.find(options_.name);
-  if (self == options_.initial_cluster.end()) {
-    return Status::InvalidArgument("couldn't find local name \"" + options_.name +
-                                   "\" in the initial cluster configuration");
-  }
-  std::vector<std::string> own_urls = self->second;
-  std::sort(own_urls.begin(), own_urls.end());
-  std::vector<std::string> others;
-  for (const auto& [name, urls] : options_.initial_cluster) {
-    if (name != options_.name) others.insert(others.end(), urls.begin(), urls.end());
-  }
-  if (others.empty()) {
-    return Status::InvalidArgument(
-        "--initial-cluster-state existing needs the running members' peer URLs in --initial-cluster");
-  }
-  auto info = peer_client_.GetClusterInfo(others, std::chrono::seconds(5));
-  if (!info.ok()) {
-    return Status::Unavailable("cannot reach the existing cluster at " + others[0] + ": " + info.status().message());
-  }
-  uint64_t id = 0;
-  for (const auto& m : info->membership().members()) {
-    std::vector<std::string> urls(m.peer_urls().begin(), m.peer_urls().end());
-    std::sort(urls.begin(), urls.end());
-    if (urls == own_urls) id = m.id();
-  }
-  if (id == 0) {
-    return Status::FailedPrecondition("the cluster has no member with this member's peer URLs (" + own_urls[0] +
-                                      "); add it first (etcdctl member add)");
-  }
-  MemberIdentity identity{id, info->cluster_id()};
-  auto wal = wal::Wal::Create(fs_, wal_dir, identity.Encode(), options_.wal);
-  if (!wal.ok()) return wal.status();
-  joined_membership_ = info->membership().SerializeAsString();
-  spdlog::info("joining cluster {} as member {}", HexId(identity.cluster_id), HexId(id));
+               HexId(identity_.member_id), HexId(identity_.cluster_id), options_.data_dir.root, raft_storage_.FirstIndex(),
+               raft_storage_.LastIndex(), store_applied, hard_state.term, hard_state.commit);
   return Status::Ok();
 }
 
@@ -265,12 +145,7 @@ ApplyResult EtcdServer::Propose(cairnpb::RaftRequest request) {
 
 void EtcdServer::ReadBarrierAsync(std::function<void(Status)> done) {
   if (IsLearner()) return done(ErrLearnerNotSupported());
-  {
-    std::lock_guard lock(loop_mu_);
-    if (stopping_) return done(ErrStopped());
-    pending_reads_.push_back(PendingRead{0, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
-  }
-  loop_cv_.notify_one();
+  reads_->Add(std::chrono::steady_clock::now() + RequestTimeout(), std::move(done));
 }
 
 Status EtcdServer::ReadBarrier() {
@@ -281,17 +156,7 @@ Status EtcdServer::ReadBarrier() {
 }
 
 void EtcdServer::LocalReadBarrierAsync(std::function<void(Status)> done) {
-  const uint64_t answered = answered_index_.load();
-  if (applied_index_.load() < answered) {
-    std::unique_lock lock(read_mu_);
-    // Re-checked under read_mu_: ReleaseReaders takes it after publishing applied_index_,
-    // so either the commit is visible here or that call will release this reader.
-    if (applied_index_.load() < answered) {
-      awaiting_apply_.push_back(PendingRead{answered, std::chrono::steady_clock::now() + RequestTimeout(), std::move(done)});
-      return;
-    }
-  }
-  done(Status::Ok());
+  reads_->AwaitApplied(entry_applier_->answered_index(), std::move(done));
 }
 
 Status EtcdServer::LocalReadBarrier() {
@@ -308,8 +173,8 @@ MemberStatus EtcdServer::GetStatus() const {
   s.leader = leader_.load();
   s.term = term_.load();
   s.commit_index = commit_index_.load();
-  s.applied_index = applied_index_.load();
-  s.db_size = db_size_.load();
+  s.applied_index = entry_applier_->applied_index();
+  s.db_size = entry_applier_->db_size();
   s.db_size_in_use = store_->DbSizeInUseBytes();
   s.quota_bytes = QuotaBytes();
   s.is_learner = membership_.IsLearner(identity_.member_id);
@@ -350,61 +215,27 @@ cairnpb::ClusterInfo EtcdServer::GetClusterInfo() const {
   return info;
 }
 
-Result<std::vector<std::string>> EtcdServer::LeaderPeerUrls() const {
+Result<LeaseForwarding::Leader> EtcdServer::LeaseLeader() const {
   const uint64_t leader = leader_.load();
+  if (leader == identity_.member_id) return LeaseForwarding::Leader{.is_self = true, .peer_urls = {}};
   if (leader == raft::kNoNode) return ErrNoLeader();
   auto member = membership_.Get(leader);
   if (!member) return ErrNoLeader();
-  return std::vector<std::string>(member->peer_urls().begin(), member->peer_urls().end());
+  return LeaseForwarding::Leader{.peer_urls = {member->peer_urls().begin(), member->peer_urls().end()}};
 }
 
-// A forwarded call that the addressee refuses because it is no longer leader is
-// reported as etcd's "leader changed"; the client retries.
-static Status ForwardingError(const Status& st) {
-  return st.code() == StatusCode::kFailedPrecondition ? ErrLeaderChanged() : st;
-}
-
-Result<int64_t> EtcdServer::RenewLeaseAsLeader(int64_t id) {
-  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
-  return lessor_->Renew(id);
-}
+Result<int64_t> EtcdServer::RenewLeaseAsLeader(int64_t id) { return lease_forwarding_->RenewAsLeader(id); }
 
 Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLiveAsLeader(
     const etcdserverpb::LeaseTimeToLiveRequest& request) {
-  if (!IsLeader()) return Status::FailedPrecondition("member " + HexId(identity_.member_id) + " is not the leader");
-  // The lease and its keys as of every write committed before the question.
-  CAIRN_RETURN_IF_ERROR(ReadBarrier());
-  etcdserverpb::LeaseTimeToLiveResponse response;
-  response.set_id(request.id());
-  auto ttl = lessor_->TimeToLive(request.id(), request.keys());
-  if (!ttl) {
-    response.set_ttl(-1);  // etcd's answer for a lease that does not exist (any more)
-  } else {
-    response.set_ttl(ttl->remaining_ttl);
-    response.set_grantedttl(ttl->granted_ttl);
-    for (auto& key : ttl->keys) response.add_keys(std::move(key));
-  }
-  return response;
+  return lease_forwarding_->TimeToLiveAsLeader(request);
 }
 
-Result<int64_t> EtcdServer::RenewLease(int64_t id) {
-  if (IsLeader()) return lessor_->Renew(id);
-  auto urls = LeaderPeerUrls();
-  if (!urls.ok()) return urls.status();
-  auto ttl = peer_client_.LeaseRenew(urls.value(), id, std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
-  if (!ttl.ok()) return ForwardingError(ttl.status());
-  return ttl;
-}
+Result<int64_t> EtcdServer::RenewLease(int64_t id) { return lease_forwarding_->Renew(id); }
 
 Result<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
     const etcdserverpb::LeaseTimeToLiveRequest& request) {
-  if (IsLeader()) return LeaseTimeToLiveAsLeader(request);
-  auto urls = LeaderPeerUrls();
-  if (!urls.ok()) return urls.status();
-  auto answer = peer_client_.LeaseTimeToLive(urls.value(), request,
-                                             std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()));
-  if (!answer.ok()) return ForwardingError(answer.status());
-  return answer;
+  return lease_forwarding_->TimeToLive(request);
 }
 
 // Like etcd, a removed member stops: it can never rejoin under its ID, and serving
@@ -457,6 +288,13 @@ void EtcdServer::OnPublished(std::function<void()> ready) {
 
 void EtcdServer::WakeRaftLoop() { loop_cv_.notify_one(); }
 
+void EtcdServer::WakeRaftLoopForReads() {
+  // Under loop_mu_: the loop checks NeedsRound() holding it, so the wake-up cannot fall
+  // between that check and its wait.
+  std::lock_guard lock(loop_mu_);
+  loop_cv_.notify_one();
+}
+
 void EtcdServer::RaftLoop() {
   auto next_tick = std::chrono::steady_clock::now() + options_.heartbeat_interval;
   ConnectPeers();
@@ -470,14 +308,10 @@ void EtcdServer::RaftLoop() {
     bool peer_urls_changed = false;
     std::vector<raft::ConfChange> conf_changes;
     uint64_t compact_to = 0;
-    bool have_reads = false;
-    // One ReadIndex round at a time, as etcd's linearizable read loop: reads arriving
-    // meanwhile wait and share the next round, so heavy read load costs few heartbeats.
-    const bool read_round_free = reads_in_flight_.empty();
     {
       std::unique_lock lock(loop_mu_);
       loop_cv_.wait_until(lock, next_tick, [&] {
-        return stopping_ || !proposals_.empty() || (read_round_free && !pending_reads_.empty()) ||
+        return stopping_ || !proposals_.empty() || reads_->NeedsRound() ||
                !conf_changes_to_apply_.empty() ||
                !from_peers_.empty() || !conf_change_proposals_.empty() || transfer_leader_to_ != 0 ||
                peer_urls_changed_ || !snapshot_reports_.empty();
@@ -492,7 +326,6 @@ void EtcdServer::RaftLoop() {
       proposals.swap(proposals_);
       conf_changes.swap(conf_changes_to_apply_);
       std::swap(compact_to, log_compaction_to_);
-      have_reads = read_round_free && !pending_reads_.empty();
     }
     for (auto& m : from_peers) {
       // Errors here are expected (e.g. a response from a member that was just removed).
@@ -530,7 +363,7 @@ void EtcdServer::RaftLoop() {
       // election timeout. Only once every committed conf change is applied, though: while
       // a cluster's membership is being replayed, its first member alone is a voter.
       const bool single_voter = conf_state_.voters.size() == 1 && conf_state_.voters[0] == identity_.member_id;
-      if (single_voter && !IsLeader() && applied_index_.load() >= node_->GetHardState().commit) {
+      if (single_voter && !IsLeader() && entry_applier_->applied_index() >= node_->GetHardState().commit) {
         (void)node_->Campaign();
       }
     }
@@ -539,7 +372,7 @@ void EtcdServer::RaftLoop() {
     for (auto& [id, data] : proposals) to_propose.push_back({id, std::move(data), now + RequestTimeout()});
     if (!to_propose.empty()) ProposeOrHold(std::move(to_propose), now);
     if (compact_to > 0) CompactLog(compact_to);
-    if (have_reads || !reads_in_flight_.empty()) IssueReadIndex(now);
+    reads_->IssueRound(now, [this](std::string ctx) { node_->ReadIndex(std::move(ctx)); });
     while (node_->HasReady()) HandleReady(node_->GetReady());
     if (leader_.load() != raft::kNoNode && attributes_.load() == Attributes::kUnpublished) PublishAttributes();
   }
@@ -587,25 +420,6 @@ void EtcdServer::ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono:
     // Leadership lost between the check and the call: rare, so not worth copying every
     // proposal to be able to hold it again.
     if (!node_->Propose(std::move(p.data)).ok()) waits_.Trigger(p.id, ApplyResult(ErrNoLeader()));
-  }
-}
-
-void EtcdServer::IssueReadIndex(std::chrono::steady_clock::time_point now) {
-  std::vector<PendingRead> fresh;
-  if (reads_in_flight_.empty()) {
-    std::lock_guard lock(loop_mu_);
-    fresh.swap(pending_reads_);
-  }
-  if (!fresh.empty()) {
-    const uint64_t ctx = next_read_ctx_++;
-    reads_in_flight_[ctx] = ReadBatch{std::move(fresh), now};
-    node_->ReadIndex(EncodeReadCtx(ctx));
-  }
-  for (auto& [ctx, batch] : reads_in_flight_) {
-    if (now - batch.requested_at >= kReadIndexRetry) {
-      batch.requested_at = now;
-      node_->ReadIndex(EncodeReadCtx(ctx));
-    }
   }
 }
 
@@ -661,29 +475,11 @@ void EtcdServer::HandleReady(raft::Ready ready) {
   st = raft_storage_.Append(ready.entries);
   if (!st.ok()) Panic("raft storage append failed: " + st.ToString());
   SendMessages(std::move(ready.messages));
-  for (const auto& rs : ready.read_states) {
-    auto it = reads_in_flight_.find(DecodeReadCtx(rs.request_ctx));
-    if (it == reads_in_flight_.end()) continue;
-    {
-      std::lock_guard lock(read_mu_);
-      for (auto& r : it->second.readers) {
-        r.read_index = rs.index;
-        awaiting_apply_.push_back(std::move(r));
-      }
-    }
-    reads_in_flight_.erase(it);
-    ReleaseReaders(applied_index_.load());
-  }
+  for (const auto& rs : ready.read_states) reads_->OnReadState(rs.request_ctx, rs.index);
   // Advance reads the Ready (committed entries mark what is handed to the apply loop),
   // so it runs before the entries are moved out.
   node_->Advance(ready);
-  if (!ready.committed_entries.empty()) {
-    {
-      std::lock_guard lock(apply_mu_);
-      apply_queue_.push_back(std::move(ready.committed_entries));
-    }
-    apply_cv_.notify_one();
-  }
+  if (!ready.committed_entries.empty()) apply_loop_->Enqueue(std::move(ready.committed_entries));
 }
 
 // Votes and append acknowledgements leave only after the Ready's entries and hard
@@ -700,205 +496,38 @@ void EtcdServer::SendMessages(std::vector<raft::Message> messages) {
   if (!messages.empty()) transport_->Send(messages);
 }
 
-void EtcdServer::ApplyLoop() {
-  while (true) {
-    std::vector<raft::Entry> entries;
-    {
-      std::unique_lock lock(apply_mu_);
-      // A pending physical compaction advances in small steps between batches, and on
-      // its own when no writes arrive.
-      auto has_work = [&] {
-        return apply_stopping_ || !apply_queue_.empty() || !install_path_.empty() || !apply_tasks_.empty();
-      };
-      if (store_->CompactionPending()) {
-        apply_cv_.wait_for(lock, std::chrono::milliseconds(5), has_work);
-      } else {
-        apply_cv_.wait(lock, has_work);
-      }
-      if (apply_stopping_ && apply_queue_.empty()) {
-        if (install_done_) install_done_->set_value(ErrStopped());
-        install_done_.reset();
-        install_path_.clear();
-        for (auto& task : apply_tasks_) task(true);
-        apply_tasks_.clear();
-        break;
-      }
-      while (!apply_queue_.empty()) {
-        auto& batch = apply_queue_.front();
-        if (entries.empty()) {
-          entries = std::move(batch);
-        } else {
-          entries.insert(entries.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-        }
-        apply_queue_.pop_front();
-      }
+void EtcdServer::OnAnswered(std::vector<std::pair<uint64_t, ApplyResult>> results) {
+  {
+    std::lock_guard lock(completion_mu_);
+    if (completions_.empty()) {
+      completions_ = std::move(results);
+    } else {
+      std::move(results.begin(), results.end(), std::back_inserter(completions_));
     }
-    std::string install_path;
-    std::shared_ptr<std::promise<Status>> install_done;
-    std::vector<std::function<void(bool)>> tasks;
-    {
-      std::lock_guard lock(apply_mu_);
-      install_path.swap(install_path_);
-      install_done.swap(install_done_);
-      tasks.swap(apply_tasks_);
-    }
-    if (!entries.empty()) ApplyEntries(std::move(entries));
-    if (!install_path.empty()) {
-      InstallStore(install_path);
-      install_done->set_value(Status::Ok());
-    }
-    for (auto& task : tasks) task(false);
-    if (store_->CompactionPending()) StepCompaction();
   }
+  completion_cv_.notify_one();
 }
 
-void EtcdServer::StepCompaction() {
-  // Small steps keep each batch short, so compaction never stalls writes for long.
-  constexpr int64_t kCompactionRowsPerStep = 10000;
-  mvcc::ApplyBatch batch(*store_);
-  batch.CompactStep(kCompactionRowsPerStep);
-  batch.Commit(store_->AppliedIndex());
+void EtcdServer::OnConfigurationChanged(std::vector<raft::ConfChange> changes, bool peer_urls_changed) {
+  {
+    std::lock_guard lock(loop_mu_);
+    conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), changes.begin(), changes.end());
+    peer_urls_changed_ = peer_urls_changed_ || peer_urls_changed;
+  }
+  WakeRaftLoop();
 }
 
-ApplyResult EtcdServer::ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
-                                     AppliedChanges* changes) {
-  if (GrowsDatabase(request) && alarms_.Raised(etcdserverpb::NOSPACE)) return ErrNoSpace();
-  if (request.has_alarm()) {
-    etcdserverpb::AlarmResponse response;
-    if (alarms_.Apply(request.alarm(), &response)) {
-      changes->alarms = true;
-      spdlog::warn("alarm {} for member {} {}", etcdserverpb::AlarmType_Name(request.alarm().alarm()),
-                   HexId(request.alarm().memberid()),
-                   request.alarm().action() == etcdserverpb::AlarmRequest::ACTIVATE ? "raised" : "disarmed");
-    }
-    return apply::Response(std::move(response));
+void EtcdServer::OnMemberChangeApplied(uint64_t member_id) { FinishConfChange(member_id, Status::Ok()); }
+
+void EtcdServer::OnStoreCheckpointed(uint64_t index) {
+  {
+    std::lock_guard lock(loop_mu_);
+    log_compaction_to_ = index;
   }
-  if (request.has_member_attributes()) {
-    membership_.SetAttributes(request.member_attributes());
-    changes->membership = true;
-    return apply::Response{};
-  }
-  if (request.has_member_update()) {
-    const auto& update = request.member_update();
-    membership_.SetPeerUrls(update.id(), {update.peer_urls().begin(), update.peer_urls().end()});
-    changes->membership = true;
-    changes->peer_urls = true;
-    return apply::Response{};
-  }
-  if (auth::IsAuthRequest(request)) {
-    ApplyResult result = auth::ApplyAuthRequest(auth_store_, *tokens_, request, index);
-    changes->auth = changes->auth || (result.ok() && !request.has_authenticate());
-    return result;
-  }
-  // Client requests are checked as etcd's auth applier does: against the auth store as
-  // of this entry, with the revision they were authorized at (auth_applier.h).
-  if (request.header().auth_revision() != 0) {
-    auto lease_keys = [this](int64_t lease) {
-      auto ttl = lessor_->TimeToLive(lease, true);
-      return ttl ? std::move(ttl->keys) : std::vector<std::string>{};
-    };
-    CAIRN_RETURN_IF_ERROR(auth::CheckWrite(auth_store_, auth::InfoOf(request.header()), request, lease_keys));
-  }
-  if (lease::IsLeaseRequest(request)) return lease::ApplyLeaseRequest(batch, *lessor_, request);
-  return applier_->Apply(batch, request);
+  WakeRaftLoop();
 }
 
-void EtcdServer::ApplyEntries(std::vector<raft::Entry> entries) {
-  const uint64_t already_applied = store_->AppliedIndex();
-  std::vector<std::pair<uint64_t, ApplyResult>> results;
-  std::vector<raft::ConfChange> conf_changes;
-  std::vector<uint64_t> changed_members;
-  AppliedChanges changes;
-  mvcc::ApplyBatch batch(*store_);
-  // Events cost copies; collect them only while someone watches (the hub catches a
-  // watcher created mid-batch up from storage).
-  if (hub_->WantsEvents()) batch.EnableEvents();
-  uint64_t last_index = already_applied;
-  uint64_t last_term = 0;
-  for (auto& entry : entries) {
-    if (entry.type == raft::EntryType::kConfChange) {
-      auto cc = raft::DecodeConfChange(entry.data);
-      if (!cc.ok()) Panic("undecodable conf change at index " + std::to_string(entry.index));
-      if (entry.index > already_applied) {
-        if (Status st = membership_.Apply(cc.value()); !st.ok()) {
-          Panic("conf change at index " + std::to_string(entry.index) + ": " + st.ToString());
-        }
-        changes.membership = true;
-        changed_members.push_back(cc->node_id);
-        if (cc->type == raft::ConfChangeType::kRemoveNode && cc->node_id == identity_.member_id) OnRemoved();
-      }
-      conf_changes.push_back(std::move(cc.value()));
-    } else if (entry.index > already_applied && !entry.data.empty()) {
-      cairnpb::RaftRequest request;
-      if (!request.ParseFromString(entry.data)) {
-        Panic("undecodable request at raft index " + std::to_string(entry.index));
-      }
-      ApplyResult result = ApplyRequest(batch, request, entry.index, &changes);
-      if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
-    }
-    if (entry.index > last_index) {
-      last_index = entry.index;
-      last_term = entry.term;
-    }
-  }
-  // Persisted with the batch that changed it, once however many entries did.
-  if (changes.membership) batch.SetMeta(kMembershipMeta, membership_.Encode());
-  if (changes.alarms) batch.SetMeta(kAlarmsMeta, alarms_.Encode());
-  if (changes.auth) batch.SetMeta(kAuthMeta, auth_store_.Encode());
-  // A snapshot's metadata needs the term of its last entry; it changes once per election.
-  if (last_index > already_applied && last_term != recorded_applied_term_) {
-    batch.SetMeta(kAppliedTermMeta, std::to_string(last_term));
-    recorded_applied_term_ = last_term;
-  }
-  // Responses leave before the SQLite commit: every entry here is already durable in
-  // the WAL (a crash replays it), and no read can observe an answered write missing,
-  // because linearizable reads wait for applied_index_, which moves only after the
-  // commit below. This keeps SQLite's commit off every write's latency.
-  answered_index_ = last_index;
-  if (!results.empty()) {
-    {
-      std::lock_guard lock(completion_mu_);
-      if (completions_.empty()) {
-        completions_ = std::move(results);
-      } else {
-        std::move(results.begin(), results.end(), std::back_inserter(completions_));
-      }
-    }
-    completion_cv_.notify_one();
-  }
-  if (last_index > already_applied) {
-    const auto commit_started = std::chrono::steady_clock::now();
-    batch.Commit(last_index);
-    backend_commit_seconds_.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started).count());
-    db_size_ = store_->DbSizeBytes();
-    hub_->OnCommitted(batch.TakeEvents(), store_->CurrentRevision());
-  }
-  applied_index_ = std::max(applied_index_.load(), last_index);
-  // Conf changes reach the Raft loop before any log compaction that covers them, so the
-  // snapshot marker records the membership as of its index.
-  if (!conf_changes.empty() || changes.peer_urls) {
-    {
-      std::lock_guard lock(loop_mu_);
-      conf_changes_to_apply_.insert(conf_changes_to_apply_.end(), conf_changes.begin(), conf_changes.end());
-      peer_urls_changed_ = peer_urls_changed_ || changes.peer_urls;
-    }
-    WakeRaftLoop();
-  }
-  for (uint64_t id : changed_members) FinishConfChange(id, Status::Ok());
-  if (last_index - last_log_compaction_ >= options_.snapshot_count) {
-    // The WAL may drop entries only once the store holding their effects is durable.
-    Status st = store_->Checkpoint();
-    if (!st.ok()) Panic("mvcc checkpoint failed: " + st.ToString());
-    last_log_compaction_ = last_index;
-    {
-      std::lock_guard lock(loop_mu_);
-      log_compaction_to_ = last_index;
-    }
-    WakeRaftLoop();
-  }
-  ReleaseReaders(applied_index_.load());
-}
+void EtcdServer::OnApplied(uint64_t index) { reads_->OnApplied(index); }
 
 void EtcdServer::CompactLog(uint64_t index) {
   auto term = raft_storage_.TermOf(index);
@@ -934,29 +563,11 @@ void EtcdServer::CompletionLoop() {
   }
 }
 
-void EtcdServer::ReleaseReaders(uint64_t applied) {
-  std::vector<PendingRead> ready;
-  {
-    std::lock_guard lock(read_mu_);
-    auto keep = std::partition(awaiting_apply_.begin(), awaiting_apply_.end(),
-                               [&](const PendingRead& r) { return r.read_index > applied; });
-    std::move(keep, awaiting_apply_.end(), std::back_inserter(ready));
-    awaiting_apply_.erase(keep, awaiting_apply_.end());
-  }
-  for (auto& r : ready) r.done(Status::Ok());
-}
-
 // Runs on the Raft loop at every tick: requests whose RPC deadline passed get etcd's
 // timeout error (their entries may still commit later; the result is then dropped).
 void EtcdServer::ExpireOverdue(std::chrono::steady_clock::time_point now) {
   waits_.ExpireUntil(now, ErrTimeout());
-  for (auto it = reads_in_flight_.begin(); it != reads_in_flight_.end();) {
-    auto& readers = it->second.readers;
-    auto overdue = std::partition(readers.begin(), readers.end(), [&](const PendingRead& r) { return r.deadline > now; });
-    for (auto r = overdue; r != readers.end(); ++r) r->done(ErrTimeout());
-    readers.erase(overdue, readers.end());
-    it = readers.empty() ? reads_in_flight_.erase(it) : std::next(it);
-  }
+  reads_->ExpireOverdue(now);
 }
 
 void EtcdServer::Stop() {
@@ -973,12 +584,7 @@ void EtcdServer::Stop() {
     }
     loop_cv_.notify_all();
     if (raft_thread_.joinable()) raft_thread_.join();
-    {
-      std::lock_guard lock(apply_mu_);
-      apply_stopping_ = true;
-    }
-    apply_cv_.notify_all();
-    if (apply_thread_.joinable()) apply_thread_.join();
+    if (apply_loop_) apply_loop_->Stop();
     {
       std::lock_guard lock(completion_mu_);
       completion_stopping_ = true;
@@ -986,20 +592,9 @@ void EtcdServer::Stop() {
     completion_cv_.notify_all();
     if (completion_thread_.joinable()) completion_thread_.join();
     waits_.FailAll(ErrStopped());
-    std::vector<PendingRead> readers;
-    {
-      std::lock_guard lock(loop_mu_);
-      readers = std::move(pending_reads_);
-    }
-    for (auto& [ctx, batch] : reads_in_flight_) std::move(batch.readers.begin(), batch.readers.end(), std::back_inserter(readers));
-    reads_in_flight_.clear();
-    {
-      std::lock_guard lock(read_mu_);
-      std::move(awaiting_apply_.begin(), awaiting_apply_.end(), std::back_inserter(readers));
-      awaiting_apply_.clear();
-    }
-    for (auto& r : readers) r.done(ErrStopped());
-    spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), applied_index_.load());
+    if (!reads_) return;  // Open() failed before the loops existed
+    reads_->Stop();
+    spdlog::info("member {} stopped (applied index {})", HexId(identity_.member_id), entry_applier_->applied_index());
   });
 }
 

@@ -1,26 +1,59 @@
-// EtcdServer: one Cairn member. Drives the pure Raft core with real I/O.
+// EtcdServer: one Cairn member, and the façade that the API layer, the peer transport,
+// the gateway and the binary use. It wires parts that each own their lock and talk
+// through queues (etcd's etcdserver package is the model):
+//   bootstrap.h         opens or creates the data dir, or joins a running cluster, and
+//                       returns the opened WAL, store and identity (etcd's bootstrap.go)
+//   Raft loop (here)    the Ready loop: persists to the WAL, sends, hands committed
+//                       entries on (RaftLoop/HandleReady in server.cc; etcd's raft.go)
+//   apply_loop.h        the apply thread; entry_applier.h dispatches each committed
+//                       entry to KV, lease, membership, alarm or auth (etcd's apply.go)
+//   read_loop.h         ReadIndex batching and the applied-index waits of reads
+//                       (etcd's linearizableReadLoop), driven by the Raft and apply threads
+//   lease_forwarding.h  follower -> leader keep-alives and TTL questions
+//   reconfigure.cc, snapshot.cc, maintenance.cc: membership changes, snapshots for
+//                       lagging members, client snapshots, defragmentation, quota
 //
-// Write path:  Propose() -> Raft loop proposes -> Ready.entries are written and
-//              fdatasync'ed to the WAL (many proposals share one sync: group commit)
-//              -> committed entries go to the apply loop -> applied to SQLite in one
-//              transaction per batch that also records the applied index. Results are
-//              handed back to the RPCs as soon as the batch is applied, before its
-//              SQLite commit: the entries are already durable in the WAL.
-// Read path:   ReadBarrier() obtains a ReadIndex from Raft and waits until the
-//              committed applied index reaches it (linearizable). Serializable reads
+// Write path:  ProposeAsync() queues the request for the Raft loop, which proposes it;
+//              the Ready's entries are written and fdatasync'ed to the WAL (every
+//              proposal queued meanwhile shares the sync: group commit); once committed
+//              they go to the apply loop, which applies a batch in one SQLite transaction
+//              that also records the applied index.
+// When an RPC is answered: after its entry is fsync'ed in this member's WAL and, in a
+//              cluster, in the WALs of a majority (that is what committed means), and
+//              after the apply loop applied it, but before the SQLite commit of its
+//              batch; the completion thread then runs `done`. Durable because a crash
+//              before that commit replays the entry from the WAL above the store's
+//              applied index; and no read misses an answered write, because reads wait
+//              for the applied index, which moves only after the commit
+//              (entry_applier.h).
+// Order of one Ready (HandleReady), Raft thesis §10.2.1:
+//   1. a leader's MsgApp and MsgHeartbeat are sent (raft::CanSendBeforePersist): they
+//      promise nothing about this member's disk, and the leader counts its own copy
+//      toward commitment only once step 4 reports it persisted, so followers write
+//      their copies while the leader writes its own;
+//   2. the snapshot marker, entries and hard state are written to the WAL, fsync'ed
+//      when must_sync; a failed write aborts (acknowledging it would lie);
+//   3. every other message is sent: votes and append acknowledgements promise what is
+//      now on disk; read states go to the read loop;
+//   4. Advance(): Raft takes the entries as persisted and the committed ones as handed on;
+//   5. the committed entries go to the apply loop, in order. Each is already durable
+//      here (step 2 of this or an earlier Ready) and on a majority, so applying it
+//      after Advance, on another thread, loses nothing a crash could take back.
+// Read path:   ReadBarrier() waits for a ReadIndex round (shared by concurrent readers)
+//              and then for that index to be applied (linearizable). Serializable reads
 //              use LocalReadBarrier(): no Raft round, but they still see every write
 //              this member has answered.
-// Cluster:     the Raft loop sends messages through the PeerTransport (a leader's
-//              MsgApp/heartbeats before its own WAL write, everything else after);
-//              peers' messages arrive through DeliverFromPeer. Membership changes run
-//              on the leader (reconfigure.cc); snapshots for lagging members are
-//              copied and streamed by sender threads and installed by the apply loop
-//              before Raft sees them (snapshot.cc).
-// Threads: the Raft loop thread is the only one that touches the RawNode and the
-// WAL; the apply loop thread is the only writer of the MVCC store; the completion
-// thread hands applied results back to the waiting RPCs; one sender thread per peer
-// (transport) and per snapshot being sent. Everything else (gRPC handlers) calls the
-// public methods, which are thread-safe.
+// Cluster:     peers' messages arrive through DeliverFromPeer; membership changes run
+//              on the leader (reconfigure.cc); snapshots for lagging members are copied
+//              and streamed by sender threads and installed by the apply loop before
+//              Raft sees them (snapshot.cc).
+// Threads: the Raft loop thread is the only one that touches the RawNode and the WAL;
+// the apply loop thread is the only writer of the MVCC store; the completion thread
+// hands applied results back to the waiting RPCs; the auto-compaction thread proposes
+// compactions; one sender thread per peer (transport) and per snapshot being sent.
+// Everything else (gRPC handlers) calls the public methods, which are thread-safe.
+// A write crosses the same threads as before the split: gRPC handler -> Raft loop ->
+// apply loop -> completion thread.
 // Invariant: an entry is applied only after it is durable in this member's WAL, and
 // counts toward commitment only once it is durable on a majority.
 #pragma once
@@ -29,7 +62,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -49,10 +81,14 @@
 #include "server/common/fs.h"
 #include "server/common/histogram.h"
 #include "server/etcdserver/alarms.h"
+#include "server/etcdserver/apply_loop.h"
 #include "server/etcdserver/auto_compactor.h"
 #include "server/etcdserver/data_dir.h"
+#include "server/etcdserver/entry_applier.h"
 #include "server/etcdserver/identity.h"
+#include "server/etcdserver/lease_forwarding.h"
 #include "server/etcdserver/membership.h"
+#include "server/etcdserver/read_loop.h"
 #include "server/etcdserver/wait_registry.h"
 #include "server/lease/lessor.h"
 #include "server/watch/watch_hub.h"
@@ -143,7 +179,7 @@ struct MemberStatus {
   int64_t compact_revision = 0;
 };
 
-class EtcdServer final : public transport::PeerHandler {
+class EtcdServer final : public transport::PeerHandler, private ApplyListener {
  public:
   static Result<std::unique_ptr<EtcdServer>> Start(ServerOptions options);
   ~EtcdServer() override;
@@ -241,7 +277,7 @@ class EtcdServer final : public transport::PeerHandler {
   // Latencies for /metrics: one synced WAL write (the batch's write and fsync), and one
   // backend (SQLite) commit of an applied batch.
   const Histogram& wal_sync_seconds() const { return wal_sync_seconds_; }
-  const Histogram& backend_commit_seconds() const { return backend_commit_seconds_; }
+  const Histogram& backend_commit_seconds() const { return entry_applier_->backend_commit_seconds(); }
 
   // The raised alarms (alarms.h), as of the last applied entry.
   std::vector<etcdserverpb::AlarmMember> RaisedAlarms() const { return alarms_.List(); }
@@ -251,7 +287,7 @@ class EtcdServer final : public transport::PeerHandler {
   Status CheckQuota();
 
   // Database size as of the last applied batch: cheap enough for every request.
-  int64_t DbSizeBytes() const { return db_size_.load(std::memory_order_relaxed); }
+  int64_t DbSizeBytes() const { return entry_applier_->db_size(); }
   // The backend quota; 0 when there is none.
   int64_t QuotaBytes() const;
 
@@ -260,68 +296,46 @@ class EtcdServer final : public transport::PeerHandler {
   void Stop();
 
  private:
-  struct PendingRead {
-    uint64_t read_index = 0;
-    std::chrono::steady_clock::time_point deadline;
-    std::function<void(cairn::Status)> done;
-  };
   struct HeldProposal {
     uint64_t id;
     std::string data;
     std::chrono::steady_clock::time_point deadline;
   };
-  struct ReadBatch {
-    std::vector<PendingRead> readers;
-    std::chrono::steady_clock::time_point requested_at;
-  };
 
   explicit EtcdServer(ServerOptions options);
   cairn::Status Open();
-  cairn::Status Bootstrap(const std::string& wal_dir);
-  cairn::Status Join(const std::string& wal_dir);
 
   void RaftLoop();
   void HandleReady(raft::Ready ready);
-  void IssueReadIndex(std::chrono::steady_clock::time_point now);
   void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
-  void ApplyLoop();
   void AutoCompactLoop();
-  void ApplyEntries(std::vector<raft::Entry> entries);
-  // What applied entries changed besides the key space, to persist once per batch.
-  struct AppliedChanges {
-    bool membership = false;
-    bool alarms = false;
-    bool peer_urls = false;
-    bool auth = false;
-  };
-  // Applies one committed client or member request (not a conf change) to the batch.
-  ApplyResult ApplyRequest(mvcc::ApplyBatch& batch, const cairnpb::RaftRequest& request, uint64_t index,
-                           AppliedChanges* changes);
-  void StepCompaction();
   void CompactLog(uint64_t index);
-  void ReleaseReaders(uint64_t applied);
   void CompletionLoop();
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
   void ProposeLeaseMaintenance();
   void WakeRaftLoop();
+  // Wakes the Raft loop for state it checks under its own lock (ReadLoop::NeedsRound).
+  void WakeRaftLoopForReads();
   void ConnectPeers();
-  void OnRemoved();
+  // ApplyListener: what the apply loop reports, on its thread.
+  void OnAnswered(std::vector<std::pair<uint64_t, ApplyResult>> results) override;
+  void OnConfigurationChanged(std::vector<raft::ConfChange> changes, bool peer_urls_changed) override;
+  void OnMemberChangeApplied(uint64_t member_id) override;
+  void OnRemoved() override;
+  void OnStoreCheckpointed(uint64_t index) override;
+  void OnApplied(uint64_t index) override;
   void SendMessages(std::vector<raft::Message> messages);
   void PublishAttributes();
   // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
-  std::string SnapshotDir() const { return options_.data_dir.MemberDir() + "/snap"; }
+  std::string SnapshotDir() const { return options_.data_dir.SnapDir(); }
   void StartSnapshotSend(uint64_t to);
-  void InstallStore(const std::string& path);
-  // The metadata of a snapshot whose store holds `applied_index` and `meta`.
-  static Result<raft::SnapshotMetadata> SnapshotMetadataFor(uint64_t applied_index,
-                                                            const std::map<std::string, std::string>& meta);
   Status ProposeConfChangeAndWait(raft::ConfChange cc);
   void FinishConfChange(uint64_t id, const Status& status);
   void PublishProgress();
   // Voters this leader heard from within an election timeout or two (itself included).
   size_t ActiveVoters(const std::vector<uint64_t>& voters) const;
-  // The leader's peer URLs, or ErrNoLeader.
-  Result<std::vector<std::string>> LeaderPeerUrls() const;
+  // The leader as lease forwarding needs it, or ErrNoLeader.
+  Result<LeaseForwarding::Leader> LeaseLeader() const;
   std::chrono::steady_clock::duration RequestTimeout() const;
 
   ServerOptions options_;
@@ -333,8 +347,9 @@ class EtcdServer final : public transport::PeerHandler {
   Alarms alarms_;          // written by the apply loop only
   auth::AuthStore auth_store_;  // written by the apply loop only
   std::unique_ptr<auth::TokenProvider> tokens_;  // set by Open()
-  std::string joined_membership_;  // encoded; the cluster as a joining member found it
   transport::PeerClient peer_client_;
+  PeerLeaseClient peer_lease_client_{&peer_client_};
+  std::unique_ptr<LeaseForwarding> lease_forwarding_;  // set by Open()
 
   // Owned by the Raft loop thread after Start().
   std::unique_ptr<transport::PeerTransport> transport_;
@@ -342,14 +357,16 @@ class EtcdServer final : public transport::PeerHandler {
   raft::MemoryStorage raft_storage_;
   std::unique_ptr<raft::RawNode> node_;
 
-  // Owned by the apply loop thread after Start() (reads go through the applier).
+  // Written by the apply loop thread only after Start() (reads go through the applier).
   std::unique_ptr<mvcc::Store> store_;
   std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<apply::Applier> applier_;
   // Fed by the apply loop after each commit; destroyed before the store it reads.
   std::unique_ptr<watch::WatchHub> hub_;
-  uint64_t last_log_compaction_ = 0;  // apply loop thread only
-  std::atomic<int64_t> db_size_{0};
+  std::unique_ptr<EntryApplier> entry_applier_;
+  std::unique_ptr<ApplyLoop> apply_loop_;
+  // Set by Open() after entry_applier_, whose applied index it waits on.
+  std::unique_ptr<ReadLoop> reads_;
 
   WaitRegistry waits_;
   std::atomic<uint64_t> next_request_id_{1};
@@ -358,7 +375,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::condition_variable loop_cv_;
   bool stopping_ = false;                                  // guarded by loop_mu_
   std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
-  std::vector<PendingRead> pending_reads_;                    // guarded by loop_mu_
   std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
   std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
   std::vector<raft::ConfChange> conf_change_proposals_;        // guarded by loop_mu_
@@ -379,22 +395,10 @@ class EtcdServer final : public transport::PeerHandler {
   std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
   uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
   raft::ConfState conf_state_;                               // Raft loop thread only
-  std::map<uint64_t, ReadBatch> reads_in_flight_;            // Raft loop thread only
   std::vector<HeldProposal> held_proposals_;                 // Raft loop thread only
-  uint64_t next_read_ctx_ = 1;                               // Raft loop thread only
 
-  std::mutex apply_mu_;
-  std::condition_variable apply_cv_;
-  std::deque<std::vector<raft::Entry>> apply_queue_;  // guarded by apply_mu_
-  bool apply_stopping_ = false;                       // guarded by apply_mu_
-  std::string install_path_;                          // guarded by apply_mu_
-  std::shared_ptr<std::promise<Status>> install_done_;  // guarded by apply_mu_
-  // Work for the apply loop between batches, called with whether the server is stopping
-  // (then it must only report that).
-  std::vector<std::function<void(bool stopping)>> apply_tasks_;  // guarded by apply_mu_
   std::atomic<uint64_t> next_client_snapshot_{0};
   std::atomic<bool> raising_nospace_{false};  // a NOSPACE alarm proposal is in flight
-  uint64_t recorded_applied_term_ = 0;                // apply loop thread only
 
   // Applied results on their way back to the RPCs: completing a gRPC call costs tens of
   // microseconds, so it happens here rather than on the apply loop.
@@ -402,9 +406,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::condition_variable completion_cv_;
   std::vector<std::pair<uint64_t, ApplyResult>> completions_;  // guarded by completion_mu_
   bool completion_stopping_ = false;                           // guarded by completion_mu_
-
-  std::mutex read_mu_;
-  std::vector<PendingRead> awaiting_apply_;  // guarded by read_mu_
 
   // Whether this member's client URLs have been published through the log; it becomes
   // kPublished, and on_published_ is taken, under published_mu_.
@@ -418,12 +419,9 @@ class EtcdServer final : public transport::PeerHandler {
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> leader_changes_{0};
-  // etcd's buckets for both: 1 ms to 8 s.
+  // etcd's buckets: 1 ms to 8 s.
   Histogram wal_sync_seconds_{Histogram::ExponentialBounds(0.001, 2, 14)};
-  Histogram backend_commit_seconds_{Histogram::ExponentialBounds(0.001, 2, 14)};
   std::atomic<uint64_t> commit_index_{0};
-  std::atomic<uint64_t> applied_index_{0};   // visible in the store (committed)
-  std::atomic<uint64_t> answered_index_{0};  // results handed to RPCs; may lead applied_index_
 
   // The auto-compaction driver (AutoCompactLoop): its policy lives on that thread.
   std::mutex compactor_mu_;
@@ -434,7 +432,6 @@ class EtcdServer final : public transport::PeerHandler {
   std::thread compactor_thread_;
 
   std::thread raft_thread_;
-  std::thread apply_thread_;
   std::thread completion_thread_;
   std::once_flag stop_once_;
 };

@@ -8,28 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "server/etcdserver/bootstrap.h"
 #include "server/etcdserver/errors.h"
 #include "server/etcdserver/server.h"
 #include "server/etcdserver/store_meta.h"
 #include "server/raft/codec.h"
 
 namespace cairn::etcdserver {
-
-Result<raft::SnapshotMetadata> EtcdServer::SnapshotMetadataFor(uint64_t applied_index,
-                                                               const std::map<std::string, std::string>& meta) {
-  auto term = meta.find(kAppliedTermMeta);
-  auto members = meta.find(kMembershipMeta);
-  if (term == meta.end() || members == meta.end()) {
-    return Status::FailedPrecondition("the store does not record its applied term and membership yet");
-  }
-  Membership membership;
-  CAIRN_RETURN_IF_ERROR(membership.Restore(members->second));
-  raft::SnapshotMetadata md;
-  md.index = applied_index;
-  md.term = std::stoull(term->second);
-  for (const auto& m : membership.List()) (m.is_learner() ? md.conf_state.learners : md.conf_state.voters).push_back(m.id());
-  return md;
-}
 
 void EtcdServer::StartSnapshotSend(uint64_t to) {
   auto member = membership_.Get(to);
@@ -78,59 +63,13 @@ void EtcdServer::StartSnapshotSend(uint64_t to) {
 std::string EtcdServer::SnapshotScratchPath() { return SnapshotDir() + "/incoming.db"; }
 
 Status EtcdServer::InstallSnapshot(raft::Message message, const std::string& path) {
-  if (message.snapshot.metadata.index <= applied_index_.load()) {
+  if (message.snapshot.metadata.index <= entry_applier_->applied_index()) {
     // Already have it (a retried send): Raft answers with where this member is.
     std::remove(path.c_str());
     return DeliverFromPeer(std::move(message));
   }
-  auto done = std::make_shared<std::promise<Status>>();
-  auto installed = done->get_future();
-  {
-    std::lock_guard lock(apply_mu_);
-    if (apply_stopping_) return ErrStopped();
-    install_path_ = path;
-    install_done_ = done;
-  }
-  apply_cv_.notify_one();
-  CAIRN_RETURN_IF_ERROR(installed.get());
+  CAIRN_RETURN_IF_ERROR(apply_loop_->Install(path));
   return DeliverFromPeer(std::move(message));
-}
-
-// Apply loop thread. Everything derived from the store is rebuilt from the new one.
-void EtcdServer::InstallStore(const std::string& path) {
-  Status st = store_->ReplaceWith(path);
-  if (!st.ok()) Panic("installing snapshot " + path + ": " + st.ToString());
-  const uint64_t applied = store_->AppliedIndex();
-  {
-    mvcc::ApplyBatch batch(*store_);
-    batch.SetMeta(kInstalledSnapshotMeta, std::to_string(applied));
-    batch.Commit(applied);
-  }
-  {
-    mvcc::ReadTxn read = store_->BeginRead();
-    st = membership_.Restore(read.GetMeta(kMembershipMeta).value_or(""));
-    if (st.ok()) st = alarms_.Restore(read.GetMeta(kAlarmsMeta).value_or(""));
-    if (st.ok()) st = auth_store_.Restore(read.GetMeta(kAuthMeta).value_or(""));
-    if (!st.ok()) Panic("installed snapshot: " + st.ToString());
-    recorded_applied_term_ = std::stoull(read.GetMeta(kAppliedTermMeta).value_or("0"));
-  }
-  lessor_->Clear();
-  const mvcc::Store::LeaseState leases = store_->LoadLeaseState();
-  for (const auto& l : leases.leases) lessor_->Restore(l.id, l.ttl, l.remaining_ttl);
-  for (const auto& [key, id] : leases.leased_keys) lessor_->Attach(id, key);
-  // Watchers cannot be fed the jump from memory: they catch up from the new store.
-  hub_->OnCommitted({}, store_->CurrentRevision());
-  db_size_ = store_->DbSizeBytes();
-  answered_index_ = applied;
-  applied_index_ = applied;
-  last_log_compaction_ = applied;
-  {
-    std::lock_guard lock(loop_mu_);
-    peer_urls_changed_ = true;
-  }
-  WakeRaftLoop();
-  ReleaseReaders(applied);
-  spdlog::info("installed a snapshot of the store at index {} (revision {})", applied, store_->CurrentRevision());
 }
 
 }  // namespace cairn::etcdserver
