@@ -186,6 +186,9 @@ class WatchStream {
       if (!service_->member_->CheckWatch(context_, spec.key, spec.range_end).ok()) {
         return hub.Refuse(stream_, spec.watch_id, kPermissionDeniedReason);
       }
+      // Without it a client that saw its put answered could then watch "from now" and
+      // be sent that put. A stopping member fails the barrier; the stream ends anyway.
+      if (spec.start_revision == 0) (void)service_->member_->LocalReadBarrier();
       hub.Watch(stream_, spec);
     } else if (req.has_cancel_request()) {
       hub.Cancel(stream_, req.cancel_request().watch_id());

@@ -63,6 +63,10 @@ class WatchContext {
   // Whether the stream's caller may watch the range (etcd's forms): Ok, or why not.
   virtual Status CheckWatch(const grpc::ServerContext& context, const std::string& key,
                             const std::string& range_end) const = 0;
+  // Returns once the store shows every write this member has answered (answers may
+  // leave before their batch is visible): a watch "from now" starts after them.
+  // Usually immediate; at most one batch commit.
+  virtual Status LocalReadBarrier() const = 0;
 };
 
 // WatchContext of an EtcdServer (not owned; must outlive the adapter).
@@ -75,6 +79,7 @@ class ServerWatchContext final : public WatchContext {
   bool HasLeader() const override { return server_->Leader() != 0; }
   Status CheckWatch(const grpc::ServerContext& context, const std::string& key,
                     const std::string& range_end) const override;
+  Status LocalReadBarrier() const override { return server_->LocalReadBarrier(); }
 
  private:
   etcdserver::EtcdServer* server_;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
@@ -37,7 +38,20 @@ class FakeMember final : public api::WatchContext {
   Status CheckWatch(const grpc::ServerContext&, const std::string& key, const std::string&) const override {
     return key.starts_with("secret") ? Status::PermissionDenied("etcdserver: permission denied") : Status::Ok();
   }
+  // Runs what answered_not_visible holds (a write already answered, whose batch is not
+  // yet visible), as the member's barrier waits for that batch.
+  Status LocalReadBarrier() const override {
+    std::function<void()> commit;
+    {
+      std::lock_guard lock(mu_);
+      commit = std::exchange(answered_not_visible, nullptr);
+    }
+    if (commit) commit();
+    return Status::Ok();
+  }
   std::atomic<bool> has_leader{true};
+  mutable std::mutex mu_;
+  mutable std::function<void()> answered_not_visible;  // guarded by mu_
 };
 
 class WatchServer {

@@ -80,6 +80,28 @@ TEST(WatchServiceTest, CreateEventsCancelAndProgressLookLikeEtcd) {
   EXPECT_FALSE(r[4].created() || r[4].canceled());
 }
 
+// Answers leave before their batch is visible in the store. A watch created "from now"
+// after a put was answered must start after that put, not deliver it.
+TEST(WatchServiceTest, AWatchFromNowStartsAfterEveryAnsweredWrite) {
+  WatchServer server({}, {});
+  server.Apply({OpPut("k", "v1")});  // 2
+  {
+    std::lock_guard lock(server.member().mu_);
+    server.member().answered_not_visible = [&server] { server.Apply({OpPut("k", "answered")}); };  // 3
+  }
+  WatchClient client(server.channel());
+  ASSERT_TRUE(client.Create(Create("k")));
+  ASSERT_TRUE(client.WaitFor(HasAtLeast(1)));
+  (void)server.member().LocalReadBarrier();  // the batch becomes visible anyway
+  server.Apply({OpPut("k", "after")});       // 4
+  ASSERT_TRUE(client.WaitFor(HasAtLeast(2)));
+  const Responses r = client.Responses();
+  EXPECT_TRUE(r[0].created());
+  EXPECT_EQ(r[0].header().revision(), 3) << "created after the answered put";
+  ASSERT_EQ(r[1].events_size(), 1);
+  EXPECT_EQ(r[1].events(0).kv().value(), "after") << "the answered put was delivered as if it came later";
+}
+
 TEST(WatchServiceTest, AWatchTheCallerMayNotReadIsRefusedAndTheStreamGoesOn) {
   WatchServer server({}, {});
   WatchClient client(server.channel());
