@@ -105,7 +105,9 @@ def test_etcdctl_watch_key_and_prefix_from_the_next_revision(wmember):
         ev = one["Events"][0]
         assert unb64(ev["kv"]["key"]) == "k" and unb64(ev["kv"]["value"]) == "1"
         assert ev["kv"]["mod_revision"] == start and ev["kv"]["version"] == 1
-        assert one["Header"]["revision"] == start and one["Header"]["cluster_id"] != 0
+        # etcdctl may register its watch after the first put: it then catches up and, as in
+        # etcd, the response carries the store's revision at that time.
+        assert start <= one["Header"]["revision"] <= start + 4 and one["Header"]["cluster_id"] != 0
         assert two["Events"] == [{"type": 1, "kv": {"key": b64("k"), "mod_revision": start + 4}}]
         assert prefix.take(6) == ["PUT", "p/a", "x", "PUT", "p/b", "z"]
     finally:
