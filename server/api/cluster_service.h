@@ -1,18 +1,12 @@
 // The etcd v3 Cluster service: MemberList from the applied membership; MemberAdd,
 // MemberRemove, MemberUpdate and MemberPromote executed by the leader (which alone
-// knows which members are started and how far a learner has got). A follower
-// forwards those four to the leader's client URL, as etcd does for promote, with the
-// caller's token. With auth on, the four need the root role; MemberList does not.
-// Thread-safety: called concurrently by gRPC worker threads; the channel cache is
-// guarded by its own mutex.
+// knows which members are started and how far a learner has got). With auth on, the
+// four need the root role, checked on the member the client called; a follower then
+// forwards the change to the leader's peer API (EtcdServer::ChangeMembership), since
+// the caller's simple token or client certificate means nothing to the leader.
+// MemberList needs no role.
+// Thread-safety: called concurrently by gRPC worker threads; no state of its own.
 #pragma once
-
-#include <grpcpp/channel.h>
-
-#include <map>
-#include <memory>
-#include <mutex>
-#include <string>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "server/etcdserver/server.h"
@@ -35,16 +29,13 @@ class ClusterService final : public etcdserverpb::Cluster::Service {
                              etcdserverpb::MemberPromoteResponse*) override;
 
  private:
-  // Runs `local` on the leader; elsewhere sends the request to the leader with `remote`.
-  template <typename Response, typename Local, typename Remote>
-  grpc::Status OnLeader(const grpc::ServerContext& caller, Response* response, Local local, Remote remote);
-  // Fills the header and the member list of a membership-change response.
+  // Checks the caller may change membership, has the leader carry out `request`, and
+  // fills the response's header and member list (and `added`, for an add).
   template <typename Response>
-  void Finish(Response* response);
+  grpc::Status Change(const grpc::ServerContext& caller, const cairnpb::MemberChangeRequest& request,
+                      Response* response, cairnpb::Member* added = nullptr);
 
   etcdserver::EtcdServer* server_;  // not owned
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> leader_channels_;  // guarded by mu_
 };
 
 }  // namespace cairn::api

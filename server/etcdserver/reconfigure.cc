@@ -89,6 +89,47 @@ Status EtcdServer::ProposeConfChangeAndWait(raft::ConfChange cc) {
   return done.get();
 }
 
+Result<cairnpb::MemberChangeResponse> EtcdServer::ChangeMembership(const cairnpb::MemberChangeRequest& request) {
+  auto leader = LeaseLeader();
+  if (!leader.ok()) return leader.status();
+  // The leader may wait out its own request timeout (a conf change being applied).
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(RequestTimeout()) + std::chrono::seconds(2);
+  auto changed = leader->is_self ? ChangeMembershipAsLeader(request)
+                                 : peer_client_.MemberChange(leader->peer_urls, request, timeout);
+  // Leadership moved on meanwhile: etcd's answer, which clients retry.
+  if (!changed.ok() && changed.status() == ErrNotLeader()) return ErrLeaderChanged();
+  return changed;
+}
+
+Result<cairnpb::MemberChangeResponse> EtcdServer::ChangeMembershipAsLeader(const cairnpb::MemberChangeRequest& request) {
+  if (!IsLeader()) return ErrNotLeader();
+  cairnpb::MemberChangeResponse response;
+  Status st;
+  switch (request.change_case()) {
+    case cairnpb::MemberChangeRequest::kAdd: {
+      const auto& add = request.add();
+      auto added = AddMember({add.peerurls().begin(), add.peerurls().end()}, add.islearner());
+      if (added.ok()) *response.mutable_added() = std::move(added.value());
+      st = added.status();
+      break;
+    }
+    case cairnpb::MemberChangeRequest::kRemove:
+      st = RemoveMember(request.remove().id());
+      break;
+    case cairnpb::MemberChangeRequest::kUpdate:
+      st = UpdateMember(request.update().id(), {request.update().peerurls().begin(), request.update().peerurls().end()});
+      break;
+    case cairnpb::MemberChangeRequest::kPromote:
+      st = PromoteMember(request.promote().id());
+      break;
+    case cairnpb::MemberChangeRequest::CHANGE_NOT_SET:
+      return Status::InvalidArgument("membership change: no change given");
+  }
+  if (!st.ok()) return st;
+  for (auto& m : membership_.List()) *response.add_members() = std::move(m);
+  return response;
+}
+
 Result<cairnpb::Member> EtcdServer::AddMember(const std::vector<std::string>& peer_urls, bool is_learner) {
   if (!IsLeader()) return ErrNotLeader();
   if (peer_urls.empty()) return ErrBadMemberUrls();

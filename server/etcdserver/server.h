@@ -244,11 +244,17 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
       const etcdserverpb::LeaseTimeToLiveRequest& request) override;
   std::string SnapshotScratchPath() override;
   Status InstallSnapshot(raft::Message message, const std::string& path) override;
+  Result<cairnpb::MemberChangeResponse> ChangeMembershipAsLeader(const cairnpb::MemberChangeRequest& request) override;
 
-  // Membership changes, answered by the leader only (ErrNotLeader elsewhere: the API
-  // layer forwards). Each checks etcd's preconditions against the membership and the
-  // leader's view of its followers, proposes one change, and returns once it is
-  // applied here, with the membership after it.
+  // A membership change a client asked this member for, once the caller is authorized
+  // here: carried out here on the leader, else forwarded to the leader's peer API (a
+  // simple token or a client certificate would not be accepted there). ErrNoLeader
+  // while there is none, ErrLeaderChanged when leadership moved on meanwhile (clients
+  // retry both). The answer's membership is the leader's after the change.
+  Result<cairnpb::MemberChangeResponse> ChangeMembership(const cairnpb::MemberChangeRequest& request);
+  // Membership changes, answered by the leader only (ErrNotLeader elsewhere). Each
+  // checks etcd's preconditions against the membership and the leader's view of its
+  // followers, proposes one change, and returns once it is applied here.
   Result<cairnpb::Member> AddMember(const std::vector<std::string>& peer_urls, bool is_learner);
   Status RemoveMember(uint64_t id);
   Status UpdateMember(uint64_t id, const std::vector<std::string>& peer_urls);
@@ -334,7 +340,7 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   void PublishProgress();
   // Voters this leader heard from within an election timeout or two (itself included).
   size_t ActiveVoters(const std::vector<uint64_t>& voters) const;
-  // The leader as lease forwarding needs it, or ErrNoLeader.
+  // The leader as lease forwarding and forwarded membership changes need it, or ErrNoLeader.
   Result<LeaseForwarding::Leader> LeaseLeader() const;
   std::chrono::steady_clock::duration RequestTimeout() const;
 

@@ -76,6 +76,16 @@ Result<etcdserverpb::LeaseTimeToLiveResponse> PeerClient::LeaseTimeToLive(
   return response;
 }
 
+Result<cairnpb::MemberChangeResponse> PeerClient::MemberChange(const std::vector<std::string>& peer_urls,
+                                                               const cairnpb::MemberChangeRequest& request,
+                                                               std::chrono::milliseconds timeout) {
+  cairnpb::MemberChangeResponse response;
+  CAIRN_RETURN_IF_ERROR(CallFirst(peer_urls, timeout, [&](cairnpb::Peer::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.MemberChange(&ctx, request, &response);
+  }));
+  return response;
+}
+
 Status PeerClient::SendSnapshot(const std::vector<std::string>& peer_urls, uint64_t cluster_id,
                                 const std::string& raft_message, const std::string& path,
                                 const std::function<bool()>& cancelled) {

@@ -1,5 +1,5 @@
 // PeerClient: unary calls from this member to another one's peer API (cluster info
-// for joining, lease operations forwarded to the leader).
+// for joining, lease operations and membership changes forwarded to the leader).
 //
 // Channels are cached per URL and re-used. Every call has a deadline. gRPC errors
 // come back as Status with the same code and message.
@@ -34,6 +34,9 @@ class PeerClient {
   Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLive(const std::vector<std::string>& peer_urls,
                                                                 const etcdserverpb::LeaseTimeToLiveRequest& request,
                                                                 std::chrono::milliseconds timeout);
+  Result<cairnpb::MemberChangeResponse> MemberChange(const std::vector<std::string>& peer_urls,
+                                                     const cairnpb::MemberChangeRequest& request,
+                                                     std::chrono::milliseconds timeout);
   // Streams the store file at `path` with its MsgSnap to the peer; returns once the peer
   // has installed it. `cancelled` is polled between chunks.
   Status SendSnapshot(const std::vector<std::string>& peer_urls, uint64_t cluster_id, const std::string& raft_message,

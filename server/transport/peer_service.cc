@@ -73,6 +73,15 @@ grpc::Status PeerService::LeaseTimeToLive(grpc::ServerContext* context, const et
   return grpc::Status::OK;
 }
 
+grpc::Status PeerService::MemberChange(grpc::ServerContext* context, const cairnpb::MemberChangeRequest* request,
+                                       cairnpb::MemberChangeResponse* response) {
+  if (Status st = Admit(*context); !st.ok()) return ToGrpc(st);
+  auto answer = handler_->ChangeMembershipAsLeader(*request);
+  if (!answer.ok()) return ToGrpc(answer.status());
+  *response = std::move(answer.value());
+  return grpc::Status::OK;
+}
+
 grpc::Status PeerService::SendSnapshot(grpc::ServerContext* context, grpc::ServerReader<cairnpb::SnapshotChunk>* reader,
                                        cairnpb::SnapshotAck*) {
   if (Status st = Admit(*context); !st.ok()) return ToGrpc(st);

@@ -30,6 +30,9 @@ class PeerHandler {
   virtual Result<int64_t> RenewLeaseAsLeader(int64_t id) = 0;
   virtual Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseTimeToLiveAsLeader(
       const etcdserverpb::LeaseTimeToLiveRequest& request) = 0;
+  // A membership change another member authorized (peer.proto's MemberChange), carried
+  // out here; FailedPrecondition on a member that is not leader.
+  virtual Result<cairnpb::MemberChangeResponse> ChangeMembershipAsLeader(const cairnpb::MemberChangeRequest& request) = 0;
   // Where an incoming snapshot's file is written while it arrives.
   virtual std::string SnapshotScratchPath() = 0;
   // Installs a received, verified snapshot (`message` is its MsgSnap, `path` the store
@@ -50,6 +53,8 @@ class PeerService final : public cairnpb::Peer::Service {
                           cairnpb::LeaseRenewResponse* response) override;
   grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const etcdserverpb::LeaseTimeToLiveRequest* request,
                                etcdserverpb::LeaseTimeToLiveResponse* response) override;
+  grpc::Status MemberChange(grpc::ServerContext* context, const cairnpb::MemberChangeRequest* request,
+                            cairnpb::MemberChangeResponse* response) override;
   // One snapshot at a time; a second sender gets RESOURCE_EXHAUSTED and retries later.
   grpc::Status SendSnapshot(grpc::ServerContext* context, grpc::ServerReader<cairnpb::SnapshotChunk>* reader,
                             cairnpb::SnapshotAck* ack) override;

@@ -53,6 +53,17 @@ class RecordingHandler final : public PeerHandler {
     return response;
   }
 
+  // Adds a member with the requested peer URLs as ID 9; refuses every other change the
+  // way a follower would.
+  Result<cairnpb::MemberChangeResponse> ChangeMembershipAsLeader(const cairnpb::MemberChangeRequest& request) override {
+    if (!request.has_add()) return Status::FailedPrecondition("etcdserver: not leader");
+    cairnpb::MemberChangeResponse response;
+    response.mutable_added()->set_id(9);
+    for (const auto& url : request.add().peerurls()) response.mutable_added()->add_peer_urls(url);
+    *response.add_members() = response.added();
+    return response;
+  }
+
   std::string SnapshotScratchPath() override { return scratch_; }
   Status InstallSnapshot(raft::Message m, const std::string& path) override {
     std::ifstream in(path, std::ios::binary);
@@ -236,6 +247,16 @@ TEST(PeerClientTest, UnaryCallsReachTheHandlerAndCarryItsErrors) {
   EXPECT_EQ(answer->ttl(), 40);
   request.set_id(6);
   EXPECT_EQ(client.LeaseTimeToLive({url}, request, 5s).status().code(), StatusCode::kFailedPrecondition);
+  cairnpb::MemberChangeRequest change;
+  change.mutable_add()->add_peerurls("http://10.0.0.9:2380");
+  auto added = client.MemberChange({url}, change, 5s);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->added().id(), 9u);
+  EXPECT_EQ(added->added().peer_urls(0), "http://10.0.0.9:2380");
+  change.mutable_remove()->set_id(9);
+  auto refused = client.MemberChange({url}, change, 5s);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "etcdserver: not leader");
   server.value()->Shutdown();
   EXPECT_EQ(client.LeaseRenew({url}, 5, 2s).status().code(), StatusCode::kUnavailable);
 }

@@ -1,12 +1,13 @@
 """Auth across members: tokens issued by one member work on the others, permission
 changes made through one member are enforced by all, a leader change keeps every check
 in place, and a snapshot restored into a new cluster keeps users and roles."""
+import json
 import subprocess
 
 import pytest
 
-from cluster import AGAINST, CAIRN_BIN, Cluster, Member
-from test_auth import FAST, ROOT, authenticate, enable_auth, fails, user_with_role
+from cluster import AGAINST, CAIRN_BIN, Cluster, Member, free_port, wait_until
+from test_auth import FAST, ROOT, add_user, authenticate, enable_auth, fails, user_with_role
 
 U = ("--user", "u:pw")
 
@@ -74,3 +75,33 @@ def test_a_restored_snapshot_keeps_users_roles_and_auth(tmp_path):
         assert restored.etcdctl(*ROOT, "user", "list").stdout == "root\nu\n"
     finally:
         restored.stop()
+
+
+def test_member_changes_through_a_follower_are_authorized_there(tmp_path):
+    """A follower checks the caller's root role itself and has the leader carry the
+    change out: the caller's simple token is valid only on the member that issued it, so
+    it must not have to travel (etcd proposes the change on the member asked)."""
+    c = Cluster(tmp_path, size=3, extra_args=FAST).start()
+    try:
+        enable_auth(c.members[0])
+        add_user(c.members[0], "u", "pw")
+        leader = c.leader()
+        follower = next(m for m in c.members if m is not leader)
+        url = "http://127.0.0.1:%d" % free_port()
+
+        def add():
+            r = follower.etcdctl(*ROOT, "-w", "json", "member", "add", "l1", "--learner", "--peer-urls", url,
+                                 check=False)
+            # etcd refuses changes until its leader has heard from its peers for a while.
+            assert r.returncode == 0 or "etcdserver: unhealthy cluster" in r.stderr, r.stderr
+            return r.returncode == 0 and r
+        member_id = json.loads(wait_until(add, 15, "the learner's addition").stdout)["member"]["ID"]
+        listed = follower.etcdctl(*ROOT, "member", "list").stdout
+        assert url in listed, listed
+        assert "etcdserver: user name is empty" in fails(follower, "member", "remove", "%x" % member_id)
+        assert "etcdserver: permission denied" in fails(follower, "--user", "u:pw", "member", "remove",
+                                                        "%x" % member_id)
+        follower.etcdctl(*ROOT, "member", "remove", "%x" % member_id)
+        assert url not in leader.etcdctl(*ROOT, "member", "list").stdout
+    finally:
+        c.stop()
