@@ -10,10 +10,6 @@
 namespace cairn::api {
 namespace {
 
-// How often a proposal refused for an old auth revision is tried again: each retry
-// follows a change of the auth store, so more means someone keeps changing it.
-constexpr int kOldRevisionRetries = 10;
-
 std::optional<std::string> TokenOf(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   for (const char* name : {"token", "authorization"}) {
@@ -30,16 +26,21 @@ std::string CertificateCommonName(const grpc::ServerContextBase& context) {
   return names.empty() ? "" : std::string(names.front().data(), names.front().size());
 }
 
+// A proposal refused for an old auth revision is tried again for as long as its call
+// lives. Each try is one Raft round, and it loses only to an auth change applied
+// between resolving the caller and applying the request, so a fixed number of tries can
+// all lose to a client that keeps changing the auth store. etcd 3.4.23 was seen
+// answering the error instead: clientv3 retries it, other clients fail.
 void ProposeAttempt(etcdserver::EtcdServer& server, const grpc::ServerContextBase& context,
-                    cairnpb::RaftRequest request, etcdserver::ApplyCallback done, int retries_left) {
+                    cairnpb::RaftRequest request, etcdserver::ApplyCallback done) {
   auto caller = CallerOf(server, context);
   if (!caller.ok()) return done(caller.status());
   request.mutable_header()->set_username(caller->user);
   request.mutable_header()->set_auth_revision(caller->revision);
-  server.ProposeAsync(request, [&server, &context, request, done = std::move(done),
-                                retries_left](etcdserver::ApplyResult result) mutable {
-    if (result.status() == auth::ErrAuthOldRevision() && retries_left > 0) {
-      return ProposeAttempt(server, context, std::move(request), std::move(done), retries_left - 1);
+  server.ProposeAsync(request, [&server, &context, request, done = std::move(done)](etcdserver::ApplyResult result) mutable {
+    const bool call_alive = !context.IsCancelled() && std::chrono::system_clock::now() < context.deadline();
+    if (result.status() == auth::ErrAuthOldRevision() && call_alive) {
+      return ProposeAttempt(server, context, std::move(request), std::move(done));
     }
     done(std::move(result));
   });
@@ -70,7 +71,7 @@ Status CheckAdmin(etcdserver::EtcdServer& server, const grpc::ServerContextBase&
 
 void ProposeAsCaller(etcdserver::EtcdServer& server, const grpc::ServerContextBase& context,
                      cairnpb::RaftRequest request, etcdserver::ApplyCallback done) {
-  ProposeAttempt(server, context, std::move(request), std::move(done), kOldRevisionRetries);
+  ProposeAttempt(server, context, std::move(request), std::move(done));
 }
 
 etcdserver::ApplyResult ProposeAsCallerAndWait(etcdserver::EtcdServer& server, const grpc::ServerContextBase& context,

@@ -24,8 +24,8 @@ Status CheckAdmin(etcdserver::EtcdServer& server, const grpc::ServerContextBase&
 
 // Proposes `request` on behalf of the call's caller. One refused when applied because
 // the auth store changed after the caller was resolved (ErrAuthOldRevision) is resolved
-// again and proposed again, as etcd's raftRequest does. REQUIRES: `context` outlives
-// `done`'s call.
+// again and proposed again until the call is cancelled or past its deadline.
+// REQUIRES: `context` outlives `done`'s call.
 void ProposeAsCaller(etcdserver::EtcdServer& server, const grpc::ServerContextBase& context,
                      cairnpb::RaftRequest request, etcdserver::ApplyCallback done);
 // Blocking form of ProposeAsCaller.
