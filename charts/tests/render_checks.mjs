@@ -275,7 +275,7 @@ const defaultRules = find(defaults, "ClusterRole")?.rules;
       replicas: v.replicas, version: String(v.version), image: v.image, imagePullPolicy: v.imagePullPolicy, paused: v.paused,
       storage: { size: v.storage.size, storageClassName: v.storage.storageClassName, reclaimPolicy: v.storage.reclaimPolicy },
       resources: v.resources, options: v.options, podTemplate: v.podTemplate,
-      tls: v.tls, backup: v.backup, bootstrap: v.bootstrap,
+      tls: v.tls, auth: v.auth, backup: v.backup, bootstrap: v.bootstrap,
     }), `${where}: spec ${JSON.stringify(ec.spec)}`);
     check(ec.metadata.labels["example.com/team"] === "orders" && ec.metadata.annotations["example.com/owner"] === "orders",
       `${where}: labels/annotations not applied`);

@@ -167,6 +167,11 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
     }
 
+    c.auth.credentials_secret = spec.value("auth", nlohmann::json::object()).value("credentialsSecret", "");
+    if (spec.contains("auth") && c.auth.credentials_secret.empty()) {
+      return Status::InvalidArgument("spec.auth needs credentialsSecret");
+    }
+
     if (spec.contains("backup") && spec["backup"].is_object()) {
       c.backup_scheduled = true;
       c.backup_before_upgrade = spec["backup"].value("beforeUpgrade", true);

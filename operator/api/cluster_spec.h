@@ -109,6 +109,11 @@ struct ResolvedRestore {
   static std::optional<ResolvedRestore> FromJson(const std::string& text);
 };
 
+// spec.auth: who the operator is in a cluster with etcd auth on.
+struct AuthSpec {
+  std::string credentials_secret;  // a Secret with `password` and optionally `username`; empty: none
+};
+
 struct ClusterSpec {
   // Identity.
   std::string name;
@@ -129,6 +134,7 @@ struct ClusterSpec {
   PodOverrides pod;
   std::vector<std::string> options;
   TlsSpec tls;
+  AuthSpec auth;
   RestoreSpec restore;
   std::optional<ResolvedRestore> resolved_restore;  // filled by the controller, not Parse
   // spec.backup.beforeUpgrade (default true with spec.backup): a version change waits for

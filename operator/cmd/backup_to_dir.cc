@@ -13,6 +13,7 @@
 #include "operator/backup/full_backup.h"
 #include "operator/backup/housekeeping.h"
 #include "operator/kube/kube_config.h"
+#include "operator/resources/backup_pod.h"
 
 namespace cairn::op {
 namespace {
@@ -36,6 +37,8 @@ then deletes the full backups named by --expire.
   --expire=KEY         a full backup object under P to delete once this backup is stored
                        (repeatable)
   --result-file=FILE   where the JSON result goes (default /dev/termination-log)
+Environment: CAIRN_AUTH_PASSWORD (and CAIRN_AUTH_USERNAME, default root) for a cluster
+with etcd auth on: the user backups authenticate as (it needs the root role).
 )";
 
 int Usage(const std::string& problem) {
@@ -122,7 +125,12 @@ int BackupToDirMain(int argc, char** argv) {
   }
 
   const std::vector<std::string> endpoints = SplitCommas(flags["--endpoints"]);
-  MembershipClient members(endpoints, std::chrono::seconds(5), tls);
+  ClientAuth auth;
+  if (const char* password = std::getenv(resources::kAuthPasswordEnv); password != nullptr && *password != '\0') {
+    const char* user = std::getenv(resources::kAuthUserEnv);
+    auth = {user != nullptr && *user != '\0' ? user : "root", password};
+  }
+  MembershipClient members(endpoints, std::chrono::seconds(5), tls, auth);
   backup::FullBackupRequest request;
   request.cluster = flags["--cluster"];
   request.version = flags["--version"];

@@ -47,13 +47,17 @@ std::string KeyOf(const json& obj) {
   return obj["metadata"].value("namespace", "") + "/" + obj["metadata"].value("name", "");
 }
 
-// The cluster's TLS Secrets the operator's client certificate lives in.
+// The cluster's Secrets that hold who the operator is to its members: its client
+// certificate and its spec.auth credentials.
 ChildObjects ClientSecrets(kube::Client& client, const ClusterSpec& spec) {
   ChildObjects children;
-  if (!spec.tls.client.enabled) return children;
-  const std::string name = TlsSecretName(spec, "operator");
-  auto secret = client.Get(types::Secret(), spec.namespace_, name);
-  if (secret.ok()) children.secrets[name] = *secret;
+  std::vector<std::string> names;
+  if (spec.tls.client.enabled) names.push_back(TlsSecretName(spec, "operator"));
+  if (!spec.auth.credentials_secret.empty()) names.push_back(spec.auth.credentials_secret);
+  for (const auto& name : names) {
+    auto secret = client.Get(types::Secret(), spec.namespace_, name);
+    if (secret.ok()) children.secrets[name] = *secret;
+  }
   return children;
 }
 
@@ -350,8 +354,11 @@ void BackupController::RunBackup(const RunRequest& r) {
   auto store = OpenStore(r.ns, r.destination);
   auto run = [&]() -> Result<backup::BackupManifest> {
     if (!store.ok()) return store.status();
+    const ChildObjects secrets = ClientSecrets(client_, r.cluster);
+    auto auth = OperatorClientAuth(secrets, r.cluster);
+    if (!auth.ok()) return auth.status();
     MembershipClient members(options_.endpoints(r.cluster), options_.member_timeout,
-                             OperatorClientTls(ClientSecrets(client_, r.cluster), r.cluster, r.cluster.tls.client.enabled));
+                             OperatorClientTls(secrets, r.cluster, r.cluster.tls.client.enabled), *auth);
     backup::FullBackupRequest request;
     request.cluster = r.cluster_key;
     request.version = r.version;
@@ -496,6 +503,7 @@ Status BackupController::CreateBackupPod(const json& live, const EtcdBackupObjec
   params.compression = status.value("compression", "zstd");
   params.version = cluster_obj->value("status", json::object()).value("currentVersion", cluster->version);
   if (cluster->tls.client.enabled) params.client_tls_secret = TlsSecretName(*cluster, "operator");
+  if (!cluster->auth.credentials_secret.empty()) params.auth_secret = cluster->auth.credentials_secret;
   params.timeout = options_.snapshot_limit;
   params.placement = resources::PlacementOf(*cluster);
   // Retention of the schedule's backups on this same claim happens in this run.
@@ -585,7 +593,17 @@ Status BackupController::Verify(const json& live, const EtcdBackupObject& backup
   }
   const std::string url = options_.verify_url(*pod);
   if (phase == "Running" && !url.empty()) {
-    MembershipClient scratch({url}, options_.member_timeout);
+    // A snapshot keeps the auth store: a backup of a cluster with auth on restores with
+    // it, and is asked as the cluster is (a deleted cluster's, without credentials).
+    ClientAuth auth;
+    if (auto obj = client_.Get(types::EtcdCluster(), ns, backup.cluster); obj.ok()) {
+      if (auto spec = ClusterSpec::Parse(*obj, options_.default_image_repository); spec.ok()) {
+        auto credentials = OperatorClientAuth(ClientSecrets(client_, *spec), *spec);
+        if (!credentials.ok()) return finish(false, "cannot verify: " + credentials.status().message());
+        auth = *credentials;
+      }
+    }
+    MembershipClient scratch({url}, options_.member_timeout, ClientTls{}, auth);
     const int64_t revision = status.value("revision", int64_t{0});
     auto hash = scratch.HashKV(url, revision);
     if (hash.ok()) {
@@ -797,8 +815,15 @@ void BackupController::ShipDeltas(std::stop_token stop, json cluster_obj, Backup
       pause(retry);
       continue;
     }
+    const ChildObjects secrets = ClientSecrets(client_, *cluster);
+    auto auth = OperatorClientAuth(secrets, *cluster);
+    if (!auth.ok()) {
+      log::Log(spdlog::level::warn, "delta backup has no credentials", {{"cluster", key}, {"error", auth.status().ToString()}});
+      pause(retry);
+      continue;
+    }
     MembershipClient members(options_.endpoints(*cluster), options_.member_timeout,
-                             OperatorClientTls(ClientSecrets(client_, *cluster), *cluster, cluster->tls.client.enabled));
+                             OperatorClientTls(secrets, *cluster, cluster->tls.client.enabled), *auth);
     backup::DeltaShipperOptions o;
     o.prefix = policy.destination.s3.prefix + ns + "/" + cluster->name + "/";
     o.endpoints = options_.endpoints(*cluster);

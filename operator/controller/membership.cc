@@ -7,8 +7,8 @@ namespace {
 
 class EtcdMembership : public Membership {
  public:
-  EtcdMembership(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls)
-      : client_(std::move(endpoints), timeout, std::move(tls)) {}
+  EtcdMembership(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls, ClientAuth auth)
+      : client_(std::move(endpoints), timeout, std::move(tls), std::move(auth)) {}
   Result<std::vector<MemberState>> Observe() override { return client_.Observe(); }
   Status AddLearner(const std::string& peer_url) override {
     auto r = client_.AddLearner(peer_url);
@@ -31,8 +31,8 @@ class EtcdMembership : public Membership {
 
 MembershipFactory EtcdMembershipFactory(std::chrono::milliseconds timeout) {
   return [timeout](const ClusterSpec&, const std::vector<std::string>& endpoints,
-                   const ClientTls& tls) -> std::unique_ptr<Membership> {
-    return std::make_unique<EtcdMembership>(endpoints, timeout, tls);
+                   const ClientTls& tls, const ClientAuth& auth) -> std::unique_ptr<Membership> {
+    return std::make_unique<EtcdMembership>(endpoints, timeout, tls, auth);
   };
 }
 

@@ -34,9 +34,10 @@ class Membership {
   virtual Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as) = 0;
 };
 
-// `tls`: the operator's client certificate and the CA for https endpoints.
+// `tls`: the operator's client certificate and the CA for https endpoints; `auth`: the
+// user it authenticates as where etcd auth is on (spec.auth), or none.
 using MembershipFactory = std::function<std::unique_ptr<Membership>(
-    const ClusterSpec& spec, const std::vector<std::string>& endpoints, const ClientTls& tls)>;
+    const ClusterSpec& spec, const std::vector<std::string>& endpoints, const ClientTls& tls, const ClientAuth& auth)>;
 
 // The real thing: etcd v3 gRPC with the given per-call deadline.
 MembershipFactory EtcdMembershipFactory(std::chrono::milliseconds timeout);

@@ -28,7 +28,7 @@ namespace cairn::op {
 struct ChildObjects {
   std::optional<nlohmann::json> peer_service, client_service, config_map, stateful_set, pdb;
   std::vector<nlohmann::json> pods, pvcs;
-  std::map<std::string, nlohmann::json> secrets;  // the TLS Secrets that exist, by name
+  std::map<std::string, nlohmann::json> secrets;  // the Secrets it reads (TLS, restore, spec.auth) that exist, by name
   std::map<std::string, nlohmann::json> certificates;  // cert-manager Certificates that exist, by name
 };
 

@@ -65,6 +65,12 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
       if (found) children->secrets[secret] = std::move(*found);
     }
   }
+  if (!spec.auth.credentials_secret.empty()) {
+    std::optional<json> found;
+    Status s = GetOptional(c, types::Secret(), ns, spec.auth.credentials_secret, &found);
+    if (!s.ok()) return s;
+    if (found) children->secrets[spec.auth.credentials_secret] = std::move(*found);
+  }
   const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
   auto pods = c.List(types::Pod(), ns, selector);
   if (!pods.ok()) return pods.status();
@@ -131,6 +137,21 @@ ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spe
   return ClientTlsOf(secret->second);
 }
 
+Result<ClientAuth> OperatorClientAuth(const ChildObjects& children, const ClusterSpec& spec) {
+  const std::string& name = spec.auth.credentials_secret;
+  if (name.empty()) return ClientAuth{};
+  auto secret = children.secrets.find(name);
+  if (secret == children.secrets.end()) {
+    return Status::FailedPrecondition("spec.auth.credentialsSecret: Secret " + name + " does not exist");
+  }
+  ClientAuth auth{SecretDataValue(secret->second, "username"), SecretDataValue(secret->second, "password")};
+  if (auth.user.empty()) auth.user = "root";
+  if (auth.password.empty()) {
+    return Status::FailedPrecondition("spec.auth.credentialsSecret: Secret " + name + " has no password");
+  }
+  return auth;
+}
+
 Reconciler::Reconciler(kube::Client& client, ReconcilerOptions options) : client_(client), options_(std::move(options)) {}
 
 ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string& name) {
@@ -167,8 +188,11 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
   const bool serving_tls =
       children.stateful_set ? TemplateServesClientTls(*children.stateful_set) : spec->tls.client.enabled;
-  std::unique_ptr<Membership> membership = options_.membership(
-      *spec, MemberEndpoints(*spec, sts_replicas, serving_tls), OperatorClientTls(children, *spec, serving_tls));
+  auto auth = OperatorClientAuth(children, *spec);
+  if (!auth.ok()) Report(*live, EventType::kWarning, "AuthCredentialsMissing", auth.status().message());
+  std::unique_ptr<Membership> membership =
+      options_.membership(*spec, MemberEndpoints(*spec, sts_replicas, serving_tls),
+                          OperatorClientTls(children, *spec, serving_tls), auth.ok() ? *auth : ClientAuth{});
   Result<std::vector<MemberState>> members = Status::Unavailable("no member has been started");
   if (children.stateful_set) members = membership->Observe();
 

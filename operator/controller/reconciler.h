@@ -61,5 +61,9 @@ std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_re
 // With client TLS in the spec or still served by the pod template (`serving_tls`), the
 // operator's certificate from its Secret (empty until issued).
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec, bool serving_tls);
+// With spec.auth, the user and password in its Secret (among `children`'s Secrets);
+// FailedPrecondition naming what is missing when the Secret or its password is. Without
+// spec.auth, no user: the operator calls without credentials.
+Result<ClientAuth> OperatorClientAuth(const ChildObjects& children, const ClusterSpec& spec);
 
 }  // namespace cairn::op

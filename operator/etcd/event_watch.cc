@@ -20,8 +20,10 @@ constexpr size_t kQueueLimit = 16;
 
 class GrpcEventWatch : public EventWatch {
  public:
-  GrpcEventWatch(const std::shared_ptr<grpc::Channel>& channel, std::string url, int64_t start_revision)
+  GrpcEventWatch(const std::shared_ptr<grpc::Channel>& channel, std::string url, int64_t start_revision,
+                 const std::string& token)
       : stub_(channel), url_(std::move(url)) {
+    if (!token.empty()) ctx_.AddMetadata("token", token);
     stream_ = stub_.Watch(&ctx_);
     pb::WatchRequest req;
     auto* create = req.mutable_create_request();
@@ -122,8 +124,8 @@ class GrpcEventWatch : public EventWatch {
 }  // namespace
 
 std::unique_ptr<EventWatch> StartEventWatch(const std::shared_ptr<grpc::Channel>& channel, std::string url,
-                                            int64_t start_revision) {
-  return std::make_unique<GrpcEventWatch>(channel, std::move(url), start_revision);
+                                            int64_t start_revision, const std::string& token) {
+  return std::make_unique<GrpcEventWatch>(channel, std::move(url), start_revision, token);
 }
 
 }  // namespace cairn::op

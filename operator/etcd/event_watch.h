@@ -41,8 +41,8 @@ class EventWatch {
 };
 
 // The watch over `channel` to the member at `url` (named in errors), every key, events
-// from `start_revision` on (>= 1).
+// from `start_revision` on (>= 1); `token`, unless empty, is sent as etcd's auth token.
 std::unique_ptr<EventWatch> StartEventWatch(const std::shared_ptr<grpc::Channel>& channel, std::string url,
-                                            int64_t start_revision);
+                                            int64_t start_revision, const std::string& token);
 
 }  // namespace cairn::op

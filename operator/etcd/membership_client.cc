@@ -53,6 +53,20 @@ Result<Url> ParseUrl(const std::string& url) {
   return u;
 }
 
+std::string ChannelKey(const Url& u) { return u.scheme + "://" + u.authority; }
+
+constexpr std::string_view kAuthNotEnabled = "authentication is not enabled";
+
+// etcd's refusals that a new token cures: one that is unknown or expired (simple tokens
+// die with the member), one issued before the auth store changed, and none at all (auth
+// was off when this client asked for its token). Maintenance calls carry "auth: "
+// rather than "etcdserver: " before the same words.
+bool RefusedForItsToken(const Status& st) {
+  const std::string& m = st.message();
+  return m.ends_with(": invalid auth token") || m.ends_with(": revision of auth store is old") ||
+         m.ends_with(": user name is empty");
+}
+
 MemberInfo FromPb(const pb::Member& m) {
   MemberInfo out;
   out.id = m.id();
@@ -67,10 +81,10 @@ MemberInfo FromPb(const pb::Member& m) {
 
 class MembershipClient::Impl {
  public:
-  Impl(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls)
-      : endpoints_(std::move(endpoints)), timeout_(timeout), tls_(std::move(tls)) {}
+  Impl(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls, ClientAuth auth)
+      : endpoints_(std::move(endpoints)), timeout_(timeout), tls_(std::move(tls)), auth_(std::move(auth)) {}
 
-  // The channel to `url`'s member, one per scheme and authority.
+  // The channel to `url`'s member, one per scheme and authority (its key).
   Result<std::shared_ptr<grpc::Channel>> Channel(const std::string& url) {
     auto u = ParseUrl(url);
     if (!u.ok()) return u.status();
@@ -82,7 +96,7 @@ class MembershipClient::Impl {
       return Status::FailedPrecondition("endpoint " + url + " is https but the client has no CA to verify it with");
     }
     std::lock_guard<std::mutex> lock(mu_);
-    auto& ch = channels_[u->scheme + "://" + u->authority];
+    auto& ch = channels_[ChannelKey(*u)];
     if (!ch) {
       // gRPC's default reconnect backoff grows to minutes, during which calls fail fast;
       // members restart routinely, so keep reconnect attempts frequent.
@@ -119,10 +133,56 @@ class MembershipClient::Impl {
     auto ch = Channel(url);
     if (!ch.ok()) return ch.status();
     Stub stub(*ch);
+    Status last;
+    for (bool fresh : {false, true}) {
+      auto token = Token(url, *ch, fresh);
+      if (!token.ok()) return token.status();
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+      ctx.set_wait_for_ready(true);
+      if (!token->empty()) ctx.AddMetadata("token", *token);
+      last = FromGrpc((stub.*rpc)(&ctx, req, resp), what + " " + url);
+      if (!auth_.Enabled() || !RefusedForItsToken(last)) break;
+    }
+    return last;
+  }
+
+  // The token for calls to `url`'s member: the one it issued this client before unless
+  // `fresh`; "" without auth, or when the member has auth off.
+  Result<std::string> Token(const std::string& url, const std::shared_ptr<grpc::Channel>& ch, bool fresh) {
+    if (!auth_.Enabled()) return std::string();
+    auto u = ParseUrl(url);
+    if (!u.ok()) return u.status();
+    const std::string key = ChannelKey(*u);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = tokens_.find(key);
+      if (it != tokens_.end() && !fresh) return it->second;
+    }
+    etcdserverpb::Auth::Stub stub(ch);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
     ctx.set_wait_for_ready(true);
-    return FromGrpc((stub.*rpc)(&ctx, req, resp), what + " " + url);
+    pb::AuthenticateRequest req;
+    req.set_name(auth_.user);
+    req.set_password(auth_.password);
+    pb::AuthenticateResponse resp;
+    Status st = FromGrpc(stub.Authenticate(&ctx, req, &resp), "Authenticate as " + auth_.user + " at " + url);
+    std::string token = resp.token();
+    if (st.code() == StatusCode::kFailedPrecondition && st.message().ends_with(kAuthNotEnabled)) {
+      token.clear();
+    } else if (!st.ok()) {
+      return st;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    tokens_[key] = token;
+    return token;
+  }
+
+  // The token of every call to `url`'s member, for streams: a new one, since a stream
+  // is opened rarely and a refused token would end it.
+  Result<std::string> FreshToken(const std::string& url, const std::shared_ptr<grpc::Channel>& ch) {
+    return Token(url, ch, /*fresh=*/true);
   }
 
   // Runs `call` against each endpoint until one answers with something other than
@@ -142,13 +202,15 @@ class MembershipClient::Impl {
   std::vector<std::string> endpoints_;
   std::chrono::milliseconds timeout_;
   ClientTls tls_;
-  std::mutex mu_;  // guards channels_
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  ClientAuth auth_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;  // guarded by mu_
+  std::map<std::string, std::string> tokens_;  // by channel key; guarded by mu_
 };
 
 MembershipClient::MembershipClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
-                                   ClientTls tls)
-    : impl_(std::make_unique<Impl>(std::move(endpoints), timeout, std::move(tls))) {}
+                                   ClientTls tls, ClientAuth auth)
+    : impl_(std::make_unique<Impl>(std::move(endpoints), timeout, std::move(tls), std::move(auth))) {}
 MembershipClient::~MembershipClient() = default;
 
 Result<std::vector<MemberInfo>> MembershipClient::List() {
@@ -307,9 +369,11 @@ namespace {
 
 class GrpcSnapshotStream : public SnapshotStream {
  public:
-  GrpcSnapshotStream(const std::shared_ptr<grpc::Channel>& channel, std::string url, std::chrono::seconds limit)
+  GrpcSnapshotStream(const std::shared_ptr<grpc::Channel>& channel, std::string url, std::chrono::seconds limit,
+                     const std::string& token)
       : stub_(channel), url_(std::move(url)) {
     ctx_.set_deadline(std::chrono::system_clock::now() + limit);
+    if (!token.empty()) ctx_.AddMetadata("token", token);
     reader_ = stub_.Snapshot(&ctx_, pb::SnapshotRequest());
   }
   ~GrpcSnapshotStream() override {
@@ -374,7 +438,9 @@ Result<std::unique_ptr<SnapshotStream>> MembershipClient::OpenSnapshot(const std
   if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
     return Status::Unavailable("Snapshot " + client_url + ": cannot connect");
   }
-  return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit));
+  auto token = impl_->FreshToken(client_url, *ch);
+  if (!token.ok()) return token.status();
+  return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit, *token));
 }
 
 Result<std::unique_ptr<EventWatch>> MembershipClient::OpenWatch(const std::string& client_url,
@@ -384,7 +450,9 @@ Result<std::unique_ptr<EventWatch>> MembershipClient::OpenWatch(const std::strin
   if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
     return Status::Unavailable("Watch " + client_url + ": cannot connect");
   }
-  return StartEventWatch(*ch, client_url, start_revision);
+  auto token = impl_->FreshToken(client_url, *ch);
+  if (!token.ok()) return token.status();
+  return StartEventWatch(*ch, client_url, start_revision, *token);
 }
 
 Result<KvHash> MembershipClient::HashKV(const std::string& client_url, int64_t revision) {

@@ -12,8 +12,15 @@
 // against ca_pem and the URL's host, and cert_pem/key_pem are presented when given). A
 // call on an https URL without TLS material fails with FailedPrecondition rather than
 // trusting the system roots; any other scheme is InvalidArgument.
+//
+// With a ClientAuth (a cluster with etcd auth on: spec.auth), every call carries a token
+// from Auth.Authenticate on the member it goes to: simple tokens are valid only on the
+// member that issued them, and die with it. A call refused for its token (invalid,
+// issued before an auth change, or none because auth was off when the client asked) is
+// repeated once with a new token. A member with auth off answers Authenticate with
+// "authentication is not enabled"; its calls then go without a token.
 // Thread-safety: all methods are safe to call concurrently (gRPC stubs are thread-safe;
-// the only mutable state, the cache of channels, is guarded by a mutex).
+// the only mutable state, the cache of channels and tokens, is guarded by a mutex).
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,14 @@
 #include "server/common/status.h"
 
 namespace cairn::op {
+
+// The etcd user the operator authenticates as: it needs the root role, which membership
+// changes, leader moves, snapshots and HashKV require once auth is on.
+struct ClientAuth {
+  std::string user;
+  std::string password;
+  bool Enabled() const { return !user.empty(); }
+};
 
 struct MemberInfo {
   uint64_t id = 0;
@@ -58,7 +73,8 @@ struct EndpointStatus {
 class MembershipClient {
  public:
   // endpoints: client URLs such as "http://10.0.0.1:2379" or "https://m0.cairn.ns.svc:2379".
-  MembershipClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls = {});
+  MembershipClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, ClientTls tls = {},
+                   ClientAuth auth = {});
   ~MembershipClient();
   MembershipClient(const MembershipClient&) = delete;
   MembershipClient& operator=(const MembershipClient&) = delete;

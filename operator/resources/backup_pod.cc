@@ -51,6 +51,13 @@ nlohmann::json BackupPod(const BackupPodParams& p) {
         {"readOnlyRootFilesystem", true},
         {"capabilities", {{"drop", {"ALL"}}}}}},
       {"volumeMounts", mounts}};
+  if (p.auth_secret) {
+    auto from_secret = [&](const char* key, bool optional) {
+      return nlohmann::json{{"secretKeyRef", {{"name", *p.auth_secret}, {"key", key}, {"optional", optional}}}};
+    };
+    container["env"] = {{{"name", kAuthUserEnv}, {"valueFrom", from_secret("username", true)}},
+                        {{"name", kAuthPasswordEnv}, {"valueFrom", from_secret("password", false)}}};
+  }
   nlohmann::json pod = {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata",

@@ -35,10 +35,17 @@ struct BackupPodParams {
   std::vector<std::string> endpoints;
   std::string compression = "zstd", version;
   std::optional<std::string> client_tls_secret;  // holds ca.crt, tls.crt, tls.key
+  // spec.auth's Secret (password, optional username): reaches backup-to-dir through the
+  // environment (kAuthUserEnv, kAuthPasswordEnv), never through the Pod's spec.
+  std::optional<std::string> auth_secret;
   std::chrono::seconds timeout{3600};
   std::vector<std::string> expire;  // full backup objects retention lets go
   PodPlacement placement;
 };
+
+// The environment backup-to-dir reads the etcd user it authenticates as from.
+inline constexpr const char* kAuthUserEnv = "CAIRN_AUTH_USERNAME";
+inline constexpr const char* kAuthPasswordEnv = "CAIRN_AUTH_PASSWORD";
 
 std::string BackupPodName(const std::string& backup);
 nlohmann::json BackupPod(const BackupPodParams& p);

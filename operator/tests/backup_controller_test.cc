@@ -20,8 +20,9 @@
 #include "operator/controller/executor.h"
 #include "operator/controller/reconciler.h"
 #include "operator/s3/tests/s3rver_process.h"
-#include "operator/tests/etcd_process.h"
 #include "operator/tests/cluster_role.h"
+#include "operator/tests/enable_auth.h"
+#include "operator/tests/etcd_process.h"
 #include "operator/tests/fake_apiserver.h"
 #include "server/common/test_dir.h"
 
@@ -124,7 +125,14 @@ class BackupControllerTest : public ::testing::Test {
   int RunBackupPod(const std::string& backup, const std::string& volume) {
     const json pod = fake_.Object(types::Pod(), "db", backup + "-backup").value();
     const std::string result = dir_.Join(backup + ".result");
-    std::string cmd = CAIRN_OPERATOR_BIN;
+    std::string cmd;
+    for (const auto& env : pod["spec"]["containers"][0].value("env", json::array())) {
+      const json ref = env["valueFrom"]["secretKeyRef"];
+      auto secret = fake_.Object(types::Secret(), "db", ref["name"]);
+      const std::string value = secret ? SecretDataValue(*secret, ref["key"].get<std::string>().c_str()) : "";
+      if (!value.empty()) cmd += env["name"].get<std::string>() + "='" + value + "' ";
+    }
+    cmd += CAIRN_OPERATOR_BIN;
     for (const auto& a : pod["spec"]["containers"][0]["args"]) {
       const std::string arg = a.get<std::string>();
       cmd += " '" + (arg == "--dir=/backup" ? "--dir=" + volume : arg) + "'";
@@ -510,7 +518,7 @@ TEST_F(BackupControllerTest, TheBackupBeforeAnUpgradeIsAnEtcdBackupThatRuns) {
   ASSERT_TRUE(spec.ok());
   EXPECT_TRUE(spec->backup_before_upgrade);
   spec->version = "0.2.0";
-  auto membership = EtcdMembershipFactory(1s)(*spec, {}, ClientTls{});
+  auto membership = EtcdMembershipFactory(1s)(*spec, {}, ClientTls{}, ClientAuth{});
   Action a;
   a.kind = ActionKind::kCreatePreUpgradeBackup;
   ASSERT_TRUE(ExecuteAction(*client_, *membership, *spec, ObservedState{}, a).ok());
@@ -822,6 +830,46 @@ TEST_F(BackupControllerTest, ABackupToAClaimRunsInAPodAndIsRecordedLikeOneToS3) 
 // node) fails the backup after backup_pod_start_timeout, with the scheduler's reason,
 // also across an operator restart; one the API server refuses fails it at once; one
 // whose run fails reports the run's error.
+// With etcd auth on, Snapshot needs the root role: backups to S3 and the backup Pod of a
+// claim authenticate as spec.auth's user, whose password reaches the Pod only through a
+// Secret reference; a wrong password fails the backup with etcd's reason.
+TEST_F(BackupControllerTest, BackupsOfAClusterWithAuthOnAuthenticateAsTheCredentialsUser) {
+  fake_.Upsert(types::EtcdCluster(), "db",
+               {{"metadata", {{"name", "etcd"}, {"namespace", "db"}, {"creationTimestamp", FormatTime(Clock::now())}}},
+                {"spec", {{"replicas", 1}, {"auth", {{"credentialsSecret", "etcd-root"}}}}}});
+  auto credentials = [&](const std::string& password) {
+    fake_.Upsert(types::Secret(), "db",
+                 {{"metadata", {{"name", "etcd-root"}, {"namespace", "db"}}}, {"data", {{"password", Base64Encode(password)}}}});
+  };
+  credentials("r00t-pw");
+  const int64_t revision = Revision();
+  ASSERT_EQ(testing::EnableEtcdAuth(member_.client_port, "r00t-pw"), "");
+  controller_ = std::make_unique<BackupController>(*client_, PodOptions());
+  run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+
+  CreateBackup("s3", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return Phase("s3") == "Succeeded"; })) << Backup("s3")->dump(2);
+  EXPECT_EQ(Backup("s3")->at("status").value("revision", 0), revision) << "auth changes are not key revisions";
+
+  CreateBackup("vol", {{"clusterName", "etcd"}, {"destination", Claim()}});
+  ASSERT_TRUE(Eventually([&] { return fake_.Object(types::Pod(), "db", "vol-backup").has_value(); }))
+      << Backup("vol")->dump(2);
+  const json pod = fake_.Object(types::Pod(), "db", "vol-backup").value();
+  EXPECT_EQ(pod.dump().find("r00t-pw"), std::string::npos) << "the password stays in its Secret";
+  EXPECT_EQ(pod["spec"]["containers"][0]["env"][1]["valueFrom"]["secretKeyRef"],
+            json({{"name", "etcd-root"}, {"key", "password"}, {"optional", false}}));
+  const std::string volume = dir_.Join("volume");
+  std::filesystem::create_directories(volume);
+  ASSERT_EQ(RunBackupPod("vol", volume), 0);
+  ASSERT_TRUE(Eventually([&] { return Phase("vol") == "Succeeded"; })) << Backup("vol")->dump(2);
+
+  credentials("not-it");
+  CreateBackup("denied", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return Phase("denied") == "Failed"; })) << Backup("denied")->dump(2);
+  EXPECT_NE(Backup("denied")->at("status").value("message", "").find("authentication failed"), std::string::npos)
+      << Backup("denied")->dump(2);
+}
+
 TEST_F(BackupControllerTest, ABackupPodThatNeverStartsOrFailsFailsTheBackupWithWhy) {
   CreateCluster();
   controller_ = std::make_unique<BackupController>(*client_, PodOptions());

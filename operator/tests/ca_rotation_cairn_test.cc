@@ -71,7 +71,7 @@ class LoopbackMembership : public Membership {
   LoopbackMembership(const std::array<EtcdMember, kMembers>& members, const ClientTls& tls) : members_(members) {
     std::vector<std::string> endpoints;
     for (const auto& m : members) endpoints.push_back(m.ClientUrl());
-    real_ = EtcdMembershipFactory(3s)(ClusterSpec{}, endpoints, tls);
+    real_ = EtcdMembershipFactory(3s)(ClusterSpec{}, endpoints, tls, ClientAuth{});
   }
   Result<std::vector<MemberState>> Observe() override {
     auto list = real_->Observe();

@@ -247,7 +247,10 @@ class ControllerE2E : public ::testing::Test {
     o.backoff_max = 500ms;
     o.informer.backoff_initial = 20ms;
     o.informer.backoff_max = 200ms;
-    o.reconciler.membership = [this](const ClusterSpec&, const std::vector<std::string>&, const ClientTls&) {
+    o.reconciler.membership = [this](const ClusterSpec&, const std::vector<std::string>&, const ClientTls&,
+                                     const ClientAuth& auth) {
+      std::lock_guard<std::mutex> lock(auth_mu_);
+      last_auth_ = auth;
       return std::make_unique<FakeMembership>(sim_);
     };
     o.reconciler.planner.wait_requeue = 1s;
@@ -293,8 +296,15 @@ class ControllerE2E : public ::testing::Test {
     return static_cast<int>(std::count_if(sim_.members.begin(), sim_.members.end(), [](auto& m) { return !m.is_learner; }));
   }
 
+  ClientAuth LastAuth() {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    return last_auth_;
+  }
+
   FakeApiServer fake_;
   SimCluster sim_;
+  std::mutex auth_mu_;
+  ClientAuth last_auth_;  // what the last pass dialed members as; guarded by auth_mu_
   std::unique_ptr<kube::Client> client_;
   EventRecorder events_{*client_, EventRecorderOptions{}};
   std::unique_ptr<Controller> controller_;
@@ -550,6 +560,40 @@ TEST_F(ControllerE2E, ActionsAndFailuresAreRecordedAsEvents) {
   int warnings = 0;
   for (const auto& e : fake_.Objects(types::Event(), "db")) warnings += e["reason"] == "FailedCreateStatefulSet";
   EXPECT_EQ(warnings, 1);
+}
+
+// spec.auth: every pass dials the members as the user in the named Secret; until the
+// Secret exists the cluster gets a Warning and the operator calls without credentials.
+TEST_F(ControllerE2E, MembersAreDialedAsTheUserOfTheCredentialsSecret) {
+  World world(fake_, sim_, "db", "etcd");
+  resync_ = 1s;
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db",
+                              {{"metadata", {{"name", "etcd"}}},
+                               {"spec", {{"replicas", 3}, {"auth", {{"credentialsSecret", "etcd-root"}}}}}})
+                  .ok());
+  auto warning = [&]() -> std::optional<json> {
+    for (const auto& e : fake_.Objects(types::Event(), "db")) {
+      if (e["type"] == "Warning" && e["reason"] == "AuthCredentialsMissing") return e;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(Eventually([&] { return warning().has_value(); }));
+  EXPECT_NE((*warning())["message"].get<std::string>().find("Secret etcd-root does not exist"), std::string::npos);
+  EXPECT_FALSE(LastAuth().Enabled());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); }, 20s)) << "missing credentials do not stop a cluster without auth";
+
+  fake_.Upsert(types::Secret(), "db",
+               {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "etcd-root"}, {"namespace", "db"}}},
+                {"data", {{"password", Base64Encode("s3cret")}}}});
+  ASSERT_TRUE(Eventually([&] { return LastAuth().Enabled(); }, 10s));
+  EXPECT_EQ(LastAuth().user, "root") << "username defaults to root";
+  EXPECT_EQ(LastAuth().password, "s3cret");
+  fake_.Upsert(types::Secret(), "db",
+               {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "etcd-root"}, {"namespace", "db"}}},
+                {"data", {{"username", Base64Encode("ops")}, {"password", Base64Encode("n3w")}}}});
+  ASSERT_TRUE(Eventually([&] { return LastAuth().user == "ops" && LastAuth().password == "n3w"; }, 10s))
+      << "a changed Secret is used from the next pass on";
 }
 
 TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {

@@ -18,6 +18,7 @@
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/etcd/membership_client.h"
+#include "operator/tests/enable_auth.h"
 #include "operator/tests/etcd_process.h"
 
 namespace cairn::op {
@@ -114,10 +115,10 @@ class MembershipEtcdTest : public ::testing::Test {
            "--trusted-ca-file=" + pki.ca()});
   }
   std::unique_ptr<MembershipClient> Client(std::initializer_list<int> idx, ClientTls tls = {},
-                                           std::chrono::milliseconds timeout = 2s) {
+                                           std::chrono::milliseconds timeout = 2s, ClientAuth auth = {}) {
     std::vector<std::string> eps;
     for (int i : idx) eps.push_back(members_[i].ClientUrl());
-    return std::make_unique<MembershipClient>(eps, timeout, std::move(tls));
+    return std::make_unique<MembershipClient>(eps, timeout, std::move(tls), std::move(auth));
   }
   // Waits until every listed member answers Status as a healthy member.
   bool AllHealthy(MembershipClient& c, size_t n) {
@@ -325,6 +326,78 @@ TEST_F(MembershipEtcdTest, MoveLeaderThenRemoveOldLeader) {
     return obs.ok() && obs->size() == 2u && Find(*obs, leader) == nullptr;
   }, 10s));
   EXPECT_TRUE(AllHealthy(*c, 2));
+}
+
+// With etcd auth on, membership changes, leader moves, snapshots, HashKV and watches
+// need the root role. The client authenticates on each member, picks auth up when it
+// was turned on after the client first asked, and authenticates again when its token
+// died with a member's restart.
+TEST_F(MembershipEtcdTest, EveryCallAuthenticatesOnceAuthIsOn) {
+  Start(0, Cluster({0, 1}), "new");
+  Start(1, Cluster({0, 1}), "new");
+  auto c = Client({0, 1}, {}, 2s, ClientAuth{"root", "r00t-pw"});
+  ASSERT_TRUE(AllHealthy(*c, 2));
+  const std::string url = members_[0].ClientUrl();
+  Put(0, 5);
+  ASSERT_TRUE(c->HashKV(url, 0).ok()) << "with auth off the client calls without a token";
+  ASSERT_EQ(testing::EnableEtcdAuth(members_[0].client_port, "r00t-pw"), "");
+
+  auto anonymous = Client({0, 1});
+  auto refused = anonymous->HashKV(url, 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("user name is empty"), std::string::npos) << refused.status().ToString();
+  EXPECT_FALSE(anonymous->AddLearner(members_[2].PeerUrl()).ok());
+  auto wrong = Client({0, 1}, {}, 2s, ClientAuth{"root", "not-it"});
+  auto bad_password = wrong->HashKV(url, 0);
+  ASSERT_FALSE(bad_password.ok());
+  EXPECT_NE(bad_password.status().message().find("authentication failed"), std::string::npos)
+      << bad_password.status().ToString();
+
+  auto hash = c->HashKV(url, 0);
+  ASSERT_TRUE(hash.ok()) << "the client that found auth off must now authenticate: " << hash.status().ToString();
+  // etcd refuses changes ("unhealthy cluster") until its leader has been connected to
+  // its peers for a while; the operator retries those.
+  Result<MemberInfo> added = Status::Unavailable("not tried");
+  Eventually([&] { return (added = c->AddLearner(members_[2].PeerUrl())).status().code() != StatusCode::kUnavailable; },
+             15s);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  Status removed;
+  Eventually([&] { return (removed = c->Remove(added->id)).code() != StatusCode::kUnavailable; }, 15s);
+  ASSERT_TRUE(removed.ok()) << removed.ToString();
+  auto obs = c->Observe();
+  ASSERT_TRUE(obs.ok());
+  uint64_t follower = 0;
+  for (const auto& m : *obs) if (!m.is_leader) follower = m.id;
+  Status moved = c->MoveLeader(follower);
+  ASSERT_TRUE(moved.ok()) << moved.ToString();
+
+  auto stream = c->OpenSnapshot(url, 30s);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  char buf[4096];
+  size_t total = 0;
+  for (;;) {
+    auto n = (*stream)->Read(buf, sizeof buf);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) break;
+    total += *n;
+  }
+  EXPECT_GT(total, SnapshotDigest::kTrailerBytes);
+  auto watch = c->OpenWatch(url, 1);
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  size_t events = 0;
+  for (int i = 0; i < 10 && events < 5; ++i) {
+    auto batch = (*watch)->Next(1s);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    events += batch->events.size();
+  }
+  EXPECT_EQ(events, 5u) << "the five puts made before auth was turned on";
+
+  // Simple tokens die with the member that issued them.
+  procs_[0].reset();
+  Start(0, Cluster({0, 1}), "new");
+  ASSERT_TRUE(AllHealthy(*c, 2));
+  auto after_restart = c->HashKV(url, 0);
+  EXPECT_TRUE(after_restart.ok()) << after_restart.status().ToString();
 }
 
 TEST_F(MembershipEtcdTest, RepairMemberWhoseDataIsGone) {

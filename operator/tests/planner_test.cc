@@ -716,6 +716,18 @@ TEST(ClusterSpecParse, DefaultsAndRejections) {
   EXPECT_EQ(ok->options.size(), 1u);
 }
 
+TEST(ClusterSpecParse, AuthNamesTheSecretWithTheOperatorsCredentials) {
+  auto none = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->auth.credentials_secret.empty());
+  auto with = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"auth", {{"credentialsSecret", "x-root"}}}}}});
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  EXPECT_EQ(with->auth.credentials_secret, "x-root");
+  auto empty = ClusterSpec::Parse({{"metadata", {{"name", "x"}}}, {"spec", {{"auth", nlohmann::json::object()}}}});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("spec.auth needs credentialsSecret"), std::string::npos);
+}
+
 TEST(Naming, OrdinalsRoundTrip) {
   EXPECT_EQ(naming::OrdinalFromPeerUrl("c", naming::PeerUrl("c", "ns", 12)), 12);
   EXPECT_EQ(naming::OrdinalFromPeerUrl("c", "http://c-x.c-peer.ns.svc:2380"), std::nullopt);
