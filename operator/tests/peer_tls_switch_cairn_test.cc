@@ -10,27 +10,21 @@
 // Pod DNS names and ports map to loopback: peer port 2380 of member i is ports_[i][0],
 // 2382 is ports_[i][1], whatever the scheme.
 // Runs only with CAIRN_MEMBERSHIP_SERVER naming the cairn binary.
-#include <arpa/inet.h>
-#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <thread>
 
-#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/api/naming.h"
 #include "operator/etcd/membership_client.h"
 #include "operator/reconcile/certificates.h"
 #include "operator/reconcile/planner.h"
 #include "operator/resources/builders.h"
 #include "operator/tests/etcd_process.h"
+#include "operator/tests/loopback_writer.h"
 #include "operator/tests/planner_world.h"
 #include "operator/tests/secret_volume.h"
 #include "operator/tls/certs.h"
@@ -45,28 +39,6 @@ using testing::Eventually;
 namespace fs = std::filesystem;
 
 constexpr int kMembers = 3;
-
-bool Ready(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string req = "GET /readyz HTTP/1.1\r\nHost: member\r\nConnection: close\r\n\r\n";
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[64];
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n > 0) reply.assign(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return reply.rfind("HTTP/1.1 200", 0) == 0;
-}
 
 ClusterSpec MakeSpec(bool peer_tls) {
   nlohmann::json spec = {{"replicas", kMembers}};
@@ -163,7 +135,7 @@ class PeerTlsSwitchCairnTest : public ::testing::Test {
       o.tls.leaves[want.use] = testing::IssuedLeaf(want, ca_state_, Clock::now() - 1h, spec_.tls.certificate_validity);
     }
     for (int i = 0; i < kMembers; ++i) {
-      ready_[i] = procs_[i] && Ready(ClientPort(i));
+      ready_[i] = procs_[i] && testing::MemberReady(ClientPort(i));
       o.pods[i] = {true, ready_[i], false, pods_[i].created, pods_[i].uid, pods_[i].revision, spec_.version};
     }
     o.members.reset();
@@ -228,45 +200,6 @@ class PeerTlsSwitchCairnTest : public ::testing::Test {
     }
   }
 
-  // The writer: one key at a time through a ready member, round robin; on failure once
-  // more through the next ready member.
-  void Write(std::stop_token stop) {
-    std::array<std::unique_ptr<etcdserverpb::KV::Stub>, kMembers> kv;
-    for (int i = 0; i < kMembers; ++i) {
-      kv[i] = etcdserverpb::KV::NewStub(grpc::CreateChannel(endpoints_[i].substr(7), grpc::InsecureChannelCredentials()));
-    }
-    int next = 0;
-    auto put = [&](const std::string& key) {
-      for (int tries = 0; tries < kMembers; ++tries) {
-        int i = next++ % kMembers;
-        if (!ready_[i]) continue;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + 2s);
-        etcdserverpb::PutRequest req;
-        req.set_key(key);
-        req.set_value("v-" + key);
-        etcdserverpb::PutResponse resp;
-        return kv[i]->Put(&ctx, req, &resp).ok();
-      }
-      return false;
-    };
-    for (int n = 0; !stop.stop_requested(); ++n) {
-      char key[32];
-      std::snprintf(key, sizeof key, "w-%06d", n);
-      if (put(key)) {
-        acked_.push_back(key);
-        continue;
-      }
-      ++first_failures_;
-      if (put(key)) {
-        acked_.push_back(key);
-      } else {
-        ++failures_after_retry_;
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-  }
-
   // Every member advertises `want` and is reached there: a quorum read through each.
   void ExpectEveryMemberAt(PeerEndpoint want) {
     auto members = client_->List();
@@ -305,15 +238,13 @@ class PeerTlsSwitchCairnTest : public ::testing::Test {
   int restarts_ = 0;
   int failed_leader_moves_ = 0;
   std::vector<std::string> moves_;
-  std::vector<std::string> acked_;  // the writer's, read after it joined
-  std::atomic<int> first_failures_{0};
-  std::atomic<int> failures_after_retry_{0};
 };
 
 TEST_F(PeerTlsSwitchCairnTest, PeerTlsOnThenOffUnderWritesKeepsQuorumAndLosesNothing) {
   ASSERT_TRUE(Eventually([&] { return PlanNext(spec_, Observe(), Clock::now()).action.kind == ActionKind::kNone; }, 30s))
       << "the cluster never looked converged";
-  std::jthread writer([this](std::stop_token st) { Write(st); });
+  testing::LoopbackWriter writer(endpoints_, [this](size_t i) { return ready_[i].load(); });
+  writer.Start();
   std::this_thread::sleep_for(500ms);
 
   spec_ = MakeSpec(true);
@@ -332,28 +263,15 @@ TEST_F(PeerTlsSwitchCairnTest, PeerTlsOnThenOffUnderWritesKeepsQuorumAndLosesNot
   EXPECT_EQ(moves_.size(), 6u);
   EXPECT_EQ(restarts_, 12);
 
-  writer.request_stop();
-  writer.join();
-  auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel(endpoints_[0].substr(7), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-  etcdserverpb::RangeRequest req;
-  req.set_key("w-");
-  req.set_range_end("w.");
-  etcdserverpb::RangeResponse resp;
-  ASSERT_TRUE(kv->Range(&ctx, req, &resp).ok());
-  std::set<std::string> stored;
-  for (const auto& kvs : resp.kvs()) stored.insert(kvs.key());
-  size_t lost = 0;
-  for (const auto& k : acked_) lost += stored.count(k) == 0;
-  EXPECT_EQ(lost, 0u) << "acknowledged writes lost";
-  EXPECT_GT(acked_.size(), 100u) << "the writer made too little progress to prove anything";
-  EXPECT_LE(failures_after_retry_.load(), restarts_);
+  writer.Stop();
+  EXPECT_EQ(writer.Lost(endpoints_[0]), 0) << "acknowledged writes lost (-1: the read failed)";
+  EXPECT_GT(writer.acknowledged().size(), 100u) << "the writer made too little progress to prove anything";
+  EXPECT_LE(writer.failures_after_retry(), restarts_);
   EXPECT_LE(failed_leader_moves_, 2) << "leadership moves (one per rollout) keep failing";
   std::printf("peer TLS on and off under writes: %zu writes acknowledged, %d failed on the first member tried, "
               "%d after a retry, %d restarts, %zu peer URL moves, %d failed leadership moves\n",
-              acked_.size(), first_failures_.load(), failures_after_retry_.load(), restarts_, moves_.size(),
-              failed_leader_moves_);
+              writer.acknowledged().size(), writer.first_failures(), writer.failures_after_retry(), restarts_,
+              moves_.size(), failed_leader_moves_);
 }
 
 }  // namespace

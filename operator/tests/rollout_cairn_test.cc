@@ -9,26 +9,20 @@
 // The Kubernetes side (StatefulSet revisions, pods and their readiness from /readyz) is
 // simulated here; the controller's own wiring of it is covered by controller_e2e_test.
 // Runs only with CAIRN_MEMBERSHIP_SERVER naming the cairn binary.
-#include <arpa/inet.h>
-#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <set>
 #include <thread>
 
-#include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/api/naming.h"
 #include "operator/etcd/membership_client.h"
 #include "operator/reconcile/planner.h"
 #include "operator/tests/etcd_process.h"
+#include "operator/tests/loopback_writer.h"
 
 namespace cairn::op {
 namespace {
@@ -39,29 +33,6 @@ using testing::EtcdProcess;
 using testing::Eventually;
 
 constexpr int kMembers = 3;
-
-// GET http://127.0.0.1:port/path; true on 200.
-bool HttpOk(int port, const char* path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string req = std::string("GET ") + path + " HTTP/1.1\r\nHost: member\r\nConnection: close\r\n\r\n";
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[64];
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n > 0) reply.assign(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return reply.rfind("HTTP/1.1 200", 0) == 0;
-}
 
 class RolloutCairnTest : public ::testing::Test {
  protected:
@@ -109,7 +80,7 @@ class RolloutCairnTest : public ::testing::Test {
                       InitialPeerListeners(spec_)};
     o.pdb = {true, QuorumOf(kMembers)};
     for (int i = 0; i < kMembers; ++i) {
-      const bool ready = procs_[i] && HttpOk(members_[i].client_port, "/readyz");
+      const bool ready = procs_[i] && testing::MemberReady(members_[i].client_port);
       ready_[i] = ready;
       o.pods[i] = {true, ready, false, pods_[i].created, pods_[i].uid, pods_[i].revision, pods_[i].version};
     }
@@ -127,45 +98,6 @@ class RolloutCairnTest : public ::testing::Test {
       o.member_list_error = members.status().message();
     }
     return o;
-  }
-
-  // The writer: one key at a time through a ready member, round robin; on failure once
-  // more through the next ready member.
-  void Write(std::stop_token stop) {
-    std::array<std::unique_ptr<etcdserverpb::KV::Stub>, kMembers> kv;
-    for (int i = 0; i < kMembers; ++i) {
-      kv[i] = etcdserverpb::KV::NewStub(grpc::CreateChannel(endpoints_[i].substr(7), grpc::InsecureChannelCredentials()));
-    }
-    int next = 0;
-    auto put = [&](const std::string& key) {
-      for (int tries = 0; tries < kMembers; ++tries) {
-        int i = next++ % kMembers;
-        if (!ready_[i]) continue;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + 2s);
-        etcdserverpb::PutRequest req;
-        req.set_key(key);
-        req.set_value("v-" + key);
-        etcdserverpb::PutResponse resp;
-        return kv[i]->Put(&ctx, req, &resp).ok();
-      }
-      return false;
-    };
-    for (int n = 0; !stop.stop_requested(); ++n) {
-      char key[32];
-      std::snprintf(key, sizeof key, "w-%06d", n);
-      if (put(key)) {
-        acked_.push_back(key);
-        continue;
-      }
-      ++first_failures_;
-      if (put(key)) {
-        acked_.push_back(key);
-      } else {
-        ++failures_after_retry_;
-        std::this_thread::sleep_for(50ms);
-      }
-    }
   }
 
   struct Pod {
@@ -186,9 +118,6 @@ class RolloutCairnTest : public ::testing::Test {
   bool template_up_to_date_ = true;
   std::string revision_ = "r1";
   TimePoint template_changed_at_{};
-  std::vector<std::string> acked_;  // the writer's, read after it joined
-  std::atomic<int> first_failures_{0};
-  std::atomic<int> failures_after_retry_{0};
 };
 
 TEST_F(RolloutCairnTest, ThreeMembersUpgradedUnderWritesLeaderLastNothingLost) {
@@ -197,7 +126,8 @@ TEST_F(RolloutCairnTest, ThreeMembersUpgradedUnderWritesLeaderLastNothingLost) {
     return PlanNext(spec_, o, Clock::now()).action.kind == ActionKind::kNone;
   }, 30s)) << "the cluster never looked converged";
 
-  std::jthread writer([this](std::stop_token st) { Write(st); });
+  testing::LoopbackWriter writer(endpoints_, [this](size_t i) { return ready_[i].load(); });
+  writer.Start();
   std::this_thread::sleep_for(500ms);
 
   spec_.version = "0.2.0";
@@ -251,8 +181,7 @@ TEST_F(RolloutCairnTest, ThreeMembersUpgradedUnderWritesLeaderLastNothingLost) {
         FAIL() << "unexpected action " << ActionKindName(p.action.kind) << ": " << p.action.message;
     }
   }
-  writer.request_stop();
-  writer.join();
+  writer.Stop();
 
   ASSERT_TRUE(first_leader.has_value());
   ASSERT_EQ(replaced.size(), 3u);
@@ -260,28 +189,15 @@ TEST_F(RolloutCairnTest, ThreeMembersUpgradedUnderWritesLeaderLastNothingLost) {
   EXPECT_EQ(leader_moves, 1);
   for (const auto& pod : pods_) EXPECT_EQ(pod.version, "0.2.0");
 
-  // Every acknowledged write is there, read linearizably.
-  auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel(endpoints_[0].substr(7), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-  etcdserverpb::RangeRequest req;
-  req.set_key("w-");
-  req.set_range_end("w.");
-  etcdserverpb::RangeResponse resp;
-  ASSERT_TRUE(kv->Range(&ctx, req, &resp).ok());
-  std::set<std::string> stored;
-  for (const auto& kvs : resp.kvs()) stored.insert(kvs.key());
-  size_t lost = 0;
-  for (const auto& k : acked_) lost += stored.count(k) == 0;
-  EXPECT_EQ(lost, 0u) << "acknowledged writes lost";
-  EXPECT_GT(acked_.size(), 50u) << "the writer made too little progress to prove anything";
+  EXPECT_EQ(writer.Lost(endpoints_[0]), 0) << "acknowledged writes lost (-1: the read failed)";
+  EXPECT_GT(writer.acknowledged().size(), 50u) << "the writer made too little progress to prove anything";
   // A put in flight while its leader hands over or stops can fail on both members it
   // tries; a rollout may cost at most one such put per member it restarts.
-  EXPECT_LE(failures_after_retry_.load(), kMembers);
+  EXPECT_LE(writer.failures_after_retry(), kMembers);
   std::printf("rollout under writes: %zu writes acknowledged, %d failed on the first member tried, %d after a retry\n",
-              acked_.size(), first_failures_.load(), failures_after_retry_.load());
-  RecordProperty("acknowledged", static_cast<int>(acked_.size()));
-  RecordProperty("first_attempt_failures", first_failures_.load());
+              writer.acknowledged().size(), writer.first_failures(), writer.failures_after_retry());
+  RecordProperty("acknowledged", static_cast<int>(writer.acknowledged().size()));
+  RecordProperty("first_attempt_failures", writer.first_failures());
 }
 
 }  // namespace
