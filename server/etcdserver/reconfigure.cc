@@ -50,16 +50,10 @@ void EtcdServer::FinishConfChange(uint64_t id, const Status& status) {
   for (auto& w : waiters) w(status);
 }
 
-void EtcdServer::PublishProgress() {
-  raft::NodeStatus status = node_->GetStatus();
-  std::lock_guard lock(progress_mu_);
-  progress_ = std::move(status.progress);
-}
-
 size_t EtcdServer::ActiveVoters(const std::vector<uint64_t>& voters) const {
   const auto now = std::chrono::steady_clock::now();
   const auto window = 2 * options_.election_timeout;
-  std::lock_guard lock(progress_mu_);
+  std::lock_guard lock(heard_mu_);
   size_t active = 0;
   for (uint64_t id : voters) {
     if (id == identity_.member_id) {
@@ -79,12 +73,7 @@ Status EtcdServer::ProposeConfChangeAndWait(raft::ConfChange cc) {
     std::lock_guard lock(conf_wait_mu_);
     conf_waiters_.emplace(cc.node_id, [applied](Status st) { applied->set_value(std::move(st)); });
   }
-  {
-    std::lock_guard lock(loop_mu_);
-    if (stopping_) return ErrStopped();
-    conf_change_proposals_.push_back(std::move(cc));
-  }
-  WakeRaftLoop();
+  CAIRN_RETURN_IF_ERROR(node_->ProposeConfChange(std::move(cc)));
   if (done.wait_for(RequestTimeout()) != std::future_status::ready) return ErrTimeout();
   return done.get();
 }
@@ -215,10 +204,10 @@ Status EtcdServer::PromoteMember(uint64_t id) {
   if (!target) return ErrMemberNotFound();
   if (!target->is_learner()) return ErrMemberNotLearner();
   {
-    std::lock_guard lock(progress_mu_);
-    auto learner = progress_.find(id);
-    auto self = progress_.find(identity_.member_id);
-    if (learner == progress_.end() || self == progress_.end() ||
+    const std::map<uint64_t, raft::PeerProgress> progress = node_->Progress();
+    auto learner = progress.find(id);
+    auto self = progress.find(identity_.member_id);
+    if (learner == progress.end() || self == progress.end() ||
         static_cast<double>(learner->second.match) < kLearnerReadyFraction * static_cast<double>(self->second.match)) {
       return ErrLearnerNotReady();
     }
@@ -237,16 +226,11 @@ Status EtcdServer::MoveLeader(uint64_t target) {
   if (target == identity_.member_id) return Status::Ok();
   auto member = membership_.Get(target);
   if (!member || member->is_learner()) return ErrBadLeaderTransferee();
-  {
-    std::lock_guard lock(loop_mu_);
-    if (stopping_) return ErrStopped();
-    transfer_leader_to_ = target;
-  }
-  WakeRaftLoop();
+  CAIRN_RETURN_IF_ERROR(node_->TransferLeadership(target));
   // etcd gives the transfer the request timeout.
   const auto deadline = std::chrono::steady_clock::now() + RequestTimeout();
   while (std::chrono::steady_clock::now() < deadline) {
-    if (leader_.load() == target) return Status::Ok();
+    if (node_->leader() == target) return Status::Ok();
     std::this_thread::sleep_for(options_.heartbeat_interval / 4);
   }
   return ErrTimeout();

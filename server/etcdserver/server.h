@@ -3,8 +3,10 @@
 // through queues (etcd's etcdserver package is the model):
 //   bootstrap.h         opens or creates the data dir, or joins a running cluster, and
 //                       returns the opened WAL, store and identity (etcd's bootstrap.go)
-//   Raft loop (here)    the Ready loop: persists to the WAL, sends, hands committed
-//                       entries on (RaftLoop/HandleReady in server.cc; etcd's raft.go)
+//   raft_node.h         the Raft node: the RawNode and its Ready loop thread, which
+//                       persists to the WAL, sends, and hands committed entries on, in
+//                       the order of Raft thesis §10.2.1 (etcd's raft.go); this class is
+//                       its persistence (WalPersistence), message sink and listener
 //   apply_loop.h        the apply thread; entry_applier.h dispatches each committed
 //                       entry to KV, lease, membership, alarm or auth (etcd's apply.go)
 //   read_loop.h         ReadIndex batching and the applied-index waits of reads
@@ -13,7 +15,7 @@
 //   reconfigure.cc, snapshot.cc, maintenance.cc: membership changes, snapshots for
 //                       lagging members, client snapshots, defragmentation, quota
 //
-// Write path:  ProposeAsync() queues the request for the Raft loop, which proposes it;
+// Write path:  ProposeAsync() queues the request for the Raft node, which proposes it;
 //              the Ready's entries are written and fdatasync'ed to the WAL (every
 //              proposal queued meanwhile shares the sync: group commit); once committed
 //              they go to the apply loop, which applies a batch in one SQLite transaction
@@ -26,19 +28,13 @@
 //              applied index; and no read misses an answered write, because reads wait
 //              for the applied index, which moves only after the commit
 //              (entry_applier.h).
-// Order of one Ready (HandleReady), Raft thesis §10.2.1:
-//   1. a leader's MsgApp and MsgHeartbeat are sent (raft::CanSendBeforePersist): they
-//      promise nothing about this member's disk, and the leader counts its own copy
-//      toward commitment only once step 4 reports it persisted, so followers write
-//      their copies while the leader writes its own;
-//   2. the snapshot marker, entries and hard state are written to the WAL, fsync'ed
-//      when must_sync; a failed write aborts (acknowledging it would lie);
-//   3. every other message is sent: votes and append acknowledgements promise what is
-//      now on disk; read states go to the read loop;
-//   4. Advance(): Raft takes the entries as persisted and the committed ones as handed on;
-//   5. the committed entries go to the apply loop, in order. Each is already durable
-//      here (step 2 of this or an earlier Ready) and on a majority, so applying it
-//      after Advance, on another thread, loses nothing a crash could take back.
+// Order of one Ready (RaftNode::HandleReady; raft_node.h has it in full), Raft thesis
+// §10.2.1: a leader's MsgApp and MsgHeartbeat leave first; then the snapshot marker,
+// entries and hard state are written to the WAL (fsync'ed when must_sync; a failed
+// write aborts); then every other message (votes and acknowledgements promise what is
+// now on disk) and the read states (to the read loop); then Advance(); then the
+// committed entries go to the apply loop, in order, each already durable here and on
+// a majority.
 // Read path:   ReadBarrier() waits for a ReadIndex round (shared by concurrent readers)
 //              and then for that index to be applied (linearizable). Serializable reads
 //              use LocalReadBarrier(): no Raft round, but they still see every write
@@ -47,12 +43,13 @@
 //              on the leader (reconfigure.cc); snapshots for lagging members are copied
 //              and streamed by sender threads and installed by the apply loop before
 //              Raft sees them (snapshot.cc).
-// Threads: the Raft loop thread is the only one that touches the RawNode and the WAL;
+// Threads: the Raft node's thread is the only one that touches the RawNode and the WAL,
+// and the one that calls this class as RaftNodeListener and MessageSink;
 // the apply loop thread is the only writer of the MVCC store; the completion thread
 // hands applied results back to the waiting RPCs; the auto-compaction thread proposes
 // compactions; one sender thread per peer (transport) and per snapshot being sent.
 // Everything else (gRPC handlers) calls the public methods, which are thread-safe.
-// A write crosses the same threads as before the split: gRPC handler -> Raft loop ->
+// A write crosses the same threads as before the split: gRPC handler -> Raft node ->
 // apply loop -> completion thread.
 // Invariant: an entry is applied only after it is durable in this member's WAL, and
 // counts toward commitment only once it is durable on a majority.
@@ -88,13 +85,12 @@
 #include "server/etcdserver/identity.h"
 #include "server/etcdserver/lease_forwarding.h"
 #include "server/etcdserver/membership.h"
+#include "server/etcdserver/raft_node.h"
 #include "server/etcdserver/read_loop.h"
 #include "server/etcdserver/wait_registry.h"
 #include "server/lease/lessor.h"
 #include "server/watch/watch_hub.h"
 #include "server/mvcc/store.h"
-#include "server/raft/raw_node.h"
-#include "server/raft/memory_storage.h"
 #include "server/raft/node_status.h"
 #include "server/transport/peer_client.h"
 #include "server/transport/peer_service.h"
@@ -179,7 +175,10 @@ struct MemberStatus {
   int64_t compact_revision = 0;
 };
 
-class EtcdServer final : public transport::PeerHandler, private ApplyListener {
+class EtcdServer final : public transport::PeerHandler,
+                         private ApplyListener,
+                         private RaftNodeListener,
+                         private MessageSink {
  public:
   static Result<std::unique_ptr<EtcdServer>> Start(ServerOptions options);
   ~EtcdServer() override;
@@ -211,10 +210,10 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   // Changed by the apply loop only; checks and queries from any thread.
   const auth::AuthStore& auth_store() const { return auth_store_; }
   auth::TokenProvider& tokens() { return *tokens_; }
-  bool IsLeader() const { return leader_.load() == identity_.member_id; }
+  bool IsLeader() const { return node_->IsLeader(); }
   // The leader this member knows of, 0 for none. Cheap (an atomic), unlike GetStatus(),
   // which also asks the store for its size: for per-request and per-stream checks.
-  uint64_t Leader() const { return leader_.load(); }
+  uint64_t Leader() const { return node_->leader(); }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
   // etcd's HashKV: a hash of every key revision up to `rev` (0 = current) above the
   // compacted revision, identical on members that applied the same log.
@@ -224,7 +223,7 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   const ServerOptions& options() const { return options_; }
   uint64_t member_id() const { return identity_.member_id; }
   uint64_t cluster_id() const { return identity_.cluster_id; }
-  uint64_t term() const { return term_.load(std::memory_order_relaxed); }
+  uint64_t term() const { return node_->term(); }
   MemberStatus GetStatus() const;
   // The cluster's members as of the last applied entry, sorted by ID.
   std::vector<cairnpb::Member> Members() const { return membership_.List(); }
@@ -282,7 +281,7 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
 
   // Latencies for /metrics: one synced WAL write (the batch's write and fsync), and one
   // backend (SQLite) commit of an applied batch.
-  const Histogram& wal_sync_seconds() const { return wal_sync_seconds_; }
+  const Histogram& wal_sync_seconds() const { return node_->sync_seconds(); }
   const Histogram& backend_commit_seconds() const { return entry_applier_->backend_commit_seconds(); }
 
   // The raised alarms (alarms.h), as of the last applied entry.
@@ -302,26 +301,13 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   void Stop();
 
  private:
-  struct HeldProposal {
-    uint64_t id;
-    std::string data;
-    std::chrono::steady_clock::time_point deadline;
-  };
-
   explicit EtcdServer(ServerOptions options);
   cairn::Status Open();
 
-  void RaftLoop();
-  void HandleReady(raft::Ready ready);
-  void ProposeOrHold(std::vector<HeldProposal> proposals, std::chrono::steady_clock::time_point now);
   void AutoCompactLoop();
-  void CompactLog(uint64_t index);
   void CompletionLoop();
   void ExpireOverdue(std::chrono::steady_clock::time_point now);
   void ProposeLeaseMaintenance();
-  void WakeRaftLoop();
-  // Wakes the Raft loop for state it checks under its own lock (ReadLoop::NeedsRound).
-  void WakeRaftLoopForReads();
   void ConnectPeers();
   // ApplyListener: what the apply loop reports, on its thread.
   void OnAnswered(std::vector<std::pair<uint64_t, ApplyResult>> results) override;
@@ -330,14 +316,30 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   void OnRemoved() override;
   void OnStoreCheckpointed(uint64_t index) override;
   void OnApplied(uint64_t index) override;
-  void SendMessages(std::vector<raft::Message> messages);
+  // RaftNodeListener: what the Raft node reports, on its thread.
+  void OnLeaderChanged(uint64_t previous, uint64_t leader) override;
+  void OnTick(std::chrono::steady_clock::time_point now) override;
+  bool NeedsReadIndex() const override { return reads_->NeedsRound(); }
+  void IssueReadIndex(std::chrono::steady_clock::time_point now,
+                      const std::function<void(std::string ctx)>& read_index) override {
+    reads_->IssueRound(now, read_index);
+  }
+  void OnReadState(const raft::ReadState& read_state) override;
+  void OnCommitted(std::vector<raft::Entry> entries) override { apply_loop_->Enqueue(std::move(entries)); }
+  void OnProposalFailed(uint64_t id, const Status& status) override { waits_.Trigger(id, ApplyResult(status)); }
+  void OnConfChangeFailed(const raft::ConfChange& cc, const Status& status) override {
+    FinishConfChange(cc.node_id, status);
+  }
+  // MessageSink: the Raft node's messages, on its thread, go to the peer transport;
+  // snapshots to a sender thread each (snapshot.cc).
+  void Send(std::vector<raft::Message> messages) override { transport_->Send(messages); }
+  void SendSnapshot(const raft::Message& snapshot) override;
+  void RefreshPeers() override { ConnectPeers(); }
   void PublishAttributes();
   // Snapshots (snapshot.cc): the leader's sender threads and the follower's install.
   std::string SnapshotDir() const { return options_.data_dir.SnapDir(); }
-  void StartSnapshotSend(uint64_t to);
   Status ProposeConfChangeAndWait(raft::ConfChange cc);
   void FinishConfChange(uint64_t id, const Status& status);
-  void PublishProgress();
   // Voters this leader heard from within an election timeout or two (itself included).
   size_t ActiveVoters(const std::vector<uint64_t>& voters) const;
   // The leader as lease forwarding and forwarded membership changes need it, or ErrNoLeader.
@@ -357,11 +359,11 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   PeerLeaseClient peer_lease_client_{&peer_client_};
   std::unique_ptr<LeaseForwarding> lease_forwarding_;  // set by Open()
 
-  // Owned by the Raft loop thread after Start().
+  // Used by the Raft node's thread only after Start() (the node's persistence and sink).
   std::unique_ptr<transport::PeerTransport> transport_;
-  std::unique_ptr<wal::Wal> wal_;
-  raft::MemoryStorage raft_storage_;
-  std::unique_ptr<raft::RawNode> node_;
+  std::unique_ptr<WalPersistence> wal_;
+  // Set by Open(); started by Start().
+  std::unique_ptr<RaftNode> node_;
 
   // Written by the apply loop thread only after Start() (reads go through the applier).
   std::unique_ptr<mvcc::Store> store_;
@@ -377,31 +379,17 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   WaitRegistry waits_;
   std::atomic<uint64_t> next_request_id_{1};
 
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;                                  // guarded by loop_mu_
-  std::vector<std::pair<uint64_t, std::string>> proposals_;  // guarded by loop_mu_
-  std::vector<raft::Message> from_peers_;                     // guarded by loop_mu_
-  std::vector<uint64_t> unreachable_peers_;                   // guarded by loop_mu_
-  std::vector<raft::ConfChange> conf_change_proposals_;        // guarded by loop_mu_
-  std::vector<std::pair<uint64_t, bool>> snapshot_reports_;   // guarded by loop_mu_
-  std::map<uint64_t, std::thread> snapshot_senders_;          // Raft loop thread only
+  // The Raft node's thread only (SendSnapshot), then Stop() once the node stopped.
+  std::map<uint64_t, std::thread> snapshot_senders_;
   std::atomic<bool> cancel_snapshot_sends_{false};
-  uint64_t transfer_leader_to_ = 0;                           // guarded by loop_mu_
-  bool peer_urls_changed_ = false;                            // guarded by loop_mu_
 
   // Membership changes waiting to be applied, by member ID.
   std::mutex conf_wait_mu_;
   std::multimap<uint64_t, std::function<void(Status)>> conf_waiters_;  // guarded by conf_wait_mu_
 
-  // The leader's view of its followers, refreshed every tick (for membership checks).
-  mutable std::mutex progress_mu_;
-  std::map<uint64_t, raft::PeerProgress> progress_;                          // guarded by progress_mu_
-  std::map<uint64_t, std::chrono::steady_clock::time_point> last_heard_;     // guarded by progress_mu_
-  std::vector<raft::ConfChange> conf_changes_to_apply_;      // guarded by loop_mu_
-  uint64_t log_compaction_to_ = 0;                           // guarded by loop_mu_
-  raft::ConfState conf_state_;                               // Raft loop thread only
-  std::vector<HeldProposal> held_proposals_;                 // Raft loop thread only
+  // When each peer was last heard from (for membership checks).
+  mutable std::mutex heard_mu_;
+  std::map<uint64_t, std::chrono::steady_clock::time_point> last_heard_;  // guarded by heard_mu_
 
   std::atomic<uint64_t> next_client_snapshot_{0};
   std::atomic<bool> raising_nospace_{false};  // a NOSPACE alarm proposal is in flight
@@ -419,15 +407,8 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   std::atomic<Attributes> attributes_{Attributes::kUnpublished};
   std::mutex published_mu_;
   std::vector<std::function<void()>> on_published_;  // guarded by published_mu_
-  std::chrono::steady_clock::time_point last_snapshot_warning_;  // Raft loop thread only
 
   std::atomic<bool> removed_{false};
-  std::atomic<uint64_t> term_{0};
-  std::atomic<uint64_t> leader_{0};
-  std::atomic<uint64_t> leader_changes_{0};
-  // etcd's buckets: 1 ms to 8 s.
-  Histogram wal_sync_seconds_{Histogram::ExponentialBounds(0.001, 2, 14)};
-  std::atomic<uint64_t> commit_index_{0};
 
   // The auto-compaction driver (AutoCompactLoop): its policy lives on that thread.
   std::mutex compactor_mu_;
@@ -437,7 +418,6 @@ class EtcdServer final : public transport::PeerHandler, private ApplyListener {
   std::optional<int64_t> compaction_done_;   // guarded by compactor_mu_: succeeded, not yet told to the policy
   std::thread compactor_thread_;
 
-  std::thread raft_thread_;
   std::thread completion_thread_;
   std::once_flag stop_once_;
 };

@@ -16,14 +16,21 @@
 
 namespace cairn::etcdserver {
 
-void EtcdServer::StartSnapshotSend(uint64_t to) {
+void EtcdServer::SendSnapshot(const raft::Message& snapshot) {
+  const uint64_t to = snapshot.to;
+  const uint64_t term = snapshot.term;
+  // The node asks again for a peer only after the last send's report, which that
+  // sender thread made just before it ended.
+  if (auto done = snapshot_senders_.find(to); done != snapshot_senders_.end()) {
+    done->second.join();
+    snapshot_senders_.erase(done);
+  }
   auto member = membership_.Get(to);
   if (!member) {
     node_->ReportSnapshot(to, false);
     return;
   }
   std::vector<std::string> urls(member->peer_urls().begin(), member->peer_urls().end());
-  const uint64_t term = node_->GetHardState().term;
   snapshot_senders_[to] = std::thread([this, to, urls, term] {
     const std::string path = SnapshotDir() + "/outgoing-" + HexId(to) + ".db";
     std::remove(path.c_str());
@@ -52,11 +59,7 @@ void EtcdServer::StartSnapshotSend(uint64_t to) {
       }
     }
     std::remove(path.c_str());
-    {
-      std::lock_guard lock(loop_mu_);
-      snapshot_reports_.emplace_back(to, sent);
-    }
-    WakeRaftLoop();
+    node_->ReportSnapshot(to, sent);
   });
 }
 
