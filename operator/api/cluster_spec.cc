@@ -167,10 +167,12 @@ Result<ClusterSpec> ClusterSpec::Parse(const nlohmann::json& obj, const std::str
       return Status::InvalidArgument("spec.tls.certificateValidity must be shorter than spec.tls.caValidity");
     }
 
-    c.auth.credentials_secret = spec.value("auth", nlohmann::json::object()).value("credentialsSecret", "");
+    const nlohmann::json auth = spec.value("auth", nlohmann::json::object());
+    c.auth.credentials_secret = auth.value("credentialsSecret", "");
     if (spec.contains("auth") && c.auth.credentials_secret.empty()) {
       return Status::InvalidArgument("spec.auth needs credentialsSecret");
     }
+    if (auth.contains("enabled") && auth["enabled"].is_boolean()) c.auth.enabled = auth["enabled"].get<bool>();
 
     if (spec.contains("backup") && spec["backup"].is_object()) {
       c.backup_scheduled = true;

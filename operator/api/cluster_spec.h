@@ -112,6 +112,9 @@ struct ResolvedRestore {
 // spec.auth: who the operator is in a cluster with etcd auth on.
 struct AuthSpec {
   std::string credentials_secret;  // a Secret with `password` and optionally `username`; empty: none
+  // spec.auth.enabled: the operator turns etcd auth on (as root, with the Secret's
+  // password) or off; nullopt leaves auth as the operator finds it.
+  std::optional<bool> enabled;
 };
 
 struct ClusterSpec {

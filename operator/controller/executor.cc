@@ -291,6 +291,10 @@ Status ExecuteAction(kube::Client& c, Membership& membership, const ClusterSpec&
       return membership.UpdatePeerUrl(a.member_id, a.peer_url);
     case ActionKind::kPromoteLearner:
       return membership.Promote(a.member_id);
+    case ActionKind::kEnableAuth:
+      return membership.EnableAuth();
+    case ActionKind::kDisableAuth:
+      return membership.DisableAuth();
     case ActionKind::kMoveLeader:
       return membership.MoveLeader(a.member_id);
     case ActionKind::kRemoveMember:

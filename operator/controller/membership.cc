@@ -22,6 +22,9 @@ class EtcdMembership : public Membership {
   Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as) override {
     return client_.ProbeTls(https_url, as);
   }
+  Result<bool> AuthEnabled() override { return client_.AuthEnabled(); }
+  Status EnableAuth() override { return client_.EnableAuth(); }
+  Status DisableAuth() override { return client_.DisableAuth(); }
 
  private:
   MembershipClient client_;

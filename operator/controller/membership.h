@@ -32,6 +32,12 @@ class Membership {
   virtual Status LinearizableRead() = 0;
   // tls_probe.h's probe of a member's https listener, presenting `as`.
   virtual Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls& as) = 0;
+  // Whether etcd auth is on, found by authenticating as the factory's ClientAuth.
+  virtual Result<bool> AuthEnabled() = 0;
+  // Turns etcd auth on as `etcdctl user add root`, `user grant-role root root` and `auth
+  // enable` would, with the ClientAuth's password for root; or off.
+  virtual Status EnableAuth() = 0;
+  virtual Status DisableAuth() = 0;
 };
 
 // `tls`: the operator's client certificate and the CA for https endpoints; `auth`: the

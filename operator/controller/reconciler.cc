@@ -200,6 +200,14 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   ObservedState observed = ObserveObjects(*spec, children, members);
   observed.restore_unresolved = *unresolved;
   if (members.ok()) ProbeMemberTls(*spec, children, *members, *membership, now, &observed);
+  if (spec->auth.enabled && members.ok()) {
+    auto on = auth.ok() ? membership->AuthEnabled() : Result<bool>(auth.status());
+    if (on.ok()) {
+      observed.auth_enabled = *on;
+    } else {
+      observed.auth_problem = on.status().message();
+    }
+  }
   if (spec->backup_scheduled) {
     auto backups = client_.List(types::EtcdBackup(), ns);
     if (!backups.ok()) {

@@ -298,6 +298,50 @@ Status MembershipClient::LinearizableRead() {
   });
 }
 
+Result<bool> MembershipClient::AuthEnabled() {
+  if (!impl_->auth_.Enabled()) return Status::FailedPrecondition("no credentials to tell whether auth is on with");
+  bool enabled = false;
+  Status st = impl_->AnyEndpoint([&](const std::string& ep) {
+    auto ch = impl_->Channel(ep);
+    if (!ch.ok()) return ch.status();
+    auto token = impl_->FreshToken(ep, *ch);
+    if (token.ok()) enabled = !token->empty();
+    return token.status();
+  });
+  if (!st.ok()) return st;
+  return enabled;
+}
+
+Status MembershipClient::EnableAuth() {
+  const ClientAuth& auth = impl_->auth_;
+  if (auth.user != "root") {
+    return Status::InvalidArgument("turning auth on takes the root user's credentials, not " +
+                                   (auth.user.empty() ? std::string("none") : "user " + auth.user));
+  }
+  return impl_->AnyEndpoint([&](const std::string& ep) {
+    pb::AuthUserAddRequest add;
+    add.set_name("root");
+    add.set_password(auth.password);
+    pb::AuthUserAddResponse added;
+    Status s = impl_->Call(ep, &pb::Auth::Stub::UserAdd, add, &added, "UserAdd root");
+    if (!s.ok() && !s.message().ends_with("user name already exists")) return s;
+    pb::AuthUserGrantRoleRequest grant;
+    grant.set_user("root");
+    grant.set_role("root");
+    pb::AuthUserGrantRoleResponse granted;
+    CAIRN_RETURN_IF_ERROR(impl_->Call(ep, &pb::Auth::Stub::UserGrantRole, grant, &granted, "UserGrantRole root root"));
+    pb::AuthEnableResponse enabled;
+    return impl_->Call(ep, &pb::Auth::Stub::AuthEnable, pb::AuthEnableRequest(), &enabled, "AuthEnable");
+  });
+}
+
+Status MembershipClient::DisableAuth() {
+  return impl_->AnyEndpoint([&](const std::string& ep) {
+    pb::AuthDisableResponse disabled;
+    return impl_->Call(ep, &pb::Auth::Stub::AuthDisable, pb::AuthDisableRequest(), &disabled, "AuthDisable");
+  });
+}
+
 Status MembershipClient::MoveLeader(uint64_t to) {
   auto members = List();
   if (!members.ok()) return members.status();

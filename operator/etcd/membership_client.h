@@ -90,6 +90,13 @@ class MembershipClient {
   Result<EndpointStatus> StatusOf(const std::string& client_url);
   // A linearizable (quorum) read through any member that serves one.
   Status LinearizableRead();
+  // etcd auth, through any member. AuthEnabled authenticates as the ClientAuth (none:
+  // FailedPrecondition): "authentication is not enabled" means off. EnableAuth needs the
+  // ClientAuth to be root: it adds root with its password unless root exists, grants it
+  // the root role and enables auth. DisableAuth needs a root token once auth is on.
+  Result<bool> AuthEnabled();
+  Status EnableAuth();
+  Status DisableAuth();
 
   // The member list joined with each member's own Status (queried on its first client
   // URL): what the planner consumes. A member that does not answer is unhealthy.

@@ -45,6 +45,8 @@ enum class ActionKind {
   kApplyCertManagerCertificate,  // certificate: create or update its cert-manager Certificate
   kCreateRestoreSecret,  // spec.bootstrap.restore: the backup's credentials for the init containers
   kCreatePreUpgradeBackup,  // an EtcdBackup of the cluster before its members change version
+  kEnableAuth,           // spec.auth.enabled: root (the credentials' password) with the root role, then auth on
+  kDisableAuth,          // spec.auth.enabled false: auth off
 };
 
 const char* ActionKindName(ActionKind k);

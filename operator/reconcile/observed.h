@@ -175,6 +175,9 @@ struct ObservedState {
     std::string verification_message;
   };
   std::optional<LastBackup> last_backup;
+  // With spec.auth.enabled: whether etcd auth is on (nullopt: unknown, and why).
+  std::optional<bool> auth_enabled;
+  std::string auth_problem;
 };
 
 }  // namespace cairn::op

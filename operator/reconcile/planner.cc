@@ -83,6 +83,7 @@ class Planner {
     if (auto p = Rollout()) return *p;
     if (auto p = MovePeerUrls()) return *p;
     if (auto p = CaRotation()) return *p;
+    if (auto p = Auth()) return *p;
     if (refused) return *refused;
     if (!plan_.problems.empty()) plan_.phase = "Degraded";
     return Done("Reconciled", "cluster matches the spec");
@@ -294,6 +295,22 @@ class Planner {
     Plan p = Act(kind, step.reason, step.message);
     p.action.at = now_;
     return p;
+  }
+
+  // spec.auth.enabled, once nothing else is to be done: one proposal, safe with a quorum.
+  std::optional<Plan> Auth() {
+    if (!spec_.auth.enabled) return std::nullopt;
+    if (!obs_.auth_enabled) {
+      plan_.problems.push_back("cannot tell whether etcd auth is on: " + obs_.auth_problem);
+      return Blocked("AuthStateUnknown", plan_.problems.back(), cfg_.wait_requeue);
+    }
+    if (*obs_.auth_enabled == *spec_.auth.enabled) return std::nullopt;
+    if (*spec_.auth.enabled) {
+      return Act(ActionKind::kEnableAuth, "EnablingAuth",
+                 "turning etcd auth on: user root, with the root role and the password in Secret " +
+                     spec_.auth.credentials_secret);
+    }
+    return Act(ActionKind::kDisableAuth, "DisablingAuth", "turning etcd auth off");
   }
 
   static std::string OnOff(bool on) { return on ? "on" : "off"; }
@@ -717,6 +734,8 @@ const char* ActionKindName(ActionKind k) {
     case ActionKind::kCreateConfigMap: return "CreateConfigMap";
     case ActionKind::kCreateRestoreSecret: return "CreateRestoreSecret";
     case ActionKind::kCreatePreUpgradeBackup: return "CreatePreUpgradeBackup";
+    case ActionKind::kEnableAuth: return "EnableAuth";
+    case ActionKind::kDisableAuth: return "DisableAuth";
     case ActionKind::kUpdateStartScript: return "UpdateStartScript";
     case ActionKind::kWriteMemberBootstrap: return "WriteMemberBootstrap";
     case ActionKind::kDeleteMemberBootstrap: return "DeleteMemberBootstrap";

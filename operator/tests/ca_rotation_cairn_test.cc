@@ -96,6 +96,9 @@ class LoopbackMembership : public Membership {
     }
     return Status::InvalidArgument("no member has URL " + url);
   }
+  Result<bool> AuthEnabled() override { return real_->AuthEnabled(); }
+  Status EnableAuth() override { return real_->EnableAuth(); }
+  Status DisableAuth() override { return real_->DisableAuth(); }
 
  private:
   const std::array<EtcdMember, kMembers>& members_;

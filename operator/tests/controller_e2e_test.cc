@@ -46,11 +46,13 @@ struct SimCluster {
   std::vector<MemberState> members;
   uint64_t next_id = 0x1000;
   std::vector<std::string> log;  // membership calls, in order
+  bool auth_enabled = false;
+  std::optional<std::string> root_password;  // once root exists
 };
 
 class FakeMembership : public Membership {
  public:
-  explicit FakeMembership(SimCluster& c) : c_(c) {}
+  FakeMembership(SimCluster& c, ClientAuth auth) : c_(c), auth_(std::move(auth)) {}
   Result<std::vector<MemberState>> Observe() override {
     std::lock_guard<std::mutex> lock(c_.mu);
     if (c_.members.empty()) return Status::Unavailable("no member answers");
@@ -108,9 +110,31 @@ class FakeMembership : public Membership {
   Result<TlsProbe> ProbeTls(const std::string& https_url, const ClientTls&) override {
     return Status::Unavailable("the simulated members have no TLS listener: " + https_url);
   }
+  // Auth as etcd keeps it: whether it is on, and root's password once root exists.
+  Result<bool> AuthEnabled() override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    if (c_.auth_enabled && auth_.password != c_.root_password) {
+      return Status::InvalidArgument("etcdserver: authentication failed, invalid user ID or password");
+    }
+    return c_.auth_enabled;
+  }
+  Status EnableAuth() override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    if (!c_.root_password) c_.root_password = auth_.password;
+    c_.auth_enabled = true;
+    c_.log.push_back("auth enable");
+    return Status::Ok();
+  }
+  Status DisableAuth() override {
+    std::lock_guard<std::mutex> lock(c_.mu);
+    c_.auth_enabled = false;
+    c_.log.push_back("auth disable");
+    return Status::Ok();
+  }
 
  private:
   SimCluster& c_;
+  const ClientAuth auth_;
 };
 
 // The StatefulSet controller, kubelet and etcd members, one tick at a time.
@@ -251,7 +275,7 @@ class ControllerE2E : public ::testing::Test {
                                      const ClientAuth& auth) {
       std::lock_guard<std::mutex> lock(auth_mu_);
       last_auth_ = auth;
-      return std::make_unique<FakeMembership>(sim_);
+      return std::make_unique<FakeMembership>(sim_, auth);
     };
     o.reconciler.planner.wait_requeue = 1s;
     o.reconciler.planner.resync = resync_;
@@ -594,6 +618,38 @@ TEST_F(ControllerE2E, MembersAreDialedAsTheUserOfTheCredentialsSecret) {
                 {"data", {{"username", Base64Encode("ops")}, {"password", Base64Encode("n3w")}}}});
   ASSERT_TRUE(Eventually([&] { return LastAuth().user == "ops" && LastAuth().password == "n3w"; }, 10s))
       << "a changed Secret is used from the next pass on";
+}
+
+// spec.auth.enabled: once the cluster is up the operator turns auth on as root with the
+// Secret's password, then keeps working as root; and turns it off when told.
+TEST_F(ControllerE2E, AuthIsTurnedOnAfterBootstrapAndOffAgainAsTheSpecSays) {
+  World world(fake_, sim_, "db", "etcd");
+  resync_ = 1s;
+  StartController();
+  fake_.Upsert(types::Secret(), "db",
+               {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "etcd-root"}, {"namespace", "db"}}},
+                {"data", {{"password", Base64Encode("s3cret")}}}});
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db",
+                              {{"metadata", {{"name", "etcd"}}},
+                               {"spec", {{"replicas", 3}, {"auth", {{"credentialsSecret", "etcd-root"}, {"enabled", true}}}}}})
+                  .ok());
+  auto auth_on = [&] {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    return sim_.auth_enabled;
+  };
+  ASSERT_TRUE(Eventually([&] { return auth_on() && Converged(3); }, 30s)) << Cluster().dump(2);
+  {
+    std::lock_guard<std::mutex> lock(sim_.mu);
+    EXPECT_EQ(sim_.root_password, "s3cret");
+    const auto enable = std::find(sim_.log.begin(), sim_.log.end(), "auth enable");
+    ASSERT_NE(enable, sim_.log.end());
+    EXPECT_EQ(std::count(sim_.log.begin(), sim_.log.end(), "auth enable"), 1);
+    EXPECT_EQ(std::find_if(enable, sim_.log.end(), [](const std::string& e) { return e.rfind("add ", 0) == 0; }),
+              sim_.log.end())
+        << "membership changes come first";
+  }
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"auth", {{"enabled", false}}}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return !auth_on(); }, 10s));
 }
 
 TEST_F(ControllerE2E, AReplicaThatMayNotActWritesNothing) {

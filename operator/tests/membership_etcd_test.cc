@@ -400,6 +400,38 @@ TEST_F(MembershipEtcdTest, EveryCallAuthenticatesOnceAuthIsOn) {
   EXPECT_TRUE(after_restart.ok()) << after_restart.status().ToString();
 }
 
+// spec.auth.enabled's two steps, as etcdctl takes them: root with its password and
+// role, then auth on; and off again. Only root's credentials may turn it on.
+TEST_F(MembershipEtcdTest, AuthIsTurnedOnAsRootAndOffAgain) {
+  Start(0, Cluster({0}), "new");
+  auto root = Client({0}, {}, 2s, ClientAuth{"root", "r00t-pw"});
+  ASSERT_TRUE(AllHealthy(*root, 1));
+  auto off = root->AuthEnabled();
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(*off);
+  auto ops = Client({0}, {}, 2s, ClientAuth{"ops", "pw"});
+  EXPECT_EQ(ops->EnableAuth().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Client({0})->AuthEnabled().status().code(), StatusCode::kFailedPrecondition) << "no credentials";
+
+  Status enabled = root->EnableAuth();
+  ASSERT_TRUE(enabled.ok()) << enabled.ToString();
+  auto on = root->AuthEnabled();
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(*on);
+  auto anonymous = Client({0})->HashKV(members_[0].ClientUrl(), 0);
+  EXPECT_FALSE(anonymous.ok()) << "auth is really on";
+  EXPECT_TRUE(root->HashKV(members_[0].ClientUrl(), 0).ok());
+  Status again = root->EnableAuth();
+  EXPECT_TRUE(again.ok()) << "root exists and has its role already: " << again.ToString();
+
+  Status disabled = root->DisableAuth();
+  ASSERT_TRUE(disabled.ok()) << disabled.ToString();
+  off = root->AuthEnabled();
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(*off);
+  EXPECT_TRUE(Client({0})->HashKV(members_[0].ClientUrl(), 0).ok());
+}
+
 TEST_F(MembershipEtcdTest, RepairMemberWhoseDataIsGone) {
   for (int i = 0; i < 3; ++i) Start(i, Cluster({0, 1, 2}), "new");
   auto c = Client({0, 1, 2});

@@ -94,6 +94,39 @@ TEST(Planner, ConvergedClusterDoesNothing) {
   EXPECT_EQ(p.action.requeue_after, seconds(30));
 }
 
+// spec.auth.enabled: auth turned on or off as the last step of a converged pass, never
+// blindly, and never ahead of membership work.
+TEST(Planner, AuthIsTurnedOnOrOffOnceEverythingElseIsDone) {
+  auto spec = Spec(3);
+  spec.auth = {"c-root", true};
+  auto o = Healthy(spec, 3);
+  o.auth_enabled = false;
+  Plan p = PlanNext(spec, o, kT0);
+  ASSERT_EQ(p.action.kind, ActionKind::kEnableAuth);
+  EXPECT_NE(p.action.message.find("Secret c-root"), std::string::npos) << p.action.message;
+  o.auth_enabled = true;
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone);
+  spec.auth.enabled = false;
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kDisableAuth);
+  spec.auth.enabled.reset();
+  EXPECT_EQ(PlanNext(spec, o, kT0).action.kind, ActionKind::kNone) << "unset: auth stays as it is";
+
+  spec.auth.enabled = true;
+  o.auth_enabled.reset();
+  o.auth_problem = "spec.auth.credentialsSecret: Secret c-root does not exist";
+  Plan unknown = PlanNext(spec, o, kT0);
+  EXPECT_EQ(unknown.action.kind, ActionKind::kWait);
+  EXPECT_TRUE(unknown.blocked);
+  EXPECT_EQ(unknown.action.reason, "AuthStateUnknown");
+  EXPECT_NE(unknown.action.message.find("Secret c-root does not exist"), std::string::npos);
+
+  auto bigger = Spec(4);
+  bigger.auth = {"c-root", true};
+  auto growing = Healthy(bigger, 3);
+  growing.auth_enabled = false;
+  EXPECT_EQ(PlanNext(bigger, growing, kT0).action.kind, ActionKind::kAddLearner) << "membership work first";
+}
+
 TEST(Planner, PausedTakesNoActionEvenWhenEverythingIsMissing) {
   auto spec = Spec(3);
   spec.paused = true;

@@ -200,6 +200,11 @@ struct World {
       case ActionKind::kCreateClientService: case ActionKind::kUpdateClientService: obs.client_service = {true, true}; break;
       case ActionKind::kCreateRestoreSecret: obs.restore_secret = true; break;
       case ActionKind::kCreatePreUpgradeBackup: obs.pre_upgrade_backup_phase = "Pending"; break;
+      case ActionKind::kEnableAuth: case ActionKind::kDisableAuth:
+        ASSERT_TRUE(obs.auth_enabled.has_value()) << "changed auth without knowing its state";
+        ASSERT_NE(*obs.auth_enabled, a.kind == ActionKind::kEnableAuth) << "auth already " << *obs.auth_enabled;
+        obs.auth_enabled = a.kind == ActionKind::kEnableAuth;
+        break;
       case ActionKind::kCreateConfigMap:
         obs.config_map.exists = true;
         obs.config_map.token = naming::ClusterToken("c", spec.uid);
