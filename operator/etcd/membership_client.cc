@@ -135,7 +135,7 @@ class MembershipClient::Impl {
     Stub stub(*ch);
     Status last;
     for (bool fresh : {false, true}) {
-      auto token = Token(url, *ch, fresh);
+      auto token = fresh ? Token(url, *ch) : CachedToken(url);
       if (!token.ok()) return token.status();
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
@@ -147,18 +147,22 @@ class MembershipClient::Impl {
     return last;
   }
 
-  // The token for calls to `url`'s member: the one it issued this client before unless
-  // `fresh`; "" without auth, or when the member has auth off.
-  Result<std::string> Token(const std::string& url, const std::shared_ptr<grpc::Channel>& ch, bool fresh) {
+  // The token `url`'s member issued this client last, or "" (none yet, or auth was off).
+  // Calls go with it first: authenticating costs the member a bcrypt check, and most of
+  // what the operator asks (MemberList, Status) needs no user.
+  Result<std::string> CachedToken(const std::string& url) {
+    auto u = ParseUrl(url);
+    if (!u.ok()) return u.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(ChannelKey(*u));
+    return it == tokens_.end() ? std::string() : it->second;
+  }
+
+  // A new token from `url`'s member; "" without auth, or when the member has auth off.
+  Result<std::string> Token(const std::string& url, const std::shared_ptr<grpc::Channel>& ch) {
     if (!auth_.Enabled()) return std::string();
     auto u = ParseUrl(url);
     if (!u.ok()) return u.status();
-    const std::string key = ChannelKey(*u);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = tokens_.find(key);
-      if (it != tokens_.end() && !fresh) return it->second;
-    }
     etcdserverpb::Auth::Stub stub(ch);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
@@ -175,14 +179,8 @@ class MembershipClient::Impl {
       return st;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    tokens_[key] = token;
+    tokens_[ChannelKey(*u)] = token;
     return token;
-  }
-
-  // The token of every call to `url`'s member, for streams: a new one, since a stream
-  // is opened rarely and a refused token would end it.
-  Result<std::string> FreshToken(const std::string& url, const std::shared_ptr<grpc::Channel>& ch) {
-    return Token(url, ch, /*fresh=*/true);
   }
 
   // Runs `call` against each endpoint until one answers with something other than
@@ -304,7 +302,7 @@ Result<bool> MembershipClient::AuthEnabled() {
   Status st = impl_->AnyEndpoint([&](const std::string& ep) {
     auto ch = impl_->Channel(ep);
     if (!ch.ok()) return ch.status();
-    auto token = impl_->FreshToken(ep, *ch);
+    auto token = impl_->Token(ep, *ch);
     if (token.ok()) enabled = !token->empty();
     return token.status();
   });
@@ -482,7 +480,7 @@ Result<std::unique_ptr<SnapshotStream>> MembershipClient::OpenSnapshot(const std
   if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
     return Status::Unavailable("Snapshot " + client_url + ": cannot connect");
   }
-  auto token = impl_->FreshToken(client_url, *ch);
+  auto token = impl_->Token(client_url, *ch);
   if (!token.ok()) return token.status();
   return std::unique_ptr<SnapshotStream>(std::make_unique<GrpcSnapshotStream>(*ch, client_url, limit, *token));
 }
@@ -494,7 +492,7 @@ Result<std::unique_ptr<EventWatch>> MembershipClient::OpenWatch(const std::strin
   if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() + impl_->timeout())) {
     return Status::Unavailable("Watch " + client_url + ": cannot connect");
   }
-  auto token = impl_->FreshToken(client_url, *ch);
+  auto token = impl_->Token(client_url, *ch);
   if (!token.ok()) return token.status();
   return StartEventWatch(*ch, client_url, start_revision, *token);
 }

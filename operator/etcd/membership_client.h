@@ -13,12 +13,14 @@
 // call on an https URL without TLS material fails with FailedPrecondition rather than
 // trusting the system roots; any other scheme is InvalidArgument.
 //
-// With a ClientAuth (a cluster with etcd auth on: spec.auth), every call carries a token
-// from Auth.Authenticate on the member it goes to: simple tokens are valid only on the
-// member that issued them, and die with it. A call refused for its token (invalid,
-// issued before an auth change, or none because auth was off when the client asked) is
-// repeated once with a new token. A member with auth off answers Authenticate with
-// "authentication is not enabled"; its calls then go without a token.
+// With a ClientAuth (a cluster with etcd auth on: spec.auth), calls carry a token from
+// Auth.Authenticate on the member they go to: simple tokens are valid only on the member
+// that issued them, and die with it. A call goes with the token that member issued
+// last, or none; one refused for its token (none, invalid, or issued before an auth
+// change) is repeated once with a new token. Authenticating costs the member a bcrypt
+// check, so calls that need no user (MemberList, Status) never cause one. Snapshot and
+// Watch streams start with a new token. A member with auth off answers Authenticate with
+// "authentication is not enabled"; calls then go without a token.
 // Thread-safety: all methods are safe to call concurrently (gRPC stubs are thread-safe;
 // the only mutable state, the cache of channels and tokens, is guarded by a mutex).
 #pragma once
