@@ -149,6 +149,48 @@ class BackupControllerTest : public ::testing::Test {
     fake_.Upsert(types::Pod(), "db", ended);
     return rc;
   }
+  // A controller that verifies every backup in a scratch member the test serves on `port`.
+  void StartVerifyingController(int port) {
+    BackupControllerOptions o = Options();
+    o.operator_image = "cairn-operator:test";
+    o.verify_timeout = std::chrono::hours(24 * 400);  // the fake dates every Pod 2026-01-01
+    o.verify_url = [port](const json&) { return "http://127.0.0.1:" + std::to_string(port); };
+    controller_ = std::make_unique<BackupController>(*client_, o);
+    run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  }
+  // As the kubelet would: runs backup `name`'s verify Pod (its fetch init container, then
+  // the scratch member on `port` and `port`+1), marks it Running, and waits until the
+  // controller recorded its verdict; then stops the member.
+  void RunVerifyPod(const std::string& name, int port) {
+    const json pod = fake_.Object(types::Pod(), "db", name + "-verify").value();
+    const std::string work = dir_.Join(name + "-work");
+    std::filesystem::create_directories(work);
+    auto localize = [&](std::string text) {
+      for (size_t at; (at = text.find("/work")) != std::string::npos;) text.replace(at, 5, work);
+      return text;
+    };
+    std::string fetch = std::string("AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER ") + CAIRN_OPERATOR_BIN;
+    for (const auto& a : pod["spec"]["initContainers"][0]["args"]) fetch += " '" + localize(a.get<std::string>()) + "'";
+    ASSERT_EQ(std::system((fetch + " > " + work + ".fetch.log 2>&1").c_str()), 0) << fetch;
+    const std::string script = localize(pod["spec"]["containers"][0]["command"][2].get<std::string>());
+    std::ofstream(work + ".sh") << script;
+    const std::string serve = std::string("CAIRN_BIN=") + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " + work +
+                              ".sh --listen-client-urls=http://127.0.0.1:" + std::to_string(port) +
+                              " --listen-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
+                              " --initial-advertise-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
+                              " --initial-cluster=verify=http://127.0.0.1:" + std::to_string(port + 1) + " > " + work +
+                              ".log 2>&1 & echo $! > " + work + ".pid";
+    ASSERT_EQ(std::system(serve.c_str()), 0);
+    json running = pod;
+    running["status"] = {{"phase", "Running"}, {"podIP", "127.0.0.1"}};
+    fake_.Upsert(types::Pod(), "db", running);
+    const bool answered = Eventually([&] { return Backup(name)->at("status").contains("verified"); }, 30s);
+    std::ifstream pid_file(work + ".pid");
+    int pid = 0;
+    pid_file >> pid;
+    if (pid > 0) kill(pid, SIGKILL);
+    ASSERT_TRUE(answered) << Backup(name)->dump(2);
+  }
   // Options for backups to a claim: Pods run this image, and (the fake API server dates
   // every Pod 2026-01-01) none is given up on for being old.
   BackupControllerOptions PodOptions() {
@@ -456,12 +498,7 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsToARevisionFromAFullBackupAndI
 TEST_F(BackupControllerTest, BackupsAreVerifiedByRestoringThemIntoAScratchMember) {
   CreateCluster();
   const int port = member_.client_port + 2;
-  BackupControllerOptions o = Options();
-  o.operator_image = "cairn-operator:test";
-  o.verify_timeout = std::chrono::hours(24 * 400);  // the fake dates every Pod 2026-01-01
-  o.verify_url = [port](const json&) { return "http://127.0.0.1:" + std::to_string(port); };
-  controller_ = std::make_unique<BackupController>(*client_, o);
-  run_ = std::jthread([this](std::stop_token st) { controller_->Run(st); });
+  StartVerifyingController(port);
   for (const char* name : {"good", "tampered"}) {
     SCOPED_TRACE(name);
     CreateBackup(name, {{"clusterName", "etcd"}, {"destination", Destination()}});
@@ -475,33 +512,7 @@ TEST_F(BackupControllerTest, BackupsAreVerifiedByRestoringThemIntoAScratchMember
     }
     const json pod = fake_.Object(types::Pod(), "db", std::string(name) + "-verify").value();
     EXPECT_EQ(pod["spec"]["containers"][0]["resources"], kResources) << "the scratch member gets what members get";
-    const std::string work = dir_.Join(std::string(name) + "-work");
-    std::filesystem::create_directories(work);
-    auto localize = [&](std::string text) {
-      for (size_t at; (at = text.find("/work")) != std::string::npos;) text.replace(at, 5, work);
-      return text;
-    };
-    std::string fetch = std::string("AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER ") + CAIRN_OPERATOR_BIN;
-    for (const auto& a : pod["spec"]["initContainers"][0]["args"]) fetch += " '" + localize(a.get<std::string>()) + "'";
-    ASSERT_EQ(std::system((fetch + " > " + work + ".fetch.log 2>&1").c_str()), 0) << fetch;
-    const std::string script = localize(pod["spec"]["containers"][0]["command"][2].get<std::string>());
-    std::ofstream(work + ".sh") << script;
-    const std::string serve = std::string("CAIRN_BIN=") + std::getenv("CAIRN_MEMBERSHIP_SERVER") + " /bin/sh " + work +
-                              ".sh --listen-client-urls=http://127.0.0.1:" + std::to_string(port) +
-                              " --listen-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
-                              " --initial-advertise-peer-urls=http://127.0.0.1:" + std::to_string(port + 1) +
-                              " --initial-cluster=verify=http://127.0.0.1:" + std::to_string(port + 1) + " > " + work +
-                              ".log 2>&1 & echo $! > " + work + ".pid";
-    ASSERT_EQ(std::system(serve.c_str()), 0);
-    json running = pod;
-    running["status"] = {{"phase", "Running"}, {"podIP", "127.0.0.1"}};
-    fake_.Upsert(types::Pod(), "db", running);
-    const bool answered = Eventually([&] { return Backup(name)->at("status").contains("verified"); }, 30s);
-    std::ifstream pid_file(work + ".pid");
-    int pid = 0;
-    pid_file >> pid;
-    if (pid > 0) kill(pid, SIGKILL);
-    ASSERT_TRUE(answered) << Backup(name)->dump(2);
+    ASSERT_NO_FATAL_FAILURE(RunVerifyPod(name, port));
     const json st = Backup(name)->at("status");
     EXPECT_EQ(st.value("verified", false), std::string(name) == "good") << st.dump(2);
     EXPECT_NE(st.value("verificationMessage", "").find("HashKV at revision"), std::string::npos) << st.dump(2);
@@ -868,6 +879,26 @@ TEST_F(BackupControllerTest, BackupsOfAClusterWithAuthOnAuthenticateAsTheCredent
   ASSERT_TRUE(Eventually([&] { return Phase("denied") == "Failed"; })) << Backup("denied")->dump(2);
   EXPECT_NE(Backup("denied")->at("status").value("message", "").find("authentication failed"), std::string::npos)
       << Backup("denied")->dump(2);
+}
+
+// A snapshot keeps the auth store, so the scratch member of a cluster with auth on has
+// auth on too: HashKV there needs spec.auth's user.
+TEST_F(BackupControllerTest, ABackupOfAClusterWithAuthOnIsVerifiedAsTheCredentialsUser) {
+  fake_.Upsert(types::EtcdCluster(), "db",
+               {{"metadata", {{"name", "etcd"}, {"namespace", "db"}, {"creationTimestamp", FormatTime(Clock::now())}}},
+                {"spec", {{"replicas", 1}, {"auth", {{"credentialsSecret", "etcd-root"}}}}}});
+  fake_.Upsert(types::Secret(), "db",
+               {{"metadata", {{"name", "etcd-root"}, {"namespace", "db"}}}, {"data", {{"password", Base64Encode("r00t-pw")}}}});
+  ASSERT_EQ(testing::EnableEtcdAuth(member_.client_port, "r00t-pw"), "");
+  const int port = member_.client_port + 2;
+  StartVerifyingController(port);
+  CreateBackup("guarded", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return fake_.Object(types::Pod(), "db", "guarded-verify").has_value(); }))
+      << Backup("guarded")->dump(2);
+  ASSERT_EQ(Phase("guarded"), "Succeeded");
+  ASSERT_NO_FATAL_FAILURE(RunVerifyPod("guarded", port));
+  const json st = Backup("guarded")->at("status");
+  EXPECT_TRUE(st.value("verified", false)) << st.dump(2);
 }
 
 TEST_F(BackupControllerTest, ABackupPodThatNeverStartsOrFailsFailsTheBackupWithWhy) {
