@@ -149,6 +149,16 @@ class BackupControllerTest : public ::testing::Test {
     fake_.Upsert(types::Pod(), "db", ended);
     return rc;
   }
+  // The newest revision in the delta segments of cluster db/etcd under "prod/" (0: none).
+  int64_t LastShippedRevision() {
+    int64_t last = 0;
+    const auto keys = Store()->List("prod/db/etcd/");
+    if (!keys.ok()) return 0;
+    for (const auto& k : *keys) {
+      if (auto seg = backup::ParseDeltaSegmentName("prod/db/etcd/", k)) last = std::max(last, seg->last);
+    }
+    return last;
+  }
   // A controller that verifies every backup in a scratch member the test serves on `port`.
   void StartVerifyingController(int port) {
     BackupControllerOptions o = Options();
@@ -470,15 +480,7 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsToARevisionFromAFullBackupAndI
   const auto at_target = ReadAll(member_, &target, &source_cluster);
   ASSERT_EQ(target, full + 20);
   Write(member_, 10);  // after the target: must not come back
-  ASSERT_TRUE(Eventually([&] {
-    int64_t last = 0;
-    const auto keys = Store()->List("prod/db/etcd/");
-    if (!keys.ok()) return false;
-    for (const auto& k : *keys) {
-      if (auto seg = backup::ParseDeltaSegmentName("prod/db/etcd/", k)) last = std::max(last, seg->last);
-    }
-    return last == target + 10;
-  }));
+  ASSERT_TRUE(Eventually([&] { return LastShippedRevision() == target + 10; }));
   auto reconciler = CopyCluster({{"backupName", "src"}, {"revision", target}});
   RestoredCopy copy = BootstrapCopy(*reconciler);
   KillAtEnd kill_at_end{copy.pid};
@@ -490,6 +492,31 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsToARevisionFromAFullBackupAndI
   const std::string fetched((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(fetched.find("deltas from revision " + std::to_string(full + 1) + " to " + std::to_string(target)),
             std::string::npos) << fetched;
+}
+
+// spec.bootstrap.restore.time end to end: segments record when the shipper received each
+// revision (on the controller's clock, moved on here between two batches of writes),
+// and the new cluster gets every revision received by the time asked for, no later one.
+TEST_F(BackupControllerTest, ANewClusterBootstrapsToATimeFromAFullBackupAndItsDeltas) {
+  CreateCluster({{"schedule", "0 0 1 1 *"}, {"deltaPeriod", "1s"}, {"destination", Destination()}});
+  StartController();
+  CreateBackup("src", {{"clusterName", "etcd"}, {"destination", Destination()}});
+  ASSERT_TRUE(Eventually([&] { return Phase("src") == "Succeeded"; })) << Backup("src")->dump(2);
+  Write(member_, 20);
+  int64_t target = 0;
+  uint64_t source_cluster = 0;
+  const auto at_target = ReadAll(member_, &target, &source_cluster);
+  ASSERT_TRUE(Eventually([&] { return LastShippedRevision() == target; }));
+  const std::string when = FormatTime(Clock::now() + std::chrono::seconds(30));
+  clock_offset_ = 60;  // everything received from now on, a minute later
+  Write(member_, 10);
+  ASSERT_TRUE(Eventually([&] { return LastShippedRevision() == target + 10; }));
+  auto reconciler = CopyCluster({{"backupName", "src"}, {"time", when}});
+  RestoredCopy copy = BootstrapCopy(*reconciler);
+  KillAtEnd kill_at_end{copy.pid};
+  EXPECT_EQ(copy.data, at_target);
+  EXPECT_EQ(copy.revision, target);
+  EXPECT_NE(copy.cluster, source_cluster);
 }
 
 // The scratch Pod, played by the test as the kubelet would run it: its init container's
