@@ -149,6 +149,18 @@ class BackupControllerTest : public ::testing::Test {
     fake_.Upsert(types::Pod(), "db", ended);
     return rc;
   }
+  // Bootstraps the new cluster "copy" from spec.bootstrap.restore `restore` (with deltas)
+  // and checks that it serves exactly `want` at `revision`, under a new cluster ID.
+  void ExpectCopyServes(const json& restore, const std::map<std::string, std::pair<std::string, int64_t>>& want,
+                        int64_t revision, uint64_t source_cluster) {
+    auto reconciler = CopyCluster(restore);
+    RestoredCopy copy = BootstrapCopy(*reconciler);
+    KillAtEnd kill_at_end{copy.pid};
+    EXPECT_EQ(copy.data, want);
+    EXPECT_EQ(copy.revision, revision);
+    EXPECT_NE(copy.cluster, source_cluster);
+    EXPECT_FALSE(std::filesystem::exists(copy.root + "/restore.deltas")) << "removed once replayed";
+  }
   // The newest revision in the delta segments of cluster db/etcd under "prod/" (0: none).
   int64_t LastShippedRevision() {
     int64_t last = 0;
@@ -481,13 +493,7 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsToARevisionFromAFullBackupAndI
   ASSERT_EQ(target, full + 20);
   Write(member_, 10);  // after the target: must not come back
   ASSERT_TRUE(Eventually([&] { return LastShippedRevision() == target + 10; }));
-  auto reconciler = CopyCluster({{"backupName", "src"}, {"revision", target}});
-  RestoredCopy copy = BootstrapCopy(*reconciler);
-  KillAtEnd kill_at_end{copy.pid};
-  EXPECT_EQ(copy.data, at_target);
-  EXPECT_EQ(copy.revision, target);
-  EXPECT_NE(copy.cluster, source_cluster);
-  EXPECT_FALSE(std::filesystem::exists(copy.root + "/restore.deltas")) << "removed once replayed";
+  ExpectCopyServes({{"backupName", "src"}, {"revision", target}}, at_target, target, source_cluster);
   std::ifstream log(dir_.Join("fetch.log"));
   const std::string fetched((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(fetched.find("deltas from revision " + std::to_string(full + 1) + " to " + std::to_string(target)),
@@ -511,12 +517,7 @@ TEST_F(BackupControllerTest, ANewClusterBootstrapsToATimeFromAFullBackupAndItsDe
   clock_offset_ = 60;  // everything received from now on, a minute later
   Write(member_, 10);
   ASSERT_TRUE(Eventually([&] { return LastShippedRevision() == target + 10; }));
-  auto reconciler = CopyCluster({{"backupName", "src"}, {"time", when}});
-  RestoredCopy copy = BootstrapCopy(*reconciler);
-  KillAtEnd kill_at_end{copy.pid};
-  EXPECT_EQ(copy.data, at_target);
-  EXPECT_EQ(copy.revision, target);
-  EXPECT_NE(copy.cluster, source_cluster);
+  ExpectCopyServes({{"backupName", "src"}, {"time", when}}, at_target, target, source_cluster);
 }
 
 // The scratch Pod, played by the test as the kubelet would run it: its init container's
