@@ -140,6 +140,17 @@ bool TemplateServesClientTls(const json& sts) {
   return EnvOf(MemberContainer(sts), resources::kEnvClientScheme) == "https";
 }
 
+ClientSchemes PodClientSchemes(const std::vector<json>& pods) {
+  ClientSchemes out;
+  for (const auto& pod : pods) {
+    for (const auto& c : pod["spec"].value("containers", json::array())) {
+      if (c.value("name", "") != "cairn") continue;
+      (EnvOf(c, resources::kEnvClientScheme) == "https" ? out.https : out.http) = true;
+    }
+  }
+  return out;
+}
+
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& c,
                              const Result<std::vector<MemberState>>& members) {
   ObservedState o;

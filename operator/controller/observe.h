@@ -45,6 +45,13 @@ void ObserveCaSecret(const nlohmann::json& secret, TlsState* tls);
 
 // Whether a StatefulSet's pod template serves clients over TLS (its CLIENT_SCHEME).
 bool TemplateServesClientTls(const nlohmann::json& sts);
+// The client schemes member pods serve now: during a rollout of a client TLS change the
+// pods still on the old template serve the other one.
+struct ClientSchemes {
+  bool https = false;
+  bool http = false;
+};
+ClientSchemes PodClientSchemes(const std::vector<nlohmann::json>& pods);
 
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
                              const Result<std::vector<MemberState>>& members);

@@ -75,6 +75,16 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
   auto pods = c.List(types::Pod(), ns, selector);
   if (!pods.ok()) return pods.status();
   children->pods = std::move(pods->items);
+  // Client TLS turned off: members not yet rolled still serve https and require the
+  // operator's certificate, which the spec no longer names among its certificates.
+  const bool template_tls = children->stateful_set && TemplateServesClientTls(*children->stateful_set);
+  if (!spec.tls.client.enabled && (template_tls || PodClientSchemes(children->pods).https)) {
+    const std::string secret = TlsSecretName(spec, "operator");
+    std::optional<json> found;
+    Status s = GetOptional(c, types::Secret(), ns, secret, &found);
+    if (!s.ok()) return s;
+    if (found) children->secrets[secret] = std::move(*found);
+  }
   if (!spec.storage.empty_dir) {
     auto pvcs = c.List(types::PersistentVolumeClaim(), ns, selector);
     if (!pvcs.ok()) return pvcs.status();
@@ -120,10 +130,11 @@ std::optional<ObservedState::LastBackup> LastFinishedBackup(const std::vector<js
 
 }  // namespace
 
-std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls) {
+std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls,
+                                         const ClientSchemes& running) {
   std::vector<std::string> out;
   for (bool tls : {serving_tls, !serving_tls}) {
-    if (tls != serving_tls && tls != spec.tls.client.enabled) continue;
+    if (tls != serving_tls && tls != spec.tls.client.enabled && !(tls ? running.https : running.http)) continue;
     for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
       out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, tls));
     }
@@ -188,11 +199,15 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
   const int32_t sts_replicas = children.stateful_set ? (*children.stateful_set)["spec"].value("replicas", 0) : 0;
   const bool serving_tls =
       children.stateful_set ? TemplateServesClientTls(*children.stateful_set) : spec->tls.client.enabled;
+  // Pods a rollout has not replaced yet still serve the old scheme, and need the
+  // operator's certificate if that is https.
+  const ClientSchemes running = PodClientSchemes(children.pods);
   auto auth = OperatorClientAuth(children, *spec);
   if (!auth.ok()) Report(*live, EventType::kWarning, "AuthCredentialsMissing", auth.status().message());
   std::unique_ptr<Membership> membership =
-      options_.membership(*spec, MemberEndpoints(*spec, sts_replicas, serving_tls),
-                          OperatorClientTls(children, *spec, serving_tls), auth.ok() ? *auth : ClientAuth{});
+      options_.membership(*spec, MemberEndpoints(*spec, sts_replicas, serving_tls, running),
+                          OperatorClientTls(children, *spec, serving_tls || running.https),
+                          auth.ok() ? *auth : ClientAuth{});
   Result<std::vector<MemberState>> members = Status::Unavailable("no member has been started");
   if (children.stateful_set) members = membership->Observe();
 

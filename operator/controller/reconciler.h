@@ -55,9 +55,11 @@ class Reconciler {
 };
 
 // Member client URLs to ask for the member list: every ordinal that may run a member,
-// with the scheme the pod template serves (`serving_tls`), then, while a change of
-// spec.tls.client rolls out, with the other one.
-std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls);
+// with the scheme the pod template serves (`serving_tls`), then with the other one
+// while a change of spec.tls.client rolls out: while the spec asks for it, or while
+// pods still serve it (`running`).
+std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls,
+                                         const ClientSchemes& running = {});
 // With client TLS in the spec or still served by the pod template (`serving_tls`), the
 // operator's certificate from its Secret (empty until issued).
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec, bool serving_tls);

@@ -165,6 +165,7 @@ class World {
       if (!fake_.Object(types::Pod(), ns_, pod)) {
         fake_.Upsert(types::Pod(), ns_, {{"metadata", {{"name", pod}, {"labels", labels},
                                                        {"creationTimestamp", FormatTime(Clock::now())}}},
+                                         {"spec", (*sts)["spec"]["template"]["spec"]},
                                          {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}});
         ++made_.at(static_cast<size_t>(i));
       }
@@ -271,10 +272,13 @@ class ControllerE2E : public ::testing::Test {
     o.backoff_max = 500ms;
     o.informer.backoff_initial = 20ms;
     o.informer.backoff_max = 200ms;
-    o.reconciler.membership = [this](const ClusterSpec&, const std::vector<std::string>&, const ClientTls&,
+    o.reconciler.membership = [this](const ClusterSpec&, const std::vector<std::string>&, const ClientTls& tls,
                                      const ClientAuth& auth) {
       std::lock_guard<std::mutex> lock(auth_mu_);
       last_auth_ = auth;
+      if (client_tls_off_ && PodClientSchemes(fake_.Objects(types::Pod(), "db")).https) {
+        (tls.cert_pem.empty() ? passes_without_certificate_ : passes_with_certificate_)++;
+      }
       return std::make_unique<FakeMembership>(sim_, auth);
     };
     o.reconciler.planner.wait_requeue = 1s;
@@ -329,6 +333,11 @@ class ControllerE2E : public ::testing::Test {
   SimCluster sim_;
   std::mutex auth_mu_;
   ClientAuth last_auth_;  // what the last pass dialed members as; guarded by auth_mu_
+  // Once client TLS is turned off: passes while some pod still served https, by whether
+  // they dialed with the operator's certificate.
+  std::atomic<bool> client_tls_off_{false};
+  int passes_with_certificate_ = 0;     // guarded by auth_mu_
+  int passes_without_certificate_ = 0;  // guarded by auth_mu_
   std::unique_ptr<kube::Client> client_;
   EventRecorder events_{*client_, EventRecorderOptions{}};
   std::unique_ptr<Controller> controller_;
@@ -536,6 +545,29 @@ TEST(ControllerEndpoints, AClientTlsChangeIsDialedWithBothSchemesUntilTheTemplat
   EXPECT_EQ(OperatorClientTls(children, plain, true).cert_pem, "CERT") << "members still serving TLS";
   EXPECT_EQ(OperatorClientTls(children, plain, false).cert_pem, "");
   EXPECT_EQ(OperatorClientTls(children, *spec, false).cert_pem, "CERT");
+}
+
+// Turning client TLS off: once the template serves plaintext, pods not yet replaced
+// still serve https only, so the operator keeps dialing them there with its certificate
+// (and the other way round when turning it on).
+TEST(ControllerEndpoints, PodsStillOnTheOldSchemeAreDialedThereUntilReplaced) {
+  auto pod = [](const char* scheme) {
+    return json{{"spec", {{"containers", {{{"name", "cairn"}, {"env", {{{"name", "CLIENT_SCHEME"}, {"value", scheme}}}}}}}}}};
+  };
+  const ClientSchemes mixed = PodClientSchemes({pod("https"), pod("http")});
+  EXPECT_TRUE(mixed.https);
+  EXPECT_TRUE(mixed.http);
+  const ClientSchemes old = PodClientSchemes({pod("https"), pod("https")});
+  EXPECT_TRUE(old.https);
+  EXPECT_FALSE(old.http);
+  auto plain = ClusterSpec::Parse({{"metadata", {{"name", "etcd"}, {"namespace", "db"}}}, {"spec", {{"replicas", 2}}}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(MemberEndpoints(*plain, 2, false, old),
+            (std::vector<std::string>{"http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379",
+                                      "https://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379"}));
+  EXPECT_EQ(MemberEndpoints(*plain, 2, false, PodClientSchemes({pod("http")})),
+            (std::vector<std::string>{"http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379"}))
+      << "once every pod is replaced, plaintext only";
 }
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
@@ -746,6 +778,27 @@ TEST_F(ControllerE2E, CertManagerCertificatesAreRequestedAndTheirSecretsMounted)
 
 // spec.tls.*.secret: the controller waits for the user's Secrets, then mounts them as
 // they are; it issues nothing and makes no CA.
+// Turning client TLS off: the template serves plaintext at once, but pods not yet
+// replaced serve https only, so until the last of them goes every pass must dial with
+// the operator's certificate, though the spec no longer names any TLS.
+TEST_F(ControllerE2E, TurningClientTlsOffKeepsTheOperatorsCertificateWhilePodsServeHttps) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db",
+                              {{"metadata", {{"name", "etcd"}}},
+                               {"spec", {{"replicas", 3}, {"tls", {{"client", {{"auto", json::object()}}}}}}}})
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); }, 30s)) << Cluster().dump(2);
+  ASSERT_TRUE(PodClientSchemes(fake_.Objects(types::Pod(), "db")).https);
+  client_tls_off_ = true;
+  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"tls", nullptr}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return !PodClientSchemes(fake_.Objects(types::Pod(), "db")).https && Converged(3); }, 60s))
+      << Cluster().dump(2);
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  EXPECT_GT(passes_with_certificate_, 0) << "no pass ran while a pod still served https";
+  EXPECT_EQ(passes_without_certificate_, 0);
+}
+
 TEST_F(ControllerE2E, ProvidedTlsSecretsAreWaitedForThenMountedAndNothingIsIssued) {
   World world(fake_, sim_, "db", "etcd");
   resync_ = 1s;
