@@ -40,12 +40,14 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
     Status s = GetOptional(c, *type, ns, child_name, slot);
     if (!s.ok()) return s;
   }
-  if (spec.restore.Requested()) {
+  // Reads Secret `secret` into children->secrets, if it exists.
+  auto read_secret = [&](const std::string& secret) {
     std::optional<json> found;
-    Status s = GetOptional(c, types::Secret(), ns, naming::RestoreSecret(name), &found);
-    if (!s.ok()) return s;
-    if (found) children->secrets[naming::RestoreSecret(name)] = std::move(*found);
-  }
+    Status s = GetOptional(c, types::Secret(), ns, secret, &found);
+    if (found) children->secrets[secret] = std::move(*found);
+    return s;
+  };
+  if (spec.restore.Requested()) CAIRN_RETURN_IF_ERROR(read_secret(naming::RestoreSecret(name)));
   if (spec.tls.Any()) {
     std::vector<std::string> names;
     if (spec.tls.AnyAuto()) names.push_back(naming::CaSecret(name));
@@ -58,19 +60,9 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
       if (!s.ok()) return s;
       if (found) children->certificates[cert.secret] = std::move(*found);
     }
-    for (const auto& secret : names) {
-      std::optional<json> found;
-      Status s = GetOptional(c, types::Secret(), ns, secret, &found);
-      if (!s.ok()) return s;
-      if (found) children->secrets[secret] = std::move(*found);
-    }
+    for (const auto& secret : names) CAIRN_RETURN_IF_ERROR(read_secret(secret));
   }
-  if (!spec.auth.credentials_secret.empty()) {
-    std::optional<json> found;
-    Status s = GetOptional(c, types::Secret(), ns, spec.auth.credentials_secret, &found);
-    if (!s.ok()) return s;
-    if (found) children->secrets[spec.auth.credentials_secret] = std::move(*found);
-  }
+  if (!spec.auth.credentials_secret.empty()) CAIRN_RETURN_IF_ERROR(read_secret(spec.auth.credentials_secret));
   const std::string selector = std::string(naming::kLabelInstance) + "=" + name + "," + naming::kLabelName + "=cairn";
   auto pods = c.List(types::Pod(), ns, selector);
   if (!pods.ok()) return pods.status();
@@ -79,11 +71,7 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
   // operator's certificate, which the spec no longer names among its certificates.
   const bool template_tls = children->stateful_set && TemplateServesClientTls(*children->stateful_set);
   if (!spec.tls.client.enabled && (template_tls || PodClientSchemes(children->pods).https)) {
-    const std::string secret = TlsSecretName(spec, "operator");
-    std::optional<json> found;
-    Status s = GetOptional(c, types::Secret(), ns, secret, &found);
-    if (!s.ok()) return s;
-    if (found) children->secrets[secret] = std::move(*found);
+    CAIRN_RETURN_IF_ERROR(read_secret(TlsSecretName(spec, "operator")));
   }
   if (!spec.storage.empty_dir) {
     auto pvcs = c.List(types::PersistentVolumeClaim(), ns, selector);

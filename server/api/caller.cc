@@ -38,8 +38,8 @@ void ProposeAttempt(etcdserver::EtcdServer& server, const grpc::ServerContextBas
   request.mutable_header()->set_username(caller->user);
   request.mutable_header()->set_auth_revision(caller->revision);
   server.ProposeAsync(request, [&server, &context, request, done = std::move(done)](etcdserver::ApplyResult result) mutable {
-    const bool call_alive = !context.IsCancelled() && std::chrono::system_clock::now() < context.deadline();
-    if (result.status() == auth::ErrAuthOldRevision() && call_alive) {
+    if (result.status() == auth::ErrAuthOldRevision() && !context.IsCancelled() &&
+        std::chrono::system_clock::now() < context.deadline()) {
       return ProposeAttempt(server, context, std::move(request), std::move(done));
     }
     done(std::move(result));
