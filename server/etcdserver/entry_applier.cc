@@ -33,34 +33,38 @@ void EntryApplier::Apply(std::vector<raft::Entry> entries) {
   std::vector<raft::ConfChange> conf_changes;
   std::vector<uint64_t> changed_members;
   Changes changes;
-  mvcc::ApplyBatch batch(store);
-  // Events cost copies; collect them only while someone watches (the hub catches a
-  // watcher created mid-batch up from storage).
-  if (targets_.hub->WantsEvents()) batch.EnableEvents();
   uint64_t last_index = already_applied;
-  uint64_t last_term = 0;
-  for (auto& entry : entries) {
-    if (entry.type == raft::EntryType::kConfChange) {
-      ApplyConfChange(entry, already_applied, &changes, &conf_changes, &changed_members);
-    } else if (entry.index > already_applied && !entry.data.empty()) {
-      cairnpb::RaftRequest request;
-      if (!request.ParseFromString(entry.data)) {
-        Panic("undecodable request at raft index " + std::to_string(entry.index));
+  {
+    // Closed before the checkpoint below, which needs the store without an open batch:
+    // a batch of entries all applied before (a restart's replay) is rolled back, not committed.
+    mvcc::ApplyBatch batch(store);
+    // Events cost copies; collect them only while someone watches (the hub catches a
+    // watcher created mid-batch up from storage).
+    if (targets_.hub->WantsEvents()) batch.EnableEvents();
+    uint64_t last_term = 0;
+    for (auto& entry : entries) {
+      if (entry.type == raft::EntryType::kConfChange) {
+        ApplyConfChange(entry, already_applied, &changes, &conf_changes, &changed_members);
+      } else if (entry.index > already_applied && !entry.data.empty()) {
+        cairnpb::RaftRequest request;
+        if (!request.ParseFromString(entry.data)) {
+          Panic("undecodable request at raft index " + std::to_string(entry.index));
+        }
+        ApplyResult result = ApplyRequest(batch, request, entry.index, &changes);
+        if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
       }
-      ApplyResult result = ApplyRequest(batch, request, entry.index, &changes);
-      if (request.header().id() != 0) results.emplace_back(request.header().id(), std::move(result));
+      if (entry.index > last_index) {
+        last_index = entry.index;
+        last_term = entry.term;
+      }
     }
-    if (entry.index > last_index) {
-      last_index = entry.index;
-      last_term = entry.term;
-    }
+    RecordChanges(batch, changes, already_applied, last_index, last_term);
+    // Answered before the SQLite commit: see the header on why that is durable and why no
+    // read observes an answered write missing. It keeps the commit off every write's latency.
+    answered_index_ = last_index;
+    if (!results.empty()) listener_->OnAnswered(std::move(results));
+    if (last_index > already_applied) CommitBatch(batch, last_index);
   }
-  RecordChanges(batch, changes, already_applied, last_index, last_term);
-  // Answered before the SQLite commit: see the header on why that is durable and why no
-  // read observes an answered write missing. It keeps the commit off every write's latency.
-  answered_index_ = last_index;
-  if (!results.empty()) listener_->OnAnswered(std::move(results));
-  if (last_index > already_applied) CommitBatch(batch, last_index);
   applied_index_ = std::max(applied_index_.load(), last_index);
   // Conf changes reach the Raft node before any log compaction that covers them, so the
   // snapshot marker records the membership as of its index.
