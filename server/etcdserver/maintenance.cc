@@ -14,6 +14,12 @@
 
 namespace cairn::etcdserver {
 
+Result<mvcc::KvHash> EtcdServer::HashKV(int64_t rev) {
+  // Without the barrier HashKV right after a put could hash the store without it.
+  CAIRN_RETURN_IF_ERROR(LocalReadBarrier());
+  return store_->HashKV(rev);
+}
+
 Result<EtcdServer::StoreSnapshot> EtcdServer::SnapshotStore() {
   // Writes are answered before their batch is visible to readers; without the barrier a
   // snapshot taken right after a put (a backup after a write) could miss it.

@@ -216,8 +216,9 @@ class EtcdServer final : public transport::PeerHandler,
   uint64_t Leader() const { return node_->leader(); }
   int64_t CurrentRevision() const { return store_->CurrentRevision(); }
   // etcd's HashKV: a hash of every key revision up to `rev` (0 = current) above the
-  // compacted revision, identical on members that applied the same log.
-  Result<mvcc::KvHash> HashKV(int64_t rev) { return store_->HashKV(rev); }
+  // compacted revision, identical on members that applied the same log. Sees every
+  // write answered before the call, as a serializable read does.
+  Result<mvcc::KvHash> HashKV(int64_t rev);
   // True while a compaction's physical deletion is still running in the background.
   bool CompactionPending() const { return store_->CompactionPending(); }
   const ServerOptions& options() const { return options_; }

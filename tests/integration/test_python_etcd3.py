@@ -99,3 +99,13 @@ def test_txn_failure_leaves_no_partial_write(member):
     c.put("t3", "v")
     assert c.get("t3")[1].mod_revision == header_rev + 1  # the failed txn consumed no revision
     assert c.status().raft_index >= before
+
+
+def test_hashkv_right_after_a_put_hashes_the_store_with_it(member):
+    # Backup verification compares HashKV at the revision a write returned.
+    c = member.client()
+    for i in range(1000):
+        rev = c.put("hashkv/k", str(i)).header.revision
+        resp = c.maintenancestub.HashKV(etcdrpc.HashKVRequest(revision=0), timeout=10)
+        assert resp.header.revision == rev, "put %d answered at revision %d; HashKV hashed %d" % (
+            i, rev, resp.header.revision)
