@@ -262,6 +262,9 @@ class EtcdServer final : public transport::PeerHandler,
   // Hands leadership to `target` and waits until it has it. Leader only.
   Status MoveLeader(uint64_t target);
   bool IsLearner() const { return membership_.IsLearner(identity_.member_id); }
+  // This process has published its name and client URLs through the log (etcd's
+  // "ready to serve client requests"): until then other members list the old ones.
+  bool Published() const { return attributes_.load() == Attributes::kPublished; }
 
   // Lease keep-alive and TTL queries are answered by the leader, whose lessor runs the
   // clocks; a follower forwards them. ErrNoLeader while there is none.

@@ -254,6 +254,9 @@ bool Gateway::Health(const HttpRequest& request, HttpConnection& http) {
   std::string reason;
   if (server_->Leader() == 0) {
     reason = "RAFT NO LEADER";
+  } else if (!server_->Published()) {
+    // Clients routed here could not yet find it by its client URLs in MemberList.
+    reason = "NOT PUBLISHED";
   } else if (auto alarms = server_->RaisedAlarms(); !alarms.empty()) {
     reason = "ALARM " + etcdserverpb::AlarmType_Name(alarms.front().alarm());
   } else if (!server_->ReadBarrier().ok()) {

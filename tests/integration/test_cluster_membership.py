@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cluster import Cluster, Member, wait_until
+from cluster import Cluster, Member, free_port, wait_until
 
 LEARNER_ERROR = "etcdserver: rpc not supported for learner"
 
@@ -163,6 +163,24 @@ def probe(member, path):
         return e.code, json.loads(e.read())["reason"]
     except (urllib.error.URLError, ConnectionError):
         return None, None  # not listening yet
+
+
+@pytest.mark.skipif(os.environ.get("CAIRN_TEST_AGAINST") == "etcd", reason="etcd 3.4 has no /livez or /readyz")
+def test_readyz_waits_until_a_restarted_member_has_published_its_new_client_url(cluster3):
+    # A pod restarted on another client URL (a client TLS switch) must not be routed to
+    # before the other members list it there.
+    m = cluster3.members[0]
+    others = cluster3.members[1:]
+    m.stop()
+    old = m.endpoint
+    m.port = free_port()
+    m.start(wait=False)
+    deadline = time.time() + 30
+    while probe(m, "/readyz")[0] != 200:  # polled tightly: the window is milliseconds wide
+        assert time.time() < deadline, "the restarted member never became ready"
+        time.sleep(0.002)
+    urls = {x["name"]: x.get("clientURLs", []) for x in others[0].etcdctl_json("member", "list")["members"]}
+    assert urls[m.name] == ["http://" + m.endpoint], "ready before publishing: listed at %s, was %s" % (urls[m.name], old)
 
 
 @pytest.mark.skipif(os.environ.get("CAIRN_TEST_AGAINST") == "etcd", reason="etcd 3.4 has no /livez or /readyz")
