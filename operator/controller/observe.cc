@@ -140,12 +140,15 @@ bool TemplateServesClientTls(const json& sts) {
   return EnvOf(MemberContainer(sts), resources::kEnvClientScheme) == "https";
 }
 
-ClientSchemes PodClientSchemes(const std::vector<json>& pods) {
+ClientSchemes PodClientSchemes(const std::string& cluster, const std::vector<json>& pods) {
   ClientSchemes out;
   for (const auto& pod : pods) {
     for (const auto& c : pod["spec"].value("containers", json::array())) {
       if (c.value("name", "") != "cairn") continue;
-      (EnvOf(c, resources::kEnvClientScheme) == "https" ? out.https : out.http) = true;
+      const bool https = EnvOf(c, resources::kEnvClientScheme) == "https";
+      (https ? out.https : out.http) = true;
+      const json metadata = pod.value("metadata", json::object());
+      if (auto ord = naming::OrdinalFromName(cluster, metadata.value("name", ""))) out.https_by_ordinal[*ord] = https;
     }
   }
   return out;

@@ -50,8 +50,9 @@ bool TemplateServesClientTls(const nlohmann::json& sts);
 struct ClientSchemes {
   bool https = false;
   bool http = false;
+  std::map<int, bool> https_by_ordinal;  // each member pod of the cluster: whether it serves https
 };
-ClientSchemes PodClientSchemes(const std::vector<nlohmann::json>& pods);
+ClientSchemes PodClientSchemes(const std::string& cluster, const std::vector<nlohmann::json>& pods);
 
 ObservedState ObserveObjects(const ClusterSpec& spec, const ChildObjects& children,
                              const Result<std::vector<MemberState>>& members);

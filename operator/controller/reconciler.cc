@@ -70,7 +70,7 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
   // Client TLS turned off: members not yet rolled still serve https and require the
   // operator's certificate, which the spec no longer names among its certificates.
   const bool template_tls = children->stateful_set && TemplateServesClientTls(*children->stateful_set);
-  if (!spec.tls.client.enabled && (template_tls || PodClientSchemes(children->pods).https)) {
+  if (!spec.tls.client.enabled && (template_tls || PodClientSchemes(spec.name, children->pods).https)) {
     CAIRN_RETURN_IF_ERROR(read_secret(TlsSecretName(spec, "operator")));
   }
   if (!spec.storage.empty_dir) {
@@ -120,11 +120,17 @@ std::optional<ObservedState::LastBackup> LastFinishedBackup(const std::vector<js
 
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls,
                                          const ClientSchemes& running) {
+  const int ordinals = std::max(spec.replicas, sts_replicas);
+  auto pod_tls = [&](int ord) {
+    auto it = running.https_by_ordinal.find(ord);
+    return it == running.https_by_ordinal.end() ? serving_tls : it->second;
+  };
   std::vector<std::string> out;
-  for (bool tls : {serving_tls, !serving_tls}) {
-    if (tls != serving_tls && tls != spec.tls.client.enabled && !(tls ? running.https : running.http)) continue;
-    for (int i = 0; i < std::max(spec.replicas, sts_replicas); ++i) {
-      out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, tls));
+  for (int i = 0; i < ordinals; ++i) out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, pod_tls(i)));
+  for (int i = 0; i < ordinals; ++i) {
+    const bool other = !pod_tls(i);
+    if (other == serving_tls || other == spec.tls.client.enabled || (other ? running.https : running.http)) {
+      out.push_back(naming::MemberClientUrl(spec.name, spec.namespace_, i, other));
     }
   }
   return out;
@@ -189,7 +195,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::string& ns, const std::string&
       children.stateful_set ? TemplateServesClientTls(*children.stateful_set) : spec->tls.client.enabled;
   // Pods a rollout has not replaced yet still serve the old scheme, and need the
   // operator's certificate if that is https.
-  const ClientSchemes running = PodClientSchemes(children.pods);
+  const ClientSchemes running = PodClientSchemes(spec->name, children.pods);
   auto auth = OperatorClientAuth(children, *spec);
   if (!auth.ok()) Report(*live, EventType::kWarning, "AuthCredentialsMissing", auth.status().message());
   std::unique_ptr<Membership> membership =

@@ -55,9 +55,11 @@ class Reconciler {
 };
 
 // Member client URLs to ask for the member list: every ordinal that may run a member,
-// with the scheme the pod template serves (`serving_tls`), then with the other one
-// while a change of spec.tls.client rolls out: while the spec asks for it, or while
-// pods still serve it (`running`).
+// with the scheme its pod serves (`running`), or the pod template's (`serving_tls`) for
+// an ordinal without a pod; then each with the other scheme while a change of
+// spec.tls.client rolls out: while the template or the spec asks for it, or while pods
+// still serve it. Dialing a pod on the scheme it does not serve costs a call its whole
+// timeout, so the scheme each pod serves comes first.
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls,
                                          const ClientSchemes& running = {});
 // With client TLS in the spec or still served by the pod template (`serving_tls`), the

@@ -276,7 +276,7 @@ class ControllerE2E : public ::testing::Test {
                                      const ClientAuth& auth) {
       std::lock_guard<std::mutex> lock(auth_mu_);
       last_auth_ = auth;
-      if (client_tls_off_ && PodClientSchemes(fake_.Objects(types::Pod(), "db")).https) {
+      if (client_tls_off_ && PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https) {
         (tls.cert_pem.empty() ? passes_without_certificate_ : passes_with_certificate_)++;
       }
       return std::make_unique<FakeMembership>(sim_, auth);
@@ -551,23 +551,31 @@ TEST(ControllerEndpoints, AClientTlsChangeIsDialedWithBothSchemesUntilTheTemplat
 // still serve https only, so the operator keeps dialing them there with its certificate
 // (and the other way round when turning it on).
 TEST(ControllerEndpoints, PodsStillOnTheOldSchemeAreDialedThereUntilReplaced) {
-  auto pod = [](const char* scheme) {
-    return json{{"spec", {{"containers", {{{"name", "cairn"}, {"env", {{{"name", "CLIENT_SCHEME"}, {"value", scheme}}}}}}}}}};
+  auto pod = [](int ordinal, const char* scheme) {
+    return json{{"metadata", {{"name", "etcd-" + std::to_string(ordinal)}}},
+                {"spec", {{"containers", {{{"name", "cairn"}, {"env", {{{"name", "CLIENT_SCHEME"}, {"value", scheme}}}}}}}}}};
   };
-  const ClientSchemes mixed = PodClientSchemes({pod("https"), pod("http")});
+  const ClientSchemes mixed = PodClientSchemes("etcd", {pod(0, "https"), pod(1, "http")});
   EXPECT_TRUE(mixed.https);
   EXPECT_TRUE(mixed.http);
-  const ClientSchemes old = PodClientSchemes({pod("https"), pod("https")});
+  const ClientSchemes old = PodClientSchemes("etcd", {pod(0, "https"), pod(1, "https")});
   EXPECT_TRUE(old.https);
   EXPECT_FALSE(old.http);
   auto plain = ClusterSpec::Parse({{"metadata", {{"name", "etcd"}, {"namespace", "db"}}}, {"spec", {{"replicas", 2}}}});
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(MemberEndpoints(*plain, 2, false, old),
+            (std::vector<std::string>{"https://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379",
+                                      "http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379"}))
+      << "each pod first where it serves now";
+  EXPECT_EQ(MemberEndpoints(*plain, 2, false, mixed),
+            (std::vector<std::string>{"https://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379",
+                                      "http://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379"}));
+  EXPECT_EQ(MemberEndpoints(*plain, 3, false, PodClientSchemes("etcd", {pod(0, "http"), pod(1, "http")})),
             (std::vector<std::string>{"http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379",
-                                      "https://etcd-0.etcd-peer.db.svc:2379", "https://etcd-1.etcd-peer.db.svc:2379"}));
-  EXPECT_EQ(MemberEndpoints(*plain, 2, false, PodClientSchemes({pod("http")})),
-            (std::vector<std::string>{"http://etcd-0.etcd-peer.db.svc:2379", "http://etcd-1.etcd-peer.db.svc:2379"}))
-      << "once every pod is replaced, plaintext only";
+                                      "http://etcd-2.etcd-peer.db.svc:2379"}))
+      << "once every pod is replaced, plaintext only; an ordinal without a pod as the template serves";
+  EXPECT_EQ(PodClientSchemes("etcd", {pod(0, "https"), pod(1, "http")}).https_by_ordinal,
+            (std::map<int, bool>{{0, true}, {1, false}}));
 }
 
 TEST_F(ControllerE2E, FailingApiCallsAreRetriedWithBackoffAndConverge) {
@@ -789,10 +797,10 @@ TEST_F(ControllerE2E, TurningClientTlsOffKeepsTheOperatorsCertificateWhilePodsSe
                                {"spec", {{"replicas", 3}, {"tls", {{"client", {{"auto", json::object()}}}}}}}})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return Converged(3); }, 30s)) << Cluster().dump(2);
-  ASSERT_TRUE(PodClientSchemes(fake_.Objects(types::Pod(), "db")).https);
+  ASSERT_TRUE(PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https);
   client_tls_off_ = true;
   ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"tls", nullptr}}}}).ok());
-  ASSERT_TRUE(Eventually([&] { return !PodClientSchemes(fake_.Objects(types::Pod(), "db")).https && Converged(3); }, 60s))
+  ASSERT_TRUE(Eventually([&] { return !PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https && Converged(3); }, 60s))
       << Cluster().dump(2);
   std::lock_guard<std::mutex> lock(auth_mu_);
   EXPECT_GT(passes_with_certificate_, 0) << "no pass ran while a pod still served https";
