@@ -39,17 +39,19 @@ inline bool PortFree(int port) {
   return ok;
 }
 
-// A block of 10 free ports inside 23000-23999, starting the search at a per-process
-// offset so parallel ctest processes (and other suites using the range) rarely meet.
-inline int PortBase() {
-  int start = static_cast<int>(getpid() % 95);
-  for (int i = 0; i < 95; ++i) {
-    int base = 23000 + ((start + i) % 95) * 10;
+// A block of `count` free ports inside 23000-23949, starting the search at a
+// per-process offset so parallel ctest processes (and other suites using the range)
+// rarely meet.
+inline int PortBase(int count = 10) {
+  const int slots = 950 / count;
+  const int start = static_cast<int>(getpid() % slots);
+  for (int i = 0; i < slots; ++i) {
+    int base = 23000 + ((start + i) % slots) * count;
     bool free = true;
-    for (int p = base; p < base + 10 && free; ++p) free = PortFree(p);
+    for (int p = base; p < base + count && free; ++p) free = PortFree(p);
     if (free) return base;
   }
-  return 23000 + start * 10;
+  return 23000 + start * count;
 }
 
 struct EtcdMember {

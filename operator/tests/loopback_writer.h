@@ -5,7 +5,9 @@
 //     are ready now; a failed put is tried once more through the next ready member, and a
 //     put that fails there too is counted and dropped;
 //   * Lost() reads every "w-" key back linearizably: an acknowledged key that is missing
-//     is a lost write.
+//     is a lost write;
+//   * with `tls`, a member is dialed over TLS while tls(i) says it serves https (a client
+//     TLS switch), with the given client credentials.
 // Test-only. LoopbackWriter's counters may be read while it writes; acknowledged() and
 // Lost() only after Stop().
 #pragma once
@@ -55,10 +57,19 @@ inline bool MemberReady(int port) {
 
 class LoopbackWriter {
  public:
-  // `endpoints`: each member's "http://host:port"; `ready(i)`: whether a Service would
-  // route to member i now.
-  LoopbackWriter(std::vector<std::string> endpoints, std::function<bool(size_t)> ready)
-      : endpoints_(std::move(endpoints)), ready_(std::move(ready)) {}
+  // `endpoints`: each member's "host:port"; `ready(i)`: whether a Service would route
+  // to member i now; `tls(i)`, if given: whether member i serves clients over TLS now.
+  LoopbackWriter(std::vector<std::string> endpoints, std::function<bool(size_t)> ready,
+                 std::function<bool(size_t)> tls = {}, grpc::SslCredentialsOptions credentials = {})
+      : ready_(std::move(ready)), tls_(std::move(tls)) {
+    for (auto& ep : endpoints) {
+      const std::string address = ep.substr(ep.find("://") == std::string::npos ? 0 : ep.find("://") + 3);
+      plain_.push_back(etcdserverpb::KV::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+      if (tls_) {
+        secure_.push_back(etcdserverpb::KV::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(credentials))));
+      }
+    }
+  }
   ~LoopbackWriter() { Stop(); }
 
   void Start() {
@@ -74,17 +85,16 @@ class LoopbackWriter {
   int first_failures() const { return first_failures_.load(); }
   int failures_after_retry() const { return failures_after_retry_.load(); }
 
-  // The acknowledged keys a linearizable read through `endpoint` does not find, or -1
+  // The acknowledged keys a linearizable read through member i does not find, or -1
   // when the read fails.
-  long Lost(const std::string& endpoint) const {
-    auto kv = etcdserverpb::KV::NewStub(Channel(endpoint));
+  long Lost(size_t member) const {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     etcdserverpb::RangeRequest req;
     req.set_key("w-");
     req.set_range_end("w.");
     etcdserverpb::RangeResponse resp;
-    if (!kv->Range(&ctx, req, &resp).ok()) return -1;
+    if (!Stub(member).Range(&ctx, req, &resp).ok()) return -1;
     std::set<std::string> stored;
     for (const auto& kvs : resp.kvs()) stored.insert(kvs.key());
     long lost = 0;
@@ -93,17 +103,13 @@ class LoopbackWriter {
   }
 
  private:
-  static std::shared_ptr<grpc::Channel> Channel(const std::string& endpoint) {
-    return grpc::CreateChannel(endpoint.substr(endpoint.find("://") + 3), grpc::InsecureChannelCredentials());
-  }
+  etcdserverpb::KV::Stub& Stub(size_t i) const { return tls_ && tls_(i) ? *secure_[i] : *plain_[i]; }
 
   void Write(std::stop_token stop) {
-    std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> kv;
-    for (const auto& ep : endpoints_) kv.push_back(etcdserverpb::KV::NewStub(Channel(ep)));
     size_t next = 0;
     auto put = [&](const std::string& key) {
-      for (size_t tries = 0; tries < kv.size(); ++tries) {
-        const size_t i = next++ % kv.size();
+      for (size_t tries = 0; tries < plain_.size(); ++tries) {
+        const size_t i = next++ % plain_.size();
         if (!ready_(i)) continue;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -111,7 +117,7 @@ class LoopbackWriter {
         req.set_key(key);
         req.set_value("v-" + key);
         etcdserverpb::PutResponse resp;
-        return kv[i]->Put(&ctx, req, &resp).ok();
+        return Stub(i).Put(&ctx, req, &resp).ok();
       }
       return false;
     };
@@ -132,8 +138,9 @@ class LoopbackWriter {
     }
   }
 
-  const std::vector<std::string> endpoints_;
   const std::function<bool(size_t)> ready_;
+  const std::function<bool(size_t)> tls_;
+  std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> plain_, secure_;  // per member
   std::vector<std::string> acked_;  // written by the writer thread only; read after Stop()
   std::atomic<int> first_failures_{0};
   std::atomic<int> failures_after_retry_{0};
