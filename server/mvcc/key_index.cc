@@ -67,24 +67,42 @@ void KeyIndex::Compact(int64_t rev) {
 void KeyIndex::Load(std::vector<Row> rows, int64_t compacted) {
   // Sorting by (key, main, sub) groups each key's revisions oldest first, so every key
   // is made once, with all its revisions, and inserted at the end of the set: no search
-  // per row, no regrowth.
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    if (a.key != b.key) return a.key < b.key;
-    return Older(a.rev, b.rev.main, b.rev.sub);
+  // per row, no regrowth. What is sorted is each row's first eight key bytes (big-endian,
+  // zero-padded, so their order never contradicts the keys') with its position: most
+  // comparisons are one integer compare instead of a memcmp through the row.
+  struct Ordered {
+    uint64_t prefix;
+    size_t row;
+  };
+  std::vector<Ordered> order(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    uint64_t prefix = 0;
+    const std::string_view key = rows[i].key;
+    for (size_t b = 0; b < 8; ++b) prefix = prefix << 8 | (b < key.size() ? static_cast<uint8_t>(key[b]) : 0);
+    order[i] = {prefix, i};
+  }
+  std::sort(order.begin(), order.end(), [&](const Ordered& a, const Ordered& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const Row& x = rows[a.row];
+    const Row& y = rows[b.row];
+    if (x.key != y.key) return x.key < y.key;
+    return Older(x.rev, y.rev.main, y.rev.sub);
   });
   std::unique_lock lock(mu_);
   keys_.clear();
   compacted_ = compacted;
   std::vector<IndexedRevision> revs;
-  for (size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
+  for (size_t begin = 0, end = 0; begin < order.size(); begin = end) {
+    const std::string_view key = rows[order[begin].row].key;
     revs.clear();
-    for (end = begin; end < rows.size() && rows[end].key == rows[begin].key; ++end) {
-      CAIRN_CHECK(revs.empty() || Older(revs.back(), rows[end].rev.main, rows[end].rev.sub));
-      revs.push_back(rows[end].rev);
+    for (end = begin; end < order.size() && rows[order[end].row].key == key; ++end) {
+      const IndexedRevision& rev = rows[order[end].row].rev;
+      CAIRN_CHECK(revs.empty() || Older(revs.back(), rev.main, rev.sub));
+      revs.push_back(rev);
     }
-    KeyRevisions key = KeyRevisions::Make(rows[begin].key, revs.data(), revs.size());
-    if (compacted > 0) CompactRevisions(key, compacted);
-    if (!key.empty()) keys_.insert(keys_.end(), std::move(key));
+    KeyRevisions loaded = KeyRevisions::Make(key, revs.data(), revs.size());
+    if (compacted > 0) CompactRevisions(loaded, compacted);
+    if (!loaded.empty()) keys_.insert(keys_.end(), std::move(loaded));
   }
 }
 
