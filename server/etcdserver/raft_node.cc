@@ -127,6 +127,10 @@ std::map<uint64_t, raft::PeerProgress> RaftNode::Progress() const {
 }
 
 void RaftNode::Run() {
+  if (options_.campaign_at_start && conf_state_.voters == std::vector<uint64_t>{id_} && !IsLeader()) {
+    (void)raw_->Campaign();
+    while (raw_->HasReady()) HandleReady(raw_->GetReady());
+  }
   const bool timed = options_.tick_interval.count() > 0;
   auto next_tick = Clock::now() + options_.tick_interval;
   while (true) {

@@ -147,6 +147,11 @@ class RaftNode {
     // A proposal made while no leader is known is held (and proposed once one is)
     // until this long after it was queued.
     Clock::duration proposal_timeout = std::chrono::seconds(7);
+    // etcd's initial election tick advance, for a lone voter: campaign when the loop
+    // starts rather than after an election timeout (a restarted single member serves
+    // one to two seconds sooner). Only when the voters the log starts with are final:
+    // no conf change above its snapshot is still to be replayed.
+    bool campaign_at_start = false;
     // Entries kept in memory behind a log compaction, so a slow follower can catch up
     // from the log; one further behind is sent a snapshot.
     uint64_t snapshot_catchup_entries = 5000;

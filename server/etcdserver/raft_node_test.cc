@@ -252,7 +252,7 @@ class FakeListener final : public RaftNodeListener {
 
 // One node with its fakes. Ticks only when the test says so.
 struct Member {
-  Member(uint64_t id, std::vector<uint64_t> voters, bool pre_vote = true) {
+  Member(uint64_t id, std::vector<uint64_t> voters, bool pre_vote = true, bool campaign_at_start = false) {
     auto log = std::make_unique<raft::MemoryStorage>();
     log->SetConfState(raft::ConfState{std::move(voters), {}});
     RaftNode::Options options;
@@ -263,6 +263,7 @@ struct Member {
     options.config.leader_persists_in_parallel = true;
     options.config.seed = id;
     options.tick_interval = std::chrono::milliseconds(0);
+    options.campaign_at_start = campaign_at_start;
     auto created = RaftNode::Create(options,
                                     RaftNode::Parts{.persistence = &persistence,
                                                     .sink = &sink,
@@ -357,6 +358,15 @@ TEST(RaftNodeTest, ProposalWithoutALeaderIsHeldUntilOneIsElected) {
   m.Tick(1);  // held proposals are tried again on every pass of the loop
   ASSERT_TRUE(m.listener.WaitForCommitted("early"));
   EXPECT_EQ(m.listener.failures(), 0u);
+}
+
+// No tick ever comes here (tick_interval 0): only the campaign at start elects it.
+TEST(RaftNodeTest, LoneVoterCampaigningAtStartLeadsWithoutAnElectionTimeout) {
+  Member m(1, {1}, /*pre_vote=*/true, /*campaign_at_start=*/true);
+  m.node->Start();
+  ASSERT_TRUE(m.listener.WaitForLeader(1));
+  ASSERT_TRUE(m.node->Propose(1, "first").ok());
+  ASSERT_TRUE(m.listener.WaitForCommitted("first"));
 }
 
 TEST(RaftNodeTest, ReadStatesReachTheListener) {

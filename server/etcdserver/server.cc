@@ -13,6 +13,24 @@
 #include "server/raft/to_string.h"
 
 namespace cairn::etcdserver {
+namespace {
+
+// Whether the log holds a conf change above its snapshot, which Raft will replay: until
+// then the snapshot's voters are not the member's last word on who votes.
+bool ConfChangeAboveSnapshot(const raft::MemoryStorage& log) {
+  constexpr uint64_t kChunkBytes = 4 << 20;
+  for (raft::Index i = log.FirstIndex(); i <= log.LastIndex();) {
+    auto entries = log.Entries(i, log.LastIndex() + 1, kChunkBytes);
+    if (!entries.ok() || entries->empty()) return true;  // unreadable: assume the worst
+    for (const raft::Entry& e : *entries) {
+      if (e.type == raft::EntryType::kConfChange) return true;
+    }
+    i = entries->back().index + 1;
+  }
+  return false;
+}
+
+}  // namespace
 EtcdServer::EtcdServer(ServerOptions options) : options_(std::move(options)), peer_client_(options_.peer_tls) {}
 
 EtcdServer::~EtcdServer() { Stop(); }
@@ -102,6 +120,7 @@ Status EtcdServer::Open() {
   node_options.tick_interval = options_.heartbeat_interval;
   node_options.proposal_timeout = RequestTimeout();
   node_options.snapshot_catchup_entries = options_.snapshot_catchup_entries;
+  node_options.campaign_at_start = !ConfChangeAboveSnapshot(*raft_log);
   MessageSink* sink = this;             // private bases: convertible only in here
   RaftNodeListener* node_listener = this;
   auto node = RaftNode::Create(node_options,

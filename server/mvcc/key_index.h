@@ -4,7 +4,8 @@
 // append-only for writes (see schema.h). This index answers "which revision of key K
 // is visible at revision R" and "which keys are live in [lo, hi) at R" without
 // touching SQLite; readers then fetch values by revision. It is rebuilt from the table
-// at start-up, so it is never persisted itself.
+// at start-up (Load: the rows grouped by key in one sort, then inserted in key order),
+// so it is never persisted itself.
 //
 // Per key it holds the revisions written since the last compaction, oldest first; a
 // tombstone (version 0) ends a generation. Compact(C) keeps, for each key, its newest
@@ -21,7 +22,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -30,22 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "server/common/status.h"
+#include "server/mvcc/indexed_revision.h"
+#include "server/mvcc/key_revisions.h"
 #include "server/mvcc/key_span.h"
 
 namespace cairn::mvcc {
-
-// One revision of one key: where its row is (main, sub) and the metadata reads and
-// writes need without fetching the row.
-struct IndexedRevision {
-  int64_t main = 0;
-  int64_t sub = 0;
-  int64_t create_rev = 0;  // 0 for a tombstone
-  int64_t version = 0;     // 0 for a tombstone
-  int64_t lease = 0;
-
-  bool tombstone() const { return version == 0; }
-};
 
 // A (main, sub) pair packed for hashing; see KeyIndex::KeptRevisions.
 struct RevisionHash {
@@ -74,6 +65,16 @@ class KeyIndex {
   // REQUIRES: rev >= CompactedRevision().
   void Compact(int64_t rev);
   void Clear();
+  // Start-up: replaces the contents with the index of a table holding `rows` (in any
+  // order) after a compaction at `compacted` (0: none), whose physical deletion may not
+  // have finished: exactly what Clear(), Append() of every row in revision order and
+  // Compact(compacted) would leave, built in one pass over the rows sorted by key.
+  // REQUIRES: no two rows share a (main, sub); the keys outlive the call.
+  struct Row {
+    std::string_view key;
+    IndexedRevision rev;
+  };
+  void Load(std::vector<Row> rows, int64_t compacted);
 
   // ---- Any thread ----
   int64_t CompactedRevision() const;
@@ -101,12 +102,25 @@ class KeyIndex {
   std::vector<std::pair<std::string, int64_t>> LeasedKeys() const;
 
  private:
-  using Revisions = std::vector<IndexedRevision>;  // oldest first
+  using Revisions = KeyRevisions;  // oldest first
+  // Orders keys; lets a string_view find a key.
+  struct ByKey {
+    using is_transparent = void;
+    bool operator()(const KeyRevisions& a, const KeyRevisions& b) const { return a.key() < b.key(); }
+    bool operator()(const KeyRevisions& a, std::string_view b) const { return a.key() < b; }
+    bool operator()(std::string_view a, const KeyRevisions& b) const { return a < b.key(); }
+  };
+  using Keys = absl::btree_set<KeyRevisions, ByKey>;
+  // A set hands out its elements const; changing a key's revisions leaves its place in
+  // the order alone, since the order is by key only.
+  static Revisions& Mutable(const Revisions& revs) { return const_cast<Revisions&>(revs); }
   static const IndexedRevision* VisibleAt(const Revisions& revs, int64_t at);
+  // Drops what a compaction at rev no longer needs from one key's revisions.
+  static void CompactRevisions(Revisions& revs, int64_t rev);
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, Revisions, std::less<>> keys_;  // guarded by mu_
-  int64_t compacted_ = 0;                               // guarded by mu_
+  Keys keys_;              // guarded by mu_; no key without revisions
+  int64_t compacted_ = 0;  // guarded by mu_
 };
 
 }  // namespace cairn::mvcc

@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "server/mvcc/schema.h"
 #include "server/mvcc/schema_migration.h"
@@ -106,17 +109,33 @@ Status Store::OpenWriter(const StoreOptions& options) {
 }
 
 void Store::RebuildIndex() {
-  index_.Clear();
+  // The keys live in large chunks for the length of the load: one allocation per
+  // megabyte of keys rather than one per row.
+  std::vector<std::unique_ptr<char[]>> chunks;
+  size_t chunk_left = 0;
+  char* chunk_at = nullptr;
+  auto keep = [&](std::string_view key) {
+    if (key.size() > chunk_left) {
+      chunk_left = std::max<size_t>(key.size(), size_t{1} << 20);
+      chunks.push_back(std::make_unique<char[]>(chunk_left));
+      chunk_at = chunks.back().get();
+    }
+    std::copy(key.begin(), key.end(), chunk_at);
+    const std::string_view kept(chunk_at, key.size());
+    chunk_at += key.size();
+    chunk_left -= key.size();
+    return kept;
+  };
+  std::vector<KeyIndex::Row> rows;
   writer_.Exec("BEGIN");
   {
-    const Stmt rows(writer_.get(),
-                    "SELECT main, sub, key, create_rev, version, lease FROM kv_revisions ORDER BY main, sub");
-    Query q(rows);
-    while (q.Next()) index_.Append(q.Blob(2), {q.Int(0), q.Int(1), q.Int(3), q.Int(4), q.Int(5)});
+    const Stmt scan(writer_.get(), "SELECT main, sub, key, create_rev, version, lease FROM kv_revisions");
+    Query q(scan);
+    while (q.Next()) rows.push_back({keep(q.Blob(2)), {q.Int(0), q.Int(1), q.Int(3), q.Int(4), q.Int(5)}});
   }
   writer_.Exec("COMMIT");
   // Rows a pending physical compaction has yet to delete are still in the table.
-  if (state_.compact_rev > 0) index_.Compact(state_.compact_rev);
+  index_.Load(std::move(rows), state_.compact_rev);
 }
 
 Store::LeaseState Store::LoadLeaseState() {

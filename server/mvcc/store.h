@@ -42,7 +42,11 @@ namespace cairn::mvcc {
 struct StoreOptions {
   std::string path;              // SQLite database file; created if missing
   int read_connections = 4;      // size of the reader pool
-  int writer_cache_kib = 65536;  // page cache of the writer connection
+  // Page cache of the writer connection. Writes append at the right edge of
+  // kv_revisions, so the pages they touch are few and stay cached; the rest only held
+  // pages written long ago (the whole cache, in a large store) and its reads come from
+  // the OS page cache anyway.
+  int writer_cache_kib = 8192;
   int reader_cache_kib = 16384;  // page cache of each reader connection
   // SQLite's WAL is checkpointed into the db file, by a background thread (see
   // checkpointer.h), once it holds this many pages.
