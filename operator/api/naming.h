@@ -93,6 +93,10 @@ inline constexpr const char* kLabelRevision = "controller-revision-hash";
 // On the StatefulSet: when the operator last changed its pod template (RFC 3339), the
 // start of the rollout that replaces the member pods.
 inline constexpr const char* kAnnotationTemplateChangedAt = "etcd.cairn.dev/template-changed-at";
+// On the StatefulSet while its template serves clients over TLS: the Secret with the
+// operator's client certificate. Merged, never removed, so once spec.tls.client is gone
+// the operator still finds the certificate pods not yet rolled require.
+inline constexpr const char* kAnnotationOperatorTlsSecret = "etcd.cairn.dev/operator-tls-secret";
 
 // On the EtcdCluster, set by users: a new value starts a CA rotation. On the CA Secret,
 // set by the operator: the value the last rotation answered.

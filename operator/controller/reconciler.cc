@@ -71,7 +71,7 @@ Status ReadChildren(kube::Client& c, const ClusterSpec& spec, ChildObjects* chil
   // operator's certificate, which the spec no longer names among its certificates.
   const bool template_tls = children->stateful_set && TemplateServesClientTls(*children->stateful_set);
   if (!spec.tls.client.enabled && (template_tls || PodClientSchemes(spec.name, children->pods).https)) {
-    CAIRN_RETURN_IF_ERROR(read_secret(TlsSecretName(spec, "operator")));
+    CAIRN_RETURN_IF_ERROR(read_secret(OperatorTlsSecretName(*children, spec)));
   }
   if (!spec.storage.empty_dir) {
     auto pvcs = c.List(types::PersistentVolumeClaim(), ns, selector);
@@ -136,8 +136,17 @@ std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_re
   return out;
 }
 
+std::string OperatorTlsSecretName(const ChildObjects& children, const ClusterSpec& spec) {
+  if (!spec.tls.client.enabled && children.stateful_set) {
+    const json annotations = (*children.stateful_set)["metadata"].value("annotations", json::object());
+    const std::string recorded = annotations.value(naming::kAnnotationOperatorTlsSecret, "");
+    if (!recorded.empty()) return recorded;
+  }
+  return TlsSecretName(spec, "operator");
+}
+
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec, bool serving_tls) {
-  auto secret = children.secrets.find(TlsSecretName(spec, "operator"));
+  auto secret = children.secrets.find(OperatorTlsSecretName(children, spec));
   if (!(spec.tls.client.enabled || serving_tls) || secret == children.secrets.end()) return {};
   return ClientTlsOf(secret->second);
 }

@@ -62,6 +62,10 @@ class Reconciler {
 // timeout, so the scheme each pod serves comes first.
 std::vector<std::string> MemberEndpoints(const ClusterSpec& spec, int32_t sts_replicas, bool serving_tls,
                                          const ClientSchemes& running = {});
+// The Secret with the operator's client certificate: the spec's; once spec.tls.client is
+// gone, the one the StatefulSet recorded while it served TLS (a `secret` source names
+// its own), which pods not yet rolled to plaintext still require.
+std::string OperatorTlsSecretName(const ChildObjects& children, const ClusterSpec& spec);
 // With client TLS in the spec or still served by the pod template (`serving_tls`), the
 // operator's certificate from its Secret (empty until issued).
 ClientTls OperatorClientTls(const ChildObjects& children, const ClusterSpec& spec, bool serving_tls);

@@ -332,6 +332,9 @@ nlohmann::json StatefulSet(const ClusterSpec& spec, int32_t replicas, const Peer
                         {"kind", "StatefulSet"},
                         {"metadata", Meta(spec, naming::StatefulSet(spec.name))},
                         {"spec", sts_spec}};
+  if (spec.tls.client.enabled) {
+    sts["metadata"]["annotations"][naming::kAnnotationOperatorTlsSecret] = TlsSecretName(spec, "operator");
+  }
   nlohmann::json hashed = sts;
   hashed["spec"].erase("replicas");
   sts["metadata"]["annotations"][naming::kAnnotationSpecHash] = SpecHash(hashed);

@@ -296,6 +296,19 @@ class ControllerE2E : public ::testing::Test {
   }
 
   json Cluster() { return fake_.Object(types::EtcdCluster(), "db", "etcd").value(); }
+
+  // Drops spec.tls from the converged cluster "etcd" and waits until every pod serves
+  // plaintext: every pass made while a pod still served https had a client certificate.
+  void TurnClientTlsOffExpectingTheCertificateInEveryPass() {
+    ASSERT_TRUE(PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https);
+    client_tls_off_ = true;
+    ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"tls", nullptr}}}}).ok());
+    ASSERT_TRUE(Eventually([&] { return !PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https && Converged(3); }, 60s))
+        << Cluster().dump(2);
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    EXPECT_GT(passes_with_certificate_, 0) << "no pass ran while a pod still served https";
+    EXPECT_EQ(passes_without_certificate_, 0);
+  }
   template <typename F>
   bool Eventually(F f, std::chrono::milliseconds limit = 20s) {
     for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
@@ -797,14 +810,32 @@ TEST_F(ControllerE2E, TurningClientTlsOffKeepsTheOperatorsCertificateWhilePodsSe
                                {"spec", {{"replicas", 3}, {"tls", {{"client", {{"auto", json::object()}}}}}}}})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return Converged(3); }, 30s)) << Cluster().dump(2);
-  ASSERT_TRUE(PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https);
-  client_tls_off_ = true;
-  ASSERT_TRUE(client_->MergePatch(types::EtcdCluster(), "db", "etcd", {{"spec", {{"tls", nullptr}}}}).ok());
-  ASSERT_TRUE(Eventually([&] { return !PodClientSchemes("etcd", fake_.Objects(types::Pod(), "db")).https && Converged(3); }, 60s))
-      << Cluster().dump(2);
-  std::lock_guard<std::mutex> lock(auth_mu_);
-  EXPECT_GT(passes_with_certificate_, 0) << "no pass ran while a pod still served https";
-  EXPECT_EQ(passes_without_certificate_, 0);
+  TurnClientTlsOffExpectingTheCertificateInEveryPass();
+}
+
+// The same with the user's Secrets (spec.tls.client.secret): once the spec drops them,
+// the operator's certificate is the one the StatefulSet recorded, not the default name.
+TEST_F(ControllerE2E, TurningProvidedClientTlsOffKeepsTheUsersOperatorCertificateWhilePodsServeHttps) {
+  World world(fake_, sim_, "db", "etcd");
+  StartController();
+  auto ca = tls::MakeCa("users-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
+  ASSERT_TRUE(ca.ok());
+  for (const char* name : {"my-server", "my-op"}) {
+    auto leaf = tls::IssueLeaf(*ca, {.common_name = name, .hosts = {"*.etcd-peer.db.svc"}}, Clock::now());
+    ASSERT_TRUE(leaf.ok());
+    fake_.Upsert(types::Secret(), "db",
+                 {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "db"}}},
+                  {"type", "kubernetes.io/tls"},
+                  {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
+                            {"ca.crt", Base64Encode(ca->cert_pem)}}}});
+  }
+  const json tls = {{"client", {{"secret", {{"serverSecretName", "my-server"}, {"operatorSecretName", "my-op"}}}}}};
+  ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}, {"tls", tls}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return Converged(3); }, 30s)) << Cluster().dump(2);
+  EXPECT_EQ(fake_.Object(types::StatefulSet(), "db", "etcd")->at("metadata")["annotations"].value(
+                naming::kAnnotationOperatorTlsSecret, ""),
+            "my-op");
+  TurnClientTlsOffExpectingTheCertificateInEveryPass();
 }
 
 TEST_F(ControllerE2E, ProvidedTlsSecretsAreWaitedForThenMountedAndNothingIsIssued) {
