@@ -47,6 +47,7 @@ etcdserver::ServerOptions ToServerOptions(const config::ServerConfig& c) {
   o.grpc_keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_interval);
   o.grpc_keepalive_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.grpc_keepalive_timeout);
   o.pre_vote = c.pre_vote;
+  o.initial_election_tick_advance = c.initial_election_tick_advance;
   o.client_tls = ToTlsFiles(c.client_tls, "client");
   o.peer_tls = ToTlsFiles(c.peer_tls, "peer");
   return o;

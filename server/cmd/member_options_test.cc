@@ -83,6 +83,8 @@ const std::map<std::string, Reach> kReaches = {
      {{"--advertise-client-urls=http://c:2379"},
       [](const ServerOptions& o) { return o.advertise_client_urls == std::vector<std::string>{"http://c:2379"}; }}},
     {"pre-vote", {{"--pre-vote=false"}, [](const ServerOptions& o) { return !o.pre_vote; }}},
+    {"initial-election-tick-advance",
+     {{"--initial-election-tick-advance=false"}, [](const ServerOptions& o) { return !o.initial_election_tick_advance; }}},
     {"auto-compaction-retention",
      {{"--auto-compaction-retention=2h"}, [](const ServerOptions& o) { return o.auto_compaction_period == 2h; }}},
     {"auto-compaction-mode",

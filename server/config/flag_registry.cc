@@ -180,7 +180,7 @@ const FlagSpec kFlags[] = {
     {"snapshot-count", K::kUint, kImpl, "100000", "", kMember, "Number of committed transactions to trigger a snapshot to disk.", SetUint<&C::snapshot_count>},
     {"heartbeat-interval", K::kUint, kImpl, "100", "", kMember, "Time (in milliseconds) of a heartbeat interval.", SetUint<&C::heartbeat_interval_ms>},
     {"election-timeout", K::kUint, kImpl, "1000", "", kMember, "Time (in milliseconds) for an election to timeout.", SetUint<&C::election_timeout_ms>},
-    {"initial-election-tick-advance", K::kBool, kIgn, "true", "", kMember, "Whether to fast-forward initial election ticks on boot for faster election.", SetBool<&C::initial_election_tick_advance>},
+    {"initial-election-tick-advance", K::kBool, kImpl, "true", "", kMember, "Whether to fast-forward initial election ticks on boot for faster election.", SetBool<&C::initial_election_tick_advance>},
     {"listen-peer-urls", K::kUrlList, kImpl, "http://localhost:2380", "", kMember, "List of URLs to listen on for peer traffic.", SetUrls<false, &C::listen_peer_urls>},
     {"listen-client-urls", K::kUrlList, kImpl, "http://localhost:2379", "", kMember, "List of URLs to listen on for client traffic.", SetUrls<false, &C::listen_client_urls>},
     {"listen-client-http-urls", K::kUrlList, kRef, "", "", kMember, "List of URLs to listen on for http only client traffic.", CheckUrls},

@@ -187,7 +187,7 @@ void RaftNode::Process(Inbox in, Clock::time_point now) {
     // election timeout. Only once every committed conf change is applied, though: while
     // a cluster's membership is being replayed, its first member alone is a voter.
     const bool single_voter = conf_state_.voters.size() == 1 && conf_state_.voters[0] == id_;
-    if (single_voter && !IsLeader() && parts_.applied->load(std::memory_order_acquire) >= raw_->GetHardState().commit) {
+    if (options_.campaign_when_alone && single_voter && !IsLeader() && parts_.applied->load(std::memory_order_acquire) >= raw_->GetHardState().commit) {
       (void)raw_->Campaign();
     }
   }

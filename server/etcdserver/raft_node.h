@@ -152,6 +152,10 @@ class RaftNode {
     // one to two seconds sooner). Only when the voters the log starts with are final:
     // no conf change above its snapshot is still to be replayed.
     bool campaign_at_start = false;
+    // The same once conf changes (a replayed membership, or a bootstrap) leave this node
+    // the only voter. Both off: --initial-election-tick-advance=false, where even a lone
+    // voter waits out an election timeout.
+    bool campaign_when_alone = true;
     // Entries kept in memory behind a log compaction, so a slow follower can catch up
     // from the log; one further behind is sent a snapshot.
     uint64_t snapshot_catchup_entries = 5000;

@@ -120,7 +120,8 @@ Status EtcdServer::Open() {
   node_options.tick_interval = options_.heartbeat_interval;
   node_options.proposal_timeout = RequestTimeout();
   node_options.snapshot_catchup_entries = options_.snapshot_catchup_entries;
-  node_options.campaign_at_start = !ConfChangeAboveSnapshot(*raft_log);
+  node_options.campaign_at_start = options_.initial_election_tick_advance && !ConfChangeAboveSnapshot(*raft_log);
+  node_options.campaign_when_alone = options_.initial_election_tick_advance;
   MessageSink* sink = this;             // private bases: convertible only in here
   RaftNodeListener* node_listener = this;
   auto node = RaftNode::Create(node_options,

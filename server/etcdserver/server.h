@@ -115,6 +115,9 @@ struct ServerOptions {
   // --pre-vote: a member that was cut off asks whether it could win before starting an
   // election, so its return does not depose a healthy leader.
   bool pre_vote = true;
+  // --initial-election-tick-advance: a restarted member that is the only voter campaigns
+  // at once instead of after an election timeout (etcd's default).
+  bool initial_election_tick_advance = true;
   std::chrono::milliseconds election_timeout{1000};
   uint64_t max_request_bytes = kDefaultMaxRequestBytes;
   // Applied entries between log compactions: the store is made durable, a snapshot

@@ -6,6 +6,7 @@ import glob
 import hashlib
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -131,3 +132,28 @@ def test_corrupt_wal_record_stops_startup_and_changes_nothing(tmp_path):
     out = r.stdout + r.stderr
     assert "corrupt record in %s at offset" % segments[-1] in out, out
     assert digest() == before, "start-up on a corrupt WAL modified the data dir"
+
+
+def test_initial_election_tick_advance_decides_whether_a_restarted_lone_member_waits(tmp_path):
+    """A restarted single member campaigns at once (etcd's default); with
+    --initial-election-tick-advance=false it first waits out an election timeout
+    (here 3 s, counted in heartbeat ticks, so never less)."""
+    m = Member(tmp_path / "data", extra_args=["--election-timeout=3000", "--heartbeat-interval=100"]).start(timeout=60)
+    m.etcdctl("put", "k", "v")
+    assert m.stop() == 0
+
+    def seconds_to_first_write(extra):
+        m.extra_args = ["--election-timeout=3000", "--heartbeat-interval=100"] + extra
+        started = time.time()
+        m.start(wait=False)
+        try:
+            while m.etcdctl("put", "k", "v", check=False, timeout=30).returncode != 0:
+                assert time.time() - started < 60, m.log()
+            return time.time() - started
+        finally:
+            assert m.stop() == 0
+
+    waited = seconds_to_first_write(["--initial-election-tick-advance=false"])
+    advanced = seconds_to_first_write([])
+    assert waited >= 2.9, "elected after %.2f s without waiting an election timeout" % waited
+    assert advanced < waited - 1, "the default waited too: %.2f s against %.2f s" % (advanced, waited)
