@@ -19,10 +19,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
@@ -57,12 +55,7 @@ namespace types = kube::types;
 
 constexpr int kMembers = 3;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 // The real membership client, with the members' loopback URLs shown to the operator's
 // code as the pod DNS names it derives from the spec, and back.

@@ -297,6 +297,21 @@ class ControllerE2E : public ::testing::Test {
 
   json Cluster() { return fake_.Object(types::EtcdCluster(), "db", "etcd").value(); }
 
+  // kubernetes.io/tls Secrets in "db" as a user would provide them: one CA, a leaf each.
+  void UpsertUsersTlsSecrets(const std::vector<std::string>& names) {
+    auto ca = tls::MakeCa("users-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
+    ASSERT_TRUE(ca.ok());
+    for (const auto& name : names) {
+      auto leaf = tls::IssueLeaf(*ca, {.common_name = name, .hosts = {"*.etcd-peer.db.svc"}}, Clock::now());
+      ASSERT_TRUE(leaf.ok());
+      fake_.Upsert(types::Secret(), "db",
+                   {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "db"}}},
+                    {"type", "kubernetes.io/tls"},
+                    {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
+                              {"ca.crt", Base64Encode(ca->cert_pem)}}}});
+    }
+  }
+
   // Drops spec.tls from the converged cluster "etcd" and waits until every pod serves
   // plaintext: every pass made while a pod still served https had a client certificate.
   void TurnClientTlsOffExpectingTheCertificateInEveryPass() {
@@ -818,17 +833,7 @@ TEST_F(ControllerE2E, TurningClientTlsOffKeepsTheOperatorsCertificateWhilePodsSe
 TEST_F(ControllerE2E, TurningProvidedClientTlsOffKeepsTheUsersOperatorCertificateWhilePodsServeHttps) {
   World world(fake_, sim_, "db", "etcd");
   StartController();
-  auto ca = tls::MakeCa("users-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
-  ASSERT_TRUE(ca.ok());
-  for (const char* name : {"my-server", "my-op"}) {
-    auto leaf = tls::IssueLeaf(*ca, {.common_name = name, .hosts = {"*.etcd-peer.db.svc"}}, Clock::now());
-    ASSERT_TRUE(leaf.ok());
-    fake_.Upsert(types::Secret(), "db",
-                 {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "db"}}},
-                  {"type", "kubernetes.io/tls"},
-                  {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
-                            {"ca.crt", Base64Encode(ca->cert_pem)}}}});
-  }
+  UpsertUsersTlsSecrets({"my-server", "my-op"});
   const json tls = {{"client", {{"secret", {{"serverSecretName", "my-server"}, {"operatorSecretName", "my-op"}}}}}};
   ASSERT_TRUE(client_->Create(types::EtcdCluster(), "db", {{"metadata", {{"name", "etcd"}}}, {"spec", {{"replicas", 3}, {"tls", tls}}}}).ok());
   ASSERT_TRUE(Eventually([&] { return Converged(3); }, 30s)) << Cluster().dump(2);
@@ -853,17 +858,7 @@ TEST_F(ControllerE2E, ProvidedTlsSecretsAreWaitedForThenMountedAndNothingIsIssue
   })) << Cluster().dump(2);
   EXPECT_FALSE(fake_.Object(types::StatefulSet(), "db", "etcd")) << "members cannot start without their certificates";
 
-  auto ca = tls::MakeCa("users-ca", std::chrono::hours(24 * 365), Clock::now(), tls::KeyAlgorithm::kEcdsaP256);
-  ASSERT_TRUE(ca.ok());
-  for (const char* name : {"my-server", "my-op", "my-peer"}) {
-    auto leaf = tls::IssueLeaf(*ca, {.common_name = name, .hosts = {"*.etcd-peer.db.svc"}}, Clock::now());
-    ASSERT_TRUE(leaf.ok());
-    fake_.Upsert(types::Secret(), "db",
-                 {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "db"}}},
-                  {"type", "kubernetes.io/tls"},
-                  {"data", {{"tls.crt", Base64Encode(leaf->cert_pem)}, {"tls.key", Base64Encode(leaf->key_pem)},
-                            {"ca.crt", Base64Encode(ca->cert_pem)}}}});
-  }
+  UpsertUsersTlsSecrets({"my-server", "my-op", "my-peer"});
   ASSERT_TRUE(Eventually([&] { return Converged(3); })) << Cluster().dump(2);
   std::map<std::string, std::string> mounted;
   const json sts = fake_.Object(types::StatefulSet(), "db", "etcd").value();

@@ -63,7 +63,8 @@ class LoopbackWriter {
                  std::function<bool(size_t)> tls = {}, grpc::SslCredentialsOptions credentials = {})
       : ready_(std::move(ready)), tls_(std::move(tls)) {
     for (auto& ep : endpoints) {
-      const std::string address = ep.substr(ep.find("://") == std::string::npos ? 0 : ep.find("://") + 3);
+      const size_t scheme_end = ep.find("://");
+      const std::string address = scheme_end == std::string::npos ? ep : ep.substr(scheme_end + 3);
       plain_.push_back(etcdserverpb::KV::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
       if (tls_) {
         secure_.push_back(etcdserverpb::KV::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(credentials))));

@@ -14,12 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 #include "operator/etcd/membership_client.h"
 #include "operator/tests/enable_auth.h"
 #include "operator/tests/etcd_process.h"
+#include "operator/tests/secret_volume.h"
 
 namespace cairn::op {
 namespace {
@@ -29,12 +29,7 @@ using testing::EtcdMember;
 using testing::EtcdProcess;
 using testing::Eventually;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 // PEM text without its line breaks, to compare certificates written by different tools.
 std::string WithoutSpace(std::string pem) {

@@ -20,8 +20,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "operator/api/base64.h"
@@ -46,6 +44,7 @@ using namespace std::chrono_literals;
 using testing::EtcdMember;
 using testing::EtcdProcess;
 using testing::Eventually;
+using testing::ReadFile;
 namespace fs = std::filesystem;
 
 constexpr int kMembers = 3;
@@ -56,13 +55,6 @@ ClusterSpec MakeSpec(bool client_tls, bool peer_tls) {
   if (peer_tls) spec["tls"]["peer"] = {{"auto", nlohmann::json::object()}};
   return ClusterSpec::Parse({{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "0123456789ab"}}}, {"spec", spec}})
       .value();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 class TlsSwitchCairnTest : public ::testing::Test {
@@ -293,6 +285,16 @@ class TlsSwitchCairnTest : public ::testing::Test {
     }
   }
 
+  // After the switches: nothing acknowledged is lost, the writer made progress, and
+  // failures stay within what the restarts and leadership moves explain.
+  void ExpectTheWriterLostNothing(testing::LoopbackWriter& writer) {
+    writer.Stop();
+    EXPECT_EQ(writer.Lost(0), 0) << "acknowledged writes lost (-1: the read failed)";
+    EXPECT_GT(writer.acknowledged().size(), 100u) << "the writer made too little progress to prove anything";
+    EXPECT_LE(writer.failures_after_retry(), restarts_);
+    EXPECT_LE(failed_leader_moves_, 2) << "leadership moves (one per rollout) keep failing";
+  }
+
   // A writer through the ready members, over each member's current client scheme with
   // the applications' client certificate.
   testing::LoopbackWriter Writer() {
@@ -356,11 +358,7 @@ TEST_F(TlsSwitchCairnTest, PeerTlsOnThenOffUnderWritesKeepsQuorumAndLosesNothing
   EXPECT_EQ(moves_.size(), 6u);
   EXPECT_EQ(restarts_, 12);
 
-  writer.Stop();
-  EXPECT_EQ(writer.Lost(0), 0) << "acknowledged writes lost (-1: the read failed)";
-  EXPECT_GT(writer.acknowledged().size(), 100u) << "the writer made too little progress to prove anything";
-  EXPECT_LE(writer.failures_after_retry(), restarts_);
-  EXPECT_LE(failed_leader_moves_, 2) << "leadership moves (one per rollout) keep failing";
+  ExpectTheWriterLostNothing(writer);
   std::printf("peer TLS on and off under writes: %zu writes acknowledged, %d failed on the first member tried, "
               "%d after a retry, %d restarts, %zu peer URL moves, %d failed leadership moves\n",
               writer.acknowledged().size(), writer.first_failures(), writer.failures_after_retry(), restarts_,
@@ -389,11 +387,7 @@ TEST_F(TlsSwitchCairnTest, ClientTlsOnThenOffUnderWritesKeepsQuorumAndLosesNothi
   EXPECT_EQ(restarts_, 6);
   EXPECT_TRUE(moves_.empty());
 
-  writer.Stop();
-  EXPECT_EQ(writer.Lost(0), 0) << "acknowledged writes lost (-1: the read failed)";
-  EXPECT_GT(writer.acknowledged().size(), 100u) << "the writer made too little progress to prove anything";
-  EXPECT_LE(writer.failures_after_retry(), restarts_);
-  EXPECT_LE(failed_leader_moves_, 2) << "leadership moves (one per rollout) keep failing";
+  ExpectTheWriterLostNothing(writer);
   std::printf("client TLS on and off under writes: %zu writes acknowledged, %d failed on the first member tried, "
               "%d after a retry, %d restarts, %d failed leadership moves\n",
               writer.acknowledged().size(), writer.first_failures(), writer.failures_after_retry(), restarts_,

@@ -106,12 +106,6 @@ void KeyIndex::Load(std::vector<Row> rows, int64_t compacted) {
   }
 }
 
-void KeyIndex::Clear() {
-  std::unique_lock lock(mu_);
-  keys_.clear();
-  compacted_ = 0;
-}
-
 int64_t KeyIndex::CompactedRevision() const {
   std::shared_lock lock(mu_);
   return compacted_;

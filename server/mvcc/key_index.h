@@ -64,10 +64,9 @@ class KeyIndex {
   void RemoveNewest(std::string_view key, int64_t main, int64_t sub);
   // REQUIRES: rev >= CompactedRevision().
   void Compact(int64_t rev);
-  void Clear();
   // Start-up: replaces the contents with the index of a table holding `rows` (in any
   // order) after a compaction at `compacted` (0: none), whose physical deletion may not
-  // have finished: exactly what Clear(), Append() of every row in revision order and
+  // have finished: exactly what Append() of every row in revision order to an empty index and
   // Compact(compacted) would leave, built in one pass over the rows sorted by key.
   // REQUIRES: no two rows share a (main, sub); the keys outlive the call.
   struct Row {

@@ -144,9 +144,9 @@ TEST_F(KeyIndexTest, LeasedKeysAreTheLiveKeysWhoseNewestRevisionHasALease) {
   EXPECT_EQ(index_.LeasedKeys(), want);
 }
 
-TEST_F(KeyIndexTest, ClearForgetsEverythingIncludingTheCompaction) {
+TEST_F(KeyIndexTest, LoadReplacesEverythingIncludingTheCompaction) {
   index_.Compact(4);
-  index_.Clear();
+  index_.Load({}, 0);
   EXPECT_EQ(index_.CompactedRevision(), 0);
   EXPECT_EQ(LiveAt(index_, KeySpan::Of("a", kFromKey), 100), "");
 }
